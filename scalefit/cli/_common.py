@@ -1,0 +1,99 @@
+"""Shared pieces of the CLI: reading runs, printing exclusions, writing JSON."""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def add_runs_arguments(p: argparse.ArgumentParser, *, run_id: bool = True) -> None:
+    """Add the RUNS positional and the ingestion options every subcommand shares."""
+    p.add_argument("runs", metavar="RUNS", help="CSV, TSV, JSON, JSONL or Parquet file of runs.")
+    p.add_argument(
+        "--columns",
+        default=None,
+        metavar="OLD=NEW,...",
+        help="Map source columns to canonical ones (n_params, n_tokens, flops, loss, step), e.g. 'Model Size=n_params'.",
+    )
+    if run_id:
+        p.add_argument("--run-id", default=None, metavar="COLS", help="Comma-separated columns that identify a run (training curves).")
+    p.add_argument("--nan-policy", choices=("raise", "omit"), default="raise", help="What to do with NaN/inf/non-positive values (default: raise).")
+    p.add_argument("--loss-unit", choices=("nats", "bits"), default="nats", help="Unit of the loss column (bits are converted to nats).")
+    p.add_argument("--drop-duplicates", action="store_true", help="Exclude exact duplicate rows (they are always reported).")
+
+
+def parse_mapping(text: str | None, *, what: str = "--columns") -> dict[str, str]:
+    """Parse 'a=b,c=d' into a dict; refuse malformed items with a clear message."""
+    from .._errors import ScalefitInputError
+
+    if not text:
+        return {}
+    out: dict[str, str] = {}
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        if "=" not in item:
+            raise ScalefitInputError(f"{what}: item {item!r} has no '='; write OLD=NEW, e.g. 'Model Size=n_params'.")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def load_runs(args: argparse.Namespace):
+    """Read runs from the CLI arguments through the public API."""
+    from .. import read_runs
+
+    run_id = getattr(args, "run_id", None)
+    if run_id:
+        run_id = [c.strip() for c in run_id.split(",") if c.strip()]
+    return read_runs(
+        args.runs,
+        columns=parse_mapping(args.columns) or None,
+        run_id=run_id,
+        nan_policy=args.nan_policy,
+        loss_unit=args.loss_unit,
+        drop_duplicates=args.drop_duplicates,
+    )
+
+
+def report_excluded(runs, *, file=None) -> None:
+    """Print every excluded row and why (the CLI never drops rows silently)."""
+    file = file or sys.stderr
+    ex = runs.excluded
+    if ex is None or len(ex) == 0:
+        return
+    print(f"excluded {len(ex)} row(s):", file=file)
+    for _, r in ex.iterrows():
+        print(f"  row {int(r['row'])}: {r['reason']}", file=file)
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert numpy/pandas scalars and arrays to plain JSON types (NaN/inf -> None)."""
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [to_jsonable(v) for v in obj.tolist()]
+    if isinstance(obj, (np.bool_,)):
+        return bool(obj)
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        return f if math.isfinite(f) else None
+    return obj
+
+
+def emit_json(obj: Any, *, out: str | None = None, overwrite: bool = True) -> None:
+    """Print one JSON object to stdout, or write it to ``out``."""
+    text = json.dumps(to_jsonable(obj), indent=2, sort_keys=False)
+    if out:
+        Path(out).write_text(text + "\n")
+    else:
+        sys.stdout.write(text + "\n")
