@@ -34,11 +34,11 @@ _LAZY = {
     "Law": "laws",
     "get_law": "laws",
     "available_laws": "laws",
-    "fit": "fit",
-    "FitResult": "fit",
+    "fit": "fitting",
+    "FitResult": "fitting",
     "BootstrapResult": "bootstrap",
-    "compare": "compare",
-    "CompareResult": "compare",
+    "compare": "comparison",
+    "CompareResult": "comparison",
     "isoflop": "isoflop",
     "IsoFLOPResult": "isoflop",
     "envelope": "isoflop",
@@ -53,7 +53,7 @@ _LAZY = {
     "training_time": "plan",
     "training_cost": "plan",
 }
-_SUBMODULES = {"datasets", "plots", "report", "laws", "runs", "fit", "plan", "isoflop", "bootstrap", "compare"}
+_SUBMODULES = {"datasets", "plots", "report", "laws", "runs", "fitting", "plan", "bootstrap", "comparison"}
 
 
 def __getattr__(name: str) -> Any:
