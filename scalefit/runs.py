@@ -8,13 +8,57 @@ every message and every exclusion can point back at it.
 """
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from os import PathLike
+from pathlib import Path
+from typing import Any, Literal, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from . import _validation as _v
+from ._errors import ScalefitInputError
+from ._numbers import parse_column
+
+__all__ = ["Runs", "RunsSummary", "read_runs", "CANONICAL", "ALIASES"]
+
 CANONICAL = ("n_params", "n_tokens", "flops", "loss")
+
+#: Canonical column -> accepted source names, highest priority first.  Names
+#: match case-insensitively, ignoring spaces, ``_``, ``-``, ``/`` and ``.``.
+#: ``train_tokens`` is deliberately absent: in training-curve tables (Li et al.
+#: 2025) it is a run's *total* tokens, not the tokens seen at a checkpoint.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "n_params": ("n_params", "Model Size", "params", "N", "num_params", "parameters", "model_size"),
+    "n_tokens": ("n_tokens", "tokens", "D", "Training Tokens", "num_tokens"),
+    "flops": ("flops", "C", "Training FLOP", "Training FLOPs", "compute", "FLOPs"),
+    "loss": ("loss", "val_loss", "eval/loss", "eval_loss", "validation_loss", "train/loss"),
+    "step": ("step", "_step", "global_step", "current_steps", "iteration"),
+}
+#: Preferred over :data:`ALIASES` when ``use_non_embedding=True``.
+NON_EMBEDDING_ALIASES: dict[str, tuple[str, ...]] = {
+    "n_params": ("N_no_emb", "n_params_no_emb", "non_embedding_params"),
+    "flops": ("C_no_emb", "flops_no_emb", "non_embedding_flops"),
+}
+#: Columns taken as the run identifier when ``run_id`` is not given.
+RUN_ALIASES = ("run", "run_id", "run_name")
+
+_TARGETS = CANONICAL + ("step",)
+_RESERVED = ("row", "run", "step") + CANONICAL
+_RUN_SEP = "|"
+
+
+def _norm(name: Any) -> str:
+    text = str(name).lower()
+    for ch in " _-/.":
+        text = text.replace(ch, "")
+    return text
+
+
+def _empty_excluded() -> pd.DataFrame:
+    return pd.DataFrame({"row": pd.Series(dtype="int64"), "reason": pd.Series(dtype=object)})
 
 
 @dataclass(frozen=True, eq=False)
@@ -38,6 +82,15 @@ class Runs:
         Original row numbers that exactly duplicate an earlier row.
     source : str
         Where the runs came from (path or ``"DataFrame"``).
+    flops_per_param_token : float
+        The k of C = k * N * D used to derive or check FLOPs.
+    duplicate_of : dict
+        Original row number -> row number of the earlier row it duplicates.
+    run_id : tuple of str
+        Input columns that identify a run (training curves); empty otherwise.
+    notes : tuple of str
+        What ingestion did besides mapping columns: unit conversions, alias
+        choices among several candidates, renamed columns.
     """
 
     table: pd.DataFrame
@@ -47,6 +100,9 @@ class Runs:
     duplicate_rows: tuple = ()
     source: str = "DataFrame"
     flops_per_param_token: float = 6.0
+    duplicate_of: dict = field(default_factory=dict)
+    run_id: tuple = ()
+    notes: tuple = ()
 
     # ------------------------------------------------------------------ arrays
     @property
@@ -77,18 +133,43 @@ class Runs:
             return int(self.table["run"].nunique())
         return len(self.table)
 
+    @property
+    def duplicates(self) -> pd.DataFrame:
+        """Exact duplicate rows: ``row`` and the earlier row it duplicates (``duplicate_of``).
+
+        Lists every duplicate found in the input, whether it was kept (the
+        default) or excluded (``drop_duplicates=True``).
+        """
+        rows = list(self.duplicate_of.items()) or [(r, -1) for r in self.duplicate_rows]
+        return pd.DataFrame(
+            {"row": pd.Series([r for r, _ in rows], dtype="int64"),
+             "duplicate_of": pd.Series([f for _, f in rows], dtype="int64")}
+        )
+
     def __len__(self) -> int:
         return len(self.table)
 
+    def __repr__(self) -> str:
+        curves = f", n_runs={self.n_runs}" if self.has_curves else ""
+        derived = f", derived={self.derived}" if self.derived else ""
+        return (
+            f"Runs(n_rows={len(self.table)}{curves}, excluded={len(self.excluded)}"
+            f"{derived}, source={self.source!r})"
+        )
+
     def _replace(self, table: pd.DataFrame, **changes: Any) -> "Runs":
+        kept = set(table["row"])
         kw = dict(
             table=table.reset_index(drop=True),
             excluded=self.excluded,
             derived=self.derived,
             column_map=self.column_map,
-            duplicate_rows=tuple(r for r in self.duplicate_rows if r in set(table["row"])),
+            duplicate_rows=tuple(r for r in self.duplicate_rows if r in kept),
             source=self.source,
             flops_per_param_token=self.flops_per_param_token,
+            duplicate_of={r: f for r, f in self.duplicate_of.items() if r in kept},
+            run_id=self.run_id,
+            notes=self.notes,
         )
         kw.update(changes)
         return Runs(**kw)
@@ -97,9 +178,651 @@ class Runs:
         """Return the runs where ``mask`` is true (a boolean array over rows)."""
         mask = np.asarray(mask, dtype=bool)
         if mask.shape != (len(self.table),):
-            from ._errors import ScalefitInputError
-
             raise ScalefitInputError(
                 f"mask has shape {mask.shape}; expected ({len(self.table)},), one entry per row."
             )
         return self._replace(self.table.loc[mask].copy())
+
+    # ----------------------------------------------------------------- curves
+    def final(self) -> "Runs":
+        """Keep the last checkpoint of each run.
+
+        The last checkpoint is the one with the largest ``step``; ties are
+        broken by the largest ``n_tokens``, then by the later input row.
+
+        Returns
+        -------
+        Runs
+            One row per run, in input order, still with its ``run`` column.
+            Without training curves (no ``run`` column) this is ``self``.
+
+        Examples
+        --------
+        >>> from scalefit.datasets import load_synthetic_curves
+        >>> curves = load_synthetic_curves()
+        >>> len(curves.final()) == curves.n_runs
+        True
+        """
+        if not self.has_curves:
+            return self
+        keys = [c for c in ("run", "step", "n_tokens", "row") if c in self.table.columns]
+        ordered = self.table.sort_values(keys, kind="mergesort")
+        last = ordered.groupby("run", sort=False).tail(1).sort_values("row", kind="mergesort")
+        return self._replace(last.copy())
+
+    # ---------------------------------------------------------------- summary
+    def summary(self) -> "RunsSummary":
+        """Summarise the runs: counts, ranges, columns mapped and derived, exclusions.
+
+        Returns
+        -------
+        RunsSummary
+            Renders as text with ``str()``; ``to_dict()`` gives plain JSON types.
+        """
+        t = self.table
+        ranges = {}
+        for name in CANONICAL + ("step",):
+            if name in t.columns and len(t):
+                values = t[name].to_numpy(dtype=float)
+                ranges[name] = {"min": float(np.min(values)), "max": float(np.max(values))}
+        if len(t):
+            ratio = self.n_tokens / self.n_params
+            ranges["tokens_per_param"] = {"min": float(ratio.min()), "max": float(ratio.max())}
+        excluded = [
+            {"row": int(r), "reason": str(why)}
+            for r, why in zip(self.excluded["row"], self.excluded["reason"])
+        ]
+        return RunsSummary(
+            source=self.source,
+            n_rows=len(t),
+            n_runs=self.n_runs,
+            has_curves=self.has_curves,
+            run_id=tuple(self.run_id),
+            columns={str(k): v for k, v in self.column_map.items()},
+            derived=tuple(self.derived),
+            flops_per_param_token=self.flops_per_param_token,
+            ranges=ranges,
+            duplicates=[{"row": int(r), "duplicate_of": int(f)} for r, f in self.duplicates.itertuples(index=False)],
+            excluded=excluded,
+            notes=tuple(self.notes),
+        )
+
+    def to_dict(self) -> dict:
+        """The summary as plain JSON types (same as ``summary().to_dict()``)."""
+        return self.summary().to_dict()
+
+
+@dataclass(frozen=True)
+class RunsSummary:
+    """What :meth:`Runs.summary` reports; ``str()`` renders it, ``to_dict()`` gives JSON types."""
+
+    source: str
+    n_rows: int
+    n_runs: int
+    has_curves: bool
+    run_id: tuple
+    columns: dict
+    derived: tuple
+    flops_per_param_token: float
+    ranges: dict
+    duplicates: list
+    excluded: list
+    notes: tuple
+
+    def to_dict(self) -> dict:
+        """Plain-JSON dictionary with keys ``n_rows``, ``n_runs``, ``columns``, ``ranges``, ..."""
+        return {
+            "source": self.source,
+            "n_rows": self.n_rows,
+            "n_runs": self.n_runs,
+            "has_curves": self.has_curves,
+            "run_id": list(self.run_id),
+            "columns": dict(self.columns),
+            "derived": list(self.derived),
+            "flops_per_param_token": self.flops_per_param_token,
+            "ranges": {k: dict(v) for k, v in self.ranges.items()},
+            "duplicates": [dict(d) for d in self.duplicates],
+            "excluded": [dict(e) for e in self.excluded],
+            "notes": list(self.notes),
+        }
+
+    def __str__(self) -> str:
+        runs = f"{self.n_runs} runs (run = {', '.join(self.run_id)})" if self.has_curves else f"{self.n_runs} runs"
+        lines = [f"Runs from {self.source}", f"  {self.n_rows} rows, {runs}"]
+        if self.columns:
+            mapped = ", ".join(f"{src!r} -> {dst}" for src, dst in self.columns.items())
+            lines.append(f"  columns: {mapped}")
+        if self.derived:
+            lines.append(
+                f"  derived: {', '.join(self.derived)} "
+                f"(from flops = {self.flops_per_param_token:g} * n_params * n_tokens)"
+            )
+        if self.ranges:
+            lines.append("  ranges:")
+            for name, r in self.ranges.items():
+                lines.append(f"    {name:<17}{r['min']:>12.4g} .. {r['max']:.4g}")
+        if self.duplicates:
+            pairs = ", ".join(f"row {d['row']} = row {d['duplicate_of']}" for d in self.duplicates[:10])
+            more = ", ..." if len(self.duplicates) > 10 else ""
+            lines.append(f"  duplicates: {len(self.duplicates)} exact duplicate row(s): {pairs}{more}")
+        else:
+            lines.append("  duplicates: none")
+        if self.excluded:
+            lines.append(f"  excluded: {len(self.excluded)} row(s)")
+            for e in self.excluded[:20]:
+                lines.append(f"    row {e['row']}: {e['reason']}")
+            if len(self.excluded) > 20:
+                lines.append(f"    ... ({len(self.excluded) - 20} more; see Runs.excluded)")
+        else:
+            lines.append("  excluded: none")
+        for note in self.notes:
+            lines.append(f"  note: {note}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+# ===================================================================== reading
+
+
+def read_runs(
+    source: str | PathLike | pd.DataFrame | Sequence[Mapping[str, Any]] | Mapping[str, Sequence] | Runs,
+    *,
+    columns: Mapping[str, str] | None = None,
+    run_id: str | Sequence[str] | None = None,
+    nan_policy: Literal["raise", "omit"] = "raise",
+    loss_unit: Literal["nats", "bits"] = "nats",
+    flops_per_param_token: float = 6.0,
+    drop_duplicates: bool = False,
+    use_non_embedding: bool = False,
+    step: str | None = None,
+) -> Runs:
+    """Read training runs into canonical, validated form.
+
+    Parameters
+    ----------
+    source : path, DataFrame, list of dicts, dict of columns or Runs
+        A CSV, TSV, JSON (records), JSONL or Parquet file (chosen by suffix;
+        text formats may be compressed, e.g. ``.csv.gz``); a DataFrame (never
+        modified); a list of dicts, one per row; or a :class:`Runs`, which is
+        returned as it is (the other options are then ignored).
+    columns : dict, optional
+        Explicit map source column -> canonical name (``n_params``,
+        ``n_tokens``, ``flops``, ``loss``, ``step``).  It wins over the
+        aliases, which otherwise recognise names such as ``"Model Size"``,
+        ``"N"``, ``"tokens"``, ``"D"``, ``"Training FLOP"``, ``"C"``,
+        ``"val_loss"`` (see :data:`ALIASES`; matching ignores case, spaces,
+        ``_``, ``-``, ``/``).  When several columns match one canonical name,
+        the highest-priority alias is used and the choice is recorded in
+        ``Runs.column_map`` and ``Runs.notes``.
+    run_id : str or list of str, optional
+        Column(s) identifying a training run.  The table then gets a string
+        ``run`` key (values joined by ``"|"``) and a ``step``; the id columns
+        are kept.  Without it, a column named ``run``, ``run_id`` or
+        ``run_name`` is used when present.
+    nan_policy : {"raise", "omit"}
+        What to do with missing, infinite, non-positive or non-numeric
+        ``n_params``, ``n_tokens``, ``flops``, ``loss`` (and negative
+        ``step``): raise an error naming them, or exclude those rows, record
+        each in ``Runs.excluded`` with its reason and warn.
+    loss_unit : {"nats", "bits"}
+        Unit of the loss; bits are converted to nats (times ln 2).
+    flops_per_param_token : float
+        k in C = k * N * D, used to derive the one missing quantity among N,
+        D and C, and to check them when all three are given.
+    drop_duplicates : bool
+        Exclude rows that exactly duplicate an earlier row.  Duplicates are
+        reported either way (warning, ``Runs.duplicates``, summary).
+    use_non_embedding : bool
+        Prefer non-embedding parameter (and FLOP) columns such as
+        ``N_no_emb`` / ``C_no_emb``; an error when none is found.
+    step : str, optional
+        Column holding the checkpoint step; otherwise an alias (``step``,
+        ``global_step``, ``current_steps``, ...) or, for curves, the order of
+        ``n_tokens`` within each run (starting at 0).
+
+    Returns
+    -------
+    Runs
+        Table with ``row`` (0-based row of the input: the first data row of
+        a file is row 0), ``n_params``, ``n_tokens``, ``flops``, ``loss``,
+        ``run``/``step`` for curves, and the other input columns.
+
+    Raises
+    ------
+    ScalefitInputError
+        For a missing or unsupported file, empty input, columns that cannot be
+        found (the message lists those available), two or more of N, D, C
+        missing, unreadable numbers, and (with ``nan_policy="raise"``) invalid
+        values.
+
+    Warns
+    -----
+    DuplicateRowsWarning
+        Exact duplicate rows.
+    ExcludedRowsWarning
+        Rows excluded under ``nan_policy="omit"`` or ``drop_duplicates``.
+    InconsistentFlopsWarning
+        C differs from k * N * D by more than 10% on some row.
+    UnitsWarning
+        Median N below 1e4 (params in millions?) or loss above 20 (perplexity?).
+
+    Examples
+    --------
+    >>> import scalefit
+    >>> runs = scalefit.read_runs([
+    ...     {"Model Size": "70M", "Training FLOP": 4.2e18, "loss": 3.1},
+    ...     {"Model Size": "1.3B", "Training FLOP": 7.8e19, "loss": 2.6},
+    ... ])
+    >>> runs.derived
+    ('n_tokens',)
+    >>> float(runs.n_tokens[0])
+    10000000000.0
+    """
+    if isinstance(source, Runs):
+        return source
+    _v.check_option(nan_policy, "nan_policy", _v.NAN_POLICIES)
+    _v.check_option(loss_unit, "loss_unit", _v.LOSS_UNITS)
+    k = _v.check_positive_scalar(flops_per_param_token, "flops_per_param_token")
+
+    frame, label = _load(source)
+    _v.check_not_empty(frame, label)
+    _v.check_unique_columns(list(frame.columns), label)
+    available = list(frame.columns)
+    rows = np.arange(len(frame), dtype=np.int64)
+
+    mapping, notes = _resolve_columns(available, columns, step=step, use_non_embedding=use_non_embedding)
+    run_cols, run_note = _resolve_run_id(run_id, available)
+    if run_note:
+        notes.append(run_note)
+
+    present = [c for c in CANONICAL if c in mapping.values()]
+    missing = [c for c in CANONICAL if c not in present]
+    if "loss" in missing:
+        raise _v.missing_columns_error(
+            "no loss column found (looked for " + ", ".join(repr(a) for a in ALIASES["loss"]) + ")",
+            available,
+            " Map yours with columns={'<name>': 'loss'}.",
+        )
+    missing_size = [c for c in missing if c != "loss"]
+    if len(missing_size) > 1:
+        looked = "; ".join(f"{c}: " + ", ".join(repr(a) for a in ALIASES[c]) for c in missing_size)
+        raise _v.missing_columns_error(
+            f"found no column for {' and '.join(missing_size)}; two of n_params, n_tokens and flops "
+            f"are needed (the third is derived from flops = k * n_params * n_tokens). Looked for {looked}",
+            available,
+            " Map yours with columns={'<name>': '<canonical>'}.",
+        )
+    source_of = {target: src for src, target in mapping.items()}
+
+    # ---- duplicates (identical across every input column)
+    duplicate_of = _find_duplicates(frame)
+
+    # ---- parse and screen values
+    values: dict[str, np.ndarray] = {}
+    problems: dict[str, tuple[str, np.ndarray, Any]] = {}
+    for name in CANONICAL + ("step",):
+        if name not in source_of:
+            continue
+        src = source_of[name]
+        raw = frame[src]
+        parsed, unparseable = parse_column(raw)
+        values[name] = parsed
+        label_col = name if str(src) == name else f"{name} ({str(src)!r})"
+        problems[name] = (src, _v.row_problems(label_col, parsed, unparseable, allow_zero=name == "step"),
+                          raw.to_numpy(dtype=object))
+    if run_cols:
+        missing_id = frame[run_cols].isna().any(axis=1).to_numpy()
+        reasons = np.where(missing_id, f"run id ({', '.join(map(str, run_cols))}) is missing", "").astype(object)
+        problems["run"] = (", ".join(map(str, run_cols)), reasons,
+                           frame[run_cols].astype(object).agg(tuple, axis=1).to_numpy(dtype=object)
+                           if len(run_cols) > 1 else frame[run_cols[0]].to_numpy(dtype=object))
+
+    derived: tuple = ()
+    if missing_size:
+        (target,) = missing_size
+        derived = (target,)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            if target == "flops":
+                values["flops"] = k * values["n_params"] * values["n_tokens"]
+            elif target == "n_tokens":
+                values["n_tokens"] = values["flops"] / (k * values["n_params"])
+            else:
+                values["n_params"] = values["flops"] / (k * values["n_tokens"])
+        inputs_ok = np.all([problems[c][1] == "" for c in CANONICAL if c in problems], axis=0)
+        parts = [c for c in ("n_params", "n_tokens", "flops") if c != target]
+        reasons = _v.row_problems(
+            f"derived {target} (from {' and '.join(parts)})", values[target], np.zeros(len(rows), bool)
+        )
+        reasons[~inputs_ok] = ""
+        problems[target] = (target, reasons, values[target].astype(object))
+
+    if nan_policy == "raise":
+        _v.raise_for_problems(problems, rows, derived=derived)
+
+    reasons = _join_reasons([p[1] for p in problems.values()], len(rows))
+    if drop_duplicates:
+        for r, first in duplicate_of.items():
+            reasons[r] = _join_reasons([np.array([reasons[r], f"exact duplicate of row {first}"])], 1)[0]
+    keep = reasons == ""
+    _v.warn_duplicates(duplicate_of, dropped=drop_duplicates, stacklevel=3)
+    if not keep.any():
+        raise ScalefitInputError(
+            f"every one of the {len(rows)} rows of {label} is invalid, e.g. row 0: {reasons[0]}. "
+            "Fix the values or the column mapping (see the columns found: "
+            + ", ".join(f"{s!r} -> {t}" for s, t in mapping.items()) + ")."
+        )
+    excluded = _excluded_frame(frame, rows[~keep], reasons[~keep])
+    _v.warn_excluded(rows[~keep], reasons[~keep], stacklevel=3)
+
+    # ---- clean values only from here on
+    clean = {name: v[keep] for name, v in values.items()}
+    if loss_unit == "bits":
+        clean["loss"] = clean["loss"] * math.log(2.0)
+        notes.append("loss converted from bits to nats (multiplied by ln 2)")
+    if not derived:
+        _v.warn_inconsistent_flops(
+            clean["n_params"], clean["n_tokens"], clean["flops"], k, rows[keep], stacklevel=3
+        )
+    _v.warn_units(clean["n_params"], clean["loss"], stacklevel=3)
+
+    table = pd.DataFrame({"row": rows[keep]})
+    kept_frame = frame.loc[keep].reset_index(drop=True)
+    if run_cols:
+        table["run"] = _run_keys(kept_frame, run_cols)
+        if "step" in clean:
+            table["step"] = _as_int_if_integral(clean.pop("step"))
+        else:
+            table["step"] = _step_from_tokens(table["run"], clean["n_tokens"])
+            notes.append("step: order of n_tokens within each run (no step column found)")
+    elif "step" in clean:
+        table["step"] = _as_int_if_integral(clean.pop("step"))
+    for name in CANONICAL:
+        table[name] = clean[name]
+
+    mapped_sources = set(mapping)
+    for col in available:
+        if col in mapped_sources and col not in run_cols:
+            continue
+        if run_cols == [col] and str(col) == "run":  # its values are the run key already
+            continue
+        name = col
+        if str(col) in _RESERVED or col in table.columns:
+            name = _free_name(f"{col}_input", table.columns)
+            notes.append(f"input column {str(col)!r} renamed {name!r} (its name is reserved)")
+        table[name] = kept_frame[col].to_numpy()
+
+    column_map = {src: target for src, target in mapping.items()}
+    return Runs(
+        table=table,
+        excluded=excluded,
+        derived=derived,
+        column_map=column_map,
+        duplicate_rows=tuple(duplicate_of),
+        source=label,
+        flops_per_param_token=k,
+        duplicate_of=dict(duplicate_of),
+        run_id=tuple(str(c) for c in run_cols),
+        notes=tuple(notes),
+    )
+
+
+# ------------------------------------------------------------------- helpers
+def _load(source: Any) -> tuple[pd.DataFrame, str]:
+    """Read ``source`` into a DataFrame we own, plus a label for messages."""
+    if isinstance(source, pd.DataFrame):
+        if isinstance(source.columns, pd.MultiIndex):
+            raise ScalefitInputError(
+                "the DataFrame has MultiIndex columns; flatten them (e.g. with '_'.join) first."
+            )
+        return source.reset_index(drop=True).copy(deep=True), "DataFrame"
+    if isinstance(source, (str, PathLike)):
+        path = Path(source).expanduser()
+        fmt = _v.check_source_path(path)
+        return _read_file(path, fmt), str(source)
+    if isinstance(source, Mapping):
+        try:
+            return pd.DataFrame({k: list(v) for k, v in source.items()}), "dict of columns"
+        except (TypeError, ValueError) as exc:
+            raise ScalefitInputError(
+                f"could not build a table from the dict of columns: {exc}. Give equal-length lists."
+            ) from None
+    if isinstance(source, Sequence) and not isinstance(source, (bytes, bytearray)):
+        for i, item in enumerate(source):
+            if not isinstance(item, Mapping):
+                raise ScalefitInputError(
+                    f"item {i} of the list is a {type(item).__name__}, not a dict; pass a list of "
+                    "dicts, one per row, e.g. [{'n_params': 7e7, 'n_tokens': 1.4e9, 'loss': 3.2}]."
+                )
+        return pd.DataFrame.from_records(list(source)), "list of dicts"
+    raise ScalefitInputError(
+        f"cannot read runs from a {type(source).__name__}; pass a path (CSV, TSV, JSON, JSONL, "
+        "Parquet), a pandas DataFrame, a list of dicts or a Runs."
+    )
+
+
+def _read_file(path: Path, fmt: str) -> pd.DataFrame:
+    try:
+        if fmt == "csv":
+            return pd.read_csv(path)
+        if fmt == "tsv":
+            return pd.read_csv(path, sep="\t")
+        if fmt == "parquet":
+            return pd.read_parquet(path)
+        with _open_text(path) as fh:
+            text = fh.read()
+    except ImportError as exc:
+        raise ImportError(
+            f"reading {path.name} needs an optional dependency ({exc}); "
+            "install it with: pip install 'scalefit[parquet]'"
+        ) from exc
+    except pd.errors.EmptyDataError:
+        raise ScalefitInputError(f"{str(path)!r} is empty; it needs a header and one row per run.") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
+        raise ScalefitInputError(f"could not read {str(path)!r} as {fmt.upper()}: {exc}") from None
+    if fmt == "jsonl":
+        records = []
+        for lineno, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ScalefitInputError(f"{str(path)!r} line {lineno} is not valid JSON: {exc.msg}.") from None
+            if not isinstance(item, dict):
+                raise ScalefitInputError(
+                    f"{str(path)!r} line {lineno} is a JSON {type(item).__name__}; each line must be an object."
+                )
+            records.append(item)
+        return pd.DataFrame.from_records(records)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ScalefitInputError(f"{str(path)!r} is not valid JSON: {exc.msg} (line {exc.lineno}).") from None
+    if isinstance(data, list) and all(isinstance(d, dict) for d in data):
+        return pd.DataFrame.from_records(data)
+    if isinstance(data, dict) and data and all(isinstance(v, list) for v in data.values()):
+        try:
+            return pd.DataFrame(data)
+        except ValueError as exc:
+            raise ScalefitInputError(f"{str(path)!r}: columns of unequal length ({exc}).") from None
+    raise ScalefitInputError(
+        f"{str(path)!r} holds JSON of an unsupported shape; use records, "
+        '[{"n_params": ..., "loss": ...}, ...], or columns, {"n_params": [...], ...}.'
+    )
+
+
+def _open_text(path: Path):
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        import gzip
+
+        return gzip.open(path, "rt", encoding="utf-8")
+    if suffix == ".bz2":
+        import bz2
+
+        return bz2.open(path, "rt", encoding="utf-8")
+    if suffix == ".xz":
+        import lzma
+
+        return lzma.open(path, "rt", encoding="utf-8")
+    if suffix in (".zip", ".zst"):
+        raise ScalefitInputError(f"{suffix} compression is supported for CSV/TSV only; decompress {path.name}.")
+    return open(path, encoding="utf-8")
+
+
+def _resolve_columns(
+    available: list, columns: Mapping | None, *, step: str | None, use_non_embedding: bool
+) -> tuple[dict, list[str]]:
+    """Source column -> canonical name, explicit map first, then aliases by priority."""
+    explicit = _v.check_column_map(columns, available, _TARGETS)
+    if step is not None:
+        _v.check_columns_exist([step], available, "step")
+        other = next((s for s, t in explicit.items() if t == "step"), None)
+        if other is not None and other != step:
+            raise ScalefitInputError(
+                f"step={step!r} and columns={{{other!r}: 'step'}} disagree; give the step column once."
+            )
+        explicit[step] = "step"
+    mapping = dict(explicit)
+    notes: list[str] = []
+    by_norm: dict[str, list] = {}
+    for col in available:
+        by_norm.setdefault(_norm(col), []).append(col)
+    for target in _TARGETS:
+        if target in mapping.values():
+            continue
+        aliases = ALIASES[target]
+        if use_non_embedding and target in NON_EMBEDDING_ALIASES:
+            aliases = NON_EMBEDDING_ALIASES[target] + aliases
+        candidates: list = []
+        for alias in aliases:
+            for col in by_norm.get(_norm(alias), []):
+                if col not in mapping and col not in candidates:
+                    candidates.append(col)
+        if not candidates:
+            continue
+        # within one alias, an exact spelling (or the canonical name) wins
+        first_norm = _norm(candidates[0])
+        same = [c for c in candidates if _norm(c) == first_norm]
+        chosen = next((c for c in same if str(c) == target), next(
+            (c for c in same if str(c) in aliases), same[0]))
+        mapping[chosen] = target
+        others = [c for c in candidates if c != chosen]
+        if others:
+            notes.append(
+                f"{target}: used column {str(chosen)!r}; also matched {', '.join(repr(str(c)) for c in others)} "
+                f"(kept as ordinary columns; map one explicitly with columns={{'<name>': {target!r}}})"
+            )
+    if use_non_embedding and "n_params" not in explicit.values():
+        chosen = next(s for s, t in mapping.items() if t == "n_params") if "n_params" in mapping.values() else None
+        non_emb = {_norm(a) for a in NON_EMBEDDING_ALIASES["n_params"]}
+        if chosen is None or _norm(chosen) not in non_emb:
+            raise _v.missing_columns_error(
+                "use_non_embedding=True but no non-embedding parameter column was found (looked for "
+                + ", ".join(repr(a) for a in NON_EMBEDDING_ALIASES["n_params"]) + ")",
+                available,
+                " Map yours with columns={'<name>': 'n_params'}.",
+            )
+    # order by canonical target for a readable column_map
+    order = {t: i for i, t in enumerate(_TARGETS)}
+    return dict(sorted(mapping.items(), key=lambda kv: order[kv[1]])), notes
+
+
+def _resolve_run_id(run_id: str | Sequence[str] | None, available: list) -> tuple[list, str | None]:
+    if run_id is None:
+        for alias in RUN_ALIASES:
+            for col in available:
+                if _norm(col) == _norm(alias):
+                    return [col], f"run: identified by column {str(col)!r}"
+        return [], None
+    cols = [run_id] if isinstance(run_id, str) else list(run_id)
+    if not cols:
+        raise ScalefitInputError("run_id is empty; name the column(s) that identify a run, or pass None.")
+    if len(set(cols)) != len(cols):
+        raise ScalefitInputError(f"run_id repeats a column: {cols!r}.")
+    return _v.check_columns_exist(cols, available, "run_id"), None
+
+
+def _find_duplicates(frame: pd.DataFrame) -> dict[int, int]:
+    """Row -> earlier row it duplicates, for rows identical across every column."""
+    try:
+        keyed = frame
+        dup_any = keyed.duplicated(keep=False).to_numpy()
+    except TypeError:  # unhashable cells (lists in JSON)
+        keyed = frame.astype(str)
+        dup_any = keyed.duplicated(keep=False).to_numpy()
+    out: dict[int, int] = {}
+    if not dup_any.any():
+        return out
+    first: dict[tuple, int] = {}
+    sub = keyed.loc[dup_any]
+    for pos, values in zip(np.flatnonzero(dup_any), sub.itertuples(index=False, name=None)):
+        key = tuple(_NA_KEY if _isna(v) else v for v in values)
+        if key in first:
+            out[int(pos)] = first[key]
+        else:
+            first[key] = int(pos)
+    return out
+
+
+_NA_KEY = object()
+
+
+def _isna(v: Any) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _join_reasons(columns: list[np.ndarray], n: int) -> np.ndarray:
+    out = np.full(n, "", dtype=object)
+    for reasons in columns:
+        for i in np.flatnonzero(reasons != ""):
+            out[i] = reasons[i] if not out[i] else f"{out[i]}; {reasons[i]}"
+    return out
+
+
+def _excluded_frame(frame: pd.DataFrame, rows: np.ndarray, reasons: np.ndarray) -> pd.DataFrame:
+    out = pd.DataFrame({"row": pd.Series(rows, dtype="int64"), "reason": pd.Series(list(reasons), dtype=object)})
+    original = frame.iloc[rows].reset_index(drop=True)
+    for col in original.columns:
+        name = col if col not in ("row", "reason") else _free_name(f"{col}_input", out.columns)
+        out[name] = original[col].to_numpy()
+    return out
+
+
+def _free_name(name: str, taken: Any) -> str:
+    taken = set(map(str, taken))
+    while name in taken:
+        name += "_"
+    return name
+
+
+def _run_keys(frame: pd.DataFrame, cols: list) -> np.ndarray:
+    parts = [frame[c].map(_key_text) for c in cols]
+    keys = parts[0]
+    for p in parts[1:]:
+        keys = keys + _RUN_SEP + p
+    return keys.to_numpy(dtype=object)
+
+
+def _key_text(v: Any) -> str:
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return str(v.item() if isinstance(v, np.generic) else v)
+
+
+def _as_int_if_integral(values: np.ndarray) -> np.ndarray:
+    if np.all(np.isfinite(values)) and np.all(values == np.round(values)) and np.all(np.abs(values) < 2**62):
+        return values.astype(np.int64)
+    return values
+
+
+def _step_from_tokens(run: pd.Series, n_tokens: np.ndarray) -> np.ndarray:
+    helper = pd.DataFrame({"run": run.to_numpy(), "n_tokens": n_tokens, "pos": np.arange(len(run))})
+    helper = helper.sort_values(["run", "n_tokens", "pos"], kind="mergesort")
+    helper["step"] = helper.groupby("run", sort=False).cumcount()
+    return helper.sort_values("pos")["step"].to_numpy(dtype=np.int64)

@@ -1,0 +1,493 @@
+"""All checks of user input live here.
+
+Every function either returns the checked value or raises
+:class:`~scalefit._errors.ScalefitInputError` with a message that says what
+was wrong, where (column and 0-based row numbers of the user's input), what
+was found and how to fix it.  Heuristic checks warn with a typed warning
+instead of failing.  Other modules call these helpers rather than checking
+input themselves; none of them uses ``assert``.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._errors import (
+    DuplicateRowsWarning,
+    ExcludedRowsWarning,
+    InconsistentFlopsWarning,
+    ScalefitInputError,
+    UnitsWarning,
+)
+
+__all__ = [
+    "NAN_POLICIES",
+    "LOSS_UNITS",
+    "READERS",
+    "format_rows",
+    "format_values",
+    "check_option",
+    "check_positive_scalar",
+    "check_positive_finite",
+    "check_min_runs",
+    "check_source_path",
+    "check_not_empty",
+    "check_unique_columns",
+    "check_column_map",
+    "check_columns_exist",
+    "missing_columns_error",
+    "row_problems",
+    "raise_for_problems",
+    "warn_excluded",
+    "warn_duplicates",
+    "warn_units",
+    "warn_inconsistent_flops",
+]
+
+NAN_POLICIES = ("raise", "omit")
+LOSS_UNITS = ("nats", "bits")
+
+#: File suffix -> reader name.  Compressed files (``.gz``, ``.bz2``, ``.xz``,
+#: ``.zip``, ``.zst``) are accepted for the text formats.
+READERS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+_COMPRESSION = (".gz", ".bz2", ".xz", ".zip", ".zst")
+
+#: How many row numbers and values a message lists before summarising.
+MAX_LISTED_ROWS = 10
+MAX_LISTED_VALUES = 5
+
+#: Relative tolerance of the check C = k * N * D.
+FLOPS_TOLERANCE = 0.1
+
+
+# ----------------------------------------------------------------- formatting
+def format_rows(rows: Iterable[int], limit: int = MAX_LISTED_ROWS) -> str:
+    """Describe row numbers: ``"rows 3, 7 and 9"`` or ``"rows 1, 2, ... (25 rows in all)"``."""
+    rows = [int(r) for r in rows]
+    if not rows:
+        return "no rows"
+    if len(rows) == 1:
+        return f"row {rows[0]}"
+    if len(rows) <= limit:
+        return "rows " + ", ".join(map(str, rows[:-1])) + f" and {rows[-1]}"
+    return "rows " + ", ".join(map(str, rows[:limit])) + f", ... ({len(rows)} rows in all)"
+
+
+def format_values(values: Iterable[Any], limit: int = MAX_LISTED_VALUES) -> str:
+    """Describe the distinct values found, in order of first appearance."""
+    seen: list[str] = []
+    for v in values:
+        text = _show_value(v)
+        if text not in seen:
+            seen.append(text)
+    more = f", ... ({len(seen)} distinct values)" if len(seen) > limit else ""
+    return ", ".join(seen[:limit]) + more
+
+
+def _show_value(v: Any) -> str:
+    if v is None:
+        return "None"
+    if isinstance(v, float) and math.isnan(v):
+        return "NaN"
+    if isinstance(v, str):
+        return repr(v) if len(v) <= 40 else repr(v[:37] + "...")
+    try:
+        if v is not None and np.ndim(v) == 0 and np.isnan(v):
+            return "NaN"
+    except (TypeError, ValueError):
+        pass
+    text = repr(v.item() if isinstance(v, np.generic) else v)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _names(items: Iterable[Any]) -> str:
+    return ", ".join(repr(str(c)) for c in items)
+
+
+# -------------------------------------------------------------- simple checks
+def check_option(value: Any, name: str, allowed: Sequence[str]) -> str:
+    """Check that ``value`` is one of ``allowed`` (e.g. ``nan_policy``).
+
+    Raises
+    ------
+    ScalefitInputError
+        Naming the option, the value found and the allowed values.
+    """
+    if not isinstance(value, str) or value not in allowed:
+        raise ScalefitInputError(
+            f"{name}={value!r} is not supported; use one of {_names(allowed)}."
+        )
+    return value
+
+
+def check_positive_scalar(value: Any, name: str) -> float:
+    """Check that ``value`` is one finite number > 0 and return it as a float."""
+    try:
+        if isinstance(value, (bool, np.bool_)):
+            raise TypeError
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ScalefitInputError(f"{name} must be a positive number; found {value!r}.") from None
+    if not math.isfinite(number) or number <= 0:
+        raise ScalefitInputError(f"{name} must be a finite number > 0; found {value!r}.")
+    return number
+
+
+def check_positive_finite(values: Any, name: str) -> np.ndarray:
+    """Check that every entry of ``values`` is a finite number > 0.
+
+    Parameters
+    ----------
+    values : scalar or array-like
+        For instance ``n_params`` passed to a prediction.
+    name : str
+        Name of the argument, used in the message.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        ``values`` as a float array of the same shape.
+
+    Raises
+    ------
+    ScalefitInputError
+        Naming the argument, the positions at fault and the values found.
+    """
+    try:
+        if isinstance(values, (bool, np.bool_)) or (
+            isinstance(values, np.ndarray) and values.dtype == bool
+        ):
+            raise TypeError
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise ScalefitInputError(
+            f"{name} must be numbers; found {values!r:.80}. Pass floats such as 1.3e9."
+        ) from None
+    bad = ~np.isfinite(arr) | (arr <= 0)
+    if bad.any():
+        flat = np.flatnonzero(bad.ravel())
+        where = "" if arr.ndim == 0 else f" at positions {', '.join(map(str, flat[:MAX_LISTED_ROWS]))}"
+        found = format_values(arr.ravel()[flat])
+        raise ScalefitInputError(
+            f"{name} must be finite and > 0; found {found}{where}.", rows=flat if arr.ndim else None
+        )
+    return arr
+
+
+def check_min_runs(runs: Any, minimum: int, what: str) -> None:
+    """Refuse to go on when there are too few runs for ``what``.
+
+    Parameters
+    ----------
+    runs : Runs
+        The runs at hand (after exclusions).
+    minimum : int
+        Fewest runs ``what`` can work with (for instance the number of free
+        parameters of a law plus one).
+    what : str
+        What needs them, e.g. ``"law 'chinchilla' (5 free parameters)"``.
+
+    Raises
+    ------
+    ScalefitInputError
+        "too few runs for ..." with the counts.
+    """
+    n = int(runs.n_runs)
+    if n < minimum:
+        excluded = getattr(runs, "excluded", None)
+        n_excl = 0 if excluded is None else len(excluded)
+        extra = f" ({n_excl} row(s) were excluded; see Runs.excluded)" if n_excl else ""
+        raise ScalefitInputError(
+            f"too few runs for {what}: it needs at least {minimum}, but {n} "
+            f"{'was' if n == 1 else 'were'} given{extra}. Add runs, fix parameters "
+            "(fixed=...) or choose a law with fewer free parameters."
+        )
+
+
+# ------------------------------------------------------------ source & table
+def check_source_path(path: Path) -> str:
+    """Check that ``path`` is a readable file of a supported format; return the format."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in _COMPRESSION:
+        suffixes = suffixes[:-1]
+    fmt = READERS.get(suffixes[-1]) if suffixes else None
+    if not path.exists():
+        parent = path.parent if str(path.parent) else Path(".")
+        raise ScalefitInputError(
+            f"no such file: {str(path)!r} (looked in {str(parent.resolve())!r}). Check the path."
+        )
+    if path.is_dir():
+        raise ScalefitInputError(f"{str(path)!r} is a directory; pass a file of runs.")
+    if fmt is None:
+        raise ScalefitInputError(
+            f"cannot tell the format of {str(path)!r} from its suffix {''.join(path.suffixes)!r}; "
+            f"supported suffixes are {', '.join(READERS)} (optionally compressed with "
+            f"{', '.join(_COMPRESSION)}). Rename the file or read it with pandas and pass the DataFrame."
+        )
+    return fmt
+
+
+def check_not_empty(frame: Any, source: str) -> None:
+    """Refuse a table with no rows or no columns."""
+    if frame.shape[1] == 0 or len(frame) == 0:
+        raise ScalefitInputError(
+            f"{source} is empty ({len(frame)} rows, {frame.shape[1]} columns); "
+            "it needs one row per run with at least two of n_params, n_tokens, flops, and a loss."
+        )
+
+
+def check_unique_columns(columns: Sequence[Any], source: str) -> None:
+    """Refuse tables whose column names repeat (which column would be meant?)."""
+    seen, dups = set(), []
+    for c in columns:
+        if c in seen and c not in dups:
+            dups.append(c)
+        seen.add(c)
+    if dups:
+        raise ScalefitInputError(
+            f"{source} has repeated column names {_names(dups)}; rename them so each is unique."
+        )
+
+
+def missing_columns_error(what: str, available: Sequence[Any], hint: str = "") -> ScalefitInputError:
+    """Build the error for a column that could not be found, listing those available."""
+    return ScalefitInputError(f"{what}. Available columns: {_names(available)}.{hint}")
+
+
+def check_columns_exist(names: Sequence[Any], available: Sequence[Any], argument: str) -> list:
+    """Check that each of ``names`` (given by ``argument``) is a column."""
+    missing = [n for n in names if n not in set(available)]
+    if missing:
+        raise missing_columns_error(
+            f"{argument} names column(s) {_names(missing)} that the input does not have",
+            available,
+        )
+    return list(names)
+
+
+def check_column_map(
+    columns: Mapping[Any, Any] | None, available: Sequence[Any], targets: Sequence[str]
+) -> dict:
+    """Check an explicit ``columns={"source": "canonical"}`` mapping.
+
+    Raises
+    ------
+    ScalefitInputError
+        When the mapping is not a dict, a source column does not exist, a
+        target is not canonical, or two sources map to one target.
+    """
+    if columns is None:
+        return {}
+    if not isinstance(columns, Mapping):
+        raise ScalefitInputError(
+            f"columns must be a dict mapping source column -> canonical name, e.g. "
+            f"{{'Model Size': 'n_params'}}; found {type(columns).__name__}."
+        )
+    avail = set(available)
+    for src, target in columns.items():
+        if target not in targets:
+            hint = ""
+            if src in targets and target in avail:
+                hint = f" It maps SOURCE -> canonical; did you mean {{{target!r}: {src!r}}}?"
+            raise ScalefitInputError(
+                f"columns maps {src!r} to {target!r}, which is not a canonical column; "
+                f"targets must be one of {_names(targets)}.{hint}",
+                column=str(src),
+            )
+        if src not in avail:
+            raise missing_columns_error(
+                f"columns maps {src!r} to {target!r} but the input has no column {src!r}", available
+            )
+    seen: dict = {}
+    for src, target in columns.items():
+        if target in seen:
+            raise ScalefitInputError(
+                f"columns maps both {seen[target]!r} and {src!r} to {target!r}; map only one."
+            )
+        seen[target] = src
+    return dict(columns)
+
+
+# ------------------------------------------------------------- value checks
+def row_problems(
+    label: str,
+    parsed: np.ndarray,
+    unparseable: np.ndarray,
+    *,
+    allow_zero: bool = False,
+) -> np.ndarray:
+    """Describe what is wrong with each value of a numeric column.
+
+    Parameters
+    ----------
+    label : str
+        How to name the column in reasons, e.g. ``"n_params ('Model Size')"``.
+    parsed, unparseable : numpy.ndarray
+        From :func:`scalefit._numbers.parse_column`.
+    allow_zero : bool
+        Accept zero (for step counters); negative values are always refused.
+
+    Returns
+    -------
+    numpy.ndarray of object
+        One reason string per row, ``""`` where the value is valid.
+    """
+    reasons = np.full(len(parsed), "", dtype=object)
+    with np.errstate(invalid="ignore"):
+        nonpos = (parsed < 0) if allow_zero else (parsed <= 0)
+    reasons[np.isnan(parsed)] = f"{label} is missing (NaN)"
+    reasons[np.isinf(parsed)] = f"{label} is infinite"
+    reasons[np.isfinite(parsed) & nonpos] = f"{label} is {'negative' if allow_zero else 'not positive'}"
+    reasons[unparseable] = f"{label} is not a number"
+    return reasons
+
+
+_KINDS = (
+    ("is not a number", "non-numeric"),
+    ("is missing (NaN)", "missing (NaN)"),
+    ("is infinite", "infinite"),
+    ("is not positive", "zero or negative"),
+    ("is negative", "negative"),
+)
+
+
+def raise_for_problems(
+    problems: Mapping[str, tuple[str, np.ndarray, Any]],
+    rows: np.ndarray,
+    *,
+    derived: Sequence[str] = (),
+) -> None:
+    """Raise for the first column that has invalid values (``nan_policy='raise'``).
+
+    Parameters
+    ----------
+    problems : dict
+        Canonical name -> (source column, reasons per row, raw values per row).
+    rows : numpy.ndarray of int
+        Original row numbers.
+    derived : sequence of str
+        Canonical columns that were computed; their message says from what.
+    """
+    bad = {name: p for name, p in problems.items() if (p[1] != "").any()}
+    if not bad:
+        return
+    name, (source, reasons, raw) = next(iter(bad.items()))
+    mask = reasons != ""
+    at = rows[mask]
+    kinds = []
+    for key, word in _KINDS:
+        count = int(sum(key in r for r in reasons[mask]))
+        if count:
+            kinds.append(f"{count} {word}")
+    label = f"column {source!r}" + ("" if source == name else f" (used as {name})")
+    if name in derived:
+        label = f"derived column {name!r}"
+    others = [f"{p[0]!r}" for n, p in bad.items() if n != name]
+    also = f" Column(s) {', '.join(others)} also have invalid values." if others else ""
+    what = "finite numbers >= 0" if name == "step" else (
+        "non-missing" if name == "run" else "finite numbers > 0")
+    raise ScalefitInputError(
+        f"{label} must hold {what}, but {format_rows(at)} do not "
+        f"({', '.join(kinds)}); values found: {format_values(np.asarray(raw, dtype=object)[mask])}."
+        f"{also} Fix these values, or pass nan_policy='omit' to exclude the rows "
+        "(each is then listed in Runs.excluded with its reason).",
+        column=str(source),
+        rows=at,
+    )
+
+
+# ------------------------------------------------------------------ warnings
+def warn_excluded(rows: Sequence[int], reasons: Sequence[str], *, stacklevel: int = 3) -> None:
+    """Warn that rows were excluded, naming them and the commonest reasons."""
+    if len(rows) == 0:
+        return
+    counts: dict[str, int] = {}
+    for r in reasons:
+        for part in str(r).split("; "):
+            counts[part] = counts.get(part, 0) + 1
+    top = sorted(counts.items(), key=lambda kv: -kv[1])[:3]
+    why = "; ".join(f"{reason} ({n}x)" for reason, n in top)
+    warnings.warn(
+        f"excluded {len(rows)} row(s) ({format_rows(rows)}): {why}. "
+        "See Runs.excluded for each row and its values.",
+        ExcludedRowsWarning,
+        stacklevel=stacklevel,
+    )
+
+
+def warn_duplicates(duplicate_of: Mapping[int, int], *, dropped: bool, stacklevel: int = 3) -> None:
+    """Report exact duplicate rows (always; they are kept unless dropped)."""
+    if not duplicate_of:
+        return
+    pairs = list(duplicate_of.items())
+    shown = ", ".join(f"row {r} = row {f}" for r, f in pairs[:MAX_LISTED_ROWS])
+    more = f", ... ({len(pairs)} in all)" if len(pairs) > MAX_LISTED_ROWS else ""
+    action = (
+        "they were excluded (drop_duplicates=True) and are listed in Runs.excluded"
+        if dropped
+        else "they are kept; pass drop_duplicates=True to exclude them"
+    )
+    warnings.warn(
+        f"{len(pairs)} row(s) exactly duplicate an earlier row ({shown}{more}); {action}.",
+        DuplicateRowsWarning,
+        stacklevel=stacklevel,
+    )
+
+
+def warn_units(n_params: np.ndarray, loss: np.ndarray, *, stacklevel: int = 3) -> None:
+    """Warn when parameters look like millions or the loss like perplexity."""
+    median_n = float(np.median(n_params))
+    if median_n < 1e4:
+        warnings.warn(
+            f"the median parameter count is {median_n:.4g}, below 1e4: were params given in "
+            "millions or billions? Pass raw counts (e.g. '70M' or 7e7).",
+            UnitsWarning,
+            stacklevel=stacklevel,
+        )
+    high = loss > 20
+    if high.any():
+        warnings.warn(
+            f"{int(high.sum())} loss value(s) exceed 20 (max {float(loss.max()):.4g}): is this "
+            "perplexity? scalefit expects cross-entropy in nats; pass log(perplexity).",
+            UnitsWarning,
+            stacklevel=stacklevel,
+        )
+
+
+def warn_inconsistent_flops(
+    n_params: np.ndarray,
+    n_tokens: np.ndarray,
+    flops: np.ndarray,
+    k: float,
+    rows: np.ndarray,
+    *,
+    stacklevel: int = 3,
+) -> None:
+    """Warn when C disagrees with k*N*D by more than 10% on any row."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        ratio = flops / (k * n_params * n_tokens)
+    off = np.abs(ratio - 1.0) > FLOPS_TOLERANCE
+    if off.any():
+        warnings.warn(
+            f"flops disagrees with {k:g}*n_params*n_tokens by more than "
+            f"{FLOPS_TOLERANCE:.0%} in {int(off.sum())} of {len(ratio)} rows "
+            f"({format_rows(rows[off], limit=5)}; C/({k:g}ND) ranges from "
+            f"{np.nanmin(ratio[off]):.3g} to {np.nanmax(ratio[off]):.3g}). Check the units of "
+            "each column, or set flops_per_param_token if your FLOP count uses another k.",
+            InconsistentFlopsWarning,
+            stacklevel=stacklevel,
+        )
