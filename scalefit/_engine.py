@@ -342,7 +342,12 @@ def seed_grid(
 
 
 def distinct_minima_by_residual(theta: np.ndarray, f: np.ndarray, prob: Problem, *, atol: float = 1e-6) -> int:
-    """Count distinct local minima among polished points.
+    """Count distinct local minima among polished points (see :func:`distinct_indices`)."""
+    return len(distinct_indices(theta, f, prob, atol=atol))
+
+
+def distinct_indices(theta: np.ndarray, f: np.ndarray, prob: Problem, *, atol: float = 1e-6) -> list:
+    """Indices of distinct local minima among polished points, best first.
 
     Two points are the same minimum when their residual vectors agree to
     ``atol``: this merges degenerate optima (a term driven to zero, where its
@@ -353,6 +358,6 @@ def distinct_minima_by_residual(theta: np.ndarray, f: np.ndarray, prob: Problem,
         if not np.isfinite(f[i]):
             continue
         r = residuals(theta[i], prob)
-        if not any(np.max(np.abs(r - q)) <= atol for q in reps):
-            reps.append(r)
-    return len(reps)
+        if not any(np.max(np.abs(r - q)) <= atol for _, q in reps):
+            reps.append((i, r))
+    return [i for i, _ in reps]

@@ -759,12 +759,13 @@ def _fit_chinchilla(spec: _Spec, inputs, y, w, loss, delta, space):
     order = np.argsort(np.where(np.isfinite(pr.f), pr.f, np.inf))
     best = order[0]
     z_best = red.z_of(pr.theta[best][None, :])[0]
-    n_min = _engine.distinct_minima_by_residual(pr.theta, pr.f, prob)
+    distinct = _engine.distinct_indices(pr.theta, pr.f, prob)
+    n_min = len(distinct)
     second = _second_best(pr.f, pr.theta, best, prob)
     f, g, H, rows = _engine._derivatives(pr.theta[best][None, :], prob, w[None, :], per_row=True)
     H_z = red.T.T @ H[0] @ red.T
     rows_grad = rows[0] @ red.T  # (n, m): per-run gradient contribution in z
-    minima = pr.theta[order[: min(4, len(order))]]
+    minima = pr.theta[distinct[:4]]
     return z_best, float(pr.f[best]), float(pr.grad_norm[best]), bool(pr.converged[best]), seeds.shape[0], n_min, second, H_z, rows_grad, minima
 
 
@@ -788,7 +789,7 @@ def _second_best(f, theta, best, prob) -> float:
 
 
 # ------------------------------------------------------------ generic engine
-def _fit_generic(spec: _Spec, inputs, y, w, loss, delta, space, *, seed: int, max_starts: int):
+def _fit_generic(spec: _Spec, inputs, y, w, loss, delta, space, *, seed: int, max_starts: int, warm=None, derivatives: bool = True):
     from scipy.optimize import least_squares, minimize
 
     law = spec.law
@@ -822,6 +823,8 @@ def _fit_generic(spec: _Spec, inputs, y, w, loss, delta, space, *, seed: int, ma
         rng = np.random.default_rng(seed)
         starts = starts[rng.choice(len(starts), max_starts - 1, replace=False)]
     starts = np.vstack([default[None, :], starts]) if m else starts
+    if warm is not None:
+        starts = np.vstack([np.asarray(warm, float)[None, :], starts])
     lo = np.where(np.isfinite(spec.lower), spec.lower, -np.inf)
     hi = np.where(np.isfinite(spec.upper), spec.upper, np.inf)
     eps = 1e-9
@@ -857,6 +860,8 @@ def _fit_generic(spec: _Spec, inputs, y, w, loss, delta, space, *, seed: int, ma
             reps.append(rz)
     others = [fv for fv, z in results if np.max(np.abs(resid(z) - resid(z_best))) > 1e-6]
     second = float(min(others)) if others else float("nan")
+    if not derivatives:
+        return z_best, f_best, float("nan"), bool(pol.success), len(starts), len(reps), second, None, None
     # derivatives by finite differences
     J = _num_jac(resid, z_best, lo, hi)
     r0 = resid(z_best)

@@ -435,3 +435,26 @@ def chinchilla_values(params: Mapping[str, float]) -> tuple[float, float, float,
         ) from None
     beta = float(params.get("beta", alpha))
     return E, A, B, alpha, beta
+
+
+def chinchilla_compute_optimal(params: Mapping[str, Any], flops: Any, *, flops_per_param_token: float = 6.0):
+    """Closed-form compute-optimal allocation of the Chinchilla law (Hoffmann et al. 2022, eq. 4).
+
+    With G = (alpha*A / (beta*B))^(1/(alpha+beta)), a = beta/(alpha+beta) and
+    b = alpha/(alpha+beta): N* = G (C/k)^a, D* = (C/k)^b / G, and L* = L(N*, D*).
+    Parameter values may be arrays (e.g. bootstrap draws); they broadcast with ``flops``.
+
+    Returns
+    -------
+    (n_params, n_tokens, loss) : tuple of numpy arrays
+    """
+    E, A, B = (np.asarray(params[k], dtype=float) for k in ("E", "A", "B"))
+    alpha = np.asarray(params["alpha"], dtype=float)
+    beta = np.asarray(params["beta"], dtype=float) if "beta" in params else alpha
+    C = np.asarray(flops, dtype=float) / flops_per_param_token
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        G = (alpha * A / (beta * B)) ** (1.0 / (alpha + beta))
+        n_opt = G * C ** (beta / (alpha + beta))
+        d_opt = C ** (alpha / (alpha + beta)) / G
+        loss = E + A / n_opt**alpha + B / d_opt**beta
+    return n_opt, d_opt, loss

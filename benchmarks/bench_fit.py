@@ -1,0 +1,130 @@
+"""Benchmark: scalefit.fit against the 4,500-start L-BFGS-B procedure (Hoffmann et al. 2022).
+
+Usage
+-----
+    python benchmarks/bench_fit.py                 # speed on the replication data
+    python benchmarks/bench_fit.py --robustness 50 # plus 50 synthetic data sets, full 4,500 starts each
+
+Speed: the competitor's cost is estimated from a random sample of its starts
+(at least 100) timed one by one, times 4,500; scalefit's is the median of
+repeated full fits.  Both run in this process on the same data.
+
+Robustness: on each synthetic data set (benchmarks/reference.py:synthetic_dataset)
+the competitor runs all 4,500 starts (analytic gradients, to make the run
+affordable; finite differences only make it less precise) and scalefit's
+objective must be no worse: f_scalefit <= f_reference * (1 + 1e-6).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import reference  # noqa: E402
+
+import scalefit  # noqa: E402
+
+SHARED = Path(os.environ.get("SCALEFIT_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+
+def replication_runs():
+    path = SHARED / "chinchilla_epoch" / "svg_extracted_data.csv"
+    if not path.exists():
+        return None
+    runs = scalefit.read_runs(path)
+    # the replication drops the 5 runs with the highest loss
+    keep = np.argsort(runs.loss)[: len(runs) - 5]
+    mask = np.zeros(len(runs), bool)
+    mask[keep] = True
+    return runs.subset(mask)
+
+
+def bench_speed(runs, n_sample: int, repeats: int, seed: int) -> dict:
+    N, D, L = runs.n_params, runs.n_tokens, runs.loss
+    logN, logD, logL = np.log(N), np.log(D), np.log(L)
+    grid = reference.hoffmann_grid()
+    idx = np.random.default_rng(seed).choice(len(grid), n_sample, replace=False)
+    per_fd, per_an = [], []
+    for i in idx:
+        t = time.perf_counter()
+        reference.fit_one(grid[i], logN, logD, logL, gradient="fd")
+        per_fd.append(time.perf_counter() - t)
+    for i in idx[: max(100, n_sample // 2)]:
+        t = time.perf_counter()
+        reference.fit_one(grid[i], logN, logD, logL, gradient="analytic")
+        per_an.append(time.perf_counter() - t)
+    scalefit.fit(runs)  # warm-up (imports, caches)
+    ours = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        res = scalefit.fit(runs)
+        ours.append(time.perf_counter() - t)
+    full_fd = np.median(per_fd) * len(grid)
+    full_an = np.median(per_an) * len(grid)
+    return dict(
+        per_start_fd=np.median(per_fd), per_start_analytic=np.median(per_an), full_fd=full_fd, full_analytic=full_an,
+        scalefit=np.median(ours), scalefit_min=np.min(ours), objective=res.objective, params=res.params,
+    )
+
+
+def bench_robustness(n_sets: int, n_runs: int) -> pd.DataFrame:
+    rows = []
+    for s in range(n_sets):
+        N, D, L, truth = reference.synthetic_dataset(s, n_runs)
+        t = time.perf_counter()
+        f_ref, p_ref = reference.fit_reference(N, D, L, gradient="analytic")
+        t_ref = time.perf_counter() - t
+        runs = scalefit.read_runs(pd.DataFrame(dict(n_params=N, n_tokens=D, loss=L)))
+        t = time.perf_counter()
+        res = scalefit.fit(runs)
+        t_ours = time.perf_counter() - t
+        rows.append(dict(seed=s, alpha_true=truth["alpha"], beta_true=truth["beta"], f_reference=f_ref, f_scalefit=res.objective,
+                         rel_diff=(res.objective - f_ref) / f_ref, t_reference=t_ref, t_scalefit=t_ours,
+                         no_worse=res.objective <= f_ref * (1 + 1e-6)))
+        r = rows[-1]
+        print(f"  set {s:3d}: alpha={r['alpha_true']:.2f} beta={r['beta_true']:.2f} ref={f_ref:.8g} scalefit={res.objective:.8g} "
+              f"rel={r['rel_diff']:+.2e} {'ok' if r['no_worse'] else 'WORSE'} ({t_ref:.1f} s vs {t_ours*1e3:.0f} ms)", flush=True)
+    return pd.DataFrame(rows)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sample", type=int, default=100, help="competitor starts timed (>= 100)")
+    p.add_argument("--repeats", type=int, default=21, help="scalefit fits timed")
+    p.add_argument("--robustness", type=int, default=0, help="synthetic data sets for the robustness check")
+    p.add_argument("--n-runs", type=int, default=120, help="runs per synthetic data set")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    print(f"machine: {platform.platform()}, {os.cpu_count()} cpus, python {platform.python_version()}, numpy {np.__version__}")
+    runs = replication_runs()
+    if runs is None:
+        print("replication data absent: skipping the speed benchmark on real data")
+    else:
+        r = bench_speed(runs, max(100, args.sample), args.repeats, args.seed)
+        print("Speed on the replication data (240 runs):")
+        print(f"  4,500-start L-BFGS-B, finite-difference gradients: {r['per_start_fd']*1e3:.1f} ms/start (median of {max(100, args.sample)}) "
+              f"-> {r['full_fd']:.1f} s estimated for all starts")
+        print(f"  same with analytic gradients:                       {r['per_start_analytic']*1e3:.1f} ms/start -> {r['full_analytic']:.1f} s")
+        print(f"  scalefit.fit: median {r['scalefit']*1e3:.1f} ms (min {r['scalefit_min']*1e3:.1f} ms) over {args.repeats} fits; objective {r['objective']:.10g}")
+        print(f"  ratio (FD procedure / scalefit):       {r['full_fd']/r['scalefit']:.0f}x")
+        print(f"  ratio (analytic procedure / scalefit): {r['full_analytic']/r['scalefit']:.0f}x")
+    if args.robustness:
+        print(f"Robustness on {args.robustness} synthetic data sets ({args.n_runs} runs each), all 4,500 starts:")
+        df = bench_robustness(args.robustness, args.n_runs)
+        worse = int((~df["no_worse"]).sum())
+        print(f"  scalefit no worse than the 4,500-start best on {len(df) - worse}/{len(df)} sets; "
+              f"median rel. difference {df['rel_diff'].median():+.2e}, min {df['rel_diff'].min():+.2e}, max {df['rel_diff'].max():+.2e}")
+        print(f"  median time: reference {df['t_reference'].median():.1f} s, scalefit {df['t_scalefit'].median()*1e3:.1f} ms")
+        return 1 if worse else 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,326 @@
+"""Nonparametric bootstrap of a fit: resample runs with replacement, refit each sample.
+
+Each resample is drawn from its own generator ``default_rng([seed, i])``, so
+the result is identical for a seed whatever ``n_jobs`` is and however the work
+is split.  For the Chinchilla forms, resamples are integer weights on the runs
+and are refitted as one batch by the same exact-Newton engine as the fit,
+started from every distinct local minimum the full fit found (keeping the best
+per resample).  Other laws are refitted one resample at a time with the same
+multi-start engine warm-started from the full fit.
+"""
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ._errors import ScalefitInputError
+from ._summary import Summary, Table
+from .laws import chinchilla_compute_optimal, is_chinchilla
+
+_CHUNK = 250
+
+
+@dataclass(frozen=True, eq=False)
+class BootstrapResult:
+    """Bootstrap distribution of a fit's parameters.
+
+    Attributes
+    ----------
+    fit : FitResult
+        The fit on all runs (the point estimate).
+    samples : pandas.DataFrame
+        One row per resample, one column per parameter (natural scale).
+    objective : numpy.ndarray
+        Objective of each refit.
+    converged : numpy.ndarray of bool
+        Whether each refit converged.
+    n : int
+    seed : int
+    unit : str
+        What was resampled ("runs", or "runs (curves grouped by run)").
+    """
+
+    fit: Any
+    samples: pd.DataFrame
+    objective: np.ndarray
+    converged: np.ndarray
+    n: int
+    seed: int
+    unit: str = "runs"
+
+    # --------------------------------------------------------- parameters
+    @property
+    def stderr(self) -> dict:
+        """Bootstrap standard error of each parameter (sample standard deviation)."""
+        return {k: float(self.samples[k].std(ddof=1)) for k in self.samples.columns}
+
+    @property
+    def covariance(self) -> pd.DataFrame:
+        return self.samples.cov()
+
+    def interval(self, level: float = 0.95) -> pd.DataFrame:
+        """Percentile intervals of the parameters and of a, b (Chinchilla) at ``level``."""
+        _check_level(level)
+        tab = self._with_exponents()
+        q = [(1 - level) / 2, (1 + level) / 2]
+        out = tab.quantile(q).T
+        out.columns = ["low", "high"]
+        return out
+
+    def intervals(self, levels: Sequence[float] = (0.8, 0.95)) -> dict:
+        """``{name: {level: [low, high]}}`` for every parameter (and a, b)."""
+        out: dict = {}
+        for lv in levels:
+            iv = self.interval(lv)
+            for name, row in iv.iterrows():
+                out.setdefault(name, {})[f"{lv:g}"] = [float(row["low"]), float(row["high"])]
+        return out
+
+    def _with_exponents(self) -> pd.DataFrame:
+        tab = self.samples.copy()
+        if is_chinchilla(self.fit.law):
+            al = tab["alpha"].to_numpy()
+            be = tab["beta"].to_numpy() if "beta" in tab else al
+            tab["a"] = be / (al + be)
+            tab["b"] = al / (al + be)
+        return tab
+
+    # ----------------------------------------------------------- derived
+    def derived(self, *, flops: Any = None, n_params: Any = None, n_tokens: Any = None) -> pd.DataFrame:
+        """Draws of derived quantities, one row per resample.
+
+        Columns: ``a``, ``b`` (Chinchilla forms); ``n_opt@C``, ``d_opt@C``,
+        ``loss_opt@C`` for each budget C in ``flops``; ``loss@N,D`` for each
+        (n_params, n_tokens) pair given (broadcast).
+        """
+        tab = self._with_exponents()
+        out = pd.DataFrame(index=tab.index)
+        for k in ("a", "b"):
+            if k in tab:
+                out[k] = tab[k]
+        if flops is not None:
+            if not is_chinchilla(self.fit.law):
+                raise ScalefitInputError(
+                    f"compute-optimal draws use the Chinchilla closed form; law {self.fit.law.name!r} has none. "
+                    "Use scalefit.compute_optimal on the bootstrap result instead."
+                )
+            budgets = np.atleast_1d(np.asarray(flops, float))
+            if np.any(~np.isfinite(budgets)) or np.any(budgets <= 0):
+                raise ScalefitInputError(f"flops must be positive and finite; got {budgets.tolist()}.")
+            params = {k: tab[k].to_numpy()[:, None] for k in self.samples.columns}
+            n_opt, d_opt, l_opt = chinchilla_compute_optimal(params, budgets[None, :])
+            for j, c in enumerate(budgets):
+                out[f"n_opt@{c:.3g}"] = n_opt[:, j]
+                out[f"d_opt@{c:.3g}"] = d_opt[:, j]
+                out[f"loss_opt@{c:.3g}"] = l_opt[:, j]
+        if n_params is not None or n_tokens is not None:
+            if n_params is None or n_tokens is None:
+                raise ScalefitInputError("give both n_params and n_tokens for predictions.")
+            Np, Dp = np.broadcast_arrays(np.atleast_1d(np.asarray(n_params, float)), np.atleast_1d(np.asarray(n_tokens, float)))
+            law = self.fit.law
+            for nn, dd in zip(Np, Dp):
+                vals = [float(law({k: row[k] for k in self.samples.columns}, n_params=nn, n_tokens=dd)) for _, row in self.samples.iterrows()]
+                out[f"loss@{nn:.3g},{dd:.3g}"] = vals
+        return out
+
+    def derived_interval(self, level: float = 0.95, **kwargs: Any) -> pd.DataFrame:
+        """Percentile intervals (and standard errors) of :meth:`derived` quantities."""
+        _check_level(level)
+        d = self.derived(**kwargs)
+        q = d.quantile([(1 - level) / 2, (1 + level) / 2]).T
+        q.columns = ["low", "high"]
+        q["stderr"] = d.std(ddof=1)
+        return q
+
+    # ------------------------------------------------------------ output
+    def summary(self, levels: Sequence[float] = (0.8, 0.95)) -> Summary:
+        tab = self._with_exponents()
+        point = dict(self.fit.params)
+        if "a" in tab:
+            point["a"], point["b"] = self.fit.a, self.fit.b
+        header = ["name", "estimate", "boot std err"]
+        for lv in levels:
+            header += [f"{lv:.0%} low", f"{lv:.0%} high"]
+        ivs = {lv: self.interval(lv) for lv in levels}
+        rows = []
+        for name in tab.columns:
+            row = [name, point.get(name, float("nan")), float(tab[name].std(ddof=1))]
+            for lv in levels:
+                row += [ivs[lv].loc[name, "low"], ivs[lv].loc[name, "high"]]
+            rows.append(row)
+        notes = [
+            f"Nonparametric bootstrap: {self.n} resamples of the {self.unit} with replacement, each refitted "
+            f"with the same engine (seed {self.seed}); percentile intervals.",
+        ]
+        n_bad = int((~self.converged).sum())
+        if n_bad:
+            notes.append(f"{n_bad} of {self.n} refits did not converge; they are kept in the samples.")
+        return Summary(f"scalefit bootstrap: {self.fit.law.name}", [("resamples", self.n)], [Table("Bootstrap", header, rows)], notes)
+
+    def to_dict(self, levels: Sequence[float] = (0.8, 0.95)) -> dict:
+        d = {
+            "n": int(self.n),
+            "seed": int(self.seed),
+            "unit": self.unit,
+            "stderr": {k: float(v) for k, v in self._with_exponents().std(ddof=1).items()},
+            "intervals": self.intervals(levels),
+            "n_not_converged": int((~self.converged).sum()),
+        }
+        return d
+
+
+def _check_level(level: float) -> None:
+    if not (0 < level < 1):
+        raise ScalefitInputError(f"level must lie strictly between 0 and 1; got {level!r}.")
+
+
+# ========================================================================
+def _resample_weights(units: np.ndarray, n_units: int, seed: int, idx: Iterable[int]) -> np.ndarray:
+    """Integer weights per row for the resamples ``idx``: counts of each unit drawn."""
+    rows = []
+    for i in idx:
+        rng = np.random.default_rng([seed, int(i)])
+        counts = np.bincount(rng.integers(0, n_units, n_units), minlength=n_units).astype(float)
+        rows.append(counts[units])
+    return np.array(rows)
+
+
+def _chinchilla_chunk(fit_result, idx: Sequence[int], seed: int, units: np.ndarray, n_units: int):
+    from threadpoolctl import threadpool_limits
+
+    from . import _engine
+    from .fitting import _chinchilla_problem
+
+    spec = fit_result._spec
+    opts = fit_result.options
+    with threadpool_limits(limits=1), np.errstate(all="ignore"):
+        prob, red = _chinchilla_problem(spec, fit_result._inputs, fit_result.runs.loss, opts["loss"], opts["delta"], opts["space"])
+        W = _resample_weights(units, n_units, seed, idx) * fit_result._weights[None, :]
+        starts = fit_result._minima
+        if starts is None or len(starts) == 0:
+            M = _engine_map_theta(fit_result)
+            starts = M[None, :]
+        K = W.shape[0]
+        best_f = np.full(K, np.inf)
+        best_theta = np.full((K, 5), np.nan)
+        best_conv = np.zeros(K, bool)
+        for j, s in enumerate(starts):
+            theta0 = np.repeat(s[None, :], K, axis=0)
+            rows = np.arange(K)
+            if j > 0:
+                # other basins of the full fit: a few Newton steps, then only the
+                # resamples where that basin is competitive are polished to the end
+                short = _engine.polish(theta0, prob, red, W, max_iter=6)
+                rows = np.flatnonzero(short.f < best_f * 1.2)
+                if rows.size == 0:
+                    continue
+                theta0 = short.theta[rows]
+            pr = _engine.polish(theta0, prob, red, W[rows])
+            better = pr.f < best_f[rows]
+            sel = rows[better]
+            best_f[sel] = pr.f[better]
+            best_theta[sel] = pr.theta[better]
+            best_conv[sel] = pr.converged[better]
+    return best_theta, best_f, best_conv
+
+
+def _engine_map_theta(fit_result) -> np.ndarray:
+    p = fit_result.params
+    return np.array([math.log(p["E"]), math.log(p["A"]), math.log(p["B"]), p["alpha"], p.get("beta", p["alpha"])])
+
+
+def _generic_chunk(fit_result, idx: Sequence[int], seed: int, units: np.ndarray, n_units: int):
+    from .fitting import _fit_generic
+
+    spec = fit_result._spec
+    opts = fit_result.options
+    W = _resample_weights(units, n_units, seed, idx) * fit_result._weights[None, :]
+    out_z, out_f, out_c = [], [], []
+    for w in W:
+        z, f, _g, conv, *_ = _fit_generic(spec, fit_result._inputs, fit_result.runs.loss, w, opts["loss"], opts["delta"], opts["space"],
+                                          seed=seed, max_starts=4, warm=spec.z_from_natural(fit_result.params), derivatives=False)
+        out_z.append(z)
+        out_f.append(f)
+        out_c.append(conv)
+    return np.array(out_z), np.array(out_f), np.array(out_c)
+
+
+def bootstrap(fit_result, n: int = 1000, *, seed: int = 0, n_jobs: int = -1, progress: bool | None = None) -> BootstrapResult:
+    """Bootstrap a :class:`~scalefit.FitResult` (see :meth:`FitResult.bootstrap`).
+
+    Parameters
+    ----------
+    fit_result : FitResult
+    n : int
+        Number of resamples.
+    seed : int
+        Seed; resample ``i`` uses ``numpy.random.default_rng([seed, i])``.
+    n_jobs : int
+        Parallel workers through joblib (-1: all cores).  Results do not depend on it.
+    progress : bool, optional
+        Show a tqdm progress bar; default: only when stderr is a terminal.
+
+    Returns
+    -------
+    BootstrapResult
+    """
+    try:
+        n = int(n)
+    except (TypeError, ValueError):
+        raise ScalefitInputError(f"n must be a positive integer; got {n!r}.") from None
+    if n < 2:
+        raise ScalefitInputError(f"n must be at least 2 resamples; got {n}.")
+    if fit_result.runs is None or fit_result._inputs is None:
+        raise ScalefitInputError("this fit carries no data (was it loaded from JSON?); refit with scalefit.fit to bootstrap.")
+    table = fit_result.runs.table
+    if "run" in table.columns and table["run"].nunique() < len(table):
+        codes, uniq = pd.factorize(table["run"])
+        units, n_units, unit = codes, len(uniq), "runs (curves grouped by run)"
+    else:
+        units, n_units, unit = np.arange(len(table)), len(table), "runs"
+    chunks = [list(range(i, min(i + _CHUNK, n))) for i in range(0, n, _CHUNK)]
+    worker = _chinchilla_chunk if is_chinchilla(fit_result.law) else _generic_chunk
+    if progress is None:
+        progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n, desc="bootstrap", unit="fit", file=sys.stderr)
+    try:
+        if n_jobs == 1 or len(chunks) == 1:
+            parts = []
+            for c in chunks:
+                parts.append(worker(fit_result, c, seed, units, n_units))
+                if bar is not None:
+                    bar.update(len(c))
+        else:
+            from joblib import Parallel, delayed
+
+            gen = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(worker)(fit_result, c, seed, units, n_units) for c in chunks)
+            parts = []
+            for c, part in zip(chunks, gen):
+                parts.append(part)
+                if bar is not None:
+                    bar.update(len(c))
+    finally:
+        if bar is not None:
+            bar.close()
+    theta = np.concatenate([p[0] for p in parts])
+    fvals = np.concatenate([p[1] for p in parts])
+    conv = np.concatenate([p[2] for p in parts])
+    spec = fit_result._spec
+    if is_chinchilla(fit_result.law):
+        E, A, B = np.exp(theta[:, 0]), np.exp(theta[:, 1]), np.exp(theta[:, 2])
+        cols = {"E": E, "A": A, "B": B, "alpha": theta[:, 3], "beta": theta[:, 4]}
+        samples = pd.DataFrame({k: cols[k] for k in spec.names})
+    else:
+        internal = theta @ spec.T.T + spec.c
+        nat = np.where(spec.log[None, :], np.exp(internal), internal)
+        samples = pd.DataFrame(nat, columns=list(spec.names))
+    return BootstrapResult(fit_result, samples, fvals, conv.astype(bool), n, int(seed), unit)
