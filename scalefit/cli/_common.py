@@ -97,3 +97,13 @@ def emit_json(obj: Any, *, out: str | None = None, overwrite: bool = True) -> No
         Path(out).write_text(text + "\n")
     else:
         sys.stdout.write(text + "\n")
+
+
+def resolve_runs_source(text: str) -> str:
+    """Map ``synthetic:isoflop`` / ``synthetic:curves`` to the bundled file; other text is a path."""
+    prefix = "synthetic:"
+    if isinstance(text, str) and text.startswith(prefix):
+        from ..datasets import synthetic_path
+
+        return str(synthetic_path(text[len(prefix):]))
+    return text
