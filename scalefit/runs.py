@@ -504,7 +504,8 @@ def read_runs(
     reasons = _join_reasons([p[1] for p in problems.values()], len(rows))
     if drop_duplicates:
         for r, first in duplicate_of.items():
-            reasons[r] = _join_reasons([np.array([reasons[r], f"exact duplicate of row {first}"])], 1)[0]
+            why = f"exact duplicate of row {first}"
+            reasons[r] = f"{reasons[r]}; {why}" if reasons[r] else why
     keep = reasons == ""
     _v.warn_duplicates(duplicate_of, dropped=drop_duplicates, stacklevel=3)
     if not keep.any():
