@@ -1,0 +1,198 @@
+"""Approach 1 numerics: the lower envelope of training curves (private).
+
+The curves are interpolated once onto a common log-FLOP grid, giving a
+``(runs, grid)`` matrix of log losses (NaN where a run does not reach).  The
+envelope of a bootstrap resample is then a masked ``argmin`` over the runs
+present in it, done for a block of resamples at a time.
+"""
+from __future__ import annotations
+
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+
+from ._errors import ScalefitInputError
+from ._isoflop_core import loglog_fit
+from ._isoflop_results import EnvelopeResult, intervals_from_samples
+
+_BLOCK_CELLS = 4_000_000  # resamples x runs x grid cells per block (bounded memory)
+
+
+def _prepare(table: pd.DataFrame, *, not_final: int, min_tokens, min_fraction, msgs: list[str]):
+    """Apply the warmup filters; ``table`` already holds only final checkpoints under final_only."""
+    t = table.copy()
+    if "run" not in t.columns:  # final_only without curves: every row is a run
+        t["run"] = t["row"] if "row" in t.columns else np.arange(len(t))
+    dropped = {"min_tokens": 0, "min_fraction": 0, "not_final": int(not_final)}
+    keep_tokens = np.ones(len(t), dtype=bool)
+    keep_fraction = np.ones(len(t), dtype=bool)
+    if min_tokens is not None:
+        keep_tokens = t["n_tokens"].to_numpy(float) >= min_tokens
+    if min_fraction is not None and len(t):
+        # position along the run (step if known, else tokens seen) relative to the run's last checkpoint
+        col = "step" if "step" in t.columns else "n_tokens"
+        length = t.groupby("run")[col].transform("max").to_numpy(float)
+        keep_fraction = t[col].to_numpy(float) >= min_fraction * length
+    # a checkpoint failing both filters is counted under min_tokens
+    dropped["min_tokens"] = int((~keep_tokens).sum())
+    dropped["min_fraction"] = int((keep_tokens & ~keep_fraction).sum())
+    t = t[keep_tokens & keep_fraction]
+    n = {k: v for k, v in dropped.items() if v}
+    if n.get("min_tokens") or n.get("min_fraction"):
+        msgs.append("warmup filter dropped " + ", ".join(f"{v} checkpoint(s) by {k}" for k, v in n.items() if k != "not_final") + ".")
+    return t, dropped
+
+
+def compute_envelope(table: pd.DataFrame, *, not_final: int, n_grid, final_only, min_tokens, min_fraction, exclude_flags,
+                     bootstrap, levels, seed, msgs) -> EnvelopeResult:
+    all_runs = pd.unique(table["run"]) if "run" in table.columns else None
+    t, dropped = _prepare(table, not_final=not_final, min_tokens=min_tokens, min_fraction=min_fraction, msgs=msgs)
+    excluded = []
+    if all_runs is not None:
+        gone = sorted(set(all_runs) - set(pd.unique(t["run"])), key=str)
+        excluded += [{"run": r, "reason": "no checkpoint left after the warmup filter"} for r in gone]
+    if t.empty:
+        raise ScalefitInputError(
+            "envelope: no checkpoints left after filtering "
+            f"(min_tokens={min_tokens}, min_fraction={min_fraction}); lower the thresholds."
+        )
+    # average exact repeats of a checkpoint (same run, same FLOPs) so interpolation is well defined
+    t = t.assign(_logc=np.log10(t["flops"].to_numpy(float)), _logl=np.log(t["loss"].to_numpy(float)),
+                 _logd=np.log10(t["n_tokens"].to_numpy(float)), _logn=np.log10(t["n_params"].to_numpy(float)))
+    agg = t.groupby(["run", "_logc"], sort=True).agg(_logl=("_logl", "mean"), _logd=("_logd", "mean"), _logn=("_logn", "first"))
+    agg = agg.reset_index()
+    run_ids = pd.unique(agg["run"])
+    rng = np.random.default_rng(seed)
+    if final_only:
+        res = _final_frontier(agg, run_ids, bootstrap, rng)
+    else:
+        res = _curve_frontier(agg, run_ids, n_grid, bootstrap, rng, excluded)
+    fr, logn_s, logd_s, logc_s, has, edge = res
+
+    used = np.array([not (set(f) & set(exclude_flags)) for f in fr["flags"]], dtype=bool)
+    fr["used"] = used
+    # row 0 of the stacked arrays is the data itself, rows 1.. the resamples
+    mask_s = has & ~edge if "edge" in exclude_flags else has
+    a, log_kn = loglog_fit(logc_s, logn_s, mask_s)
+    b, log_kd = loglog_fit(logc_s, logd_s, mask_s)
+    samples = pd.DataFrame({"a": a[1:], "b": b[1:], "k_n": 10.0 ** log_kn[1:], "k_d": 10.0 ** log_kd[1:]})
+    n_valid = int(np.isfinite(samples["a"]).sum())
+    ok = bool(np.isfinite(a[0]))
+    n_used = int(used.sum())
+    if ok:
+        message = f"power laws fitted through {n_used} of {len(fr)} frontier points"
+    else:
+        message = (f"fewer than 2 distinct usable frontier points ({n_used} of {len(fr)}); no power law fitted. "
+                   "More model sizes must overlap in FLOPs, or pass exclude_flags=().")
+        msgs.append(message)
+    if n_used < len(fr):
+        msgs.append(f"{len(fr) - n_used} of {len(fr)} frontier point(s) left out of the fit (flags {', '.join(exclude_flags)}); "
+                    "see result.frontier['used'].")
+    if excluded:
+        msgs.append(f"{len(excluded)} run(s) could not contribute (see result.excluded_runs).")
+    if bootstrap and ok and n_valid < 0.9 * bootstrap:
+        msgs.append(f"only {n_valid} of {bootstrap} bootstrap resamples gave a fit; intervals rest on those.")
+    nan = float("nan")
+    return EnvelopeResult(
+        a=float(a[0]) if ok else nan, b=float(b[0]) if ok else nan,
+        k_n=float(10.0 ** log_kn[0]) if ok else nan, k_d=float(10.0 ** log_kd[0]) if ok else nan,
+        intervals=intervals_from_samples(samples, levels), level=levels, bootstrap_samples=samples,
+        n_bootstrap=bootstrap, n_bootstrap_valid=n_valid, success=ok, message=message, seed=seed,
+        frontier=fr, dropped=MappingProxyType(dropped),
+        excluded_runs=pd.DataFrame(excluded, columns=["run", "reason"]), n_runs=len(run_ids),
+        final_only=final_only, n_grid=n_grid, min_tokens=min_tokens, min_fraction=min_fraction,
+        exclude_flags=tuple(exclude_flags),
+    )
+
+
+def _presence(rng, n_runs: int, n_boot: int) -> np.ndarray:
+    """Row 0 all runs; rows 1.. runs drawn with replacement (only presence matters for a minimum)."""
+    pres = np.ones((n_boot + 1, n_runs), dtype=bool)
+    if n_boot:
+        draws = rng.integers(0, n_runs, size=(n_boot, n_runs))
+        pres[1:] = False
+        np.put_along_axis(pres[1:], draws, True, axis=1)
+    return pres
+
+
+def _curve_frontier(agg, run_ids, n_grid, bootstrap, rng, excluded):
+    R = len(run_ids)
+    lo, hi = agg["_logc"].min(), agg["_logc"].max()
+    grid = np.linspace(lo, hi, n_grid)
+    L = np.full((R, n_grid), np.nan)
+    D = np.full((R, n_grid), np.nan)
+    logn = np.zeros(R)
+    for i, (rid, g) in enumerate(agg.groupby("run", sort=False)):
+        x = g["_logc"].to_numpy()
+        logn[i] = g["_logn"].iloc[0]
+        if len(x) < 2:
+            excluded.append({"run": rid, "reason": "only one checkpoint left; a curve needs two to interpolate (use final_only=True to use single points)"})
+            continue
+        inside = (grid >= x[0]) & (grid <= x[-1])
+        L[i, inside] = np.interp(grid[inside], x, g["_logl"].to_numpy())
+        D[i, inside] = np.interp(grid[inside], x, g["_logd"].to_numpy())
+    covered = np.isfinite(L)
+    if not covered.any():
+        raise ScalefitInputError("envelope: no run has two or more checkpoints, so no curve can be interpolated; "
+                                 "pass final_only=True to use each run's final checkpoint.")
+    Lc = np.where(covered, L, np.inf)
+    pres = _presence(rng, R, bootstrap)
+    n_rep = bootstrap + 1
+    best = np.zeros((n_rep, n_grid), dtype=int)
+    has = np.zeros((n_rep, n_grid), dtype=bool)
+    edge = np.zeros((n_rep, n_grid), dtype=bool)
+    n_models = np.zeros(n_grid, dtype=int)
+    block = max(1, _BLOCK_CELLS // max(1, R * n_grid))
+    N = logn[:, None]
+    for s in range(0, n_rep, block):
+        p = pres[s:s + block, :, None] & covered[None]  # (b, R, J)
+        vals = np.where(p, Lc[None], np.inf)
+        bi = np.argmin(vals, axis=1)
+        best[s:s + block] = bi
+        has[s:s + block] = np.isfinite(np.take_along_axis(vals, bi[:, None, :], axis=1)[:, 0])
+        nmin = np.where(p, N[None], np.inf).min(axis=1)
+        nmax = np.where(p, N[None], -np.inf).max(axis=1)
+        win = logn[bi]
+        edge[s:s + block] = (win <= nmin) | (win >= nmax)
+    for j in range(n_grid):
+        n_models[j] = len(np.unique(logn[covered[:, j]]))
+    logn_s = np.where(has, logn[best], np.nan)
+    logd_s = np.where(has, D[best, np.arange(n_grid)[None, :]], np.nan)
+    j = has[0]
+    fr = pd.DataFrame({
+        "flops": 10.0 ** grid[j],
+        "n_params": 10.0 ** logn_s[0, j],
+        "n_tokens": 10.0 ** logd_s[0, j],
+        "loss": np.exp(L[best[0, j], np.flatnonzero(j)]),
+        "run": run_ids[best[0, j]],
+        "n_models": n_models[j],
+        "flags": [("edge",) if e else () for e in edge[0, j]],
+    }).reset_index(drop=True)
+    # "edge" is recomputed within each resample (from the runs present in it)
+    return fr, logn_s[:, j], logd_s[:, j], grid[j], has[:, j], edge[:, j]
+
+
+def _final_frontier(agg, run_ids, bootstrap, rng):
+    last = agg.groupby("run", sort=False).tail(1).reset_index(drop=True)
+    order = np.argsort(last["_logc"].to_numpy(), kind="stable")
+    last = last.iloc[order].reset_index(drop=True)
+    R = len(last)
+    logc = last["_logc"].to_numpy()
+    logl = last["_logl"].to_numpy()
+    pres = _presence(rng, R, bootstrap)
+    vals = np.where(pres, logl[None], np.inf)
+    prev_min = np.minimum.accumulate(np.concatenate([np.full((len(vals), 1), np.inf), vals[:, :-1]], axis=1), axis=1)
+    on = pres & (vals < prev_min)
+    fr = pd.DataFrame({
+        "flops": 10.0 ** logc[on[0]],
+        "n_params": 10.0 ** last["_logn"].to_numpy()[on[0]],
+        "n_tokens": 10.0 ** last["_logd"].to_numpy()[on[0]],
+        "loss": np.exp(logl[on[0]]),
+        "run": last["run"].to_numpy()[on[0]],
+        "n_models": np.nan,
+        "flags": [()] * int(on[0].sum()),
+    })
+    logn_s = np.broadcast_to(last["_logn"].to_numpy(), on.shape)
+    logd_s = np.broadcast_to(last["_logd"].to_numpy(), on.shape)
+    return fr, logn_s, logd_s, logc, on, np.zeros_like(on)
