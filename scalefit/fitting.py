@@ -846,10 +846,20 @@ def _fit_generic(spec: _Spec, inputs, y, w, loss, delta, space, *, seed: int, ma
         raise FitError(f"every start failed for law {law.name!r}; check the law's function and parameter grids.")
     results.sort(key=lambda t: t[0])
     z_best = results[0][1]
+    try:  # tighten the best start
+        r = least_squares(
+            lambda z: sw * resid(z), z_best, bounds=(lo, hi), loss="huber" if loss == "huber" else "linear",
+            f_scale=delta, method="trf", x_scale="jac", ftol=1e-15, xtol=1e-15, gtol=1e-15, max_nfev=400 * (m + 1),
+        )
+        if obj(r.x) <= results[0][0]:
+            z_best = r.x
+            results[0] = (obj(r.x), r.x)
+    except (ValueError, np.linalg.LinAlgError):
+        pass
     # exact polish of the weighted objective
     bnds = [(a if np.isfinite(a) else None, b if np.isfinite(b) else None) for a, b in zip(lo, hi)]
     pol = minimize(obj, z_best, method="L-BFGS-B", bounds=bnds, options=dict(ftol=1e-15, gtol=1e-12, maxiter=2000))
-    if pol.fun <= results[0][0]:
+    if pol.fun < results[0][0]:
         z_best = pol.x
     f_best = obj(z_best)
     # distinct minima by residual vector
