@@ -74,6 +74,10 @@ def compute_envelope(table: pd.DataFrame, *, not_final: int, n_grid, final_only,
     fr["used"] = used
     # row 0 of the stacked arrays is the data itself, rows 1.. the resamples
     mask_s = has & ~edge if "edge" in exclude_flags else has
+    # a slope needs the envelope to change hands between model sizes at least once
+    with np.errstate(invalid="ignore"):
+        one_size = ~(np.nanmax(np.where(mask_s, logn_s, -np.inf), axis=1) > np.nanmin(np.where(mask_s, logn_s, np.inf), axis=1))
+    mask_s = mask_s & ~one_size[:, None]
     a, log_kn = loglog_fit(logc_s, logn_s, mask_s)
     b, log_kd = loglog_fit(logc_s, logd_s, mask_s)
     samples = pd.DataFrame({"a": a[1:], "b": b[1:], "k_n": 10.0 ** log_kn[1:], "k_d": 10.0 ** log_kd[1:]})
