@@ -109,6 +109,11 @@ def parse_column(values: Any) -> tuple[np.ndarray, np.ndarray]:
         return np.full(len(series), np.nan), np.ones(len(series), dtype=bool)
     if pd.api.types.is_numeric_dtype(series.dtype):
         return series.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(series), dtype=bool)
+    if pd.api.types.infer_dtype(series, skipna=True) in ("integer", "floating", "mixed-integer-float"):
+        try:  # plain Python numbers in an object column (e.g. ints beyond int64)
+            return np.array(series.tolist(), dtype=float), np.zeros(len(series), dtype=bool)
+        except (OverflowError, TypeError, ValueError):
+            pass
     out = np.empty(len(series), dtype=float)
     bad = np.zeros(len(series), dtype=bool)
     for i, value in enumerate(series.tolist()):

@@ -401,7 +401,7 @@ def raise_for_problems(
     what = "finite numbers >= 0" if name == "step" else (
         "non-missing" if name == "run" else "finite numbers > 0")
     raise ScalefitInputError(
-        f"{label} must hold {what}, but {format_rows(at)} do not "
+        f"{label} must hold {what}, but {format_rows(at)} {'does' if len(at) == 1 else 'do'} not "
         f"({', '.join(kinds)}); values found: {format_values(np.asarray(raw, dtype=object)[mask])}."
         f"{also} Fix these values, or pass nan_policy='omit' to exclude the rows "
         "(each is then listed in Runs.excluded with its reason).",

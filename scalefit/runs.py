@@ -475,9 +475,10 @@ def read_runs(
     if run_cols:
         missing_id = frame[run_cols].isna().any(axis=1).to_numpy()
         reasons = np.where(missing_id, f"run id ({', '.join(map(str, run_cols))}) is missing", "").astype(object)
-        problems["run"] = (", ".join(map(str, run_cols)), reasons,
-                           frame[run_cols].astype(object).agg(tuple, axis=1).to_numpy(dtype=object)
-                           if len(run_cols) > 1 else frame[run_cols[0]].to_numpy(dtype=object))
+        raw_ids = np.empty(len(rows), dtype=object)
+        for i in np.flatnonzero(missing_id):  # only the values a message may show
+            raw_ids[i] = tuple(frame[run_cols].iloc[i]) if len(run_cols) > 1 else frame[run_cols[0]].iloc[i]
+        problems["run"] = (", ".join(map(str, run_cols)), reasons, raw_ids)
 
     derived: tuple = ()
     if missing_size:
@@ -754,28 +755,13 @@ def _find_duplicates(frame: pd.DataFrame) -> dict[int, int]:
     except TypeError:  # unhashable cells (lists in JSON)
         keyed = frame.astype(str)
         dup_any = keyed.duplicated(keep=False).to_numpy()
-    out: dict[int, int] = {}
     if not dup_any.any():
-        return out
-    first: dict[tuple, int] = {}
-    sub = keyed.loc[dup_any]
-    for pos, values in zip(np.flatnonzero(dup_any), sub.itertuples(index=False, name=None)):
-        key = tuple(_NA_KEY if _isna(v) else v for v in values)
-        if key in first:
-            out[int(pos)] = first[key]
-        else:
-            first[key] = int(pos)
-    return out
-
-
-_NA_KEY = object()
-
-
-def _isna(v: Any) -> bool:
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
+        return {}
+    positions = np.flatnonzero(dup_any)
+    sub = keyed.iloc[positions].reset_index(drop=True)
+    groups = sub.groupby(list(sub.columns), dropna=False, sort=False).ngroup().to_numpy()
+    first = pd.Series(positions).groupby(groups).transform("min").to_numpy()
+    return {int(p): int(f) for p, f in zip(positions, first) if p != f}
 
 
 def _join_reasons(columns: list[np.ndarray], n: int) -> np.ndarray:
@@ -803,11 +789,15 @@ def _free_name(name: str, taken: Any) -> str:
 
 
 def _run_keys(frame: pd.DataFrame, cols: list) -> np.ndarray:
-    parts = [frame[c].map(_key_text) for c in cols]
+    parts = []
+    for c in cols:
+        codes, uniques = pd.factorize(frame[c], use_na_sentinel=True)
+        texts = np.array([_key_text(u) for u in uniques] + ["<missing>"], dtype=object)
+        parts.append(texts[codes])  # code -1 (missing) picks "<missing>"; such rows are excluded earlier
     keys = parts[0]
     for p in parts[1:]:
         keys = keys + _RUN_SEP + p
-    return keys.to_numpy(dtype=object)
+    return keys
 
 
 def _key_text(v: Any) -> str:
