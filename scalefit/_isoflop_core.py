@@ -65,6 +65,8 @@ def bootstrap_counts(rng: np.random.Generator, sizes: np.ndarray, n_pad: int, n_
 # ----------------------------------------------------------------- polynomials
 def _distinct_present(W: np.ndarray, uid: np.ndarray, n_unique: int) -> np.ndarray:
     """Number of distinct x values with positive weight, shape ``W.shape[:-1]``."""
+    if np.all(uid == np.arange(uid.shape[-1])):  # no repeated x (padding counts as distinct, weight 0)
+        return (W > 0).sum(-1)
     onehot = (uid[..., None] == np.arange(n_unique)).astype(float)  # (G, P, U)
     per_value = np.einsum("rgp,gpu->rgu", (W > 0).astype(float), onehot)
     return (per_value > 0).sum(-1)

@@ -421,7 +421,7 @@ def _isoflop_group(key, sub, rng, *, budget, min_points, tolerance, method, n_ne
     P = max(len(i) for i in kept)
     X = np.zeros((G, P))
     Y = np.zeros((G, P))
-    uid = np.zeros((G, P), dtype=int)
+    uid = np.tile(np.arange(P), (G, 1))  # padding gets ids of its own (weight 0)
     centre = np.zeros(G)
     c_budget = np.zeros(G)
     spread = np.zeros(G)
