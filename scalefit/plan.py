@@ -549,11 +549,12 @@ def _estimate(
     inputs: Mapping[str, float],
     k: float,
     level: float,
+    fixed: Sequence[str] = (),
 ) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
     """Point result and percentile intervals over the bootstrap samples.
 
-    Keys whose value is the same in every sample (the numbers the caller fixed)
-    get no interval.  Samples that give no plan are left out, with a warning.
+    Keys in ``fixed`` (the numbers the caller chose) get no interval; every
+    other key does.  Samples that give no plan are left out, with a warning.
     """
     point = compute(_Model(law, params, inputs, k))
     if not samples:
@@ -586,9 +587,9 @@ def _estimate(
     q = 100.0 * np.array([(1.0 - level) / 2.0, (1.0 + level) / 2.0])
     intervals = {}
     for key in point:
-        values = np.array([r[key] for r in rows], dtype=float)
-        if np.all(values == values[0]):
+        if key in fixed:
             continue
+        values = np.array([r[key] for r in rows], dtype=float)
         lo, hi = np.percentile(values, q)
         intervals[key] = (float(lo), float(hi))
     return point, intervals
@@ -875,6 +876,7 @@ def _plan_each(
     level: float,
     k: float,
     inputs: Mapping[str, Any] | None,
+    fixed: Sequence[str],
 ) -> "Allocation | AllocationTable":
     """Shared driver: normalise fit and inputs, loop over values, attach intervals."""
     level, k = _level(level), _k(k)
@@ -883,7 +885,7 @@ def _plan_each(
     extra = _extra_inputs(law, inputs)
     out = []
     for v in arr:
-        row, intervals = _estimate(lambda m, v=float(v): compute(m, v), law, params, samples, extra, k, level)
+        row, intervals = _estimate(lambda m, v=float(v): compute(m, v), law, params, samples, extra, k, level, fixed)
         out.append(_allocation(row, intervals, level, law, k, extra))
     return out[0] if scalar else AllocationTable(tuple(out))
 
@@ -949,7 +951,7 @@ def compute_optimal(
     """
     return _plan_each(
         fit, flops, "flops", "Give the training compute budget in FLOPs, e.g. 5.76e23.",
-        _optimum, level=level, k=flops_per_param_token, inputs=inputs,
+        _optimum, level=level, k=flops_per_param_token, inputs=inputs, fixed=("flops",),
     )
 
 
@@ -998,7 +1000,7 @@ def budget_for_loss(
     """
     return _plan_each(
         fit, loss, "loss", "Give the target loss in nats, above the fit's irreducible loss E.",
-        _budget, level=level, k=flops_per_param_token, inputs=inputs,
+        _budget, level=level, k=flops_per_param_token, inputs=inputs, fixed=("loss",),
     )
 
 
@@ -1076,6 +1078,8 @@ def optimal_tokens(
     return _plan_each(
         fit, n_params, "n_params", "Give the model size as a raw parameter count, e.g. 70e9.",
         compute, level=level, k=flops_per_param_token, inputs=inputs,
+        fixed=("n_params", "flops", "n_tokens", "tokens_per_param") if flops is not None
+        else ("n_params", "loss") if loss is not None else ("n_params",),
     )
 
 
@@ -1137,7 +1141,9 @@ def inference_optimal(
     )
     law, params, samples = _as_law_params(fit)
     extra = _extra_inputs(law, inputs)
-    row, intervals = _estimate(lambda m: _inference(m, loss, d_inf, k_inf), law, params, samples, extra, k, level)
+    row, intervals = _estimate(
+        lambda m: _inference(m, loss, d_inf, k_inf), law, params, samples, extra, k, level, fixed=("loss",)
+    )
     chin = _allocation(
         _row(_Model(law, params, extra, k), row["chinchilla_n_params"], row["chinchilla_n_tokens"], loss=loss),
         {}, level, law, k, extra,
