@@ -242,8 +242,11 @@ def _generic_chunk(fit_result, idx: Sequence[int], seed: int, units: np.ndarray,
     W = _resample_weights(units, n_units, seed, idx) * fit_result._weights[None, :]
     out_z, out_f, out_c = [], [], []
     for w in W:
-        z, f, _g, conv, *_ = _fit_generic(spec, fit_result._inputs, fit_result.runs.loss, w, opts["loss"], opts["delta"], opts["space"],
-                                          seed=seed, max_starts=4, warm=spec.z_from_natural(fit_result.params), derivatives=False)
+        with np.errstate(all="ignore"):
+            z, f, _g, conv, *_ = _fit_generic(
+                spec, fit_result._inputs, fit_result.runs.loss, w, opts["loss"], opts["delta"], opts["space"],
+                seed=seed, max_starts=4, warm=spec.z_from_natural(fit_result.params), derivatives=False,
+            )
         out_z.append(z)
         out_f.append(f)
         out_c.append(conv)

@@ -52,7 +52,7 @@ def load_runs(args: argparse.Namespace):
     if run_id:
         run_id = [c.strip() for c in run_id.split(",") if c.strip()]
     return read_runs(
-        args.runs,
+        resolve_runs_source(args.runs),
         columns=parse_mapping(args.columns) or None,
         run_id=run_id,
         nan_policy=args.nan_policy,

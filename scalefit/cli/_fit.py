@@ -1,0 +1,119 @@
+"""``scalefit fit RUNS``: fit a scaling law, print a summary or JSON, optionally bootstrap."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ._common import add_runs_arguments, emit_json, load_runs, parse_mapping, report_excluded
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "fit",
+        help="Fit a scaling law (default: Chinchilla, Huber on log-loss) and print its summary.",
+        description=(
+            "Fit a scaling law to RUNS by minimising the sum of Huber(delta) (or r^2/2) of the residuals "
+            "of log-loss, as Hoffmann et al. (2022). With --bootstrap N, resample runs N times and report "
+            "bootstrap standard errors and 80%%/95%% percentile intervals. RUNS may be 'synthetic:isoflop'."
+        ),
+    )
+    add_runs_arguments(p)
+    p.add_argument("--law", default="chinchilla", help="Law name (chinchilla, chinchilla-tied, kaplan-n, kaplan-d, kaplan-c, kaplan-nd, ...).")
+    p.add_argument("--loss", choices=("huber", "mse"), default="huber", help="Loss on residuals (default huber).")
+    p.add_argument("--delta", type=float, default=1e-3, help="Huber threshold (default 1e-3).")
+    p.add_argument("--space", choices=("log", "linear"), default="log", help="Fit log-loss (default) or loss.")
+    p.add_argument("--fix", action="append", default=[], metavar="NAME=VALUE", help="Hold a parameter fixed, e.g. E=1.69 (repeatable, or comma-separated).")
+    p.add_argument("--tie", action="append", default=[], metavar="A=B", help="Tie parameters, e.g. alpha=beta (repeatable).")
+    p.add_argument("--bound", action="append", default=[], metavar="NAME=LO:HI", help="Bounds on a parameter, e.g. alpha=0:1 (repeatable).")
+    p.add_argument("--final", action="store_true", help="For training curves, fit the last checkpoint of each run only.")
+    p.add_argument("--bootstrap", type=int, default=0, metavar="N", help="Bootstrap resamples (0: none).")
+    p.add_argument("--seed", type=int, default=0, help="Seed of the bootstrap (default 0).")
+    p.add_argument("--jobs", type=int, default=-1, help="Parallel workers for the bootstrap (default: all cores).")
+    p.add_argument("--strict", action="store_true", help="Fail (exit 1) when the fit does not converge.")
+    p.add_argument("--json", action="store_true", help="Print one JSON object instead of text.")
+    p.add_argument("--out", default=None, metavar="FILE", help="Also write the JSON (with bootstrap draws) to FILE, for `plan` and `report`.")
+    p.add_argument("--force", action="store_true", help="Overwrite --out if it exists.")
+    p.set_defaults(func=run)
+
+
+def _parse_fixed(items) -> dict:
+    from .._errors import ScalefitInputError
+
+    out = {}
+    for item in items:
+        for k, v in parse_mapping(item, what="--fix").items():
+            try:
+                out[k] = float(v)
+            except ValueError:
+                raise ScalefitInputError(f"--fix {k}={v!r}: the value is not a number.") from None
+    return out
+
+
+def _parse_bounds(items) -> dict:
+    from .._errors import ScalefitInputError
+
+    out = {}
+    for item in items:
+        for k, v in parse_mapping(item, what="--bound").items():
+            lo, sep, hi = v.partition(":")
+            if not sep:
+                raise ScalefitInputError(f"--bound {k}={v!r}: write LO:HI, e.g. alpha=0:1 (leave a side empty for no bound).")
+            try:
+                out[k] = (float(lo) if lo.strip() else None, float(hi) if hi.strip() else None)
+            except ValueError:
+                raise ScalefitInputError(f"--bound {k}={v!r}: bounds must be numbers.") from None
+    return out
+
+
+def fit_payload(result, boot=None, *, levels=(0.8, 0.95), samples: bool = False) -> dict:
+    """The JSON object printed by ``scalefit fit --json`` (and written by ``--out``)."""
+    d = result.to_dict()
+    if boot is not None:
+        bd = boot.to_dict(levels)
+        d["stderr_asymptotic"] = d["stderr"]
+        d["stderr"] = {k: bd["stderr"][k] for k in result.params}
+        d["stderr_kind"] = f"bootstrap ({boot.n} resamples of the {boot.unit})"
+        d["intervals"] = {k: v for k, v in bd["intervals"].items() if k in result.params}
+        if "derived" in d:
+            for k in ("a", "b"):
+                d["derived"][f"{k}_stderr"] = bd["stderr"].get(k)
+                d["derived"][f"{k}_intervals"] = bd["intervals"].get(k)
+        d["bootstrap"] = {"n": boot.n, "seed": boot.seed, "unit": boot.unit, "n_not_converged": bd["n_not_converged"]}
+        if samples:
+            d["bootstrap"]["samples"] = boot.samples.to_dict(orient="records")
+    return d
+
+
+def run(args: argparse.Namespace) -> int:
+    from .. import fit
+    from .._errors import ScalefitInputError
+
+    if args.out and Path(args.out).exists() and not args.force:
+        raise ScalefitInputError(f"--out {args.out} exists; pass --force to overwrite it or choose another path.")
+    runs = load_runs(args)
+    if args.final:
+        runs = runs.final()
+    tie = []
+    for t in args.tie:
+        tie.extend(x for x in t.split(",") if x.strip())
+    result = fit(
+        runs, args.law, loss=args.loss, delta=args.delta, space=args.space,
+        fixed=_parse_fixed(args.fix) or None, tie=tie or None, bounds=_parse_bounds(args.bound) or None,
+        strict=args.strict,
+    )
+    boot = None
+    if args.bootstrap:
+        boot = result.bootstrap(args.bootstrap, seed=args.seed, n_jobs=args.jobs, progress=None if not args.json else False)
+    if args.json:
+        emit_json(fit_payload(result, boot))
+    else:
+        print(result.summary())
+        if boot is not None:
+            print()
+            print(boot.summary())
+    if args.out:
+        emit_json(fit_payload(result, boot, samples=True), out=args.out)
+        print(f"wrote {args.out}", file=sys.stderr)
+    report_excluded(runs)
+    return 0
