@@ -92,6 +92,28 @@ def _weighted_polyfit(X: np.ndarray, Y: np.ndarray, W: np.ndarray, degree: int, 
     return coef
 
 
+def _rank(values: np.ndarray) -> np.ndarray:
+    """Rank of each entry along the last axis (0 = smallest; ties in order of position)."""
+    order = np.argsort(values, axis=-1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.broadcast_to(np.arange(values.shape[-1]), order.shape), axis=-1)
+    return rank
+
+
+def _nearest_sizes(dist: np.ndarray, uid: np.ndarray, n_unique: int, k: int) -> np.ndarray:
+    """Points whose model size is among the ``k`` distinct sizes nearest (``dist``) the best point.
+
+    Absent points carry ``dist = inf`` and are never selected.  Several runs of
+    one size (e.g. a learning-rate sweep) all enter together.
+    """
+    if np.all(uid == np.arange(uid.shape[-1])):  # every point its own size
+        return (_rank(dist) < k) & np.isfinite(dist)
+    onehot = uid[..., None] == np.arange(n_unique)  # (G, P, U)
+    dist_u = np.where(onehot, dist[..., None], np.inf).min(axis=-2)  # (R, G, U)
+    sel_u = (_rank(dist_u) < k) & np.isfinite(dist_u)
+    return np.take_along_axis(sel_u, np.broadcast_to(uid, dist.shape), axis=-1) & np.isfinite(dist)
+
+
 def budget_minima(
     X: np.ndarray,
     Y: np.ndarray,
@@ -114,10 +136,7 @@ def budget_minima(
         best = np.argmin(ymask, axis=-1)[..., None]
         x0 = np.take_along_axis(np.broadcast_to(X, W.shape), best, axis=-1)
         dist = np.where(present, np.abs(X - x0), np.inf)
-        order = np.argsort(dist, axis=-1, kind="stable")
-        rank = np.empty_like(order)
-        np.put_along_axis(rank, order, np.broadcast_to(np.arange(W.shape[-1]), order.shape), axis=-1)
-        W = np.where(rank < n_nearest, W, 0.0)
+        W = np.where(_nearest_sizes(dist, uid, n_unique, n_nearest), W, 0.0)
     degree = 3 if method == "cubic" else 2
     ok = _distinct_present(W, uid, n_unique) >= degree + 1
     c = _weighted_polyfit(X, Y, W, degree, ok)

@@ -253,7 +253,7 @@ class IsoFLOPResult(_PowerLawResult):
     bootstrap_samples : pandas.DataFrame
         One row per resample with columns a, b, k_n, k_d (NaN when a resample
         had fewer than two valid budgets).
-    method, n_nearest, tolerance, budget, min_points, exclude_flags, flops_per_param_token
+    method, n_nearest, best_per_size, tolerance, budget, min_points, exclude_flags, flops_per_param_token
         The options the analysis ran with.
     key : tuple
         The group key (``()`` for an ungrouped analysis).
@@ -272,6 +272,7 @@ class IsoFLOPResult(_PowerLawResult):
     min_points: int
     exclude_flags: tuple[str, ...]
     flops_per_param_token: float
+    best_per_size: bool = False
     key: tuple = ()
     group_by: tuple[str, ...] = ()
     groups: Mapping[tuple, "IsoFLOPResult"] = field(default_factory=lambda: MappingProxyType({}))
@@ -345,6 +346,7 @@ class IsoFLOPResult(_PowerLawResult):
             {
                 "method": self.method,
                 "n_nearest": self.n_nearest,
+                "best_per_size": self.best_per_size,
                 "budget": self.budget,
                 "tolerance": self.tolerance,
                 "min_points": self.min_points,

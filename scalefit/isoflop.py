@@ -178,8 +178,18 @@ def _groups(what: str, table: pd.DataFrame, group_by: tuple[str, ...]) -> list[t
 
 
 def _warn(messages: list[str]) -> None:
-    if messages:
-        warnings.warn("\n".join(messages), IsoFLOPWarning, stacklevel=3)
+    """One IsoFLOPWarning, attributed to the first caller outside scalefit."""
+    if not messages:
+        return
+    import os
+    import sys
+
+    pkg = os.path.dirname(os.path.abspath(__file__))
+    level, frame = 1, sys._getframe(0)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(pkg):
+        frame = frame.f_back
+        level += 1
+    warnings.warn("\n".join(messages), IsoFLOPWarning, stacklevel=level)
 
 
 def _samples_frame(a, log_kn, b, log_kd) -> pd.DataFrame:
@@ -197,6 +207,7 @@ def isoflop(
     tolerance: float = 0.1,
     method: Literal["nearest", "parabola", "cubic"] = "nearest",
     n_nearest: int = 6,
+    best_per_size: bool = False,
     exclude_flags: Sequence[str] = DEFAULT_EXCLUDE,
     bootstrap: int = 1000,
     level: float | Sequence[float] = 0.95,
@@ -231,16 +242,21 @@ def isoflop(
     method : {"nearest", "parabola", "cubic"}, default "nearest"
         How the minimum of loss against log10 N is found.  ``"parabola"`` fits
         one parabola to all runs of a budget (Hoffmann et al.); ``"nearest"``
-        fits it only to the ``n_nearest`` runs closest in log N to the lowest
-        observed loss (the same as ``"parabola"`` when a budget has no more
-        runs than that); ``"cubic"`` fits a cubic and takes its local minimum.
+        fits it only to the runs of the ``n_nearest`` model sizes closest in
+        log N to the lowest observed loss (the same as ``"parabola"`` when a
+        budget has no more sizes than that); ``"cubic"`` fits a cubic and takes its local minimum.
         The default is ``"nearest"`` because loss is only parabolic in log N
         near the optimum: wide sweeps rise much more steeply on the
         too-few-tokens side, which biases an all-points parabola.  On Porian
         et al.'s (2024) 15 configurations it reproduces their exponent ``a``
         within 0.03 (mean 0.012); an all-points parabola misses by up to 0.08.
     n_nearest : int, default 6
-        Runs used by ``method="nearest"`` (at least 3).
+        Distinct model sizes used by ``method="nearest"`` (at least 3); every
+        run of those sizes enters the fit.
+    best_per_size : bool, default False
+        Within each budget keep only the lowest-loss run of each model size
+        (e.g. the best learning rate of a sweep).  The other runs are listed
+        in ``unassigned`` with that reason.
     exclude_flags : sequence of str, default all
         Budgets carrying any of these flags are left out of the power-law fit:
         ``"edge"`` (the lowest loss is at the smallest or largest model, so
@@ -290,6 +306,8 @@ def isoflop(
     levels = _check_levels(what, level)
     seed = _check_seed(what, seed)
     flags = _check_flags(what, exclude_flags)
+    if not isinstance(best_per_size, (bool, np.bool_)):
+        raise ScalefitInputError(f"{what}: best_per_size must be True or False; got {best_per_size!r}.")
     if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0 or n_jobs < -1:
         raise ScalefitInputError(f"{what}: n_jobs must be a positive integer or -1 (all cores); got {n_jobs!r}.")
     group_cols = _columns(what, "group_by", group_by)
@@ -324,7 +342,7 @@ def isoflop(
 
     opts = dict(
         budget=budget, min_points=min_points, tolerance=tolerance, method=method, n_nearest=n_nearest,
-        exclude_flags=flags, bootstrap=bootstrap, levels=levels, k=k, group_by=group_cols, seed=seed,
+        best_per_size=bool(best_per_size), exclude_flags=flags, bootstrap=bootstrap, levels=levels, k=k, group_by=group_cols, seed=seed,
     )
     seeds = np.random.SeedSequence(seed).spawn(len(groups))
     jobs = [(key, sub, np.random.default_rng(s)) for (key, sub), s in zip(groups, seeds)]
@@ -353,7 +371,8 @@ def isoflop(
         message=f"{len(per_group)} groups analysed" + (f"; {n_fail} without a usable power-law fit" if n_fail else ""),
         seed=seed, optima=_empty_optima(), unassigned=pd.concat([r.unassigned for r in per_group.values()], ignore_index=True),
         method=method, n_nearest=n_nearest, tolerance=tolerance, budget=budget, min_points=min_points,
-        exclude_flags=flags, flops_per_param_token=k, key=(), group_by=group_cols, groups=per_group,
+        exclude_flags=flags, flops_per_param_token=k, best_per_size=bool(best_per_size), key=(), group_by=group_cols,
+        groups=per_group,
     )
 
 
@@ -372,7 +391,7 @@ def _geomean(values: np.ndarray) -> float:
     return float(np.exp(np.log(values).mean()))
 
 
-def _isoflop_group(key, sub, rng, *, budget, min_points, tolerance, method, n_nearest, exclude_flags,
+def _isoflop_group(key, sub, rng, *, budget, min_points, tolerance, method, n_nearest, best_per_size, exclude_flags,
                    bootstrap, levels, k, group_by, seed):
     """Approach 2 on one group's rows; returns (result, messages to warn)."""
     what = "isoflop" + (f" [{_key_text(group_by, key)}]" if group_by else "")
@@ -393,6 +412,13 @@ def _isoflop_group(key, sub, rng, *, budget, min_points, tolerance, method, n_ne
     for lab in range(labels.max() + 1 if len(labels) else 0):
         idx = np.flatnonzero(labels == lab)
         c_val = float(bvals[idx[0]]) if budget is not None else _geomean(flops[idx])
+        if best_per_size:
+            order = idx[np.lexsort((loss_all[idx], log_n_all[idx]))]
+            first = np.r_[True, np.diff(log_n_all[order]) != 0]
+            worse = order[~first]
+            why = f"not the lowest-loss run of its model size in budget C~{c_val:.3g} (best_per_size=True)"
+            unassigned += [{"row": int(r), "flops": float(f), "reason": why} for r, f in zip(rows[worse], flops[worse])]
+            idx = np.sort(order[first])
         n_distinct = len(np.unique(log_n_all[idx]))
         reason = None
         if len(idx) < min_points:
@@ -404,9 +430,10 @@ def _isoflop_group(key, sub, rng, *, budget, min_points, tolerance, method, n_ne
         else:
             kept.append(idx)
     unassigned_df = pd.DataFrame(unassigned, columns=["row", "flops", "reason"])
-    if unassigned:
-        msgs.append(f"{len(unassigned)} row(s) joined no usable budget (see result.unassigned): "
-                    + "; ".join(sorted({u['reason'] for u in unassigned})[:5]))
+    n_not_best = sum("best_per_size" in u["reason"] for u in unassigned)
+    if len(unassigned) > n_not_best:
+        msgs.append(f"{len(unassigned) - n_not_best} row(s) joined no usable budget (see result.unassigned): "
+                    + "; ".join(sorted({u['reason'] for u in unassigned if 'best_per_size' not in u['reason']})[:5]))
     if len(kept) < 2:
         hint = (f"pass budget='<column>' naming the budget of each run, or a larger tolerance (now {tolerance:g})"
                 if budget is None else "give at least two budgets with enough runs each")
@@ -529,6 +556,7 @@ def _isoflop_group(key, sub, rng, *, budget, min_points, tolerance, method, n_ne
         min_points=min_points,
         exclude_flags=exclude_flags,
         flops_per_param_token=k,
+        best_per_size=best_per_size,
         key=key,
         group_by=group_by,
     )
@@ -779,6 +807,11 @@ def compare_approaches(
             if explicit:
                 raise
             skipped[name] = str(exc)
+            continue
+        if not getattr(res, "success", True):
+            if explicit:
+                raise ScalefitInputError(f"{what}: approach {name!r} ran but could not fit: {res.message}")
+            skipped[name] = f"ran but could not fit: {res.message}"
             continue
         results[name] = res
         rows.append(row)

@@ -134,6 +134,31 @@ def test_too_few_usable_budgets_gives_unsuccessful_result_with_warning():
     assert "fewer than 2 usable budgets" in res.message
 
 
+# --------------------------------------------------------------- sweeps of other hyperparameters
+def _lr_sweep(seed):
+    """Each (budget, size) run three times, e.g. at three learning rates; only one is well tuned."""
+    df = sweep(seed)
+    worse = [df.assign(loss=df["loss"] + pen, lr=lr) for lr, pen in ((1e-3, 0.0), (3e-3, 0.04), (3e-4, 0.09))]
+    return df, pd.concat(worse, ignore_index=True)
+
+
+def test_best_per_size_keeps_the_best_run_of_each_size_and_reports_the_rest():
+    clean, swept = _lr_sweep(30)
+    res = isoflop(swept, best_per_size=True, bootstrap=50)
+    assert res.a == pytest.approx(isoflop(clean, bootstrap=50).a, abs=1e-12)
+    assert len(res.unassigned) == 2 * len(clean)
+    assert res.unassigned["reason"].str.contains("not the lowest-loss run of its model size").all()
+    assert res.best_per_size and res.to_dict()["best_per_size"] is True
+
+
+def test_nearest_counts_model_sizes_not_rows():
+    # with three runs per size, nearest must still span n_nearest distinct sizes
+    _, swept = _lr_sweep(31)
+    res = isoflop(swept, bootstrap=0)
+    assert res.success and res.optima["used"].all()
+    assert abs(res.a - A_TRUE) < 0.03
+
+
 # --------------------------------------------------------------- budgets
 def test_budget_clustering_on_noisy_flops():
     df = sweep(7, flops_jitter=0.03)
@@ -323,6 +348,7 @@ def test_curves_are_reduced_to_final_checkpoints():
         ({"level": ()}, "level is empty"),
         ({"seed": -1}, "seed must be an integer >= 0"),
         ({"n_jobs": 0}, "n_jobs must be a positive integer or -1"),
+        ({"best_per_size": "yes"}, "best_per_size must be True or False"),
         ({"exclude_flags": ("weird",)}, "unknown flag"),
         ({"group_by": "missing"}, r"group_by names column\(s\) \['missing'\]"),
         ({"group_by": 3}, "group_by must be a column name"),
@@ -436,6 +462,15 @@ def test_compare_approaches_isoflop_only_and_bad_input():
         compare_approaches(df, budgets=[0])
     with pytest.raises(ScalefitInputError, match="needs training curves"):
         compare_approaches(df, approaches=["envelope"])
+
+
+def test_compare_approaches_lists_an_approach_that_ran_without_a_fit_as_skipped():
+    df = sweep(29, budgets=BUDGETS[:3], offset={0: 1.6, 1: 1.6, 2: -1.6})
+    cmp = quiet(compare_approaches, df, budgets=[1e21], bootstrap=0)
+    assert "isoflop" in cmp.skipped and "could not fit" in cmp.skipped["isoflop"]
+    assert list(cmp.table().index) == ["parametric"]
+    with pytest.raises(ScalefitInputError, match="approach 'isoflop' ran but could not fit"):
+        quiet(compare_approaches, df, approaches=["isoflop"], bootstrap=0)
 
 
 def test_compare_approaches_parametric_with_bootstrap_intervals():
