@@ -130,6 +130,13 @@ def test_envelope_bad_number_is_an_argparse_error(capsys, curves_csv):
     assert "not a number" in capsys.readouterr().err
 
 
+def test_isoflop_best_per_size(capsys, sweeps_csv):
+    d, _ = run_json(capsys, ["isoflop", str(sweeps_csv), "--best-per-size", "--bootstrap", "0", "--json"])
+    # the two configurations share budgets and sizes: the worse (config y, +0.05) run of each size is set aside
+    assert d["best_per_size"] is True and len(d["unassigned"]) == 63
+    assert abs(d["a"] - A_TRUE) < 0.03
+
+
 @pytest.mark.parametrize("cmd, words", [("isoflop", ["--group-by", "--budget-col", "--bootstrap", "--seed", "--json"]),
                                         ("envelope", ["--run-id", "--final-only", "--min-tokens", "--json"])])
 def test_help(capsys, cmd, words):

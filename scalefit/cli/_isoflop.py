@@ -32,6 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--method", choices=("nearest", "parabola", "cubic"), default="nearest",
                    help="How each budget's minimum is found (default: parabola on the points nearest the lowest loss).")
     p.add_argument("--n-nearest", type=int, default=6, help="Points used by --method nearest (default 6).")
+    p.add_argument("--best-per-size", action="store_true",
+                   help="Within each budget keep only the lowest-loss run of each model size (e.g. best learning rate).")
     p.add_argument("--keep-flagged", action="store_true", help="Use flagged edge/off-centre budgets in the power-law fit too.")
     p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="Bootstrap resamples for intervals (0 for none; default 1000).")
     p.add_argument("--level", type=float, default=0.95, help="Interval level (default 0.95).")
@@ -53,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         tolerance=args.tolerance,
         method=args.method,
         n_nearest=args.n_nearest,
+        best_per_size=args.best_per_size,
         exclude_flags=("non_convex",) if args.keep_flagged else ("edge", "off_center", "non_convex"),
         bootstrap=args.bootstrap,
         level=args.level,
