@@ -78,17 +78,15 @@ def test_published_coefficients_at_chinchilla_budget(params, n_opt, tokens_per_p
     assert plan.intervals == {} and plan.level is None
 
 
-def test_published_coefficients_table_if_available():
-    datasets = pytest.importorskip("scalefit.datasets")
-    if not hasattr(datasets, "published_coefficients"):
-        pytest.skip("scalefit.datasets.published_coefficients is not there yet")
-    table = datasets.published_coefficients()
-    assert len(table) >= 3
-    for _, row in table.iterrows():
-        params = {k: row[k] for k in ("E", "A", "B", "alpha", "beta") if k in row and pd.notna(row[k])}
-        if len(params) == 5:
-            plan = compute_optimal(params, CHINCHILLA_FLOPS)
-            assert 1e10 < plan.n_params < 1e11
+def test_bundled_published_coefficients_are_the_sets_tested_here():
+    from scalefit.datasets import published_coefficients
+
+    table = published_coefficients()
+    chin = table[table["law"] == "chinchilla"]
+    sets = {s: dict(zip(g["parameter"], g["value"])) for s, g in chin.groupby("source")}
+    assert sets["hoffmann2022_approach3"] == HOFFMANN_ROUNDED
+    assert sets["hoffmann2022_approach3_unrounded"] == HOFFMANN_UNROUNDED
+    assert sets["besiroglu2024"] == BESIROGLU
 
 
 # ----------------------------------------------- closed form vs numerical path
