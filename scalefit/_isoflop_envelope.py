@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import ScalefitInputError
-from ._isoflop_core import loglog_fit
-from ._isoflop_results import EnvelopeResult, intervals_from_samples
+from ._isoflop_results import EnvelopeResult, fit_power_laws, intervals_from_samples
 
 _BLOCK_CELLS = 4_000_000  # resamples x runs x grid cells per block (bounded memory)
 
@@ -78,11 +77,8 @@ def compute_envelope(table: pd.DataFrame, *, not_final: int, n_grid, final_only,
     with np.errstate(invalid="ignore"):
         one_size = ~(np.nanmax(np.where(mask_s, logn_s, -np.inf), axis=1) > np.nanmin(np.where(mask_s, logn_s, np.inf), axis=1))
     mask_s = mask_s & ~one_size[:, None]
-    a, log_kn = loglog_fit(logc_s, logn_s, mask_s)
-    b, log_kd = loglog_fit(logc_s, logd_s, mask_s)
-    samples = pd.DataFrame({"a": a[1:], "b": b[1:], "k_n": 10.0 ** log_kn[1:], "k_d": 10.0 ** log_kd[1:]})
-    n_valid = int(np.isfinite(samples["a"]).sum())
-    ok = bool(np.isfinite(a[0]))
+    fits = fit_power_laws(logc_s, logn_s, logd_s, mask_s)
+    ok = fits.ok
     n_used = int(used.sum())
     if ok:
         message = f"power laws fitted through {n_used} of {len(fr)} frontier points"
@@ -95,14 +91,13 @@ def compute_envelope(table: pd.DataFrame, *, not_final: int, n_grid, final_only,
                     "see result.frontier['used'].")
     if excluded:
         msgs.append(f"{len(excluded)} run(s) could not contribute (see result.excluded_runs).")
-    if bootstrap and ok and n_valid < 0.9 * bootstrap:
-        msgs.append(f"only {n_valid} of {bootstrap} bootstrap resamples gave a fit; intervals rest on those.")
+    if bootstrap and ok and fits.n_valid < 0.9 * bootstrap:
+        msgs.append(f"only {fits.n_valid} of {bootstrap} bootstrap resamples gave a fit; intervals rest on those.")
     nan = float("nan")
     return EnvelopeResult(
-        a=float(a[0]) if ok else nan, b=float(b[0]) if ok else nan,
-        k_n=float(10.0 ** log_kn[0]) if ok else nan, k_d=float(10.0 ** log_kd[0]) if ok else nan,
-        intervals=intervals_from_samples(samples, levels), level=levels, bootstrap_samples=samples,
-        n_bootstrap=bootstrap, n_bootstrap_valid=n_valid, success=ok, message=message, seed=seed,
+        a=fits.a, b=fits.b, k_n=fits.k_n if ok else nan, k_d=fits.k_d if ok else nan,
+        intervals=intervals_from_samples(fits.samples, levels), level=levels, bootstrap_samples=fits.samples,
+        n_bootstrap=bootstrap, n_bootstrap_valid=fits.n_valid, success=ok, message=message, seed=seed,
         frontier=fr, dropped=MappingProxyType(dropped),
         excluded_runs=pd.DataFrame(excluded, columns=["run", "reason"]), n_runs=len(run_ids),
         final_only=final_only, n_grid=n_grid, min_tokens=min_tokens, min_fraction=min_fraction,

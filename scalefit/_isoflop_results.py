@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import ScalefitInputError
-from ._isoflop_core import percentile_interval
+from ._isoflop_core import loglog_fit, percentile_interval
 
 QUANTITIES = ("a", "b", "k_n", "k_d")
 _EMPTY = MappingProxyType({})
@@ -50,6 +50,31 @@ def intervals_from_samples(samples: pd.DataFrame, levels: tuple[float, ...]) -> 
         col = samples[q].to_numpy(dtype=float) if q in samples else np.array([])
         out[q] = MappingProxyType({lv: percentile_interval(col, lv) for lv in levels})
     return MappingProxyType(out)
+
+
+@dataclass(frozen=True)
+class PowerLawFits:
+    """N* = k_n C^a and D* = k_d C^b on the data (row 0) and on every resample (rows 1..)."""
+
+    a: float
+    b: float
+    k_n: float
+    k_d: float
+    samples: pd.DataFrame
+    n_valid: int
+
+    @property
+    def ok(self) -> bool:
+        return bool(np.isfinite(self.a))
+
+
+def fit_power_laws(log_c: np.ndarray, log_n: np.ndarray, log_d: np.ndarray, mask: np.ndarray) -> PowerLawFits:
+    """Least-squares power laws in log10 space; row 0 of ``log_n``/``log_d``/``mask`` is the data."""
+    a, log_kn = loglog_fit(log_c, log_n, mask)
+    b, log_kd = loglog_fit(log_c, log_d, mask)
+    samples = pd.DataFrame({"a": a[1:], "b": b[1:], "k_n": 10.0 ** log_kn[1:], "k_d": 10.0 ** log_kd[1:]})
+    return PowerLawFits(a=float(a[0]), b=float(b[0]), k_n=float(10.0 ** log_kn[0]), k_d=float(10.0 ** log_kd[0]),
+                        samples=samples, n_valid=int(np.isfinite(samples["a"]).sum()))
 
 
 def _records(df: pd.DataFrame, columns: list[str]) -> list[dict]:

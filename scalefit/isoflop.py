@@ -36,7 +36,6 @@ from ._isoflop_core import (
     bootstrap_counts,
     budget_minima,
     cluster_log_flops,
-    loglog_fit,
 )
 from ._isoflop_results import (
     EnvelopeResult,
@@ -44,7 +43,7 @@ from ._isoflop_results import (
     OptimalAllocation,
     _fmt,
     _key_text,
-    _reason,
+    fit_power_laws,
     intervals_from_samples,
     jsonable,
 )
@@ -192,9 +191,8 @@ def _warn(messages: list[str]) -> None:
     warnings.warn("\n".join(messages), IsoFLOPWarning, stacklevel=level)
 
 
-def _samples_frame(a, log_kn, b, log_kd) -> pd.DataFrame:
-    a, log_kn, b, log_kd = (np.asarray(v, dtype=float) for v in (a, log_kn, b, log_kd))
-    return pd.DataFrame({"a": a, "b": b, "k_n": 10.0 ** log_kn, "k_d": 10.0 ** log_kd})
+def _no_samples() -> pd.DataFrame:
+    return pd.DataFrame({q: pd.Series(dtype=float) for q in ("a", "b", "k_n", "k_d")})
 
 
 # ============================================================== Approach 2
@@ -364,8 +362,8 @@ def isoflop(
     n_fail = sum(not r.success for r in per_group.values())
     return IsoFLOPResult(
         a=nan, b=nan, k_n=nan, k_d=nan,
-        intervals=intervals_from_samples(_samples_frame([], [], [], []), levels),
-        level=levels, bootstrap_samples=_samples_frame([], [], [], []),
+        intervals=intervals_from_samples(_no_samples(), levels),
+        level=levels, bootstrap_samples=_no_samples(),
         n_bootstrap=bootstrap, n_bootstrap_valid=min((r.n_bootstrap_valid for r in per_group.values()), default=0),
         success=n_fail == 0,
         message=f"{len(per_group)} groups analysed" + (f"; {n_fail} without a usable power-law fit" if n_fail else ""),
@@ -490,14 +488,11 @@ def _isoflop_group(key, sub, rng, *, budget, min_points, tolerance, method, n_ne
     log_n = m["x"] + centre  # (R, G)
     log_d = log_c - np.log10(k) - log_n
     mask = valid & used[None, :]
-    a, log_kn = loglog_fit(log_c, log_n, mask)
-    b, log_kd = loglog_fit(log_c, log_d, mask)
-    samples = _samples_frame(a[1:], log_kn[1:], b[1:], log_kd[1:])
-    n_valid = int(np.isfinite(samples["a"]).sum())
+    fits = fit_power_laws(log_c, log_n, log_d, mask)
     with np.errstate(invalid="ignore"):
         sd = np.array([np.nanstd(log_n[1:, g][valid[1:, g]]) if valid[1:, g].sum() >= 2 else np.nan for g in range(G)])
 
-    point_ok = bool(np.isfinite(a[0]))
+    point_ok = fits.ok
     n_used = int(used.sum())
     if point_ok:
         message = f"power laws fitted through {n_used} of {G} budgets"
@@ -517,8 +512,8 @@ def _isoflop_group(key, sub, rng, *, budget, min_points, tolerance, method, n_ne
             f"{int(wide.sum())} clustered budget(s) span more than a factor {(1 + tolerance) ** 2:.3g} in FLOPs "
             "(chained clustering); pass budget='<column>' or a smaller tolerance if budgets were merged."
         )
-    if bootstrap and point_ok and n_valid < 0.9 * bootstrap:
-        msgs.append(f"only {n_valid} of {bootstrap} bootstrap resamples gave a fit; intervals rest on those.")
+    if bootstrap and point_ok and fits.n_valid < 0.9 * bootstrap:
+        msgs.append(f"only {fits.n_valid} of {bootstrap} bootstrap resamples gave a fit; intervals rest on those.")
 
     optima = pd.DataFrame(
         {
@@ -535,15 +530,15 @@ def _isoflop_group(key, sub, rng, *, budget, min_points, tolerance, method, n_ne
     )
     nan = float("nan")
     res = IsoFLOPResult(
-        a=float(a[0]) if point_ok else nan,
-        b=float(b[0]) if point_ok else nan,
-        k_n=float(10.0 ** log_kn[0]) if point_ok else nan,
-        k_d=float(10.0 ** log_kd[0]) if point_ok else nan,
-        intervals=intervals_from_samples(samples, levels),
+        a=fits.a,
+        b=fits.b,
+        k_n=fits.k_n if point_ok else nan,
+        k_d=fits.k_d if point_ok else nan,
+        intervals=intervals_from_samples(fits.samples, levels),
         level=levels,
-        bootstrap_samples=samples,
+        bootstrap_samples=fits.samples,
         n_bootstrap=bootstrap,
-        n_bootstrap_valid=n_valid,
+        n_bootstrap_valid=fits.n_valid,
         success=point_ok,
         message=message,
         seed=seed,

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_runs_arguments, emit_json, load_runs, report_excluded
+from ._common import add_runs_arguments, load_runs
+from ._isoflop import add_result_arguments, print_result
 
 
 def _number(text: str) -> float:
@@ -33,10 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--min-fraction", type=float, default=None, metavar="F", help="Drop checkpoints before this fraction (0-1) of their run.")
     p.add_argument("--n-grid", type=int, default=200, help="Log-spaced FLOP values on which curves are compared (default 200).")
     p.add_argument("--keep-edge", action="store_true", help="Also fit envelope points won by the smallest or largest model covering them.")
-    p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="Resamples of runs for intervals (0 for none; default 1000).")
-    p.add_argument("--level", type=float, default=0.95, help="Interval level (default 0.95).")
-    p.add_argument("--seed", type=int, default=0, help="Bootstrap seed (default 0).")
-    p.add_argument("--json", action="store_true", help="Write one JSON object (a, b, k_n, k_d, intervals, optima, dropped) to stdout.")
+    add_result_arguments(p, resamples="whole runs", json_keys="a, b, k_n, k_d, intervals, optima, dropped")
     p.set_defaults(func=run)
 
 
@@ -55,9 +53,4 @@ def run(args: argparse.Namespace) -> int:
         level=args.level,
         seed=args.seed,
     )
-    if args.json:
-        emit_json(res.to_dict())
-    else:
-        print(res.summary())
-    report_excluded(runs)
-    return 0
+    return print_result(res, runs, args)

@@ -35,12 +35,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--best-per-size", action="store_true",
                    help="Within each budget keep only the lowest-loss run of each model size (e.g. best learning rate).")
     p.add_argument("--keep-flagged", action="store_true", help="Use flagged edge/off-centre budgets in the power-law fit too.")
-    p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="Bootstrap resamples for intervals (0 for none; default 1000).")
+    p.add_argument("--n-jobs", type=int, default=1, help="Threads across groups (default 1; -1 for all cores).")
+    add_result_arguments(p, resamples="runs within each budget",
+                         json_keys="a, b, k_n, k_d, intervals, optima; groups under --group-by")
+    p.set_defaults(func=run)
+
+
+def add_result_arguments(p: argparse.ArgumentParser, *, resamples: str, json_keys: str) -> None:
+    """--bootstrap, --level, --seed and --json, shared by isoflop and envelope."""
+    p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help=f"Resamples of {resamples} for intervals (0 for none; default 1000).")
     p.add_argument("--level", type=float, default=0.95, help="Interval level (default 0.95).")
     p.add_argument("--seed", type=int, default=0, help="Bootstrap seed (default 0).")
-    p.add_argument("--n-jobs", type=int, default=1, help="Threads across groups (default 1; -1 for all cores).")
-    p.add_argument("--json", action="store_true", help="Write one JSON object (a, b, k_n, k_d, intervals, optima[, groups]) to stdout.")
-    p.set_defaults(func=run)
+    p.add_argument("--json", action="store_true", help=f"Write one JSON object ({json_keys}) to stdout instead of text.")
+
+
+def print_result(res, runs, args: argparse.Namespace) -> int:
+    """Print the result as JSON or text, then every row excluded on reading."""
+    if args.json:
+        emit_json(res.to_dict())
+    else:
+        print(res.summary())
+        for group in getattr(res, "groups", {}).values():
+            print()
+            print(group.summary())
+    report_excluded(runs)
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,14 +81,4 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         n_jobs=args.n_jobs,
     )
-    if args.json:
-        emit_json(res.to_dict())
-    else:
-        print(res.summary())
-        if res.groups:
-            print()
-            for key, g in res.groups.items():
-                print(g.summary())
-                print()
-    report_excluded(runs)
-    return 0
+    return print_result(res, runs, args)
