@@ -46,7 +46,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence, Union
 
 import numpy as np
 
-from ._errors import ScalefitInputError, ScalefitWarning, UnitsWarning
+from ._errors import ExtrapolationWarning, ScalefitInputError, ScalefitWarning, UnitsWarning
 from .laws import MUENNIGHOFF_2023, Law, chinchilla_compute_optimal, chinchilla_values, get_law, is_chinchilla
 
 __all__ = [
@@ -81,9 +81,23 @@ _LOG_MAX = math.log(1e60)
 _GRID = 513
 _MARGIN = 12.0  # extra e-folds on each side of the N*D = C/k line
 _STEP = math.log(100.0)  # bracket expansion step: two decades
+#: Plans beyond this multiple of the largest run's compute warn (ExtrapolationWarning).
+EXTRAPOLATION_FACTOR = 100.0
 
 
 # =============================================================== input handling
+def _stacklevel() -> int:
+    """``stacklevel`` that points a warning at the first caller outside scalefit."""
+    import os
+    import sys
+
+    package = os.path.dirname(os.path.abspath(__file__))
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _number(value: Any, name: str, *, hint: str, allow_zero: bool = False) -> float:
     """One finite real number > 0 (or >= 0), as a float; refuse anything else."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
@@ -140,7 +154,7 @@ def _warn_small(value: float, name: str, unit: str, example: str) -> None:
             f"{name}={value:g} is tiny for a {unit} count; it looks as if given in millions or billions. "
             f"Give the raw count, e.g. {example}.",
             UnitsWarning,
-            stacklevel=3,
+            stacklevel=_stacklevel(),
         )
 
 
@@ -225,8 +239,8 @@ def _as_law_params(fit: Any) -> tuple[Law, dict[str, float], list[dict[str, Any]
     if isinstance(fit, Mapping):
         law = _mapping_law(fit)
         return law, _params_of(law, fit, "fit"), None
-    raw_samples = getattr(fit, "samples", None) if hasattr(fit, "samples") else None
-    point = getattr(fit, "fit", fit) if hasattr(fit, "samples") else fit
+    raw_samples = getattr(fit, "samples", None)
+    point = getattr(fit, "fit", fit) if hasattr(fit, "samples") else fit  # a bootstrap result holds its fit
     if not (hasattr(point, "law") and hasattr(point, "params")):
         raise ScalefitInputError(
             f"fit must be a FitResult (with .law and .params), a BootstrapResult (with .fit and .samples) "
@@ -236,6 +250,34 @@ def _as_law_params(fit: Any) -> tuple[Law, dict[str, float], list[dict[str, Any]
     params = _params_of(law, dict(point.params), "fit.params")
     samples = _sample_rows(raw_samples, law, params) if raw_samples is not None else None
     return law, params, samples or None
+
+
+def _largest_run_flops(fit: Any) -> float | None:
+    """Compute of the largest run behind a fit that carries its runs (``fit.runs``), else None."""
+    point = getattr(fit, "fit", fit) if hasattr(fit, "samples") else fit
+    runs = getattr(point, "runs", None)
+    if runs is None or isinstance(fit, Mapping):
+        return None
+    try:
+        flops = np.asarray(runs.flops, dtype=float)
+        if not np.isfinite(flops).any():
+            flops = 6.0 * np.asarray(runs.n_params, dtype=float) * np.asarray(runs.n_tokens, dtype=float)
+        largest = float(np.nanmax(flops))
+    except (AttributeError, TypeError, ValueError):
+        return None
+    return largest if math.isfinite(largest) and largest > 0 else None
+
+
+def _warn_extrapolation(fit: Any, flops: float) -> None:
+    largest = _largest_run_flops(fit)
+    if largest is not None and flops > EXTRAPOLATION_FACTOR * largest:
+        warnings.warn(
+            f"the plan uses {flops:.3g} FLOPs, {flops / largest:,.0f}x the largest run ({largest:.3g} FLOPs); "
+            "a law fitted that far below the plan can be badly off. Read the intervals (fit.bootstrap()) "
+            "and treat the plan as an extrapolation.",
+            ExtrapolationWarning,
+            stacklevel=_stacklevel(),
+        )
 
 
 def _extra_inputs(law: Law, inputs: Mapping[str, Any] | None) -> dict[str, float]:
@@ -273,7 +315,6 @@ class _Model:
             self.E, self.A, self.B, self.alpha, self.beta = chinchilla_values(params)
             self.G = (self.alpha * self.A / (self.beta * self.B)) ** (1.0 / (self.alpha + self.beta))
             self.a = self.beta / (self.alpha + self.beta)
-            self.b = self.alpha / (self.alpha + self.beta)
 
     def loss(self, n_params: Any, n_tokens: Any) -> np.ndarray:
         kw: dict[str, Any] = {}
@@ -577,11 +618,13 @@ def _estimate(
             f"{skipped + len(failures)} of {n} bootstrap samples are left out of the intervals "
             f"({skipped} with missing or non-finite parameters, {len(failures)} with no plan).{first}",
             ScalefitWarning,
-            stacklevel=3,
+            stacklevel=_stacklevel(),
         )
     if len(rows) < 2:
         warnings.warn(
-            f"only {len(rows)} usable bootstrap sample(s) of {n}; no intervals reported.", ScalefitWarning, stacklevel=3
+            f"only {len(rows)} usable bootstrap sample(s) of {n}; no intervals reported.",
+            ScalefitWarning,
+            stacklevel=_stacklevel(),
         )
         return point, {}
     q = 100.0 * np.array([(1.0 - level) / 2.0, (1.0 + level) / 2.0])
@@ -887,6 +930,7 @@ def _plan_each(
     for v in arr:
         row, intervals = _estimate(lambda m, v=float(v): compute(m, v), law, params, samples, extra, k, level, fixed)
         out.append(_allocation(row, intervals, level, law, k, extra))
+    _warn_extrapolation(fit, max(a.flops for a in out))
     return out[0] if scalar else AllocationTable(tuple(out))
 
 
@@ -1148,6 +1192,7 @@ def inference_optimal(
         _row(_Model(law, params, extra, k), row["chinchilla_n_params"], row["chinchilla_n_tokens"], loss=loss),
         {}, level, law, k, extra,
     )
+    _warn_extrapolation(fit, max(row["training_flops"], chin.flops))
     return InferencePlan(
         n_params=row["n_params"],
         n_tokens=row["n_tokens"],
@@ -1486,7 +1531,7 @@ def training_time(
             warnings.warn(
                 f"flops_per_gpu={x:g} is tiny for FLOP/s; it looks like TFLOP/s. Give FLOP/s, e.g. {x:g}e12.",
                 UnitsWarning,
-                stacklevel=2,
+                stacklevel=_stacklevel(),
             )
     f = 8.0 if recompute else 6.0
     flops = f * p * t

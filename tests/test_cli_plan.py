@@ -152,7 +152,8 @@ def test_plan_with_real_fit_result(tmp_path, capsys):
     loss = loss * np.exp(0.003 * np.random.default_rng(0).standard_normal(loss.size))
     runs = pd.DataFrame({"n_params": n, "n_tokens": d, "loss": loss})
     result = scalefit.fit(runs)
-    plan = compute_optimal(result, 5.76e23)
+    with pytest.warns(scalefit.ExtrapolationWarning, match="the largest run"):  # runs reach 1.9e21 FLOPs
+        plan = compute_optimal(result, 5.76e23)
     assert plan.n_params == pytest.approx(compute_optimal(result.params, 5.76e23).n_params, rel=1e-12)
     assert plan.n_params == pytest.approx(7.22e10, rel=0.3)  # near Besiroglu's optimum, the law behind the data
     path = tmp_path / "fit.json"
@@ -161,7 +162,8 @@ def test_plan_with_real_fit_result(tmp_path, capsys):
     assert out["n_params"] == pytest.approx(plan.n_params, rel=1e-6)
     boot = result.bootstrap(20, seed=0) if hasattr(result, "bootstrap") else None
     if boot is not None:
-        with_iv = compute_optimal(boot, 5.76e23)
+        with pytest.warns(scalefit.ExtrapolationWarning):
+            with_iv = compute_optimal(boot, 5.76e23)
         assert with_iv.n_params == plan.n_params
         lo, hi = with_iv.intervals["n_params"]
         assert lo < plan.n_params < hi and "flops" not in with_iv.intervals

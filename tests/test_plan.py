@@ -13,6 +13,7 @@ import pytest
 import scalefit
 from scalefit import (
     Allocation,
+    ExtrapolationWarning,
     ScalefitInputError,
     ScalefitWarning,
     UnitsWarning,
@@ -211,6 +212,19 @@ def test_bootstrap_samples_that_cannot_reach_the_loss_are_reported():
     b.samples.loc[0, "E"] = 2.5  # this resample's irreducible loss is above the target
     with pytest.warns(ScalefitWarning, match="1 of 40 bootstrap samples are left out"):
         budget_for_loss(b, 2.1)
+
+
+def test_extrapolation_warns_only_far_beyond_the_runs():
+    runs = types.SimpleNamespace(flops=np.array([1e19, 1e21]))
+    fit = types.SimpleNamespace(law="chinchilla", params=HOFFMANN_ROUNDED, runs=runs)
+    with pytest.warns(ExtrapolationWarning, match=r"576x the largest run \(1e\+21 FLOPs\)"):
+        compute_optimal(fit, 5.76e23)
+    with pytest.warns(ExtrapolationWarning):
+        inference_optimal(fit, loss=1.9, inference_tokens=1e12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compute_optimal(fit, 5.76e22)  # 58x: within range
+        compute_optimal(HOFFMANN_ROUNDED, 1e30)  # a plain mapping carries no runs
 
 
 # ------------------------------------------------------------ inference-aware
