@@ -190,3 +190,13 @@ def test_plan_with_real_fit_result(tmp_path, capsys):
 def test_plan_errors(capsys, argv, match):
     err = run_error(capsys, *argv)
     assert "scalefit plan: error:" in err and match in err, err
+
+
+def test_fit_out_then_plan_end_to_end(tmp_path, capsys):
+    """`scalefit fit --bootstrap N --out` writes bootstrap.samples; `scalefit plan --fit` turns them into intervals."""
+    path = tmp_path / "fit.json"
+    assert main(["fit", "synthetic:isoflop", "--bootstrap", "20", "--jobs", "1", "--out", str(path), "--json"]) == 0
+    capsys.readouterr()
+    d = run_json(capsys, "plan", "--fit", str(path), "--flops", "1e22")
+    lo, hi = d["intervals"]["n_params"]
+    assert lo < d["n_params"] < hi and "flops" not in d["intervals"]
