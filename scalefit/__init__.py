@@ -39,11 +39,11 @@ _LAZY = {
     "BootstrapResult": "bootstrap",
     "compare": "comparison",
     "CompareResult": "comparison",
-    "isoflop": "isoflop",
-    "IsoFLOPResult": "isoflop",
-    "envelope": "isoflop",
-    "EnvelopeResult": "isoflop",
-    "compare_approaches": "isoflop",
+    "isoflop": "approaches",
+    "IsoFLOPResult": "approaches",
+    "envelope": "approaches",
+    "EnvelopeResult": "approaches",
+    "compare_approaches": "approaches",
     "compute_optimal": "plan",
     "Allocation": "plan",
     "budget_for_loss": "plan",
@@ -53,7 +53,7 @@ _LAZY = {
     "training_time": "plan",
     "training_cost": "plan",
 }
-_SUBMODULES = {"datasets", "plots", "report", "laws", "runs", "fitting", "plan", "bootstrap", "comparison"}
+_SUBMODULES = {"datasets", "plots", "report", "laws", "runs", "fitting", "plan", "bootstrap", "comparison", "approaches"}
 
 
 def __getattr__(name: str) -> Any:

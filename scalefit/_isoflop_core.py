@@ -1,4 +1,4 @@
-"""Vectorised numerics behind :mod:`scalefit.isoflop` (private).
+"""Vectorised numerics behind :mod:`scalefit.approaches` (private).
 
 Everything here works on padded arrays so that the point estimate and every
 bootstrap replicate of every FLOP budget are computed in a handful of numpy

@@ -1,4 +1,4 @@
-"""Result objects of Approaches 1 and 2 (private; re-exported by :mod:`scalefit.isoflop`)."""
+"""Result objects of Approaches 1 and 2 (private; re-exported by :mod:`scalefit.approaches`)."""
 from __future__ import annotations
 
 import math

@@ -856,17 +856,3 @@ def _parametric(runs, c: np.ndarray, level: float, bootstrap: int, seed: int | N
         row[f"n_params@{cv:.3g}"] = float(n_opt[i])
         row[f"n_tokens@{cv:.3g}"] = float(d_opt[i])
     return (res if boot is None else boot), row
-
-
-# ---------------------------------------------------------------------------
-# ``scalefit.isoflop`` names both this module and its main function.  Once the
-# module is imported, Python binds the package attribute ``scalefit.isoflop``
-# to the module, so the lazy export in ``scalefit/__init__.py`` would hand out
-# the module instead of the function from the second access on.  Making the
-# module callable keeps ``scalefit.isoflop(runs, ...)`` working either way.
-class _CallableModule(__import__("types").ModuleType):
-    def __call__(self, *args: Any, **kwargs: Any) -> IsoFLOPResult:
-        return isoflop(*args, **kwargs)
-
-
-__import__("sys").modules[__name__].__class__ = _CallableModule

@@ -15,7 +15,7 @@ import pytest
 
 import scalefit
 from scalefit import ScalefitInputError
-from scalefit.isoflop import EnvelopeResult, IsoFLOPWarning, envelope
+from scalefit.approaches import EnvelopeResult, IsoFLOPWarning, envelope
 
 E, A, B, ALPHA, BETA = 1.69, 406.4, 410.7, 0.34, 0.28
 A_TRUE = BETA / (ALPHA + BETA)

@@ -16,7 +16,7 @@ import pytest
 
 import scalefit
 from scalefit import ScalefitInputError
-from scalefit.isoflop import IsoFLOPResult, IsoFLOPWarning, compare_approaches, isoflop
+from scalefit.approaches import IsoFLOPResult, IsoFLOPWarning, compare_approaches, isoflop
 
 E, A, B, ALPHA, BETA = 1.69, 406.4, 410.7, 0.34, 0.28
 A_TRUE = BETA / (ALPHA + BETA)

@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..isoflop import envelope
+    from ..approaches import envelope
 
     runs = load_runs(args)
     res = envelope(

@@ -63,7 +63,7 @@ def print_result(res, runs, args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..isoflop import isoflop
+    from ..approaches import isoflop
 
     runs = load_runs(args)
     res = isoflop(
