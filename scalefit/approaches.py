@@ -736,6 +736,7 @@ def compare_approaches(
     isoflop_options: Mapping[str, Any] | None = None,
     envelope_options: Mapping[str, Any] | None = None,
     fit_options: Mapping[str, Any] | None = None,
+    results: Mapping[str, Any] | None = None,
 ) -> ApproachComparison:
     """Compare Approaches 1, 2 and 3 of Hoffmann et al. (2022) on the same runs.
 
@@ -762,6 +763,11 @@ def compare_approaches(
         Passed to :func:`envelope` and :func:`isoflop`.
     isoflop_options, envelope_options, fit_options : mapping, optional
         Extra keyword arguments for each approach.
+    results : mapping, optional
+        Results already computed, keyed by approach: an EnvelopeResult for
+        ``"envelope"``, an IsoFLOPResult for ``"isoflop"``, a FitResult or
+        BootstrapResult for ``"parametric"``.  They are tabulated as they are
+        instead of being recomputed; ``runs`` may then be None.
 
     Returns
     -------
@@ -779,16 +785,33 @@ def compare_approaches(
     bad = [a for a in names if a not in APPROACHES]
     if bad or not names:
         raise ScalefitInputError(f"{what}: unknown approach(es) {bad or names}; choose from {', '.join(APPROACHES)}.")
-    runs = _as_runs(runs, what)
-    results: dict[str, Any] = {}
+    given = dict(results or {})
+    bad = [k for k in given if k not in APPROACHES]
+    if bad:
+        raise ScalefitInputError(f"{what}: results has unknown approach(es) {bad}; keys are {', '.join(APPROACHES)}.")
+    if runs is None and not given:
+        raise ScalefitInputError(f"{what}: give runs, or results already computed.")
+    if runs is not None:
+        runs = _as_runs(runs, what)
+        finals = runs.final() if runs.has_curves else runs
+    elif not explicit:
+        names = tuple(n for n in names if n in given)
+    results = {}
     skipped: dict[str, str] = {}
     rows = []
-    finals = runs.final() if runs.has_curves else runs
     for name in APPROACHES:
         if name not in names:
             continue
         try:
-            if name == "envelope":
+            if name in given:
+                res = given[name]
+                if name == "parametric":
+                    row = _parametric_row(res, c, level, float(getattr(runs, "flops_per_param_token", 6.0)))
+                else:
+                    row = _row_from_powerlaw(name, res, c, level)
+            elif runs is None:
+                raise ScalefitInputError("no runs given and no precomputed result for it")
+            elif name == "envelope":
                 if not runs.has_curves:
                     raise ScalefitInputError("needs training curves (a run column; read_runs(..., run_id=[...]))")
                 res = envelope(runs, bootstrap=bootstrap, level=level, seed=seed, **dict(envelope_options or {}))
@@ -839,15 +862,26 @@ def _parametric(runs, c: np.ndarray, level: float, bootstrap: int, seed: int | N
             "pass approaches=('envelope', 'isoflop')."
         ) from exc
     res = fit(runs, law="chinchilla", **dict(fit_options))
-    p = res.params
-    alpha, beta = float(p["alpha"]), float(p.get("beta", p["alpha"]))
-    a, b = beta / (alpha + beta), alpha / (alpha + beta)
-    n_opt, d_opt, _ = chinchilla_compute_optimal(p, c, flops_per_param_token=float(getattr(runs, "flops_per_param_token", 6.0)))
-    row: dict[str, Any] = {"approach": "parametric", "a": a, "b": b}
-    lo_a = hi_a = lo_b = hi_b = float("nan")
     boot = None
     if bootstrap:
         boot = res.bootstrap(n=bootstrap, seed=0 if seed is None else seed, n_jobs=1, progress=False)
+    out = res if boot is None else boot
+    return out, _parametric_row(out, c, level, float(getattr(runs, "flops_per_param_token", 6.0)))
+
+
+def _parametric_row(res, c: np.ndarray, level: float, k: float) -> dict[str, Any]:
+    """Table row of Approach 3 from a FitResult or BootstrapResult (closed-form allocation)."""
+    from .laws import chinchilla_compute_optimal
+
+    boot = res if hasattr(res, "samples") else None
+    fit_res = boot.fit if boot is not None else res
+    p = fit_res.params
+    alpha, beta = float(p["alpha"]), float(p.get("beta", p["alpha"]))
+    a, b = beta / (alpha + beta), alpha / (alpha + beta)
+    n_opt, d_opt, _ = chinchilla_compute_optimal(p, c, flops_per_param_token=k)
+    row: dict[str, Any] = {"approach": "parametric", "a": a, "b": b}
+    lo_a = hi_a = lo_b = hi_b = float("nan")
+    if boot is not None:
         iv = boot.interval(level)
         lo_a, hi_a = float(iv.loc["a", "low"]), float(iv.loc["a", "high"])
         lo_b, hi_b = float(iv.loc["b", "low"]), float(iv.loc["b", "high"])
@@ -855,4 +889,4 @@ def _parametric(runs, c: np.ndarray, level: float, bootstrap: int, seed: int | N
     for i, cv in enumerate(c):
         row[f"n_params@{cv:.3g}"] = float(n_opt[i])
         row[f"n_tokens@{cv:.3g}"] = float(d_opt[i])
-    return (res if boot is None else boot), row
+    return row
