@@ -1,0 +1,385 @@
+"""Tests of scalefit.plots: every figure is drawn with the Agg backend and its content checked.
+
+Data: the bundled SYNTHETIC runs (scalefit.datasets, generated from the
+Chinchilla law of Hoffmann et al. 2022, E=1.69, A=406.4, B=410.7,
+alpha=0.34, beta=0.28) and a small sweep drawn here from the same law with
+np.random.default_rng(seed).  Bootstraps use 50 resamples to keep the file fast.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import PathCollection, PolyCollection
+
+import scalefit
+from scalefit import ScalefitInputError
+from scalefit import plots
+from scalefit.datasets import SYNTHETIC_LAW, load_synthetic, load_synthetic_curves
+from scalefit.laws import Law, Param, chinchilla_compute_optimal
+
+N_BOOT = 50
+
+
+# ------------------------------------------------------------------ fixtures
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def runs():
+    return load_synthetic()
+
+
+@pytest.fixture(scope="module")
+def curves():
+    return load_synthetic_curves()
+
+
+@pytest.fixture(scope="module")
+def iso(runs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return scalefit.isoflop(runs, bootstrap=N_BOOT, seed=0)
+
+
+@pytest.fixture(scope="module")
+def env(curves):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return scalefit.envelope(curves, bootstrap=N_BOOT, seed=0)
+
+
+@pytest.fixture(scope="module")
+def fit(runs):
+    return scalefit.fit(runs)
+
+
+@pytest.fixture(scope="module")
+def boot(fit):
+    return fit.bootstrap(N_BOOT, seed=0, n_jobs=1)
+
+
+def _sweep(seed: int = 0) -> pd.DataFrame:
+    """Small IsoFLOP sweep from the Chinchilla law with 1% multiplicative noise."""
+    rng = np.random.default_rng(seed)
+    p = SYNTHETIC_LAW
+    rows = []
+    for c in (1e18, 1e19, 1e20):
+        for n in np.geomspace(np.sqrt(c / 6) / 30, np.sqrt(c / 6) * 3, 7):
+            d = c / (6 * n)
+            loss = p["E"] + p["A"] / n ** p["alpha"] + p["B"] / d ** p["beta"]
+            rows.append({"n_params": n, "n_tokens": d, "flops": c, "loss": loss * np.exp(rng.normal(0, 0.01))})
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------ import
+def test_import_does_not_load_pyplot():
+    code = (
+        "import sys, scalefit, scalefit.plots; "
+        "print('matplotlib.pyplot' in sys.modules, 'matplotlib' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_missing_matplotlib_raises_clear_importerror(monkeypatch, fit):
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError, match=r"scalefit\.plots needs matplotlib.*pip install matplotlib"):
+        plots.plot_fit(fit)
+
+
+# ------------------------------------------------------------- Approach 2
+def test_isoflop_profiles(iso, runs):
+    disp = plots.plot_isoflop_profiles(iso, runs)
+    ax = disp.ax_
+    n_budgets = len(iso.optima)
+    assert isinstance(disp, plots.PlotDisplay) and disp.figure_ is ax.figure
+    assert len(disp.artists_["points"]) == n_budgets
+    assert sum(len(p.get_offsets()) for p in disp.artists_["points"]) == len(runs)
+    assert len(disp.artists_["curves"]) == n_budgets
+    assert len(ax.lines) == n_budgets
+    assert len(disp.artists_["minima"].get_offsets()) == n_budgets
+    np.testing.assert_allclose(disp.artists_["minima"].get_offsets()[:, 0], iso.optima["n_params"])
+    # the curves drawn are the ones the analysis fitted: their minima sit on its optima
+    np.testing.assert_allclose(np.log10(disp.data_["curve_n_opt"]), np.log10(iso.optima["n_params"]), atol=0.02)
+    assert ax.get_xscale() == "log"
+    assert ax.get_xlabel() == "Parameters N" and ax.get_ylabel() == "Loss (nats)"
+    assert disp.artists_["colorbar"].ax.get_ylabel() == "FLOP budget C (FLOPs)"
+    with pytest.raises(AttributeError):
+        disp.ax_ = None  # frozen
+
+
+@pytest.mark.parametrize("options", [dict(method="parabola"), dict(method="cubic"), dict(method="nearest", n_nearest=4)])
+def test_isoflop_profiles_follow_the_method(options):
+    sweep = _sweep()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = scalefit.isoflop(sweep, bootstrap=0, **options)
+    disp = plots.plot_isoflop_profiles(res, sweep)
+    ok = np.isfinite(res.optima["n_params"]).to_numpy()
+    np.testing.assert_allclose(np.log10(disp.data_["curve_n_opt"][ok]), np.log10(res.optima["n_params"][ok]), atol=0.02)
+
+
+def test_isoflop_profiles_needs_runs(iso):
+    with pytest.raises(ScalefitInputError, match=r"plot_isoflop_profiles: needs the runs.*pass runs="):
+        plots.plot_isoflop_profiles(iso)
+
+
+def test_isoflop_profiles_refuses_other_runs(iso):
+    with pytest.raises(ScalefitInputError, match="no run matches budget"):
+        plots.plot_isoflop_profiles(iso, _sweep())
+
+
+# ------------------------------------------------------ Approaches 1 and 2
+def test_optimal_scaling_isoflop(iso):
+    disp = plots.plot_optimal_scaling(iso, flops=5.76e23)
+    ax_n, ax_d = disp.axes_
+    for ax in (ax_n, ax_d):
+        assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+        assert ax.get_xlabel() == "Training compute C (FLOPs)"
+        assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 1  # the bootstrap band
+    assert ax_n.get_ylabel().startswith("Parameters N*") and ax_d.get_ylabel().startswith("Tokens D*")
+    grid = disp.data_["flops"]
+    assert grid.max() >= 5.76e23
+    np.testing.assert_allclose(disp.artists_["n_line"].get_ydata(), iso.k_n * grid ** iso.a)
+    np.testing.assert_allclose(disp.artists_["d_line"].get_ydata(), iso.k_d * grid ** iso.b)
+    assert np.all(disp.data_["n_low"] <= disp.data_["n_opt"]) and np.all(disp.data_["n_opt"] <= disp.data_["n_high"])
+    assert len(disp.artists_["n_points"].get_offsets()) == int(iso.optima["used"].sum())
+    assert "0.4" in disp.artists_["n_line"].get_label()  # the exponent a is in the legend
+
+
+def test_optimal_scaling_envelope_on_same_axes(iso, env):
+    first = plots.plot_optimal_scaling(iso)
+    second = plots.plot_optimal_scaling(env, axes=first.axes_)
+    assert second.figure_ is first.figure_
+    assert len(first.ax_.get_lines()) == 2  # one fit line per approach
+    assert second.artists_["n_line"].get_label().startswith("Envelope (Approach 1)")
+    assert second.artists_["n_excluded"] is not None  # edge points are shown, hollow
+
+
+def test_optimal_scaling_bad_level(iso):
+    with pytest.raises(ScalefitInputError, match=r"level 0\.8 was not computed; available levels are 0\.95"):
+        plots.plot_optimal_scaling(iso, level=0.8)
+
+
+# --------------------------------------------------------------- Approach 1
+def test_envelope(env, curves):
+    disp = plots.plot_envelope(env, curves)
+    ax = disp.ax_
+    assert len(disp.artists_["curves"]) == curves.n_runs
+    assert len(ax.lines) == curves.n_runs + 1  # runs + envelope
+    np.testing.assert_allclose(disp.artists_["envelope"].get_xdata(), env.frontier["flops"])
+    np.testing.assert_allclose(disp.artists_["envelope"].get_ydata(), env.frontier["loss"])
+    assert len(disp.artists_["fitted"].get_offsets()) == int(env.frontier["used"].sum())
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert ax.get_xlabel() == "Training compute C (FLOPs)" and ax.get_ylabel() == "Loss (nats)"
+    assert disp.artists_["colorbar"].ax.get_ylabel() == "Parameters N"
+
+
+def test_envelope_final_only(curves):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = scalefit.envelope(curves, final_only=True, bootstrap=0)
+    disp = plots.plot_envelope(res, curves)
+    assert len(disp.data_["flops"]) == len(res.frontier)
+
+
+# --------------------------------------------------------------- parametric
+def test_loss_contours_chinchilla(fit, runs):
+    disp = plots.plot_loss_contours(fit)
+    ax = disp.ax_
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert ax.get_xlabel() == "Training compute C (FLOPs)" and ax.get_ylabel() == "Parameters N"
+    assert len(disp.artists_["runs"].get_offsets()) == len(runs)
+    assert len(disp.data_["levels"]) >= 5
+    n_closed, _, _ = chinchilla_compute_optimal(fit.params, disp.data_["frontier_flops"])
+    np.testing.assert_allclose(disp.artists_["frontier"].get_ydata(), n_closed)
+    assert disp.artists_["colorbar"].ax.get_ylabel() == "Loss (nats)"
+
+
+def _unregistered_chinchilla() -> Law:
+    """The Chinchilla law under another name, so scalefit must find its frontier numerically."""
+    return Law(
+        "chinchilla-copy",
+        lambda n_params, n_tokens, E, A, B, alpha, beta: E + A / n_params**alpha + B / n_tokens**beta,
+        params=[Param("E", 1.7, min=0, log=True, grid=(1.5, 2.0)), Param("A", 400, min=0, log=True, grid=(100, 1000)),
+                Param("B", 400, min=0, log=True, grid=(100, 1000)), Param("alpha", 0.3, min=0.01, max=2, grid=(0.2, 0.5)),
+                Param("beta", 0.3, min=0.01, max=2, grid=(0.2, 0.5))],
+    )
+
+
+def test_loss_contours_numeric_frontier_matches_closed_form():
+    fake = type("Fit", (), {"law": _unregistered_chinchilla(), "params": dict(SYNTHETIC_LAW), "runs": None})()
+    disp = plots.plot_loss_contours(fake, flops=(1e18, 1e24), n_params=(1e7, 1e12))
+    n_closed, _, _ = chinchilla_compute_optimal(SYNTHETIC_LAW, disp.data_["frontier_flops"])
+    np.testing.assert_allclose(disp.data_["frontier_n_params"], n_closed, rtol=2e-3)
+    assert disp.artists_["runs"] is None
+
+
+def test_loss_contours_without_runs_needs_ranges():
+    with pytest.raises(ScalefitInputError, match=r"without runs, give the ranges"):
+        plots.plot_loss_contours(dict(SYNTHETIC_LAW))
+
+
+def test_plot_fit(fit, runs):
+    disp = plots.plot_fit(fit)
+    assert len(disp.axes_) == 4
+    pred_ax, *resid_axes = disp.axes_
+    n_points = sum(len(c.get_offsets()) for c in pred_ax.collections if isinstance(c, PathCollection))
+    assert n_points == len(runs)
+    assert disp.artists_["identity"].get_xdata()[0] == disp.artists_["identity"].get_ydata()[0]  # y = x
+    assert pred_ax.get_xlabel() == "Observed loss (nats)" and pred_ax.get_ylabel() == "Predicted loss (nats)"
+    assert [a.get_xlabel() for a in resid_axes] == ["Parameters N", "Tokens D", "Training compute C (FLOPs)"]
+    assert all(a.get_xscale() == "log" for a in resid_axes)
+    assert "log" in resid_axes[0].get_ylabel()  # residuals in the space the fit used
+    assert disp.data_["outlier"].sum() == len(fit.diagnostics.outliers)
+    np.testing.assert_allclose(disp.data_["residuals"], fit.residuals)
+
+
+def test_extrapolation_with_bootstrap(boot, runs):
+    disp = plots.plot_extrapolation(boot, flops=[1e23, 5.76e23])
+    ax = disp.ax_
+    assert ax.get_xscale() == "log" and ax.get_xlabel() == "Training compute C (FLOPs)"
+    assert "loss (nats)" in ax.get_ylabel()
+    grid, low, high = disp.data_["flops"], disp.data_["loss_low"], disp.data_["loss_high"]
+    assert grid.min() == pytest.approx(runs.flops.min()) and grid.max() >= 5.76e23
+    assert isinstance(disp.artists_["band"], PolyCollection)
+    # the band widens beyond the data
+    width = high - low
+    inside = grid <= runs.flops.max()
+    assert width[~inside].max() > width[inside].max()
+    assert disp.artists_["data_end"].get_xdata()[0] == pytest.approx(runs.flops.max())
+    _, _, l_closed = chinchilla_compute_optimal(boot.fit.params, grid)
+    np.testing.assert_allclose(disp.data_["loss_opt"], l_closed)
+    assert np.all(disp.data_["target_low"] <= disp.data_["target_high"])
+    assert len(disp.artists_["runs"].get_offsets()) == len(runs)
+
+
+def test_extrapolation_without_bootstrap_has_no_band(fit):
+    disp = plots.plot_extrapolation(fit)
+    assert disp.artists_["band"] is None
+    assert disp.data_["flops"].max() >= 100 * fit.runs.flops.max()
+
+
+def test_plot_bootstrap(boot):
+    disp = plots.plot_bootstrap(boot)
+    names = disp.data_["names"]
+    assert names == ("E", "A", "B", "alpha", "beta", "a")
+    assert len(disp.axes_) == 6
+    for ax, name, bars, line in zip(disp.axes_, names, disp.artists_["hists"], disp.artists_["estimates"]):
+        assert sum(b.get_height() for b in bars) == N_BOOT
+        assert ax.get_ylabel() == "Bootstrap draws"
+        expected = boot.fit.a if name == "a" else boot.fit.params[name]
+        assert line.get_xdata()[0] == pytest.approx(expected)
+    assert disp.axes_[5].get_xlabel().startswith("$a")
+    iv = boot.interval(0.95)
+    assert disp.data_["low"]["alpha"] == pytest.approx(iv.loc["alpha", "low"])
+
+
+def test_training_cost(fit):
+    budgets = [1e20, 1e21, 1e22]
+    disp = plots.plot_training_cost(fit, flops=budgets, n_gpus=256, gpu="A100", mfu=0.4, price_per_gpu_hour=2.0)
+    ax_t, ax_c = disp.axes_
+    alloc = scalefit.compute_optimal(fit, budgets)
+    for i, a in enumerate(alloc):
+        est = scalefit.training_cost(a.n_params, a.n_tokens, n_gpus=256, gpu="A100", mfu=0.4, price_per_gpu_hour=2.0)
+        assert disp.data_["days"][i] == pytest.approx(est.days)
+        assert disp.data_["cost"][i] == pytest.approx(est.cost)
+    for ax in (ax_t, ax_c):
+        assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert ax_t.get_ylabel() == "Training time (days)" and ax_c.get_ylabel().startswith("Cost")
+
+
+def test_training_cost_by_model_size_without_price(fit):
+    alloc = scalefit.compute_optimal(fit, [1e19, 1e20, 1e21])
+    disp = plots.plot_training_cost(alloc, n_gpus=8, flops_per_gpu=150e12, x="n_params")
+    assert disp.ax_.get_xlabel().startswith("Parameters N*")
+    assert disp.axes_[1].get_ylabel() == "GPU-hours"
+    np.testing.assert_allclose(disp.artists_["days"].get_xdata(), sorted(a.n_params for a in alloc))
+
+
+# ------------------------------------------------------------------ drawing on given axes
+def test_draws_on_given_axes(fit):
+    fig, ax = plt.subplots()
+    disp = plots.plot_extrapolation(fit, ax=ax)
+    assert disp.ax_ is ax and disp.figure_ is fig and disp.axes_ == (ax,)
+
+
+# ------------------------------------------------------------------ bad input
+@pytest.mark.parametrize(
+    ("func", "make", "match"),
+    [
+        (plots.plot_isoflop_profiles, lambda r: r["fit"], r"plot_isoflop_profiles: expected an IsoFLOPResult.*got FitResult"),
+        (plots.plot_optimal_scaling, lambda r: r["fit"], r"plot_optimal_scaling: expected an IsoFLOPResult .* or an EnvelopeResult"),
+        (plots.plot_envelope, lambda r: r["iso"], r"plot_envelope: expected an EnvelopeResult.*got IsoFLOPResult"),
+        (plots.plot_loss_contours, lambda r: r["iso"], r"plot_loss_contours: expected a FitResult.*got IsoFLOPResult"),
+        (plots.plot_fit, lambda r: r["boot"], r"plot_fit: expected a FitResult.*got BootstrapResult.*pass its \.fit"),
+        (plots.plot_extrapolation, lambda r: "runs.csv", r"plot_extrapolation: expected a FitResult.*got str"),
+        (plots.plot_bootstrap, lambda r: r["fit"], r"plot_bootstrap: expected a BootstrapResult.*got FitResult"),
+    ],
+)
+def test_wrong_result_type(func, make, match, fit, boot, iso):
+    objects = {"fit": fit, "boot": boot, "iso": iso}
+    with pytest.raises(ScalefitInputError, match=match):
+        func(make(objects))
+
+
+def test_training_cost_wrong_type():
+    with pytest.raises(ScalefitInputError, match=r"plot_training_cost: expected a FitResult.*got list"):
+        plots.plot_training_cost([1, 2], n_gpus=8, flops_per_gpu=1e14)
+
+
+def test_training_cost_bad_hardware(fit):
+    with pytest.raises(ScalefitInputError, match=r"plot_training_cost: .*mfu"):
+        plots.plot_training_cost(fit, flops=[1e21], n_gpus=8, gpu="A100")
+
+
+def test_bad_ax(fit):
+    with pytest.raises(ScalefitInputError, match=r"ax must be a matplotlib Axes or None.*got str"):
+        plots.plot_extrapolation(fit, ax="left")
+
+
+def test_bad_axes_count(fit, boot):
+    _, ax = plt.subplots()
+    with pytest.raises(ScalefitInputError, match=r"plot_fit: axes must be None .* a sequence of 4 matplotlib Axes"):
+        plots.plot_fit(fit, axes=[ax])
+
+
+@pytest.mark.parametrize("level", [0, 1, 1.5, "high"])
+def test_bad_level(boot, level):
+    with pytest.raises(ScalefitInputError, match="level must lie strictly between 0 and 1"):
+        plots.plot_extrapolation(boot, level=level)
+
+
+def test_bad_options(fit, boot, runs):
+    with pytest.raises(ScalefitInputError, match="unknown colormap 'nope'"):
+        plots.plot_loss_contours(fit, cmap="nope")
+    with pytest.raises(ScalefitInputError, match=r"flops must be a \(low, high\) pair"):
+        plots.plot_loss_contours(fit, flops=(1e21, 1e18))
+    with pytest.raises(ScalefitInputError, match="bins must be a positive integer"):
+        plots.plot_bootstrap(boot, bins=0)
+    with pytest.raises(ScalefitInputError, match="x must be 'flops'"):
+        plots.plot_training_cost(fit, n_gpus=8, flops_per_gpu=1e14, x="days")
+    with pytest.raises(ScalefitInputError, match="flops must be positive finite numbers"):
+        plots.plot_extrapolation(fit, flops=[-1.0])
+
+
+def test_grouped_isoflop_refused(runs):
+    table = runs.table.copy()
+    table["lab"] = np.where(np.arange(len(table)) % 2 == 0, "x", "y")
+    grouped_runs = scalefit.read_runs(table[["n_params", "n_tokens", "flops", "loss", "lab"]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = scalefit.isoflop(grouped_runs, group_by="lab", bootstrap=0)
+    with pytest.raises(ScalefitInputError, match=r"grouped by \['lab'\].*result\.groups\["):
+        plots.plot_isoflop_profiles(res, grouped_runs)
+    with pytest.raises(ScalefitInputError, match=r"grouped by \['lab'\]"):
+        plots.plot_optimal_scaling(res)
