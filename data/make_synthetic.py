@@ -48,8 +48,8 @@ ISOFLOP_SIGMA = 0.007
 #: (budget, index of the model within the budget, multiplicative loss change)
 OUTLIERS = ((1e19, 2, 1.04), (3e20, 6, 0.97))
 
-CURVE_SIZES = (20e6, 50e6, 100e6, 200e6, 400e6, 800e6)
-TOKENS_PER_PARAM = (20, 80)
+CURVE_SIZES = (20e6, 32e6, 50e6, 80e6, 125e6, 200e6, 320e6, 500e6, 800e6, 1280e6)
+TOKENS_PER_PARAM = (10, 40, 160)
 CHECKPOINTS = 30
 BATCH_TOKENS = 2**19
 SCHEDULE_EXCESS = 0.04

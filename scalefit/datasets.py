@@ -109,7 +109,7 @@ def load_synthetic(kind: Literal["isoflop", "curves"] = "isoflop", **read_option
     Runs
         For ``"isoflop"``, 72 rows with ``flops`` read from the file; two rows
         are deliberate mild outliers (column ``outlier``).  For ``"curves"``,
-        360 checkpoints in 12 runs (``run`` is the run id), ``flops`` derived
+        900 checkpoints in 30 runs (``run`` is the run id), ``flops`` derived
         as 6 N D.
 
     Examples

@@ -90,7 +90,7 @@ def test_synthetic_shortcut(capsys):
     assert "72 rows" in capsys.readouterr().out
     assert main(["inspect", "synthetic:curves", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["n_rows"] == 360 and data["n_runs"] == 12
+    assert data["n_rows"] == 900 and data["n_runs"] == 30
     assert main(["inspect", "synthetic:nope"]) == 2
 
 

@@ -57,10 +57,10 @@ def test_synthetic_isoflop_follows_the_law(quiet):
 
 def test_load_synthetic_curves(quiet):
     curves = datasets.load_synthetic_curves()
-    assert len(curves) == 360 and curves.n_runs == 12 and curves.has_curves
+    assert len(curves) == 900 and curves.n_runs == 30 and curves.has_curves
     assert curves.derived == ("flops",)
     final = curves.final()
-    assert len(final) == 12
+    assert len(final) == 30
     np.testing.assert_allclose(final.n_tokens, final.table["total_tokens"])
     same = datasets.load_synthetic("curves")
     pd.testing.assert_frame_equal(same.table, curves.table)
