@@ -1,0 +1,369 @@
+"""A self-contained HTML report: data, fits, the three approaches, a plan, and figures.
+
+:func:`build_report` runs the analyses and returns a :class:`Report` holding
+every result; :meth:`Report.write` writes one HTML file with the figures inlined
+as PNG data URIs, inline CSS, and no scripts, fonts or links to fetch, so it
+opens anywhere, offline.  Sections the data cannot support (no training curves,
+no FLOP budgets) are listed with the reason rather than silently left out.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import io
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ._errors import ScalefitInputError, ScalefitWarning
+
+#: Default hardware for the planning table: 1,024 H100 at 40% MFU, $2.50 per GPU-hour.
+DEFAULT_HARDWARE = dict(n_gpus=1024, gpu="H100-SXM", mfu=0.4, price_per_gpu_hour=2.5)
+
+
+@dataclass(frozen=True)
+class Figure:
+    title: str
+    caption: str
+    png: bytes | None
+    error: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Report:
+    """Everything a report shows.  Write it with :meth:`write` or get the HTML with :meth:`to_html`.
+
+    Attributes
+    ----------
+    runs, curves : Runs
+        The runs fitted (final points) and the training curves (or None).
+    fit : FitResult
+    bootstrap : BootstrapResult or None
+    isoflop, envelope : results of Approaches 2 and 1, or None
+    approaches : ApproachComparison or None
+    plan : AllocationTable
+    skipped : dict
+        Section -> reason it could not be produced.
+    figures : list of Figure
+    warnings : list of str
+        Warnings raised while building the report (shown in it).
+    """
+
+    title: str
+    runs: Any
+    curves: Any
+    fit: Any
+    bootstrap: Any
+    isoflop: Any
+    envelope: Any
+    approaches: Any
+    plan: Any
+    training: pd.DataFrame
+    skipped: dict
+    figures: list
+    warnings: list = field(default_factory=list)
+
+    def to_html(self) -> str:
+        return _render(self)
+
+    def write(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Write the HTML file; refuses to replace an existing file unless ``overwrite=True``."""
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"{path} exists; pass overwrite=True (CLI: --force) to replace it.")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.to_html(), encoding="utf-8")
+        return path
+
+
+def build_report(
+    runs: Any,
+    *,
+    curves: Any = None,
+    law: str = "chinchilla",
+    bootstrap: int = 1000,
+    seed: int = 0,
+    budgets: Sequence[float] | None = None,
+    hardware: dict | None = None,
+    title: str | None = None,
+    n_jobs: int = -1,
+    progress: bool | None = None,
+    figures: bool = True,
+) -> Report:
+    """Run the analyses a report shows.
+
+    Parameters
+    ----------
+    runs : Runs or anything :func:`scalefit.read_runs` accepts
+        The runs.  When they hold training curves, the fit and the IsoFLOP
+        analysis use each run's final checkpoint and the envelope uses the curves.
+    curves : Runs, optional
+        Separate training curves for Approach 1 (e.g. the bundled synthetic curves).
+    law : str
+        Law for the parametric fit (Approach 3), default "chinchilla".
+    bootstrap : int
+        Resamples for every bootstrap (0 for none).
+    seed : int
+    budgets : sequence of float, optional
+        FLOP budgets of the planning table; default: from the largest run's
+        compute up 1,000-fold, plus Chinchilla's 5.76e23.
+    hardware : dict, optional
+        ``n_gpus``, ``gpu`` (or ``flops_per_gpu``), ``mfu``, ``price_per_gpu_hour``
+        for the training time and cost columns; default :data:`DEFAULT_HARDWARE`.
+    title : str, optional
+    n_jobs : int
+        Workers for the fit's bootstrap.
+    progress : bool, optional
+        Progress bars (default: when stderr is a terminal).
+    figures : bool
+        Draw the figures (needs matplotlib).
+
+    Returns
+    -------
+    Report
+    """
+    from . import approaches as _ap
+    from . import plan as _plan
+    from .fitting import _as_runs, fit as _fit
+
+    runs = _as_runs(runs)
+    if curves is not None:
+        curves = _as_runs(curves)
+        if not curves.has_curves:
+            raise ScalefitInputError("curves must hold training curves (a run column); read them with run_id=[...].")
+    elif runs.has_curves:
+        curves = runs
+    finals = runs.final() if runs.has_curves else runs
+    try:
+        bootstrap = int(bootstrap)
+    except (TypeError, ValueError):
+        raise ScalefitInputError(f"bootstrap must be a whole number of resamples; got {bootstrap!r}.") from None
+    if bootstrap < 0 or bootstrap == 1:
+        raise ScalefitInputError(f"bootstrap must be 0 (none) or at least 2 resamples; got {bootstrap}.")
+    hw = dict(DEFAULT_HARDWARE if hardware is None else hardware)
+    skipped: dict[str, str] = {}
+    caught: list[str] = []
+    with warnings.catch_warnings(record=True) as wlist:
+        warnings.simplefilter("always", ScalefitWarning)
+        result = _fit(finals, law)
+        boot = result.bootstrap(bootstrap, seed=seed, n_jobs=n_jobs, progress=progress) if bootstrap else None
+        iso = env = None
+        try:
+            iso = _ap.isoflop(finals, bootstrap=bootstrap, seed=seed)
+        except ScalefitInputError as exc:
+            skipped["Approach 2 (IsoFLOP profiles)"] = str(exc)
+        if curves is not None:
+            try:
+                env = _ap.envelope(curves, bootstrap=bootstrap, seed=seed)
+            except ScalefitInputError as exc:
+                skipped["Approach 1 (training-curve envelope)"] = str(exc)
+        else:
+            skipped["Approach 1 (training-curve envelope)"] = "the runs hold no training curves (give curves, or read runs with run_id=...)"
+        if budgets is None:
+            top = float(np.max(finals.flops))
+            budgets = sorted(set([float(f"{v:.2g}") for v in np.geomspace(top, top * 1000, 4)] + [5.76e23]))
+        budgets = [float(b) for b in budgets]
+        given = {"parametric": boot if boot is not None else result}
+        if iso is not None and getattr(iso, "success", True):
+            given["isoflop"] = iso
+        if env is not None and getattr(env, "success", True):
+            given["envelope"] = env
+        try:
+            approaches = _ap.compare_approaches(None, results=given, budgets=budgets[-2:])
+        except ScalefitInputError as exc:
+            approaches = None
+            skipped["Approaches side by side"] = str(exc)
+        plan = _plan.compute_optimal(boot if boot is not None else result, budgets)
+        training = _training_table(plan, hw, skipped)
+        figs = _figures(result, boot, iso, env, finals, curves, hw, skipped) if figures else []
+        for w in wlist:
+            caught.append(f"{w.category.__name__}: {w.message}")
+    return Report(
+        title or f"scalefit report: {getattr(runs, 'source', 'runs')}", runs, curves, result, boot, iso, env, approaches,
+        plan, training, skipped, figs, caught,
+    )
+
+
+def _training_table(plan, hw: dict, skipped: dict) -> pd.DataFrame:
+    from . import plan as _plan
+
+    rows = []
+    try:
+        for alloc in plan:
+            kw = {k: hw[k] for k in ("gpu", "mfu", "flops_per_gpu") if hw.get(k) is not None}
+            if hw.get("price_per_gpu_hour") is not None:
+                est = _plan.training_cost(alloc.n_params, alloc.n_tokens, n_gpus=hw["n_gpus"], price_per_gpu_hour=hw["price_per_gpu_hour"], **kw)
+            else:
+                est = _plan.training_time(alloc.n_params, alloc.n_tokens, n_gpus=hw["n_gpus"], **kw)
+            rows.append(dict(flops=alloc.flops, n_params=alloc.n_params, n_tokens=alloc.n_tokens, days=est.days,
+                             gpu_hours=est.gpu_hours, cost=getattr(est, "cost", None)))
+    except ScalefitInputError as exc:
+        skipped["Training time and cost"] = str(exc)
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------ figures
+def _png(draw: Callable[[], Any]) -> bytes:
+    import matplotlib.pyplot as plt
+
+    disp = draw()
+    fig = disp.figure_
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _figures(result, boot, iso, env, finals, curves, hw, skipped) -> list:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg", force=False) if matplotlib.get_backend().lower() != "agg" else None
+        from . import plots
+    except ImportError as exc:  # pragma: no cover - matplotlib is a core dependency
+        skipped["Figures"] = f"matplotlib is not available ({exc})"
+        return []
+    specs: list[tuple[str, str, Callable[[], Any] | None, str | None]] = []
+    if iso is not None:
+        specs.append(("IsoFLOP profiles", "Loss against model size for each FLOP budget, with the fitted curves and their minima (Hoffmann et al. 2022, Fig. 3 left).",
+                      lambda: plots.plot_isoflop_profiles(iso, finals), None))
+        specs.append(("Optimal N and D (Approach 2)", "Per-budget optima with power-law fits and bootstrap bands (Fig. 3 centre and right).",
+                      lambda: plots.plot_optimal_scaling(iso), None))
+    if env is not None:
+        specs.append(("Training-curve envelope (Approach 1)", "Training curves coloured by model size, with their lower envelope (Fig. 2).",
+                      lambda: plots.plot_envelope(env, curves), None))
+        specs.append(("Optimal N and D (Approach 1)", "Envelope optima with power-law fits and bootstrap bands.",
+                      lambda: plots.plot_optimal_scaling(env), None))
+    specs.append(("Loss contours and efficient frontier", "The fitted loss over compute and model size, the compute-optimal frontier, and the runs coloured by loss (Fig. 4).",
+                  lambda: plots.plot_loss_contours(result, runs=finals), None))
+    specs.append(("Fit against data", "Predicted against observed loss, and residuals against N, D and C.",
+                  lambda: plots.plot_fit(result), None))
+    specs.append(("Extrapolation", "Loss along the compute-optimal frontier with bootstrap bands beyond the data.",
+                  lambda: plots.plot_extrapolation(boot if boot is not None else result, runs=finals), None))
+    if boot is not None:
+        specs.append(("Bootstrap distributions", "Bootstrap draws of each parameter and of a = beta/(alpha+beta).",
+                      lambda: plots.plot_bootstrap(boot), None))
+    kw = {k: hw[k] for k in ("gpu", "mfu", "flops_per_gpu", "price_per_gpu_hour") if hw.get(k) is not None}
+    specs.append(("Training time and cost", f"Compute-optimal runs on {hw.get('n_gpus')} x {hw.get('gpu', 'GPU')} at {hw.get('mfu', '')} MFU.",
+                  lambda: plots.plot_training_cost(boot if boot is not None else result, n_gpus=hw["n_gpus"], **kw), None))
+    out = []
+    for title, caption, draw, _ in specs:
+        try:
+            out.append(Figure(title, caption, _png(draw)))
+        except (ScalefitInputError, ValueError) as exc:
+            out.append(Figure(title, caption, None, str(exc)))
+            skipped[f"Figure: {title}"] = str(exc)
+    return out
+
+
+# ------------------------------------------------------------------- render
+_CSS = """
+body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.6em;border-bottom:2px solid #444;padding-bottom:.2em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #bbb}
+h3{font-size:1.05em}table{border-collapse:collapse;margin:.6em 0;font-size:.9em}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
+th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.85em}
+figure{margin:1.2em 0}figure img{max-width:100%;border:1px solid #ddd}figcaption{font-size:.9em;color:#555}
+.note{background:#fff8e1;border-left:4px solid #f0b400;padding:.4em .8em;margin:.4em 0}.muted{color:#777;font-size:.85em}
+"""
+
+
+def _fmt(v: Any) -> str:
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return "—"
+    if isinstance(v, (float, np.floating)):
+        a = abs(float(v))
+        if a != 0 and (a >= 1e5 or a < 1e-3):
+            return f"{float(v):.3g}"
+        return f"{float(v):.4g}"
+    return html.escape(str(v))
+
+
+def _table(df: pd.DataFrame) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    body = "".join("<tr>" + "".join(f"<td>{_fmt(v)}</td>" for v in row) + "</tr>" for row in df.itertuples(index=False))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _html_of(obj: Any) -> str:
+    if obj is None:
+        return ""
+    if hasattr(obj, "_repr_html_"):
+        return obj._repr_html_()
+    if hasattr(obj, "summary"):
+        s = obj.summary()
+        if hasattr(s, "_repr_html_"):
+            return s._repr_html_()
+        return f"<pre>{html.escape(str(s))}</pre>"
+    return f"<pre>{html.escape(str(obj))}</pre>"
+
+
+def _render(r: Report) -> str:
+    from . import __version__
+
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><meta name='generator' content='scalefit'>",
+        f"<title>{html.escape(r.title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{html.escape(r.title)}</h1>",
+        f"<p class='muted'>Written by scalefit {__version__} on {_dt.datetime.now().strftime('%Y-%m-%d %H:%M')}. "
+        "This file is self-contained: images are inlined and nothing is fetched.</p>",
+    ]
+    toc = ["Data", "Parametric fit (Approach 3)", "Three approaches side by side", "Compute-optimal plan", "Figures"]
+    parts.append("<p>" + " · ".join(f"<a href='#s{i}'>{t}</a>" for i, t in enumerate(toc)) + "</p>")
+    # data
+    parts.append("<h2 id='s0'>Data</h2>")
+    parts.append(f"<pre>{html.escape(str(r.runs.summary()))}</pre>")
+    ex = r.runs.excluded
+    if ex is not None and len(ex):
+        parts.append(f"<div class='note'>{len(ex)} row(s) were excluded from the input:</div>")
+        parts.append(_table(ex[["row", "reason"]]))
+    else:
+        parts.append("<p>No row of the input was excluded.</p>")
+    if r.curves is not None and r.curves is not r.runs:
+        parts.append("<h3>Training curves</h3>")
+        parts.append(f"<pre>{html.escape(str(r.curves.summary()))}</pre>")
+    # fit
+    parts.append("<h2 id='s1'>Parametric fit (Approach 3)</h2>")
+    parts.append(_html_of(r.fit))
+    if r.bootstrap is not None:
+        parts.append(_html_of(r.bootstrap))
+    # approaches
+    parts.append("<h2 id='s2'>Three approaches side by side</h2>")
+    parts.append("<p>As Table 2 of Hoffmann et al. (2022): N* ∝ C<sup>a</sup> and D* ∝ C<sup>b</sup>, with percentile intervals.</p>")
+    if r.approaches is not None:
+        parts.append(_table(r.approaches.table().reset_index()))
+    for name in ("isoflop", "envelope"):
+        res = getattr(r, name)
+        if res is not None:
+            parts.append(f"<details><summary>{'Approach 2 (IsoFLOP)' if name == 'isoflop' else 'Approach 1 (envelope)'} details</summary>{_html_of(res)}</details>")
+    # plan
+    parts.append("<h2 id='s3'>Compute-optimal plan</h2>")
+    parts.append("<p>From the parametric fit (closed form), as Table 3 of Hoffmann et al. (2022); intervals from the bootstrap where available.</p>")
+    parts.append(_table(r.plan.to_frame()))
+    if len(r.training):
+        parts.append("<h3>Training time and cost</h3>")
+        parts.append("<p class='muted'>Narayanan et al. (2021) eq. 4: time = 8·N·D/(n·X) with activation recomputation.</p>")
+        parts.append(_table(r.training))
+    # figures
+    parts.append("<h2 id='s4'>Figures</h2>")
+    for f in r.figures:
+        if f.png is None:
+            parts.append(f"<div class='note'>Figure “{html.escape(f.title)}” could not be drawn: {html.escape(f.error or '')}</div>")
+            continue
+        b64 = base64.b64encode(f.png).decode("ascii")
+        parts.append(f"<figure><img alt='{html.escape(f.title)}' src='data:image/png;base64,{b64}'>"
+                     f"<figcaption><b>{html.escape(f.title)}.</b> {html.escape(f.caption)}</figcaption></figure>")
+    if r.skipped:
+        parts.append("<h2>Not shown, and why</h2><ul>")
+        parts += [f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in r.skipped.items()]
+        parts.append("</ul>")
+    if r.warnings:
+        parts.append("<h2>Warnings raised</h2><ul>")
+        parts += [f"<li>{html.escape(w)}</li>" for w in dict.fromkeys(r.warnings)]
+        parts.append("</ul>")
+    parts.append("</body></html>")
+    return "\n".join(parts)

@@ -1,0 +1,131 @@
+"""The HTML report: self-contained, complete, and rendered by a real browser."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import scalefit
+from scalefit import ScalefitInputError
+from scalefit.cli import main
+from scalefit.report import build_report
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def report():
+    runs = scalefit.read_runs(scalefit.datasets.synthetic_path("isoflop"))
+    curves = scalefit.datasets.load_synthetic_curves()
+    return build_report(runs, curves=curves, bootstrap=60, n_jobs=1, progress=False)
+
+
+def test_report_holds_every_section(report, tmp_path):
+    path = report.write(tmp_path / "r.html")
+    text = path.read_text()
+    for heading in ("Data", "Parametric fit (Approach 3)", "Three approaches side by side", "Compute-optimal plan", "Figures"):
+        assert heading in text
+    assert {"envelope", "isoflop", "parametric"} <= set(report.approaches.table().index)
+    titles = [f.title for f in report.figures]
+    for t in ("IsoFLOP profiles", "Training-curve envelope (Approach 1)", "Loss contours and efficient frontier",
+              "Fit against data", "Extrapolation", "Bootstrap distributions", "Training time and cost"):
+        assert t in titles
+    assert all(f.png for f in report.figures), [f.error for f in report.figures if not f.png]
+    assert text.count("<img ") == len(report.figures)
+
+
+def test_report_is_self_contained(report, tmp_path):
+    text = report.to_html()
+    # every image is inlined; nothing is fetched: no scripts, stylesheets, fonts or remote URLs
+    srcs = re.findall(r"src='([^']*)'", text)
+    assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs)
+    assert "<script" not in text and "<link" not in text and "@import" not in text
+    assert not re.search(r"(src|href)=['\"]?(https?:|//)", text)
+
+
+def test_report_lists_excluded_rows(tmp_path):
+    import pandas as pd
+
+    df = pd.read_csv(scalefit.datasets.synthetic_path("isoflop"))
+    df.loc[[3, 10], "loss"] = float("nan")
+    with pytest.warns(scalefit.ExcludedRowsWarning):
+        runs = scalefit.read_runs(df, nan_policy="omit")
+    rep = build_report(runs, bootstrap=0, figures=False)
+    html = rep.to_html()
+    assert "2 row(s) were excluded" in html
+    assert "Approach 1 (training-curve envelope)" in rep.skipped
+
+
+def test_write_refuses_to_overwrite(report, tmp_path):
+    path = tmp_path / "r.html"
+    path.write_text("mine")
+    with pytest.raises(FileExistsError, match="overwrite"):
+        report.write(path)
+    assert path.read_text() == "mine"
+
+
+def test_bad_report_arguments():
+    runs = scalefit.datasets.load_synthetic()
+    with pytest.raises(ScalefitInputError, match="at least 2 resamples"):
+        build_report(runs, bootstrap=1)
+    with pytest.raises(ScalefitInputError, match="training curves"):
+        build_report(runs, curves=runs, bootstrap=0)
+
+
+def test_cli_report_and_demo(tmp_path, capsys):
+    out = tmp_path / "r.html"
+    assert main(["report", "synthetic:isoflop", "--out", str(out), "--bootstrap", "20", "--jobs", "1"]) == 0
+    assert out.exists()
+    assert main(["report", "synthetic:isoflop", "--out", str(out)]) == 2  # exists, no --force
+    assert "--force" in capsys.readouterr().err
+    demo = tmp_path / "demo"
+    assert main(["demo", "--out", str(demo), "--bootstrap", "20", "--jobs", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert (demo / "report.html").exists() and (demo / "fit.json").exists()
+    assert "wrote" in printed and "parametric a =" in printed
+    # a second run may replace the demo's own files, never a file scalefit did not write
+    assert main(["demo", "--out", str(demo), "--bootstrap", "20", "--jobs", "1"]) == 0
+    (demo / "report.html").write_text("my notes")
+    assert main(["demo", "--out", str(demo), "--bootstrap", "20", "--jobs", "1"]) == 2
+    assert (demo / "report.html").read_text() == "my notes"
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        path = shutil.which(name)
+        if path:
+            return path
+    pytest.skip("no Chromium on this machine (.ci/run installs Debian's chromium package)")
+
+
+_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+          "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
+
+# Added to a copy of the report only, for the test: after load, record how many images decoded.
+_PROBE = """<script>window.addEventListener('load', function () {
+  var imgs = Array.prototype.slice.call(document.images);
+  var ok = imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length;
+  document.body.setAttribute('data-images', ok + '/' + imgs.length);
+});</script></body>"""
+
+
+def test_report_renders_in_headless_chromium(report, tmp_path):
+    browser = _chromium()
+    path = report.write(tmp_path / "report.html")
+    probe = tmp_path / "probe.html"
+    probe.write_text(path.read_text().replace("</body>", _PROBE))
+    common = [browser, *_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000"]
+    dom = subprocess.run([*common, "--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=120)
+    m = re.search(r'data-images="(\d+)/(\d+)"', dom.stdout)
+    assert m, f"Chromium did not report images; stderr: {dom.stderr[-2000:]}"
+    loaded, total = int(m.group(1)), int(m.group(2))
+    assert total == len(report.figures) and loaded == total
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "report.png"
+    if shot.exists():
+        shot.unlink()
+    subprocess.run([*common, f"--screenshot={shot}", "--window-size=1200,4000", path.as_uri()], capture_output=True, timeout=120)
+    assert shot.exists() and shot.stat().st_size > 10_000
