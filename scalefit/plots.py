@@ -146,7 +146,7 @@ def _new_axes(fn: str, ax: Any, *, figsize: tuple[float, float]):
     return ax
 
 
-def _new_axes_grid(fn: str, axes: Any, n: int, *, ncols: int, panel: tuple[float, float], sharey: bool = False) -> list:
+def _new_axes_grid(fn: str, axes: Any, n: int, *, ncols: int, panel: tuple[float, float]) -> list:
     """``n`` axes to draw on: ``axes`` checked (a sequence of at least ``n``), or a new grid."""
     plt = _pyplot()
     from matplotlib.axes import Axes
@@ -154,9 +154,7 @@ def _new_axes_grid(fn: str, axes: Any, n: int, *, ncols: int, panel: tuple[float
     if axes is None:
         ncols = min(ncols, n)
         nrows = math.ceil(n / ncols)
-        fig, grid = plt.subplots(
-            nrows, ncols, figsize=(panel[0] * ncols, panel[1] * nrows), layout="constrained", squeeze=False, sharey=sharey
-        )
+        _, grid = plt.subplots(nrows, ncols, figsize=(panel[0] * ncols, panel[1] * nrows), layout="constrained", squeeze=False)
         flat = list(grid.ravel())
         for extra in flat[n:]:
             extra.remove()
@@ -284,6 +282,14 @@ def _frontier(fn: str, law: Any, params: Mapping[str, float], flops: np.ndarray,
     flops = np.asarray(flops, dtype=float)
     if is_chinchilla(law):
         return chinchilla_compute_optimal(params, flops, flops_per_param_token=k)
+    nan = np.full(flops.shape, np.nan)
+    if tuple(law.inputs) == ("flops",):  # L(C) itself: there is no allocation to choose
+        return nan, nan, np.asarray(law(params, flops=flops), dtype=float)
+    if not {"n_params", "n_tokens"} <= set(law.inputs) and "flops" not in law.inputs:
+        raise ScalefitInputError(
+            f"{fn}: law {law.name!r} depends on {list(law.inputs)} only, so it has no compute-optimal split of "
+            "compute between parameters and tokens; fit a law of both n_params and n_tokens (e.g. 'chinchilla')."
+        )
     step = 1.0 / steps_per_decade
     offsets = np.arange(-_SPAN_DECADES, _SPAN_DECADES + step / 2, step)
     log_n = 0.5 * np.log10(flops / k)[:, None] + offsets[None, :]
@@ -331,11 +337,29 @@ def _pow10_label(value: float) -> str:
 
 
 def _short(value: float) -> str:
-    """1.3e9 -> '1.3B', 7e7 -> '70M'."""
-    for div, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(value) >= div:
-            return f"{value / div:.3g}{suffix}"
-    return f"{value:.3g}"
+    """1.3e9 -> '1.3B', 7e7 -> '70M' (the plan tables' format)."""
+    from .plan import _human
+
+    return _human(value)
+
+
+def _log_norm(values: np.ndarray):
+    """LogNorm spanning ``values`` (a factor of 2 either side when they are all equal)."""
+    import matplotlib.colors as mcolors
+
+    lo, hi = float(np.min(values)), float(np.max(values))
+    return mcolors.LogNorm(vmin=lo / 1.01, vmax=hi * 1.01) if hi > lo else mcolors.LogNorm(vmin=lo / 2, vmax=lo * 2)
+
+
+def _colorbar(ax: Any, norm: Any, cmap: Any, label: str, *, counts: bool = False):
+    """A colorbar of ``norm`` and ``cmap`` beside ``ax``; ``counts`` labels ticks 20M, 1.3B."""
+    from matplotlib.cm import ScalarMappable
+
+    cbar = ax.figure.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax)
+    cbar.set_label(label)
+    if counts:
+        _short_ticks(cbar.ax.yaxis)
+    return cbar
 
 
 def _plain_log_ticks(axis: Any) -> None:
@@ -432,7 +456,8 @@ def plot_isoflop_profiles(
     the runs, lines the curve :func:`scalefit.isoflop` fitted in log10 N
     (over the points it used), and diamonds the minima it found
     (``isoflop_result.optima``).  Budgets left out of the power-law fit are
-    drawn dashed with hollow minima.
+    drawn dashed with hollow minima; budgets flagged ``"non_convex"`` have no
+    minimum to mark.
 
     Parameters
     ----------
@@ -453,10 +478,12 @@ def plot_isoflop_profiles(
     -------
     PlotDisplay
         ``artists_``: ``points`` (one PathCollection per budget), ``curves``
-        (one Line2D per budget with a fitted curve), ``minima`` (PathCollection),
+        (one Line2D per budget with a fitted curve), ``minima`` (PathCollection
+        of the minima of the budgets not flagged ``"non_convex"``),
         ``unassigned`` (runs in no analysed budget, or None), ``colorbar``.
         ``data_``: ``budgets``, ``n_opt`` and ``loss_opt`` (from the result),
-        ``curve_n_opt`` (the minima of the curves as redrawn here).
+        ``has_minimum`` (budgets whose minimum is marked), ``curve_n_opt``
+        (where each curve, as redrawn here, is lowest).
 
     Raises
     ------
@@ -494,12 +521,9 @@ def plot_isoflop_profiles(
         runs = runs.final()
     table = runs.table
     ax = _new_axes(fn, ax, figsize=(6.4, 4.8))
-    import matplotlib.colors as mcolors
-
     cm = _cmap(fn, cmap)
     budgets = optima["flops"].to_numpy(dtype=float)
-    lo, hi = budgets.min(), budgets.max()
-    norm = mcolors.LogNorm(vmin=lo / 1.01, vmax=hi * 1.01) if hi > lo else mcolors.LogNorm(vmin=lo / 2, vmax=lo * 2)
+    norm = _log_norm(budgets)
     which = _budget_of_runs(fn, isoflop_result, table)
     empty = [g for g in range(len(budgets)) if not np.any(which == g)]
     if empty:
@@ -510,6 +534,10 @@ def plot_isoflop_profiles(
     log_n_all = np.log10(table["n_params"].to_numpy(dtype=float))
     loss_all = table["loss"].to_numpy(dtype=float)
     used = optima["used"].to_numpy(dtype=bool)
+    n_opt = optima["n_params"].to_numpy(dtype=float)
+    l_opt = optima["loss"].to_numpy(dtype=float)
+    # a non-convex curve has no minimum: its stationary point is a maximum, not drawn
+    has_min = np.isfinite(n_opt) & np.array(["non_convex" not in tuple(f) for f in optima["flags"]])
     points, curves, curve_n_opt = [], [], np.full(len(budgets), np.nan)
     for g, c in enumerate(budgets):
         idx = which == g
@@ -519,18 +547,20 @@ def plot_isoflop_profiles(
         coef, x_used = _budget_curve(isoflop_result, log_n_all[idx], loss_all[idx])
         if coef is None:
             continue
-        x_min = float(np.log10(optima["n_params"].iloc[g])) if np.isfinite(optima["n_params"].iloc[g]) else x_used.min()
-        xs = np.linspace(min(x_used.min(), x_min), max(x_used.max(), x_min), 200)
+        lo_x, hi_x = x_used.min(), x_used.max()
+        if has_min[g]:  # reach an off-centre minimum, but never more than a decade past the runs
+            x_min = float(np.log10(n_opt[g]))
+            lo_x, hi_x = max(min(lo_x, x_min), lo_x - 1.0), min(max(hi_x, x_min), hi_x + 1.0)
+        xs = np.linspace(lo_x, hi_x, 200)
         ys = np.polyval(coef, xs)
         curve_n_opt[g] = 10.0 ** xs[np.argmin(ys)]
         (line,) = ax.plot(10.0 ** xs, ys, color=colour, lw=1.6, ls="-" if used[g] else "--", zorder=3)
         curves.append(line)
-    n_opt = optima["n_params"].to_numpy(dtype=float)
-    l_opt = optima["loss"].to_numpy(dtype=float)
     colours = [cm(norm(c)) for c in budgets]
     minima = ax.scatter(
-        n_opt, l_opt, marker="D", s=42, zorder=4, linewidths=1.2,
-        facecolors=[col if u else "white" for col, u in zip(colours, used)], edgecolors="black",
+        n_opt[has_min], l_opt[has_min], marker="D", s=42, zorder=4, linewidths=1.2,
+        facecolors=[col if u else "white" for col, u in zip(np.array(colours)[has_min], used[has_min])],
+        edgecolors="black",
         label="fitted minimum" + ("" if used.all() else " (hollow: left out of the fit)"),
     )
     unassigned = None
@@ -542,16 +572,11 @@ def plot_isoflop_profiles(
     ax.set_ylabel(LABEL_LOSS)
     ax.set_title("IsoFLOP profiles")
     ax.legend(loc="upper right", fontsize="small", frameon=False)
-    cbar = None
-    if colorbar:
-        from matplotlib.cm import ScalarMappable
-
-        cbar = ax.figure.colorbar(ScalarMappable(norm=norm, cmap=cm), ax=ax)
-        cbar.set_label("FLOP budget C (FLOPs)")
+    cbar = _colorbar(ax, norm, cm, "FLOP budget C (FLOPs)") if colorbar else None
     return _display(
         "isoflop_profiles", [ax],
         {"points": tuple(points), "curves": tuple(curves), "minima": minima, "unassigned": unassigned, "colorbar": cbar},
-        {"budgets": budgets, "n_opt": n_opt, "loss_opt": l_opt, "curve_n_opt": curve_n_opt},
+        {"budgets": budgets, "n_opt": n_opt, "loss_opt": l_opt, "has_minimum": has_min, "curve_n_opt": curve_n_opt},
     )
 
 
@@ -742,13 +767,10 @@ def plot_envelope(
             "For an IsoFLOPResult use plot_isoflop_profiles.")
     runs = _as_runs(fn, runs, envelope_result, needed_for="to draw the training curves")
     ax = _new_axes(fn, ax, figsize=(6.4, 4.8))
-    import matplotlib.colors as mcolors
-
     cm = _cmap(fn, cmap)
     table = runs.table
     sizes = table["n_params"].to_numpy(dtype=float)
-    lo, hi = sizes.min(), sizes.max()
-    norm = mcolors.LogNorm(vmin=lo / 1.01, vmax=hi * 1.01) if hi > lo else mcolors.LogNorm(vmin=lo / 2, vmax=lo * 2)
+    norm = _log_norm(sizes)
     curves = []
     if runs.has_curves:
         sort = [c for c in ("step", "n_tokens") if c in table.columns]
@@ -777,13 +799,7 @@ def plot_envelope(
     ax.set_ylabel(LABEL_LOSS)
     ax.set_title("Training curves and their envelope")
     ax.legend(loc="upper right", fontsize="small", frameon=False)
-    cbar = None
-    if colorbar:
-        from matplotlib.cm import ScalarMappable
-
-        cbar = ax.figure.colorbar(ScalarMappable(norm=norm, cmap=cm), ax=ax)
-        cbar.set_label(LABEL_N)
-        _short_ticks(cbar.ax.yaxis)
+    cbar = _colorbar(ax, norm, cm, LABEL_N, counts=True) if colorbar else None
     _plain_log_ticks(ax.yaxis)
     return _display(
         "envelope", [ax],
@@ -855,15 +871,14 @@ def plot_loss_contours(
         raise ScalefitInputError(f"{fn}: levels must be an integer >= 2 (about how many contours); got {levels!r}.")
     c_range = _range(fn, "flops", flops, "Give FLOPs such as (1e18, 1e24).")
     n_range = _range(fn, "n_params", n_params, "Give parameter counts such as (1e7, 1e11).")
-    if show_runs or c_range is None or n_range is None:
-        try:
-            runs = _as_runs(fn, runs, point, needed_for="to draw them and to set the axis ranges")
-        except ScalefitInputError:
-            if c_range is None or n_range is None:
-                raise ScalefitInputError(
-                    f"{fn}: without runs, give the ranges to draw: flops=(low, high) and n_params=(low, high)."
-                ) from None
-            runs = None
+    try:
+        runs = _as_runs(fn, runs, point, needed_for="to draw them and to set the axis ranges")
+    except ScalefitInputError:
+        if c_range is None or n_range is None:
+            raise ScalefitInputError(
+                f"{fn}: without runs, give the ranges to draw: flops=(low, high) and n_params=(low, high)."
+            ) from None
+        runs = None
     k = _flops_per_param_token(runs)
     pad = 10.0**0.5
     if c_range is None:
@@ -1075,6 +1090,11 @@ def plot_extrapolation(
     hi_c = max(hi_c, data_max if runs is not None else hi_c) * 1.5
     grid = np.geomspace(lo_c, hi_c, 160)
     _, _, l_opt = _frontier(fn, law, params, grid, k)
+    if not np.isfinite(l_opt).any():
+        raise ScalefitInputError(
+            f"{fn}: law {law.name!r} with these parameters has no interior compute-optimal point between "
+            f"C = {grid[0]:.3g} and {grid[-1]:.3g} FLOPs (loss keeps falling towards ever larger or smaller models)."
+        )
     ax = _new_axes(fn, ax, figsize=(6.4, 4.6))
     artists: dict[str, Any] = {"band": None, "runs": None, "data_end": None, "targets": None, "target_text": None}
     low = high = np.full(grid.shape, np.nan)

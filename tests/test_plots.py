@@ -128,6 +128,21 @@ def test_isoflop_profiles_follow_the_method(options):
     np.testing.assert_allclose(np.log10(disp.data_["curve_n_opt"][ok]), np.log10(res.optima["n_params"][ok]), atol=0.02)
 
 
+def test_isoflop_profiles_marks_no_minimum_for_a_non_convex_budget():
+    sweep = _sweep()
+    first = sweep["flops"] == 1e18
+    x = np.log10(sweep.loc[first, "n_params"].to_numpy())
+    sweep.loc[first, "loss"] = 4.0 - 0.5 * (x - x.mean()) ** 2  # concave: the parabola's vertex is a maximum
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = scalefit.isoflop(sweep, bootstrap=0, method="parabola")
+    assert "non_convex" in res.optima["flags"].iloc[0]
+    disp = plots.plot_isoflop_profiles(res, sweep)
+    assert disp.data_["has_minimum"].tolist() == [False, True, True]
+    assert len(disp.artists_["minima"].get_offsets()) == 2
+    assert disp.ax_.get_xlim()[1] < 10 * sweep["n_params"].max()  # the axis is not stretched to the maximum
+
+
 def test_isoflop_profiles_needs_runs(iso):
     with pytest.raises(ScalefitInputError, match=r"plot_isoflop_profiles: needs the runs.*pass runs="):
         plots.plot_isoflop_profiles(iso)
@@ -222,6 +237,23 @@ def test_loss_contours_numeric_frontier_matches_closed_form():
     n_closed, _, _ = chinchilla_compute_optimal(SYNTHETIC_LAW, disp.data_["frontier_flops"])
     np.testing.assert_allclose(disp.data_["frontier_n_params"], n_closed, rtol=2e-3)
     assert disp.artists_["runs"] is None
+
+
+def _fake_fit(law_name: str, runs=None):
+    law = scalefit.get_law(law_name)
+    return type("Fit", (), {"law": law, "params": {p.name: p.value for p in law.params}, "runs": runs})()
+
+
+def test_extrapolation_of_a_compute_only_law_is_the_law_itself(runs):
+    fake = _fake_fit("kaplan-c", runs)  # Kaplan et al. (2020) L(C) = (C_c / C)^alpha_C
+    disp = plots.plot_extrapolation(fake)
+    grid = disp.data_["flops"]
+    np.testing.assert_allclose(disp.data_["loss_opt"], (2.6784e28 / grid) ** 0.05)
+
+
+def test_law_without_both_n_and_d_has_no_frontier(runs):
+    with pytest.raises(ScalefitInputError, match=r"law 'kaplan-n' depends on \['n_params'\] only.*no compute-optimal"):
+        plots.plot_extrapolation(_fake_fit("kaplan-n", runs))
 
 
 def test_loss_contours_without_runs_needs_ranges():
