@@ -753,6 +753,9 @@ class Allocation:
     def __str__(self) -> str:
         return _table([self])
 
+    def __repr__(self) -> str:
+        return _table([self])
+
 
 @dataclass(frozen=True)
 class AllocationTable:
@@ -792,6 +795,12 @@ class AllocationTable:
 
     def __str__(self) -> str:
         return _table(self.allocations)
+
+    def __repr__(self) -> str:
+        return _table(self.allocations)
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{__import__('html').escape(_table(self.allocations))}</pre>"
 
 
 @dataclass(frozen=True)
