@@ -446,7 +446,7 @@ def plot_isoflop_profiles(
     isoflop_result: Any,
     runs: Any = None,
     *,
-    ax: "Axes | None" = None,
+    ax: Axes | None = None,
     cmap: Any = "viridis",
     colorbar: bool = True,
 ) -> PlotDisplay:
@@ -584,7 +584,7 @@ def plot_isoflop_profiles(
 def plot_optimal_scaling(
     result: Any,
     *,
-    axes: "Sequence[Axes] | None" = None,
+    axes: Sequence[Axes] | None = None,
     level: float | None = None,
     flops: float | Sequence[float] | None = None,
     label: str | None = None,
@@ -718,7 +718,7 @@ def plot_envelope(
     envelope_result: Any,
     runs: Any = None,
     *,
-    ax: "Axes | None" = None,
+    ax: Axes | None = None,
     cmap: Any = "viridis",
     colorbar: bool = True,
 ) -> PlotDisplay:
@@ -812,7 +812,7 @@ def plot_envelope(
 def plot_loss_contours(
     fit_result: Any,
     *,
-    ax: "Axes | None" = None,
+    ax: Axes | None = None,
     runs: Any = None,
     show_runs: bool = True,
     flops: tuple[float, float] | None = None,
@@ -935,7 +935,7 @@ def plot_loss_contours(
     )
 
 
-def plot_fit(fit_result: Any, *, axes: "Sequence[Axes] | None" = None) -> PlotDisplay:
+def plot_fit(fit_result: Any, *, axes: Sequence[Axes] | None = None) -> PlotDisplay:
     """Fit diagnostics: predicted against observed loss, and residuals against N, D and C.
 
     Four panels: the law's prediction at each run against the observed loss
@@ -1021,7 +1021,7 @@ def plot_fit(fit_result: Any, *, axes: "Sequence[Axes] | None" = None) -> PlotDi
 def plot_extrapolation(
     result: Any,
     *,
-    ax: "Axes | None" = None,
+    ax: Axes | None = None,
     flops: float | Sequence[float] | None = None,
     level: float = 0.95,
     runs: Any = None,
@@ -1151,7 +1151,7 @@ _SYMBOLS = {"alpha": r"$\alpha$", "beta": r"$\beta$", "a": r"$a = \beta/(\alpha+
 def plot_bootstrap(
     bootstrap_result: Any,
     *,
-    axes: "Sequence[Axes] | None" = None,
+    axes: Sequence[Axes] | None = None,
     level: float = 0.95,
     bins: int = 30,
 ) -> PlotDisplay:
@@ -1255,7 +1255,7 @@ def plot_training_cost(
     price_per_gpu_hour: float | None = None,
     recompute: bool = True,
     x: Literal["flops", "n_params"] = "flops",
-    axes: "Sequence[Axes] | None" = None,
+    axes: Sequence[Axes] | None = None,
 ) -> PlotDisplay:
     """Wall-clock days and cost (or GPU-hours) of compute-optimal training runs on given hardware.
 
