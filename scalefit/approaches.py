@@ -515,12 +515,14 @@ def _isoflop_group(key, sub, rng, *, budget, min_points, tolerance, method, n_ne
     if bootstrap and point_ok and fits.n_valid < 0.9 * bootstrap:
         msgs.append(f"only {fits.n_valid} of {bootstrap} bootstrap resamples gave a fit; intervals rest on those.")
 
+    # a curve without a minimum has no optimum: report NaN rather than its stationary point (a maximum)
+    convex = np.array(["non_convex" not in fl for fl in flag_lists])
     optima = pd.DataFrame(
         {
             "flops": c_budget,
-            "n_params": 10.0 ** log_n[0],
-            "n_tokens": 10.0 ** log_d[0],
-            "loss": m["loss"][0],
+            "n_params": np.where(convex, 10.0 ** log_n[0], np.nan),
+            "n_tokens": np.where(convex, 10.0 ** log_d[0], np.nan),
+            "loss": np.where(convex, m["loss"][0], np.nan),
             "flags": flag_lists,
             "n_points": sizes,
             "used": used,

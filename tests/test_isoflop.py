@@ -121,6 +121,9 @@ def test_non_convex_budget_is_flagged():
         res = isoflop(df, method="parabola", bootstrap=0)
     assert "non_convex" in res.optima.loc[3, "flags"]
     assert not res.optima.loc[3, "used"]
+    # a concave curve has no optimum: its stationary point (a maximum) is not reported as N*
+    assert np.isnan(res.optima.loc[3, ["n_params", "n_tokens", "loss"]].astype(float)).all()
+    assert np.isfinite(res.optima.loc[2, "n_params"])
     # non-convex budgets are never used, even when the user keeps flagged ones
     res2 = quiet(isoflop, df, method="parabola", bootstrap=0, exclude_flags=())
     assert not res2.optima.loc[3, "used"]
