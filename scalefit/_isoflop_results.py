@@ -11,36 +11,10 @@ import pandas as pd
 
 from ._errors import ScalefitInputError
 from ._isoflop_core import loglog_fit, percentile_interval
+from ._json import jsonable
 
 QUANTITIES = ("a", "b", "k_n", "k_d")
 _EMPTY = MappingProxyType({})
-
-
-def jsonable(obj: Any) -> Any:
-    """Plain JSON types: numpy scalars to Python, NaN/inf to None, tuples to lists."""
-    if isinstance(obj, Mapping):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return [jsonable(v) for v in obj.tolist()]
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        f = float(obj)
-        return f if math.isfinite(f) else None
-    if obj is None or isinstance(obj, str):
-        return obj
-    if isinstance(obj, (pd.Timestamp,)):
-        return obj.isoformat()
-    try:
-        if pd.isna(obj):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return str(obj)
 
 
 def intervals_from_samples(samples: pd.DataFrame, levels: tuple[float, ...]) -> Mapping[str, Mapping[float, tuple[float, float]]]:

@@ -27,6 +27,7 @@ import pandas as pd
 
 from . import _engine
 from ._errors import ConvergenceWarning, FitError, ScalefitInputError
+from ._json import jsonable as _jsonable
 from ._summary import Summary, Table
 from .laws import Law, chinchilla_values, get_law, is_chinchilla
 
@@ -991,15 +992,3 @@ def _num(v: Any) -> Any:
     except (TypeError, ValueError):
         return v
     return f if math.isfinite(f) else None
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, (np.floating, float)):
-        return _num(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    return obj

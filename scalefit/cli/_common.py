@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from .._json import jsonable as to_jsonable  # one JSON conversion for library and CLI
+
 
 def add_runs_arguments(p: argparse.ArgumentParser, *, run_id: bool = True) -> None:
     """Add the RUNS positional and the ingestion options every subcommand shares."""
@@ -70,24 +72,6 @@ def report_excluded(runs, *, file=None) -> None:
     print(f"excluded {len(ex)} row(s):", file=file)
     for _, r in ex.iterrows():
         print(f"  row {int(r['row'])}: {r['reason']}", file=file)
-
-
-def to_jsonable(obj: Any) -> Any:
-    """Convert numpy/pandas scalars and arrays to plain JSON types (NaN/inf -> None)."""
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return [to_jsonable(v) for v in obj.tolist()]
-    if isinstance(obj, (np.bool_,)):
-        return bool(obj)
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        f = float(obj)
-        return f if math.isfinite(f) else None
-    return obj
 
 
 def emit_json(obj: Any, *, out: str | None = None, overwrite: bool = True) -> None:
