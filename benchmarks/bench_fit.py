@@ -52,6 +52,11 @@ def bench_speed(runs, n_sample: int, repeats: int, seed: int) -> dict:
     grid = reference.hoffmann_grid()
     idx = np.random.default_rng(seed).choice(len(grid), n_sample, replace=False)
     per_fd, per_an = [], []
+    # the competitor runs at its best: BLAS pinned to one thread (scipy/scipy#23191: L-BFGS-B from
+    # scipy 1.15 can run tens of times slower with OpenBLAS's default threads on a busy machine)
+    from threadpoolctl import threadpool_limits
+
+    limiter = threadpool_limits(limits=1)
     for i in idx:
         t = time.perf_counter()
         reference.fit_one(grid[i], logN, logD, logL, gradient="fd")
@@ -60,6 +65,7 @@ def bench_speed(runs, n_sample: int, repeats: int, seed: int) -> dict:
         t = time.perf_counter()
         reference.fit_one(grid[i], logN, logD, logL, gradient="analytic")
         per_an.append(time.perf_counter() - t)
+    limiter.restore_original_limits()
     scalefit.fit(runs)  # warm-up (imports, caches)
     ours = []
     for _ in range(repeats):
