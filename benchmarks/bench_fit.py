@@ -80,9 +80,9 @@ def bench_speed(runs, n_sample: int, repeats: int, seed: int) -> dict:
     )
 
 
-def bench_robustness(n_sets: int, n_runs: int) -> pd.DataFrame:
+def bench_robustness(n_sets: int, n_runs: int, first: int = 0) -> pd.DataFrame:
     rows = []
-    for s in range(n_sets):
+    for s in range(first, first + n_sets):
         N, D, L, truth = reference.synthetic_dataset(s, n_runs)
         t = time.perf_counter()
         f_ref, p_ref = reference.fit_reference(N, D, L, gradient="analytic")
@@ -106,11 +106,15 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=21, help="scalefit fits timed")
     p.add_argument("--robustness", type=int, default=0, help="synthetic data sets for the robustness check")
     p.add_argument("--n-runs", type=int, default=120, help="runs per synthetic data set")
+    p.add_argument("--first", type=int, default=0, help="seed of the first synthetic data set (to split the run)")
+    p.add_argument("--skip-speed", action="store_true", help="only the robustness check")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     print(f"machine: {platform.platform()}, {os.cpu_count()} cpus, python {platform.python_version()}, numpy {np.__version__}")
-    runs = replication_runs()
-    if runs is None:
+    runs = None if args.skip_speed else replication_runs()
+    if args.skip_speed:
+        pass
+    elif runs is None:
         print("replication data absent: skipping the speed benchmark on real data")
     else:
         r = bench_speed(runs, max(100, args.sample), args.repeats, args.seed)
@@ -123,7 +127,7 @@ def main(argv=None) -> int:
         print(f"  ratio (analytic procedure / scalefit): {r['full_analytic']/r['scalefit']:.0f}x")
     if args.robustness:
         print(f"Robustness on {args.robustness} synthetic data sets ({args.n_runs} runs each), all 4,500 starts:")
-        df = bench_robustness(args.robustness, args.n_runs)
+        df = bench_robustness(args.robustness, args.n_runs, args.first)
         worse = int((~df["no_worse"]).sum())
         print(f"  scalefit no worse than the 4,500-start best on {len(df) - worse}/{len(df)} sets; "
               f"median rel. difference {df['rel_diff'].median():+.2e}, min {df['rel_diff'].min():+.2e}, max {df['rel_diff'].max():+.2e}")
