@@ -128,7 +128,10 @@ def budget_minima(
 
     Returns a dict of ``(R, G)`` arrays: ``x`` (vertex, centred log10 N),
     ``loss`` (fitted loss there), ``curvature`` (second derivative there;
-    positive means a minimum), ``ok`` (enough distinct points were present).
+    positive means a minimum), ``ok`` (enough distinct points were present);
+    plus ``coef`` ``(R, G, degree+1)``, the polynomial's coefficients in
+    increasing powers of centred log10 N, and ``use`` ``(R, G, P)``, which
+    points entered each fit.
     """
     present = W > 0
     if method == "nearest":
@@ -156,7 +159,7 @@ def budget_minima(
             curvature = s
             loss = c0 + c1 * x + c2 * x * x + c3 * x * x * x
     curvature = np.where(np.isfinite(x), curvature, np.nan)
-    return {"x": x, "loss": loss, "curvature": curvature, "ok": ok}
+    return {"x": x, "loss": loss, "curvature": curvature, "ok": ok, "coef": c, "use": W > 0}
 
 
 # ------------------------------------------------------------------ power laws

@@ -453,8 +453,10 @@ def _isoflop_group(key, sub, rng, *, budget, min_points, tolerance, method, n_ne
     sizes = np.array([len(i) for i in kept])
     edge = np.zeros(G, dtype=bool)
     xr = np.zeros((G, 2))
+    sorted_idx = []
     for g, idx in enumerate(kept):
         idx = idx[np.lexsort((loss_all[idx], log_n_all[idx]))]
+        sorted_idx.append(idx)
         x = log_n_all[idx]
         centre[g] = x.mean()
         X[g, : len(idx)] = x - centre[g]
@@ -528,6 +530,12 @@ def _isoflop_group(key, sub, rng, *, budget, min_points, tolerance, method, n_ne
             "used": used,
             "n_params_sd_log10": sd,
             "flops_spread": spread,
+            # the curve fitted to each budget: coefficients (highest power first, numpy.polyval order)
+            # in log10 N - centre, and the rows it was fitted to, so plots draw exactly what was fitted
+            "curve": [tuple(float(v) for v in m["coef"][0, g][::-1]) for g in range(G)],
+            "centre": centre,
+            "rows": [tuple(int(r) for r in rows[sorted_idx[g]]) for g in range(G)],
+            "rows_used": [tuple(int(r) for r in rows[sorted_idx[g]][m["use"][0, g, : sizes[g]]]) for g in range(G)],
         }
     )
     nan = float("nan")

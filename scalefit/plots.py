@@ -382,57 +382,28 @@ def _short_ticks(axis: Any) -> None:
 
 
 def _budget_of_runs(fn: str, result: Any, table: Any) -> np.ndarray:
-    """Index into ``result.optima`` of each run's budget, -1 for runs in no analysed budget."""
-    flops = table["flops"].to_numpy(dtype=float)
-    budgets = result.optima["flops"].to_numpy(dtype=float)
-    out = np.full(len(table), -1)
-    if result.budget is not None:
-        if result.budget not in table.columns:
-            raise ScalefitInputError(
-                f"{fn}: the analysis grouped runs by the column {result.budget!r}, which these runs do not have; "
-                "pass the runs the analysis was given."
-            )
-        values = np.asarray(table[result.budget], dtype=float)
-        keys = values
-    else:
-        from ._isoflop_core import cluster_log_flops
+    """Index into ``result.optima`` of each run's budget, -1 for runs in no analysed budget.
 
-        labels = cluster_log_flops(flops, result.tolerance)
-        keys = np.full(len(table), np.nan)
-        for lab in np.unique(labels):
-            idx = labels == lab
-            f = flops[idx]
-            keys[idx] = f[0] if f.min() == f.max() else np.exp(np.log(f).mean())
-    for g, c in enumerate(budgets):
-        out[np.isclose(keys, c, rtol=1e-9, atol=0.0)] = g
-    return out
-
-
-def _budget_curve(result: Any, log_n: np.ndarray, loss: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
-    """Polynomial in log10 N that the analysis fitted to one budget, and the sizes it used.
-
-    Mirrors :func:`scalefit.isoflop`: with ``best_per_size`` only the
-    lowest-loss run of each size; with ``method="nearest"`` the runs of the
-    ``n_nearest`` distinct sizes closest in log N to the lowest loss;
-    a cubic for ``method="cubic"``.  (Reproduced here because the result does
-    not carry the per-budget curves.)
+    The analysis records the rows of each budget (``optima["rows"]``), so runs
+    are matched by their original row number, never re-clustered here.
     """
-    order = np.lexsort((loss, log_n))
-    x, y = log_n[order], loss[order]
-    keep = np.ones(len(x), dtype=bool)
-    if getattr(result, "best_per_size", False):
-        keep = np.r_[True, np.diff(x) != 0]
-    x, y = x[keep], y[keep]
-    use = np.ones(len(x), dtype=bool)
-    if result.method == "nearest":
-        sizes = np.unique(x)
-        dist = np.abs(sizes - x[np.argmin(y)])
-        chosen = sizes[np.argsort(dist, kind="stable")[: result.n_nearest]]
-        use = np.isin(x, chosen)
-    degree = 3 if result.method == "cubic" else 2
-    if len(np.unique(x[use])) < degree + 1:
-        return None, x[use]
-    return np.polyfit(x[use], y[use], degree), x[use]
+    if "row" not in table.columns:
+        raise ScalefitInputError(f"{fn}: the runs have no 'row' column; pass the Runs the analysis was given.")
+    where = {r: g for g, rows in enumerate(result.optima["rows"]) for r in rows}
+    return np.array([where.get(int(r), -1) for r in table["row"].to_numpy()])
+
+
+def _budget_curve(result: Any, g: int, table: Any) -> tuple[np.ndarray | None, np.ndarray, float]:
+    """The polynomial the analysis fitted to budget ``g`` (polyval order, in log10 N - centre),
+    the log10 N of the runs it was fitted to, and the centre."""
+    opt = result.optima.iloc[g]
+    coef = np.asarray(opt["curve"], dtype=float)
+    used = set(opt["rows_used"])
+    mask = np.array([int(r) in used for r in table["row"].to_numpy()])
+    x_used = np.log10(table["n_params"].to_numpy(dtype=float)[mask])
+    if not np.all(np.isfinite(coef)) or x_used.size == 0:
+        return None, x_used, float(opt["centre"])
+    return coef, x_used, float(opt["centre"])
 
 
 def _interval_text(lo: float, hi: float, level: float, fmt: str = ".3f") -> str:
@@ -544,7 +515,7 @@ def plot_isoflop_profiles(
         colour = cm(norm(c))
         points.append(ax.scatter(10.0 ** log_n_all[idx], loss_all[idx], s=18, color=colour, alpha=0.85,
                                  edgecolors="none", zorder=2))
-        coef, x_used = _budget_curve(isoflop_result, log_n_all[idx], loss_all[idx])
+        coef, x_used, centre = _budget_curve(isoflop_result, g, table)
         if coef is None:
             continue
         lo_x, hi_x = x_used.min(), x_used.max()
@@ -552,7 +523,7 @@ def plot_isoflop_profiles(
             x_min = float(np.log10(n_opt[g]))
             lo_x, hi_x = max(min(lo_x, x_min), lo_x - 1.0), min(max(hi_x, x_min), hi_x + 1.0)
         xs = np.linspace(lo_x, hi_x, 200)
-        ys = np.polyval(coef, xs)
+        ys = np.polyval(coef, xs - centre)
         curve_n_opt[g] = 10.0 ** xs[np.argmin(ys)]
         (line,) = ax.plot(10.0 ** xs, ys, color=colour, lw=1.6, ls="-" if used[g] else "--", zorder=3)
         curves.append(line)
