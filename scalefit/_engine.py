@@ -292,8 +292,6 @@ def seed_grid(
         pairs = np.stack([AL.ravel(), BE.ravel()], axis=1)
         shape = AL.shape
     P = pairs.shape[0]
-    N_ = np.exp(prob.x)
-    D_ = np.exp(prob.y)
     L = prob.loss
     # features (P, n, 3): [1, N^-alpha, D^-beta]
     fa = np.exp(-pairs[:, 0:1] * prob.x[None, :])

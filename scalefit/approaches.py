@@ -865,7 +865,6 @@ def _parametric(runs, c: np.ndarray, level: float, bootstrap: int, seed: int | N
     """Approach 3: a Chinchilla fit and its closed-form allocation (intervals from the fit's bootstrap)."""
     try:
         from .fitting import fit
-        from .laws import chinchilla_compute_optimal
     except ImportError as exc:  # pragma: no cover - only in builds without the fitting engine
         raise ScalefitInputError(
             "scalefit.fit is not available in this installation, so Approach 3 (parametric fit) cannot run; "

@@ -17,10 +17,9 @@ import json
 import math
 import warnings
 from dataclasses import dataclass, field
-from functools import cached_property
 from itertools import product
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd

@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 from .._json import jsonable as to_jsonable  # one JSON conversion for library and CLI
 
