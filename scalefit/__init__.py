@@ -15,6 +15,7 @@ from typing import Any
 
 from ._errors import (
     ConvergenceWarning,
+    CurvesWarning,
     DuplicateRowsWarning,
     ExcludedRowsWarning,
     ExtrapolationWarning,
@@ -77,6 +78,7 @@ __all__ = sorted(
     set(_LAZY)
     | {
         "ConvergenceWarning",
+        "CurvesWarning",
         "DuplicateRowsWarning",
         "ExcludedRowsWarning",
         "ExtrapolationWarning",

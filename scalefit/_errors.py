@@ -54,6 +54,10 @@ class ExtrapolationWarning(ScalefitWarning):
     """A prediction or plan lies far outside the range of the data."""
 
 
+class CurvesWarning(ScalefitWarning):
+    """A law is being fitted to every checkpoint of training curves rather than to final losses."""
+
+
 class FitError(RuntimeError):
     """Raised by ``strict=True`` fits that fail; carries the partial result.
 

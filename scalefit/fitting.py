@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import _engine
-from ._errors import ConvergenceWarning, FitError, ScalefitInputError
+from ._errors import ConvergenceWarning, CurvesWarning, FitError, ScalefitInputError
 from ._json import jsonable as _jsonable
 from ._summary import Summary, Table
 from .laws import Law, chinchilla_values, get_law, is_chinchilla
@@ -577,6 +577,12 @@ def fit(
     """
     runs = _as_runs(runs)
     law = get_law(law)
+    if runs.has_curves and len(runs) > runs.n_runs:
+        warnings.warn(
+            f"fitting {law.name!r} to all {len(runs)} checkpoints of {runs.n_runs} training curves; a scaling law "
+            "of final loss is usually fitted to runs.final() (CLI: --final). Intermediate checkpoints of a "
+            "cosine schedule sit above the law.", CurvesWarning, stacklevel=2,
+        )
     if loss not in _LOSSES:
         raise ScalefitInputError(f"loss must be one of {list(_LOSSES)}; got {loss!r}.")
     if space not in _SPACES:

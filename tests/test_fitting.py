@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 import sys
 from pathlib import Path
 
@@ -314,3 +315,13 @@ def test_param_and_law_specs_refuse_bad_definitions():
         Law("bad", lambda n_params, a: a, params=[Param("a", 1.0), Param("a", 2.0)])
     with pytest.raises(ScalefitInputError, match="callable"):
         Law("bad", 3, params=[Param("a", 1.0)])
+
+
+def test_fitting_all_checkpoints_of_curves_warns():
+    curves = scalefit.datasets.load_synthetic_curves()
+    with pytest.warns(scalefit.CurvesWarning, match=r"runs.final\(\)"):
+        scalefit.fit(curves)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", scalefit.CurvesWarning)
+        res = scalefit.fit(curves.final())
+    assert res.n_runs == curves.n_runs
