@@ -42,6 +42,12 @@ NON_EMBEDDING_ALIASES: dict[str, tuple[str, ...]] = {
     "n_params": ("N_no_emb", "n_params_no_emb", "non_embedding_params"),
     "flops": ("C_no_emb", "flops_no_emb", "non_embedding_flops"),
 }
+#: Prefixes that experiment trackers put before logged names (MLflow ``metrics.`` /
+#: ``params.``, flattened W&B ``summary.`` / ``config.``, TensorBoard ``hparams/``).  A
+#: column matches an alias through them only when no column matches it directly.
+TRACKER_PREFIXES = ("metrics.", "params.", "summary.", "config.", "hparams.",
+                    "metrics/", "params/", "summary/", "config/", "hparams/")
+
 #: Columns taken as the run identifier when ``run_id`` is not given.
 RUN_ALIASES = ("run", "run_id", "run_name")
 
@@ -690,8 +696,14 @@ def _resolve_columns(
     mapping = dict(explicit)
     notes: list[str] = []
     by_norm: dict[str, list] = {}
+    by_stripped: dict[str, list] = {}
     for col in available:
         by_norm.setdefault(_norm(col), []).append(col)
+        low = str(col).lower()
+        for prefix in TRACKER_PREFIXES:
+            if low.startswith(prefix) and len(low) > len(prefix):
+                by_stripped.setdefault(_norm(low[len(prefix):]), []).append(col)
+                break
     for target in _TARGETS:
         if target in mapping.values():
             continue
@@ -699,15 +711,18 @@ def _resolve_columns(
         if use_non_embedding and target in NON_EMBEDDING_ALIASES:
             aliases = NON_EMBEDDING_ALIASES[target] + aliases
         candidates: list = []
-        for alias in aliases:
-            for col in by_norm.get(_norm(alias), []):
-                if col not in mapping and col not in candidates:
-                    candidates.append(col)
+        for index in (by_norm, by_stripped):  # tracker-prefixed names only when nothing matches directly
+            for alias in aliases:
+                for col in index.get(_norm(alias), []):
+                    if col not in mapping and col not in candidates:
+                        candidates.append(col)
+            if candidates:
+                break
         if not candidates:
             continue
         # within one alias, an exact spelling (or the canonical name) wins
         first_norm = _norm(candidates[0])
-        same = [c for c in candidates if _norm(c) == first_norm]
+        same = [c for c in candidates if _norm(c) == first_norm] or candidates[:1]
         chosen = next((c for c in same if str(c) == target), next(
             (c for c in same if str(c) in aliases), same[0]))
         mapping[chosen] = target

@@ -595,3 +595,17 @@ def test_li_curves(li_csv):
     final = runs.final()
     assert len(final) == 240
     np.testing.assert_allclose(final.table["portion_steps_elapsed"], 1.0, atol=0.03)
+
+
+def test_experiment_tracker_prefixes():
+    # MLflow's runs export names logged values metrics.<name> / params.<name>
+    df = pd.DataFrame({"params.num_params": [1e8, 2e8, 4e8], "params.tokens": [2e9, 4e9, 8e9],
+                       "metrics.val_loss": [3.1, 2.9, 2.7]})
+    runs = read_runs(df)
+    assert runs.column_map == {"params.num_params": "n_params", "params.tokens": "n_tokens", "metrics.val_loss": "loss"}
+    np.testing.assert_allclose(runs.loss, [3.1, 2.9, 2.7])
+    # a column matching an alias directly wins over a tracker-prefixed one
+    df = pd.DataFrame({"loss": [3.1, 2.9, 2.7], "metrics.val_loss": [3.0, 3.0, 3.0], "N": [1e8, 2e8, 4e8], "D": [2e9, 4e9, 8e9]})
+    runs = read_runs(df)
+    assert runs.column_map["loss"] == "loss"
+    assert "metrics.val_loss" in runs.table.columns  # kept as an ordinary column
