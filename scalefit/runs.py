@@ -36,6 +36,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "flops": ("flops", "C", "Training FLOP", "Training FLOPs", "compute", "FLOPs"),
     "loss": ("loss", "val_loss", "eval/loss", "eval_loss", "validation_loss", "train/loss"),
     "step": ("step", "_step", "global_step", "current_steps", "iteration"),
+    # optional input of the data-constrained law (Muennighoff et al. 2023)
+    "unique_tokens": ("unique_tokens", "U_D", "unique_data", "num_unique_tokens"),
 }
 #: Preferred over :data:`ALIASES` when ``use_non_embedding=True``.
 NON_EMBEDDING_ALIASES: dict[str, tuple[str, ...]] = {
@@ -51,7 +53,7 @@ TRACKER_PREFIXES = ("metrics.", "params.", "summary.", "config.", "hparams.",
 #: Columns taken as the run identifier when ``run_id`` is not given.
 RUN_ALIASES = ("run", "run_id", "run_name")
 
-_TARGETS = CANONICAL + ("step",)
+_TARGETS = CANONICAL + ("step", "unique_tokens")
 _RESERVED = ("row", "run", "step") + CANONICAL
 _RUN_SEP = "|"
 
@@ -468,7 +470,7 @@ def read_runs(
     # ---- parse and screen values
     values: dict[str, np.ndarray] = {}
     problems: dict[str, tuple[str, np.ndarray, Any]] = {}
-    for name in CANONICAL + ("step",):
+    for name in CANONICAL + ("step", "unique_tokens"):
         if name not in source_of:
             continue
         src = source_of[name]
@@ -548,6 +550,8 @@ def read_runs(
         table["step"] = _as_int_if_integral(clean.pop("step"))
     for name in CANONICAL:
         table[name] = clean[name]
+    if "unique_tokens" in clean:
+        table["unique_tokens"] = clean["unique_tokens"]
 
     mapped_sources = set(mapping)
     for col in available:

@@ -325,3 +325,20 @@ def test_fitting_all_checkpoints_of_curves_warns():
         warnings.simplefilter("error", scalefit.CurvesWarning)
         res = scalefit.fit(curves.final())
     assert res.n_runs == curves.n_runs
+
+
+def test_data_constrained_law_fits_a_mapped_unique_tokens_column():
+    # Muennighoff et al. (2023) form; truth differs from the law's default starting values
+    from scalefit.laws import MUENNIGHOFF_2023
+
+    truth = dict(MUENNIGHOFF_2023, R_D_star=10.0, alpha=0.33, beta=0.36)
+    rng = np.random.default_rng(0)
+    N = np.exp(rng.uniform(np.log(1e8), np.log(1e10), 60))
+    U = np.exp(rng.uniform(np.log(1e9), np.log(1e11), 60))
+    D = U * rng.uniform(1, 40, 60)
+    L = get_law("data-constrained")(truth, n_params=N, n_tokens=D, unique_tokens=U)
+    runs = scalefit.read_runs(pd.DataFrame({"N": N, "D": D, "U": U, "loss": L}), columns={"U": "unique_tokens"})
+    assert "unique_tokens" in runs.table.columns
+    res = scalefit.fit(runs, "data-constrained")
+    for k in ("E", "alpha", "beta", "R_D_star"):
+        assert res.params[k] == pytest.approx(truth[k], rel=1e-4), k
