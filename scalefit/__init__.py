@@ -16,6 +16,7 @@ from typing import Any
 from ._errors import (
     ConvergenceWarning,
     CurvesWarning,
+    IdentifiabilityWarning,
     DuplicateRowsWarning,
     ExcludedRowsWarning,
     ExtrapolationWarning,
@@ -79,6 +80,7 @@ __all__ = sorted(
     | {
         "ConvergenceWarning",
         "CurvesWarning",
+        "IdentifiabilityWarning",
         "DuplicateRowsWarning",
         "ExcludedRowsWarning",
         "ExtrapolationWarning",

@@ -149,8 +149,9 @@ def _derivatives(theta: np.ndarray, prob: Problem, w: np.ndarray, *, per_row: bo
     H[:, 2, 4] -= s2y
     H[:, 4, 2] -= s2y
     H[:, 4, 4] += s2yy
-    if per_row:
-        return f, g, H, gcoef[..., None] * gs
+    if per_row:  # also the Jacobian of the residuals, (K, n, 5)
+        jac = gs if prob.space == "log" else np.exp(s)[..., None] * gs
+        return f, g, H, jac
     return f, g, H
 
 

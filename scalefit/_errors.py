@@ -54,6 +54,10 @@ class ExtrapolationWarning(ScalefitWarning):
     """A prediction or plan lies far outside the range of the data."""
 
 
+class IdentifiabilityWarning(ScalefitWarning):
+    """The data do not determine some parameters (one model size, one IsoFLOP line, a vanished term)."""
+
+
 class CurvesWarning(ScalefitWarning):
     """A law is being fitted to every checkpoint of training curves rather than to final losses."""
 

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import _engine
-from ._errors import ConvergenceWarning, CurvesWarning, FitError, ScalefitInputError
+from ._errors import ConvergenceWarning, CurvesWarning, FitError, IdentifiabilityWarning, ScalefitInputError
 from ._json import jsonable as _jsonable
 from ._summary import Summary, Table
 from .laws import Law, chinchilla_values, get_law, is_chinchilla
@@ -594,11 +594,17 @@ def fit(
     if not (delta > 0 and math.isfinite(delta)):
         raise ScalefitInputError(f"delta must be a positive finite number; got {delta!r}.")
     spec = _build_spec(law, fixed, tie, bounds)
+    if spec.n_free == 0:
+        raise ScalefitInputError(
+            f"every parameter of law {law.name!r} is fixed, so there is nothing to fit; evaluate the law "
+            "directly with scalefit.get_law(name)(params, n_params=..., n_tokens=...), or free a parameter."
+        )
     inputs = _law_inputs(law, runs)
     y = runs.loss
     w = _weights(weights, runs)
     n_eff = int(np.count_nonzero(w > 0))
     _check_min_runs(n_eff, spec.n_free, law)
+    _check_identifiable(law, spec, inputs, w)
     options = dict(
         loss=loss, delta=delta, space=space, fixed=dict(spec.fixed),
         tie=[list(g) for g in spec.groups if len(g) > 1], bounds={k: list(v) for k, v in (bounds or {}).items()},
@@ -613,12 +619,13 @@ def fit(
             out = _fit_chinchilla(spec, inputs, y, w, loss, delta, space)
         else:
             out = _fit_generic(spec, inputs, y, w, loss, delta, space, seed=seed, max_starts=max_starts)
-        z_best, f_best, gnorm, converged, n_starts, n_minima, second, H_z, rows_grad = out[:9]
+        z_best, f_best, gnorm, converged, n_starts, n_minima, second, H_z, jac = out[:9]
         internal = spec.internal(z_best)
         params = spec.natural(internal)
         resid = _residual_vector(law, params, inputs, y, space)
-        stderr, cov, kind = _asymptotic_stderr(spec, internal, z_best, H_z, rows_grad, resid, w, loss, delta)
+        stderr, cov, kind = _asymptotic_stderr(spec, internal, z_best, H_z, jac, resid, w, loss, delta)
     diag = _diagnostics(spec, z_best, H_z, resid, runs, gnorm, n_minima, second)
+    _warn_identifiability(law, spec, params, inputs, stderr, diag)
     success = bool(converged and np.isfinite(f_best))
     message = (
         "converged: projected gradient below tolerance" if success else
@@ -713,6 +720,49 @@ def _check_min_runs(n: int, n_free: int, law: Law) -> None:
         )
 
 
+def _check_identifiable(law: Law, spec: _Spec, inputs: dict, w: np.ndarray) -> None:
+    """Refuse Chinchilla fits whose N (or D) term cannot be determined: a single model size (token count)."""
+    if not is_chinchilla(law):
+        return
+    used = w > 0
+    for col, terms, alt in (("n_params", ("A", "alpha"), "kaplan-d-e"), ("n_tokens", ("B", "beta"), "kaplan-n-e")):
+        values = inputs[col][used]
+        if np.ptp(np.log(values)) < 1e-9:
+            free = [t for t in terms if t in spec.names and t not in spec.fixed]
+            if free:
+                raise ScalefitInputError(
+                    f"every run has the same {col} ({values[0]:.4g}), so the data cannot determine "
+                    f"{' and '.join(free)} (its term is indistinguishable from E). Add runs at other values of "
+                    f"{col}, fix {' and '.join(free)} with fixed={{...}} (CLI --fix), or fit law {alt!r}.",
+                    column=col,
+                )
+
+
+def _warn_identifiability(law: Law, spec: _Spec, params: dict, inputs: dict, stderr: dict, diag) -> None:
+    """Warn when the fit leaves parameters undetermined: singular Hessian, undefined errors, vanished terms."""
+    problems = []
+    free = [n for g in spec.groups for n in g]
+    bad_se = [n for n in free if not np.isfinite(stderr.get(n, np.nan))]
+    if bad_se:
+        problems.append(f"standard errors of {bad_se} are undefined")
+    if not np.isfinite(diag.condition_number) or diag.condition_number > 1e12:
+        problems.append(f"the Hessian's condition number is {diag.condition_number:.3g}")
+    if is_chinchilla(law):
+        E, A, B, al, be = chinchilla_values(params)
+        loss_scale = E + A / inputs["n_params"] ** al + B / inputs["n_tokens"] ** be
+        for name, term in (("A/N^alpha", A / inputs["n_params"] ** al), ("B/D^beta", B / inputs["n_tokens"] ** be)):
+            if np.max(term / loss_scale) < 1e-6:
+                problems.append(f"the term {name} has vanished over the data (at most {np.max(term):.3g} nats)")
+        if np.ptp(np.log(inputs["n_params"] * inputs["n_tokens"])) < 1e-6:
+            problems.append("every run has the same N*D (one IsoFLOP line), on which N and D move together")
+    if problems:
+        warnings.warn(
+            f"fit of {law.name!r}: the data do not determine the parameters well: " + "; ".join(problems)
+            + ". Add runs that vary N and D independently, or fix parameters; do not plan from this fit.",
+            IdentifiabilityWarning, stacklevel=3,
+        )
+
+
 def _residual_vector(law: Law, params: dict, inputs: dict, y: np.ndarray, space: str) -> np.ndarray:
     pred = law(params, **inputs)
     if space == "log":
@@ -770,9 +820,9 @@ def _fit_chinchilla(spec: _Spec, inputs, y, w, loss, delta, space):
     second = _second_best(pr.f, pr.theta, best, prob)
     f, g, H, rows = _engine._derivatives(pr.theta[best][None, :], prob, w[None, :], per_row=True)
     H_z = red.T.T @ H[0] @ red.T
-    rows_grad = rows[0] @ red.T  # (n, m): per-run gradient contribution in z
+    jac = rows[0] @ red.T  # (n, m): Jacobian of the residuals in z
     minima = pr.theta[distinct[:4]]
-    return z_best, float(pr.f[best]), float(pr.grad_norm[best]), bool(pr.converged[best]), seeds.shape[0], n_min, second, H_z, rows_grad, minima
+    return z_best, float(pr.f[best]), float(pr.grad_norm[best]), bool(pr.converged[best]), seeds.shape[0], n_min, second, H_z, jac, minima
 
 
 def _engine_bounds(red: _engine.Reduction, j: int) -> tuple[float, float]:
@@ -882,7 +932,6 @@ def _fit_generic(spec: _Spec, inputs, y, w, loss, delta, space, *, seed: int, ma
     J = _num_jac(resid, z_best, lo, hi)
     r0 = resid(z_best)
     _, d1, d2 = _rho(r0, loss, delta)
-    rows_grad = (w * d1)[:, None] * J
 
     def grad(z):
         Jz = _num_jac(resid, z, lo, hi)
@@ -895,7 +944,7 @@ def _fit_generic(spec: _Spec, inputs, y, w, loss, delta, space, *, seed: int, ma
     at_hi = (z_best >= hi - 1e-10) & (g < 0)
     gnorm = float(np.linalg.norm(np.where(at_lo | at_hi, 0.0, g)))
     converged = gnorm <= 1e-6 * max(1.0, abs(f_best)) or (pol.success and gnorm <= 1e-4 * max(1.0, abs(f_best)))
-    return z_best, f_best, gnorm, converged, len(starts), len(reps), second, H_z, rows_grad
+    return z_best, f_best, gnorm, converged, len(starts), len(reps), second, H_z, J
 
 
 def _num_jac(fun, z, lo, hi):
@@ -912,7 +961,7 @@ def _num_jac(fun, z, lo, hi):
 
 
 # ------------------------------------------------------ standard errors
-def _asymptotic_stderr(spec: _Spec, internal, z, H_z, rows_grad, resid, w, loss, delta):
+def _asymptotic_stderr(spec: _Spec, internal, z, H_z, J, resid, w, loss, delta):
     """Huber (1981) asymptotic covariance of an M-estimator.
 
     Cov(z) = s^2 / m^2 * (sum_i w_i g_i g_i^T)^-1, with g_i the gradient of the
@@ -930,11 +979,6 @@ def _asymptotic_stderr(spec: _Spec, internal, z, H_z, rows_grad, resid, w, loss,
     ok = w > 0
     n = int(ok.sum())
     _, psi, _ = _rho(r, loss, delta)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        J = rows_grad / np.where(psi[:, None] == 0, np.nan, psi[:, None] * w[:, None])
-    # rows where psi == 0 carry no gradient information in rows_grad; rebuild from a safer route
-    if np.any(~np.isfinite(J)):
-        J = np.where(np.isfinite(J), J, 0.0)
     if loss == "huber":
         from scipy.stats import norm
 

@@ -342,3 +342,33 @@ def test_data_constrained_law_fits_a_mapped_unique_tokens_column():
     res = scalefit.fit(runs, "data-constrained")
     for k in ("E", "alpha", "beta", "R_D_star"):
         assert res.params[k] == pytest.approx(truth[k], rel=1e-4), k
+
+
+def test_every_parameter_fixed_is_refused():
+    with pytest.raises(ScalefitInputError, match="nothing to fit"):
+        scalefit.fit(_noiseless(), fixed=HOFFMANN)
+
+
+def test_single_model_size_is_refused_unless_its_term_is_fixed():
+    D = np.geomspace(1e9, 1e11, 10)
+    N = np.full(10, 1e8)
+    df = pd.DataFrame(dict(n_params=N, n_tokens=D, loss=get_law("chinchilla")(HOFFMANN, n_params=N, n_tokens=D)))
+    with pytest.raises(ScalefitInputError, match="same n_params.*cannot determine A and alpha"):
+        scalefit.fit(df)
+    res = scalefit.fit(df, fixed={"A": 406.4, "alpha": 0.34})
+    np.testing.assert_allclose(res.params["beta"], 0.28, rtol=1e-6)
+    assert res.stderr["beta"] == pytest.approx(0.0, abs=1e-9)  # a perfect fit has zero standard error, not NaN
+
+
+def test_one_isoflop_line_warns_identifiability():
+    N = np.geomspace(1e8, 3e9, 7)
+    D = 1e19 / (6 * N)
+    L = get_law("chinchilla")(HOFFMANN, n_params=N, n_tokens=D) * np.exp(np.random.default_rng(0).normal(0, 0.01, 7))
+    with pytest.warns(scalefit.IdentifiabilityWarning, match="one IsoFLOP line"):
+        scalefit.fit(pd.DataFrame(dict(n_params=N, n_tokens=D, loss=L)))
+
+
+def test_well_posed_fit_raises_no_identifiability_warning(chinchilla_csv):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", scalefit.IdentifiabilityWarning)
+        scalefit.fit(_replication(chinchilla_csv))
