@@ -410,6 +410,11 @@ class FitResult:
         }
         if is_chinchilla(self.law):
             d["derived"] = {"a": _num(self.a), "b": _num(self.b)}
+        if self.runs is not None:  # so a plan read back from JSON can still tell when it extrapolates
+            d["data_range"] = {
+                k: [_num(np.min(v)), _num(np.max(v))]
+                for k, v in (("n_params", self.runs.n_params), ("n_tokens", self.runs.n_tokens), ("flops", self.runs.flops))
+            }
         return d
 
     def to_json(self, path: str | Path | None = None, *, overwrite: bool = False) -> str:
@@ -487,6 +492,22 @@ class LoadedFit:
         except json.JSONDecodeError as exc:
             raise ScalefitInputError(f"fit file {str(path)!r} is not valid JSON ({exc}).") from None
         return cls.from_dict(d)
+
+    @property
+    def runs(self) -> Any:
+        """The range of the fitted runs saved with the fit (``data_range``), or None.
+
+        It stands in for the runs so that planners can warn when a plan extrapolates.
+        """
+        rng = self.info.get("data_range") if isinstance(self.info, dict) else None
+        if not isinstance(rng, Mapping):
+            return None
+        try:
+            import types
+
+            return types.SimpleNamespace(**{k: np.asarray(rng[k], dtype=float) for k in ("n_params", "n_tokens", "flops")})
+        except (KeyError, TypeError, ValueError):
+            return None
 
     def predict(self, n_params: Any = None, n_tokens: Any = None, **inputs: Any) -> np.ndarray:
         if n_params is not None:

@@ -252,8 +252,8 @@ def _as_law_params(fit: Any) -> tuple[Law, dict[str, float], list[dict[str, Any]
     return law, params, samples or None
 
 
-def _largest_run_flops(fit: Any) -> float | None:
-    """Compute of the largest run behind a fit that carries its runs (``fit.runs``), else None."""
+def _run_flops_range(fit: Any) -> tuple[float, float] | None:
+    """(smallest, largest) compute of the runs behind a fit that carries them (``fit.runs``), else None."""
     point = getattr(fit, "fit", fit) if hasattr(fit, "samples") else fit
     runs = getattr(point, "runs", None)
     if runs is None or isinstance(fit, Mapping):
@@ -262,19 +262,32 @@ def _largest_run_flops(fit: Any) -> float | None:
         flops = np.asarray(runs.flops, dtype=float)
         if not np.isfinite(flops).any():
             flops = 6.0 * np.asarray(runs.n_params, dtype=float) * np.asarray(runs.n_tokens, dtype=float)
-        largest = float(np.nanmax(flops))
+        smallest, largest = float(np.nanmin(flops)), float(np.nanmax(flops))
     except (AttributeError, TypeError, ValueError):
         return None
-    return largest if math.isfinite(largest) and largest > 0 else None
+    if not (math.isfinite(largest) and largest > 0 and math.isfinite(smallest) and smallest > 0):
+        return None
+    return smallest, largest
 
 
-def _warn_extrapolation(fit: Any, flops: float) -> None:
-    largest = _largest_run_flops(fit)
-    if largest is not None and flops > EXTRAPOLATION_FACTOR * largest:
+def _warn_extrapolation(fit: Any, flops: float, lowest: float | None = None) -> None:
+    span = _run_flops_range(fit)
+    if span is None:
+        return
+    smallest, largest = span
+    if flops > EXTRAPOLATION_FACTOR * largest:
         warnings.warn(
             f"the plan uses {flops:.3g} FLOPs, {flops / largest:,.0f}x the largest run ({largest:.3g} FLOPs); "
             "a law fitted that far below the plan can be badly off. Read the intervals (fit.bootstrap()) "
             "and treat the plan as an extrapolation.",
+            ExtrapolationWarning,
+            stacklevel=_stacklevel(),
+        )
+    low = flops if lowest is None else lowest
+    if low * EXTRAPOLATION_FACTOR < smallest:
+        warnings.warn(
+            f"the plan uses {low:.3g} FLOPs, {smallest / low:,.0f}x less than the smallest run ({smallest:.3g} "
+            "FLOPs); the law was not fitted there, and small models often deviate from it.",
             ExtrapolationWarning,
             stacklevel=_stacklevel(),
         )
@@ -409,6 +422,12 @@ def _row(
 ) -> dict[str, float]:
     """One plan as a dict.  ``loss`` and ``flops`` given by the caller are kept exactly (no round-off),
     so numbers the caller fixed stay identical across bootstrap samples."""
+    if not (n_params >= 1 and n_tokens >= 1):
+        raise ScalefitInputError(
+            f"the law's plan is a model of {n_params:.3g} parameters trained on {n_tokens:.3g} tokens, which is "
+            "not a model: the fit is degenerate (read its diagnostics: a term may have vanished) or the budget "
+            "is far too small."
+        )
     if loss is None:
         loss = float(m.loss(n_params, n_tokens))
     return {
@@ -615,8 +634,9 @@ def _estimate(
     if skipped or failures:
         first = f" The first said: {failures[0]}" if failures else ""
         warnings.warn(
-            f"{skipped + len(failures)} of {n} bootstrap samples are left out of the intervals "
-            f"({skipped} with missing or non-finite parameters, {len(failures)} with no plan).{first}",
+            f"{skipped + len(failures)} of {n} bootstrap samples give no plan: {skipped} with missing or "
+            f"non-finite parameters (left out) and {len(failures)} that cannot reach it (counted as unbounded "
+            f"compute, so intervals may be open-ended).{first}",
             ScalefitWarning,
             stacklevel=_stacklevel(),
         )
@@ -633,7 +653,13 @@ def _estimate(
         if key in fixed:
             continue
         values = np.array([r[key] for r in rows], dtype=float)
-        lo, hi = np.percentile(values, q)
+        if failures and key != "tokens_per_param":
+            # a draw that gives no plan needs unbounded compute (the target is out of its reach):
+            # count it as +inf rather than drop it, so an interval never looks narrower than it is
+            values = np.concatenate([values, np.full(len(failures), np.inf)])
+            lo, hi = np.percentile(values, q, method="inverted_cdf")
+        else:
+            lo, hi = np.percentile(values, q)
         intervals[key] = (float(lo), float(hi))
     return point, intervals
 
@@ -890,12 +916,13 @@ class InferencePlan:
             f"Inference-aware plan for loss {self.loss:.4f} and {_human(self.inference_tokens)} inference tokens "
             f"(Sardana et al. 2023; training {self.flops_per_param_token:g}*N*D, inference "
             f"{self.flops_per_inference_token:g}*N per token)",
-            f"  {'':<22}{'inference-aware':>20}{'Chinchilla-optimal':>22}",
-            f"  {'parameters':<22}{_human(self.n_params):>20}{_human(self.chinchilla.n_params):>22}{iv('n_params', _human)}",
-            f"  {'training tokens':<22}{_human(self.n_tokens):>20}{_human(self.chinchilla.n_tokens):>22}{iv('n_tokens', _human)}",
-            f"  {'tokens/param':<22}{e(self.tokens_per_param):>20}{e(self.chinchilla.tokens_per_param):>22}",
-            f"  {'training FLOPs':<22}{e(self.training_flops):>20}{e(self.chinchilla.flops):>22}",
-            f"  {'total FLOPs':<22}{e(self.total_flops):>20}{e(self.chinchilla_total_flops):>22}",
+            # each interval sits beside the inference-aware value it belongs to
+            f"  {'':<22}{'inference-aware':>34}{'Chinchilla-optimal':>22}",
+            f"  {'parameters':<22}{_human(self.n_params) + iv('n_params', _human):>34}{_human(self.chinchilla.n_params):>22}",
+            f"  {'training tokens':<22}{_human(self.n_tokens) + iv('n_tokens', _human):>34}{_human(self.chinchilla.n_tokens):>22}",
+            f"  {'tokens/param':<22}{e(self.tokens_per_param):>34}{e(self.chinchilla.tokens_per_param):>22}",
+            f"  {'training FLOPs':<22}{e(self.training_flops):>34}{e(self.chinchilla.flops):>22}",
+            f"  {'total FLOPs':<22}{e(self.total_flops):>34}{e(self.chinchilla_total_flops):>22}",
             f"  saving: {self.saving_flops:.3g} FLOPs ({100 * self.saving_fraction:.1f}% of the Chinchilla-optimal total)"
             + iv("saving_fraction", lambda v: f"{100 * v:.1f}%"),
         ]
@@ -939,7 +966,7 @@ def _plan_each(
     for v in arr:
         row, intervals = _estimate(lambda m, v=float(v): compute(m, v), law, params, samples, extra, k, level, fixed)
         out.append(_allocation(row, intervals, level, law, k, extra))
-    _warn_extrapolation(fit, max(a.flops for a in out))
+    _warn_extrapolation(fit, max(a.flops for a in out), min(a.flops for a in out))
     return out[0] if scalar else AllocationTable(tuple(out))
 
 

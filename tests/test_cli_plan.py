@@ -200,3 +200,15 @@ def test_fit_out_then_plan_end_to_end(tmp_path, capsys):
     d = run_json(capsys, "plan", "--fit", str(path), "--flops", "1e22")
     lo, hi = d["intervals"]["n_params"]
     assert lo < d["n_params"] < hi and "flops" not in d["intervals"]
+
+
+def test_plan_from_saved_fit_warns_when_extrapolating(tmp_path, capsys):
+    from scalefit.cli import main
+
+    path = tmp_path / "fit.json"
+    assert main(["fit", "synthetic:isoflop", "--out", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["plan", "--fit", str(path), "--flops", "1e26"]) == 0
+    assert "ExtrapolationWarning" in capsys.readouterr().err
+    assert main(["plan", "--fit", str(path), "--flops", "1e10"]) == 0
+    assert "less than the smallest run" in capsys.readouterr().err

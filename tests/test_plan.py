@@ -210,8 +210,17 @@ def test_bootstrap_samples_as_list_of_dicts_and_fixed_params():
 def test_bootstrap_samples_that_cannot_reach_the_loss_are_reported():
     b = boot(BESIROGLU, n=40, scale=0.0)
     b.samples.loc[0, "E"] = 2.5  # this resample's irreducible loss is above the target
-    with pytest.warns(ScalefitWarning, match="1 of 40 bootstrap samples are left out"):
+    with pytest.warns(ScalefitWarning, match="1 of 40 bootstrap samples give no plan"):
         budget_for_loss(b, 2.1)
+
+
+def test_unreachable_draws_open_the_interval_instead_of_narrowing_it():
+    b = boot(BESIROGLU, n=40, scale=0.0)
+    b.samples.loc[:4, "E"] = 2.5  # 5 of 40 draws (12.5% > 2.5%) cannot reach the target
+    with pytest.warns(ScalefitWarning, match="counted as unbounded compute"):
+        plan = budget_for_loss(b, 2.1, level=0.95)
+    assert plan.intervals["flops"][1] == np.inf
+    assert np.isfinite(plan.intervals["flops"][0])
 
 
 def test_extrapolation_warns_only_far_beyond_the_runs():
@@ -509,3 +518,10 @@ def test_public_exports():
     for name in ("compute_optimal", "Allocation", "budget_for_loss", "optimal_tokens", "inference_optimal",
                  "data_constrained_optimal", "training_time", "training_cost"):
         assert getattr(scalefit, name) is getattr(scalefit.plan, name)
+
+
+def test_a_plan_of_less_than_one_parameter_is_refused():
+    # a degenerate fit (the N term vanished) puts the optimum at a fraction of a parameter
+    degenerate = dict(E=1.69, A=1e-12, B=410.7, alpha=2.17, beta=0.28)
+    with pytest.raises(ScalefitInputError, match="not a model"):
+        compute_optimal(degenerate, 1e20)
