@@ -89,3 +89,17 @@ def test_every_subcommand_has_help():
         r = subprocess.run([sys.executable, "-m", "scalefit", name, "--help"], capture_output=True, text=True)
         assert r.returncode == 0, name
         assert "usage: scalefit" in r.stdout
+
+
+def test_bad_out_paths_are_refused_before_fitting(capsys, tmp_path):
+    code, _, err = _run(capsys, "fit", "synthetic:isoflop", "--out", str(tmp_path / "missing" / "f.json"))
+    assert code == 2 and "does not exist" in err
+    code, _, err = _run(capsys, "fit", "synthetic:isoflop", "--out", str(tmp_path), "--force")
+    assert code == 2 and "is a folder" in err
+    code, _, err = _run(capsys, "report", "synthetic:isoflop", "--out", str(tmp_path / "nope" / "r.html"))
+    assert code == 2 and "does not exist" in err
+    assert not (tmp_path / "nope").exists()  # nothing created on the way
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    code, _, err = _run(capsys, "demo", "--out", str(afile))
+    assert code == 2 and "is a file" in err

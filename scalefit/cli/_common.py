@@ -72,6 +72,21 @@ def report_excluded(runs, *, file=None) -> None:
         print(f"  row {int(r['row'])}: {r['reason']}", file=file)
 
 
+def check_out_path(path: str | None, *, force: bool, what: str = "--out") -> None:
+    """Refuse an output path before any work is done: a folder, a missing parent, or an existing file without --force."""
+    from .._errors import ScalefitInputError
+
+    if not path:
+        return
+    p = Path(path)
+    if p.is_dir():
+        raise ScalefitInputError(f"{what} {path} is a folder; give a file path such as {p / 'out.json'}.")
+    if not p.parent.exists() or not p.parent.is_dir():
+        raise ScalefitInputError(f"{what} {path}: the folder {p.parent} does not exist; create it first or choose another path.")
+    if p.exists() and not force:
+        raise ScalefitInputError(f"{what} {path} exists; pass --force to overwrite it or choose another path.")
+
+
 def emit_json(obj: Any, *, out: str | None = None, overwrite: bool = True) -> None:
     """Print one JSON object to stdout, or write it to ``out``."""
     text = json.dumps(to_jsonable(obj), indent=2, sort_keys=False)

@@ -42,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
     from ._fit import fit_payload
 
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ScalefitInputError(f"--out {out} is a file; the demo writes report.html and fit.json into a folder. Choose a folder path.")
     report_path, fit_path = out / "report.html", out / "fit.json"
     for p in (report_path, fit_path):
         if not args.force and not _ours(p):

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from ._common import add_runs_arguments, emit_json, load_runs, parse_mapping, report_excluded
+from ._common import add_runs_arguments, check_out_path, emit_json, load_runs, parse_mapping, report_excluded
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -87,10 +86,8 @@ def fit_payload(result, boot=None, *, levels=(0.8, 0.95), samples: bool = False)
 
 def run(args: argparse.Namespace) -> int:
     from .. import fit
-    from .._errors import ScalefitInputError
 
-    if args.out and Path(args.out).exists() and not args.force:
-        raise ScalefitInputError(f"--out {args.out} exists; pass --force to overwrite it or choose another path.")
+    check_out_path(args.out, force=args.force)
     runs = load_runs(args)
     if args.final:
         runs = runs.final()

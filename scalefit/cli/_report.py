@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._common import add_runs_arguments, load_runs, report_excluded
+from ._common import add_runs_arguments, check_out_path, load_runs, report_excluded
 
 
 def add_report_options(p: argparse.ArgumentParser, *, bootstrap_default: int) -> None:
@@ -43,13 +43,11 @@ def hardware(args: argparse.Namespace) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     from .. import read_runs
-    from .._errors import ScalefitInputError
     from ..report import build_report
     from ._common import resolve_runs_source
 
     out = Path(args.out)
-    if out.exists() and not args.force:
-        raise ScalefitInputError(f"--out {out} exists; pass --force to overwrite it or choose another path.")
+    check_out_path(args.out, force=args.force)
     runs = load_runs(args)
     curves = None
     if args.curves:
