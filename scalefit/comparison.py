@@ -59,7 +59,7 @@ class CompareResult:
             (r.law, r.n_free, r.mape, r.max_ape, r.bias, r.aic, r.bic, r.success)
             for r in self.table.itertuples(index=False)
         ]
-        info = [("held out", f"{int(self.holdout.sum())} of {self.holdout.size} runs ({self.rule})"), ("best extrapolation", self.best)]
+        info = [("held out", f"{int(self.holdout.sum())} of {self.holdout.size} rows ({self.rule})"), ("best extrapolation", self.best)]
         notes = [
             "mape, max_ape and bias are percentage errors of the law fitted on the other runs, on the held-out runs; "
             "bias > 0 means the law over-predicts loss.",
@@ -130,26 +130,40 @@ def compare(
     given = [x is not None for x in (holdout_flops, holdout_params, holdout_fraction)]
     if sum(given) > 1:
         raise ScalefitInputError("give one hold-out rule: holdout_flops, holdout_params or holdout_fraction, not several.")
-    flops = runs.flops
+    # Training curves are held out whole: a run is judged by its final compute and size, and
+    # either all of its checkpoints are held out or none (otherwise early checkpoints of a
+    # held-out run would leak into training).
+    if runs.has_curves:
+        codes, _ = pd.factorize(runs.table["run"])
+        run_flops = pd.Series(runs.flops).groupby(codes).transform("max").to_numpy()
+        run_params = pd.Series(runs.n_params).groupby(codes).transform("max").to_numpy()
+        unit = "training curves"
+    else:
+        codes = np.arange(len(runs))
+        run_flops, run_params, unit = runs.flops, runs.n_params, "runs"
+    flops = run_flops
     if holdout_flops is not None:
         mask = flops > float(holdout_flops)
         rule = f"flops > {float(holdout_flops):.3g}"
     elif holdout_params is not None:
-        mask = runs.n_params > float(holdout_params)
+        mask = run_params > float(holdout_params)
         rule = f"n_params > {float(holdout_params):.3g}"
     else:
         frac = 0.2 if holdout_fraction is None else float(holdout_fraction)
         if not 0 < frac < 1:
             raise ScalefitInputError(f"holdout_fraction must lie strictly between 0 and 1; got {frac!r}.")
-        k = max(1, int(round(frac * len(runs))))
-        order = np.argsort(flops, kind="stable")
-        mask = np.zeros(len(runs), bool)
-        mask[order[-k:]] = True
-        rule = f"top {frac:.0%} of runs by compute ({k} runs)"
+        n_units = int(codes.max()) + 1
+        k = max(1, int(round(frac * n_units)))
+        unit_flops = pd.Series(flops).groupby(codes).max().to_numpy()
+        top = np.argsort(unit_flops, kind="stable")[-k:]
+        mask = np.isin(codes, top)
+        rule = f"top {frac:.0%} of {unit} by compute ({k} {unit})"
+    if runs.has_curves:
+        rule += f"; whole {unit} held out ({int(np.unique(codes[mask]).size)} of {int(codes.max()) + 1})"
     if not mask.any():
         raise ScalefitInputError(
             f"the hold-out rule ({rule}) selects no run; the largest run has flops {flops.max():.3g} and "
-            f"n_params {runs.n_params.max():.3g}. Lower the threshold."
+            f"n_params {run_params.max():.3g}. Lower the threshold."
         )
     if mask.all():
         raise ScalefitInputError(f"the hold-out rule ({rule}) selects every run; raise the threshold.")

@@ -61,3 +61,13 @@ def test_bad_compare_input(kwargs, match):
     kwargs.setdefault("laws", ["chinchilla"])
     with pytest.raises(ScalefitInputError, match=match):
         scalefit.compare(_sweep(), **kwargs)
+
+
+def test_training_curves_are_held_out_whole():
+    curves = scalefit.datasets.load_synthetic_curves()
+    with pytest.warns(scalefit.CurvesWarning):
+        res = scalefit.compare(curves, ["chinchilla"], holdout_fraction=0.2)
+    table = curves.table
+    held, kept = set(table["run"][res.holdout]), set(table["run"][~res.holdout])
+    assert len(held) == 6 and not held & kept  # no run has checkpoints on both sides
+    assert "whole training curves held out" in res.rule
