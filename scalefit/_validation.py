@@ -46,6 +46,7 @@ __all__ = [
     "warn_excluded",
     "warn_duplicates",
     "warn_units",
+    "warn_step_without_run",
     "warn_inconsistent_flops",
 ]
 
@@ -446,6 +447,19 @@ def warn_duplicates(duplicate_of: Mapping[int, int], *, dropped: bool, stackleve
         DuplicateRowsWarning,
         stacklevel=stacklevel,
     )
+
+
+def warn_step_without_run(step_source: Any, steps: np.ndarray, *, stacklevel: int = 3) -> None:
+    """Warn when a step column varies but no run id was given: likely training curves read as separate runs."""
+    from ._errors import CurvesWarning
+
+    if np.unique(np.asarray(steps)).size > 1:
+        warnings.warn(
+            f"column {str(step_source)!r} holds training steps ({np.unique(np.asarray(steps)).size} distinct values) but "
+            "no run id was given, so every row is read as a separate run. For training curves pass run_id=[...] "
+            "(CLI: --run-id COLS) naming the column(s) that identify a run.",
+            CurvesWarning, stacklevel=stacklevel,
+        )
 
 
 def warn_units(n_params: np.ndarray, loss: np.ndarray, *, stacklevel: int = 3) -> None:

@@ -547,6 +547,7 @@ def read_runs(
             table["step"] = _step_from_tokens(table["run"], clean["n_tokens"])
             notes.append("step: order of n_tokens within each run (no step column found)")
     elif "step" in clean:
+        _v.warn_step_without_run(source_of["step"], clean["step"], stacklevel=3)
         table["step"] = _as_int_if_integral(clean.pop("step"))
     for name in CANONICAL:
         table[name] = clean[name]

@@ -527,7 +527,8 @@ def test_run_column_alias(quiet):
 
 
 def test_step_without_run_id_is_kept(quiet):
-    runs = read_runs(_curves())
+    with pytest.warns(scalefit.CurvesWarning, match="no run id was given"):
+        runs = read_runs(_curves())
     assert "step" in runs.table.columns and not runs.has_curves
 
 
@@ -609,3 +610,15 @@ def test_experiment_tracker_prefixes():
     runs = read_runs(df)
     assert runs.column_map["loss"] == "loss"
     assert "metrics.val_loss" in runs.table.columns  # kept as an ordinary column
+
+
+def test_step_column_without_run_id_warns():
+    # a W&B history export: several runs' checkpoints, with a step column but no run id given
+    df = pd.DataFrame({"Name": ["a"] * 3 + ["b"] * 3, "_step": [1, 2, 3] * 2, "config.n_params": [1e8] * 3 + [2e8] * 3,
+                       "tokens_seen": [1e9, 2e9, 3e9] * 2, "eval/loss": [3.5, 3.3, 3.2, 3.4, 3.2, 3.1]})
+    with pytest.warns(scalefit.CurvesWarning, match="no run id was given"):
+        runs = read_runs(df, columns={"tokens_seen": "n_tokens"})
+    assert runs.n_runs == 6  # nothing changed silently: each row is still its own run
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", scalefit.CurvesWarning)
+        assert read_runs(df, columns={"tokens_seen": "n_tokens"}, run_id="Name").n_runs == 2
