@@ -1438,7 +1438,7 @@ class TrainingEstimate:
             "n_gpus": self.n_gpus,
             "flops_per_gpu": self.flops_per_gpu,
             "flops_per_param_token": self.flops_per_param_token,
-            "recompute": self.flops_per_param_token == 8.0,
+            "recompute": self.flops_per_param_token == 8.0 if self.mfu is None else None,
         }
         if self.gpu is not None:
             out.update(gpu=self.gpu, peak_flops_per_gpu=self.peak_flops_per_gpu, mfu=self.mfu)
@@ -1449,10 +1449,14 @@ class TrainingEstimate:
     def __str__(self) -> str:
         how = "with activation recomputation" if self.flops_per_param_token == 8.0 else "without recomputation"
         per_gpu = f"{self.flops_per_gpu / 1e12:.4g} TFLOP/s achieved"
+        title = f"Training time (Narayanan et al. 2021, eq. 4: {self.flops_per_param_token:g}*N*D FLOPs, {how})"
         if self.gpu is not None:
-            per_gpu += f" ({self.gpu}: {self.peak_flops_per_gpu / 1e12:.4g} TFLOP/s peak x MFU {self.mfu:g})"
+            per_gpu = (f"{self.flops_per_gpu / 1e12:.4g} TFLOP/s of model FLOPs ({self.gpu}: "
+                       f"{self.peak_flops_per_gpu / 1e12:.4g} TFLOP/s peak x MFU {self.mfu:g})")
+            title = ("Training time (6*N*D model FLOPs at the given MFU, Chowdhery et al. 2022; recomputation is "
+                     "extra hardware work that MFU excludes)")
         lines = [
-            f"Training time (Narayanan et al. 2021, eq. 4: {self.flops_per_param_token:g}*N*D FLOPs, {how})",
+            title,
             f"  parameters   {_human(self.n_params)}",
             f"  tokens       {_human(self.n_tokens)}",
             f"  FLOPs        {self.flops:.3g}",
@@ -1502,7 +1506,10 @@ def training_time(
     mfu : float, optional
         Model FLOPs utilisation in (0, 1], required with ``gpu``.
     recompute : bool, default True
-        Count activation recomputation (8 T P) or not (6 T P).
+        With ``flops_per_gpu``: count activation recomputation (8 T P) or not
+        (6 T P), as Narayanan et al. (2021).  With ``mfu``, it has no effect:
+        MFU counts only the model's 6 T P FLOPs, so the time is
+        6 T P / (n * peak * mfu) either way.
 
     Returns
     -------
@@ -1528,8 +1535,11 @@ def training_time(
     >>> from scalefit import training_time
     >>> round(training_time(175e9, 300e9, n_gpus=1024, flops_per_gpu=140e12).days, 1)
     33.9
+    With a preset and MFU (model FLOPs utilisation, 6*N*D against peak, as Chowdhery et al. 2022
+    define it), GPT-3 at 45% MFU on 1,024 A100s:
+
     >>> round(training_time(175e9, 300e9, n_gpus=1024, gpu="A100", mfu=0.45).days, 1)
-    33.8
+    25.4
     """
     p = _number(n_params, "n_params", hint="Give the parameter count, e.g. 175e9.")
     t = _number(n_tokens, "n_tokens", hint="Give the training tokens, e.g. 300e9.")
@@ -1569,7 +1579,11 @@ def training_time(
                 UnitsWarning,
                 stacklevel=_stacklevel(),
             )
-    f = 8.0 if recompute else 6.0
+    # Narayanan et al. (2021) eq. 4 divides the hardware's work, 8*T*P with recomputation (6*T*P
+    # without), by the *achieved* throughput X.  MFU (Chowdhery et al. 2022) instead counts only the
+    # model's 6*T*P FLOPs against peak, recomputation excluded, so with mfu= the time is
+    # 6*T*P / (n * peak * mfu) whether or not activations are recomputed.
+    f = 6.0 if (mfu is not None or not recompute) else 8.0
     flops = f * p * t
     return TrainingEstimate(
         n_params=p, n_tokens=t, n_gpus=n, flops_per_gpu=x, flops_per_param_token=f, flops=flops,

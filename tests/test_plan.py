@@ -350,9 +350,15 @@ def test_training_time_options():
     with_rc = training_time(175e9, 300e9, n_gpus=1024, flops_per_gpu=140e12)
     without = training_time(175e9, 300e9, n_gpus=1024, flops_per_gpu=140e12, recompute=False)
     assert without.days == pytest.approx(with_rc.days * 6 / 8)
-    preset = training_time(175e9, 300e9, n_gpus=1024, gpu="a100 80gb", mfu=140 / 312)
+    # MFU counts the model's 6*N*D FLOPs against peak (Chowdhery et al. 2022): 140 TFLOP/s of
+    # hardware throughput with recomputation is 140 * 6/8 = 105 TFLOP/s of model FLOPs, MFU 105/312
+    preset = training_time(175e9, 300e9, n_gpus=1024, gpu="a100 80gb", mfu=105 / 312)
     assert preset.gpu == "A100-SXM" and preset.days == pytest.approx(with_rc.days)
-    assert "Narayanan" in str(preset)
+    assert preset.flops_per_param_token == 6.0
+    # recompute has no effect with mfu: MFU already excludes the recomputed FLOPs
+    assert training_time(175e9, 300e9, n_gpus=1024, gpu="A100", mfu=0.4, recompute=False).days == pytest.approx(
+        training_time(175e9, 300e9, n_gpus=1024, gpu="A100", mfu=0.4).days)
+    assert "Narayanan" in str(preset) or "MFU" in str(preset)
 
 
 def test_training_cost_gpt3_v100():
