@@ -508,6 +508,16 @@ def _isoflop_group(key, sub, rng, *, budget, min_points, tolerance, method, n_ne
             + "; ".join(f"C={c_budget[g]:.3g} ({', '.join(flag_lists[g])})" for g in range(G) if not used[g])
             + ". See result.excluded_budgets; pass exclude_flags=() to keep flagged budgets."
         )
+    # several runs at one model size in a budget: different configurations pooled, or
+    # hyperparameter variants; either way the per-budget curve mixes them
+    repeated = [g for g in range(G) if len(np.unique(log_n_all[kept[g]])) < len(kept[g])]
+    if repeated and not best_per_size:
+        worst = max(len(kept[g]) / len(np.unique(log_n_all[kept[g]])) for g in repeated)
+        msgs.append(
+            f"{len(repeated)} of {G} budget(s) hold several runs of the same model size (up to {worst:.1f} per size). "
+            "If they are different configurations (data set, schedule, ...), analyse each on its own with "
+            "group_by=[...] (CLI --group-by); if they are hyperparameter variants, pass best_per_size=True."
+        )
     wide = spread > (1 + tolerance) ** 2
     if budget is None and wide.any():
         msgs.append(

@@ -157,7 +157,8 @@ def test_best_per_size_keeps_the_best_run_of_each_size_and_reports_the_rest():
 def test_nearest_counts_model_sizes_not_rows():
     # with three runs per size, nearest must still span n_nearest distinct sizes
     _, swept = _lr_sweep(31)
-    res = isoflop(swept, bootstrap=0)
+    with pytest.warns(IsoFLOPWarning, match="several runs of the same model size.*best_per_size=True"):
+        res = isoflop(swept, bootstrap=0)
     assert res.success and res.optima["used"].all()
     assert abs(res.a - A_TRUE) < 0.03
 
