@@ -377,7 +377,11 @@ class FitResult:
         notes = [f"Standard errors: {self.stderr_kind}. For intervals you can trust on flat objectives, use .bootstrap()."]
         if len(self.diagnostics.outliers):
             rr = ", ".join(str(int(r)) for r in self.diagnostics.outliers["row"][:10])
-            notes.append(f"{len(self.diagnostics.outliers)} run(s) with outlying residuals (rows {rr}).")
+            more = ", ..." if len(self.diagnostics.outliers) > 10 else ""
+            notes.append(
+                f"{len(self.diagnostics.outliers)} run(s) with residuals beyond 3 robust standard deviations "
+                f"(0-based data rows {rr}{more}); see result.diagnostics.outliers."
+            )
         if self.diagnostics.at_bound:
             notes.append(f"parameters at a bound: {self.diagnostics.at_bound}; the optimum may lie outside the bounds.")
         if not self.success:
