@@ -103,3 +103,14 @@ def test_bad_out_paths_are_refused_before_fitting(capsys, tmp_path):
     afile.write_text("x")
     code, _, err = _run(capsys, "demo", "--out", str(afile))
     assert code == 2 and "is a file" in err
+
+
+def test_cli_messages_name_flags_not_api_options(capsys, tmp_path):
+    bad = tmp_path / "nan.csv"
+    bad.write_text("params,tokens,loss\n1e8,2e9,\n2e8,4e9,3.1\n")
+    code, _, err = _run(capsys, "fit", str(bad))
+    assert code == 2 and "--nan-policy omit" in err and "nan_policy=" not in err
+    other = tmp_path / "cols.csv"
+    other.write_text("a,b,c\n1,2,3\n")
+    code, _, err = _run(capsys, "fit", str(other))
+    assert code == 2 and "--columns '<name>=loss'" in err

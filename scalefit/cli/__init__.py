@@ -37,6 +37,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The library's messages name API options; on the command line, name the flags instead.
+_CLI_WORDS = (
+    (r" \(CLI:? [^)]*\)", ""),
+    (r"nan_policy='omit'", "--nan-policy omit"),
+    (r"drop_duplicates=True", "--drop-duplicates"),
+    (r"read_runs\(\.\.\., run_id=\[[^\]]*\]\)", "--run-id COLS"),
+    (r"run_id=\[[^\]]*\]", "--run-id COLS"),
+    (r"final_only=True", "--final-only"),
+    (r"best_per_size=True", "--best-per-size"),
+    (r"group_by=\[[^\]]*\]", "--group-by COLS"),
+    (r"budget='<column>'", "--budget-col COL"),
+    (r"fixed=\{\.\.\.\}", "--fix NAME=VALUE"),
+    (r"loss_unit='bits'", "--loss-unit bits"),
+    (r"exclude_flags=\(\)", "--keep-flagged"),
+    (r"runs\.final\(\)", "the final checkpoints (--final)"),
+    (r"(?:read_runs\(\.\.\., )?columns=\{'([^']*)': '([^']*)'\}\)?", r"--columns '\1=\2'"),
+)
+
+
+def for_cli(text: str) -> str:
+    """Rewrite API option names in a library message as the CLI flags that set them."""
+    import re
+
+    for pattern, repl in _CLI_WORDS:
+        text = re.sub(pattern, repl, text)
+    return text
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from .._errors import FitError, ScalefitInputError, ScalefitWarning
 
@@ -48,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def _show(message, category, filename, lineno, file=None, line=None):
         name = category.__name__
-        print(f"warning ({name}): {message}", file=sys.stderr)
+        print(f"warning ({name}): {for_cli(str(message))}", file=sys.stderr)
 
     with warnings.catch_warnings():
         warnings.simplefilter("always", ScalefitWarning)
@@ -56,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return int(args.func(args) or 0)
         except ScalefitInputError as exc:
-            print(f"scalefit {args.command}: error: {exc}", file=sys.stderr)
+            print(f"scalefit {args.command}: error: {for_cli(str(exc))}", file=sys.stderr)
             return 2
         except FitError as exc:
             print(f"scalefit {args.command}: fit failed: {exc}", file=sys.stderr)
