@@ -10,6 +10,7 @@ input themselves; none of them uses ``assert``.
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -33,6 +34,7 @@ __all__ = [
     "format_values",
     "check_option",
     "check_positive_scalar",
+    "check_level",
     "check_positive_finite",
     "check_min_runs",
     "check_source_path",
@@ -135,17 +137,38 @@ def check_option(value: Any, name: str, allowed: Sequence[str]) -> str:
     return value
 
 
-def check_positive_scalar(value: Any, name: str) -> float:
-    """Check that ``value`` is one finite number > 0 and return it as a float."""
+def check_positive_scalar(
+    value: Any, name: str, *, allow_zero: bool = False, where: str | None = None, hint: str = ""
+) -> float:
+    """Check that ``value`` is one finite real number > 0 (>= 0 with ``allow_zero``); return it as a float.
+
+    Numeric strings ("6") are read as numbers; booleans and anything else are
+    refused.  ``where`` prefixes the message with the function at fault; ``hint``
+    says how to fix the value.
+    """
+    pre = f"{where}: " if where else ""
+    sign = ">= 0" if allow_zero else "> 0"
+    tail = f" {hint}" if hint else ""
     try:
         if isinstance(value, (bool, np.bool_)):
             raise TypeError
         number = float(value)
     except (TypeError, ValueError):
-        raise ScalefitInputError(f"{name} must be a positive number; found {value!r}.") from None
-    if not math.isfinite(number) or number <= 0:
-        raise ScalefitInputError(f"{name} must be a finite number > 0; found {value!r}.")
+        raise ScalefitInputError(
+            f"{pre}{name} must be a finite number {sign}; found {value!r} ({type(value).__name__}).{tail}"
+        ) from None
+    if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
+        raise ScalefitInputError(f"{pre}{name} must be a finite number {sign}; found {value!r}.{tail}")
     return number
+
+
+def check_level(level: Any, *, where: str | None = None) -> float:
+    """Check that an interval level lies strictly between 0 and 1; return it as a float."""
+    pre = f"{where}: " if where else ""
+    ok = not isinstance(level, (bool, np.bool_)) and isinstance(level, (numbers.Real, np.integer, np.floating))
+    if not (ok and 0 < float(level) < 1):
+        raise ScalefitInputError(f"{pre}level must lie strictly between 0 and 1 (e.g. 0.95); got {level!r}.")
+    return float(level)
 
 
 def check_positive_finite(values: Any, name: str) -> np.ndarray:

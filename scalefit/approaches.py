@@ -21,7 +21,6 @@ Compute-Optimal Scaling of Language Models", arXiv 2406.19146.
 """
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -47,6 +46,7 @@ from ._isoflop_results import (
     intervals_from_samples,
     jsonable,
 )
+from ._validation import check_level, check_positive_scalar
 
 __all__ = [
     "isoflop",
@@ -90,28 +90,9 @@ def _check_int(what: str, name: str, value: Any, minimum: int) -> int:
     return int(value)
 
 
-def _check_positive(what: str, name: str, value: Any, *, allow_zero: bool = False) -> float:
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        f = float("nan")
-    if isinstance(value, (bool, np.bool_)) or not math.isfinite(f) or f < 0 or (f == 0 and not allow_zero):
-        sign = ">= 0" if allow_zero else "> 0"
-        raise ScalefitInputError(f"{what}: {name} must be a finite number {sign}; got {value!r}.")
-    return f
-
-
 def _check_levels(what: str, level: Any) -> tuple[float, ...]:
     levels = (level,) if np.isscalar(level) else tuple(level)
-    out = []
-    for lv in levels:
-        try:
-            f = float(lv)
-        except (TypeError, ValueError):
-            f = float("nan")
-        if not (0 < f < 1):
-            raise ScalefitInputError(f"{what}: level must lie strictly between 0 and 1 (e.g. 0.95); got {lv!r}.")
-        out.append(f)
+    out = [check_level(lv, where=what) for lv in levels]
     if not out:
         raise ScalefitInputError(f"{what}: level is empty; pass a level such as 0.95 or (0.68, 0.95).")
     return tuple(out)
@@ -299,7 +280,7 @@ def isoflop(
         raise ScalefitInputError(f"{what}: method must be one of {', '.join(map(repr, METHODS))}; got {method!r}.")
     min_points = _check_int(what, "min_points", min_points, 3)
     n_nearest = _check_int(what, "n_nearest", n_nearest, 3)
-    tolerance = _check_positive(what, "tolerance", tolerance)
+    tolerance = check_positive_scalar(tolerance, "tolerance", where=what)
     bootstrap = _check_int(what, "bootstrap", bootstrap, 0)
     levels = _check_levels(what, level)
     seed = _check_seed(what, seed)
@@ -315,7 +296,7 @@ def isoflop(
     runs = _as_runs(runs, what)
     if flops_per_param_token is None:
         flops_per_param_token = float(getattr(runs, "flops_per_param_token", 6.0))
-    k = _check_positive(what, "flops_per_param_token", flops_per_param_token)
+    k = check_positive_scalar(flops_per_param_token, "flops_per_param_token", where=what)
     table = runs.table
     notes: list[str] = []
     if runs.has_curves:
@@ -659,9 +640,9 @@ def envelope(
     if not isinstance(final_only, (bool, np.bool_)):
         raise ScalefitInputError(f"{what}: final_only must be True or False; got {final_only!r}.")
     if min_tokens is not None:
-        min_tokens = _check_positive(what, "min_tokens", min_tokens, allow_zero=True)
+        min_tokens = check_positive_scalar(min_tokens, "min_tokens", allow_zero=True, where=what)
     if min_fraction is not None:
-        min_fraction = _check_positive(what, "min_fraction", min_fraction, allow_zero=True)
+        min_fraction = check_positive_scalar(min_fraction, "min_fraction", allow_zero=True, where=what)
         if min_fraction >= 1:
             raise ScalefitInputError(
                 f"{what}: min_fraction must be below 1 (it is the fraction of each run's length to skip); got {min_fraction!r}."

@@ -21,6 +21,7 @@ import pandas as pd
 from ._errors import ScalefitInputError
 from ._summary import Summary, Table
 from .laws import chinchilla_compute_optimal, is_chinchilla
+from ._validation import check_level
 
 _CHUNK = 250
 
@@ -65,7 +66,7 @@ class BootstrapResult:
 
     def interval(self, level: float = 0.95) -> pd.DataFrame:
         """Percentile intervals of the parameters and of a, b (Chinchilla) at ``level``."""
-        _check_level(level)
+        check_level(level)
         tab = self._with_exponents()
         q = [(1 - level) / 2, (1 + level) / 2]
         out = tab.quantile(q).T
@@ -130,7 +131,7 @@ class BootstrapResult:
 
     def derived_interval(self, level: float = 0.95, **kwargs: Any) -> pd.DataFrame:
         """Percentile intervals (and standard errors) of :meth:`derived` quantities."""
-        _check_level(level)
+        check_level(level)
         d = self.derived(**kwargs)
         q = d.quantile([(1 - level) / 2, (1 + level) / 2]).T
         q.columns = ["low", "high"]
@@ -177,11 +178,6 @@ class BootstrapResult:
             "n_not_converged": int((~self.converged).sum()),
         }
         return d
-
-
-def _check_level(level: float) -> None:
-    if not (0 < level < 1):
-        raise ScalefitInputError(f"level must lie strictly between 0 and 1; got {level!r}.")
 
 
 # ========================================================================

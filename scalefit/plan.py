@@ -48,6 +48,7 @@ import numpy as np
 
 from ._errors import ExtrapolationWarning, ScalefitInputError, ScalefitWarning, UnitsWarning
 from .laws import MUENNIGHOFF_2023, Law, chinchilla_compute_optimal, chinchilla_values, get_law, is_chinchilla
+from ._validation import check_positive_scalar
 
 __all__ = [
     "Allocation",
@@ -98,18 +99,6 @@ def _stacklevel() -> int:
     return level
 
 
-def _number(value: Any, name: str, *, hint: str, allow_zero: bool = False) -> float:
-    """One finite real number > 0 (or >= 0), as a float; refuse anything else."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
-        raise ScalefitInputError(f"{name} must be a number; found {value!r} ({type(value).__name__}). {hint}")
-    number = float(value)
-    ok = number >= 0 if allow_zero else number > 0
-    if not math.isfinite(number) or not ok:
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ScalefitInputError(f"{name} must be a finite number {bound}; found {value!r}. {hint}")
-    return number
-
-
 def _level(level: Any) -> float:
     if isinstance(level, (bool, np.bool_)) or not isinstance(level, (numbers.Real, np.floating)) or not 0 < float(level) < 1:
         raise ScalefitInputError(
@@ -119,7 +108,7 @@ def _level(level: Any) -> float:
 
 
 def _k(value: Any, name: str = "flops_per_param_token") -> float:
-    return _number(value, name, hint="It is the FLOPs per parameter per token, 6 for training (C = 6 N D).")
+    return check_positive_scalar(value, name, hint="It is the FLOPs per parameter per token, 6 for training (C = 6 N D).")
 
 
 def _budgets(values: Any, name: str, hint: str) -> tuple[np.ndarray, bool]:
@@ -314,7 +303,7 @@ def _extra_inputs(law: Law, inputs: Mapping[str, Any] | None) -> dict[str, float
             f"law {law.name!r} also needs inputs {missing}; pass them as inputs={{...}}, "
             f"e.g. inputs={{'{missing[0]}': 25e9}}."
         )
-    return {k: _number(inputs[k], k, hint="Give it as a plain number.") for k in needed}
+    return {k: check_positive_scalar(inputs[k], k, hint="Give it as a plain number.") for k in needed}
 
 
 # ================================================================= the loss
@@ -1146,9 +1135,9 @@ def optimal_tokens(
             "Drop one of them."
         )
     if flops is not None:
-        flops = _number(flops, "flops", hint="Give the training compute budget in FLOPs, e.g. 5.76e23.")
+        flops = check_positive_scalar(flops, "flops", hint="Give the training compute budget in FLOPs, e.g. 5.76e23.")
     if loss is not None:
-        loss = _number(loss, "loss", hint="Give the target loss in nats.")
+        loss = check_positive_scalar(loss, "loss", hint="Give the target loss in nats.")
 
     def compute(m: _Model, n: float) -> dict[str, float]:
         if loss is not None:
@@ -1214,8 +1203,8 @@ def inference_optimal(
     """
     level, k = _level(level), _k(flops_per_param_token)
     k_inf = _k(flops_per_inference_token, "flops_per_inference_token")
-    loss = _number(loss, "loss", hint="Give the target loss in nats, above the fit's irreducible loss E.")
-    d_inf = _number(
+    loss = check_positive_scalar(loss, "loss", hint="Give the target loss in nats, above the fit's irreducible loss E.")
+    d_inf = check_positive_scalar(
         inference_tokens, "inference_tokens", allow_zero=True,
         hint="Give the lifetime inference tokens as a raw count, e.g. 2e12.",
     )
@@ -1303,7 +1292,7 @@ def data_constrained_optimal(
         raise ScalefitInputError(
             "data_constrained_optimal needs flops=, the compute budget in FLOPs, e.g. flops=1e22."
         )
-    unique = _number(unique_tokens, "unique_tokens", hint="Give the unique tokens available as a raw count, e.g. 25e9.")
+    unique = check_positive_scalar(unique_tokens, "unique_tokens", hint="Give the unique tokens available as a raw count, e.g. 25e9.")
     law = get_law("data-constrained") if fit is None else _as_law_params(fit)[0]
     if "unique_tokens" not in law.inputs:
         raise ScalefitInputError(
@@ -1541,8 +1530,8 @@ def training_time(
     >>> round(training_time(175e9, 300e9, n_gpus=1024, gpu="A100", mfu=0.45).days, 1)
     25.4
     """
-    p = _number(n_params, "n_params", hint="Give the parameter count, e.g. 175e9.")
-    t = _number(n_tokens, "n_tokens", hint="Give the training tokens, e.g. 300e9.")
+    p = check_positive_scalar(n_params, "n_params", hint="Give the parameter count, e.g. 175e9.")
+    t = check_positive_scalar(n_tokens, "n_tokens", hint="Give the training tokens, e.g. 300e9.")
     _warn_small(p, "n_params", "parameter", "175e9")
     _warn_small(t, "n_tokens", "token", "300e9")
     n = _n_gpus(n_gpus)
@@ -1572,7 +1561,7 @@ def training_time(
                 "mfu= applies to a gpu= preset's peak; flops_per_gpu= is already the achieved throughput. "
                 "Drop mfu, or pass gpu= with mfu= instead."
             )
-        x = _number(flops_per_gpu, "flops_per_gpu", hint="Give achieved FLOP/s per GPU, e.g. 140e12.")
+        x = check_positive_scalar(flops_per_gpu, "flops_per_gpu", hint="Give achieved FLOP/s per GPU, e.g. 140e12.")
         if x < 1e9:
             warnings.warn(
                 f"flops_per_gpu={x:g} is tiny for FLOP/s; it looks like TFLOP/s. Give FLOP/s, e.g. {x:g}e12.",
@@ -1634,7 +1623,7 @@ def training_cost(
     >>> round(est.gpu_years), round(est.cost / 1e6, 2)
     (356, 4.69)
     """
-    price = _number(price_per_gpu_hour, "price_per_gpu_hour", hint="Give the price of one GPU-hour, e.g. 2.0.")
+    price = check_positive_scalar(price_per_gpu_hour, "price_per_gpu_hour", hint="Give the price of one GPU-hour, e.g. 2.0.")
     est = training_time(
         n_params, n_tokens, n_gpus=n_gpus, flops_per_gpu=flops_per_gpu, gpu=gpu, mfu=mfu, recompute=recompute
     )

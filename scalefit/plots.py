@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any, Literal, Mapping, Sequence
 import numpy as np
 
 from ._errors import ScalefitInputError
+from ._validation import check_level
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; matplotlib is imported lazily
     from matplotlib.axes import Axes
@@ -180,16 +181,6 @@ def _expect(obj: Any, fn: str, attrs: Sequence[str], what: str, hint: str = "") 
         raise ScalefitInputError(
             f"{fn}: expected {what}; got {type(obj).__name__} (it has no {missing[0]!r}).{' ' + hint if hint else ''}"
         )
-
-
-def _check_level(fn: str, level: Any) -> float:
-    try:
-        f = float(level)
-    except (TypeError, ValueError):
-        f = float("nan")
-    if isinstance(level, (bool, np.bool_)) or not 0 < f < 1:
-        raise ScalefitInputError(f"{fn}: level must lie strictly between 0 and 1 (e.g. 0.95); got {level!r}.")
-    return f
 
 
 def _positive_array(fn: str, name: str, values: Any, hint: str) -> np.ndarray:
@@ -618,7 +609,7 @@ def plot_optimal_scaling(
     if not (np.isfinite(result.a) and np.isfinite(result.b)):
         raise ScalefitInputError(f"{fn}: the result has no power-law fit ({result.message}); nothing to draw.")
     levels = tuple(result.level)
-    level = levels[0] if level is None else _check_level(fn, level)
+    level = levels[0] if level is None else check_level(level, where=fn)
     if level not in levels:
         raise ScalefitInputError(
             f"{fn}: level {level:g} was not computed; available levels are {', '.join(f'{v:g}' for v in levels)}. "
@@ -1043,7 +1034,7 @@ def plot_extrapolation(
     """
     fn = "plot_extrapolation"
     _pyplot()
-    level = _check_level(fn, level)
+    level = check_level(level, where=fn)
     law, params, samples, point = _law_params(fn, result)
     targets = None if flops is None else _positive_array(fn, "flops", flops, "Give FLOP budgets such as 5.76e23.")
     try:
@@ -1165,7 +1156,7 @@ def plot_bootstrap(
     _pyplot()
     _expect(bootstrap_result, fn, ("samples", "fit", "interval"), "a BootstrapResult from FitResult.bootstrap(n)",
             "Bootstrap a fit first: scalefit.fit(runs).bootstrap(1000).")
-    level = _check_level(fn, level)
+    level = check_level(level, where=fn)
     if isinstance(bins, (bool, np.bool_)) or not isinstance(bins, (int, np.integer)) or bins < 1:
         raise ScalefitInputError(f"{fn}: bins must be a positive integer; got {bins!r}.")
     from .laws import is_chinchilla
