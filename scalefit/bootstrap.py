@@ -123,10 +123,12 @@ class BootstrapResult:
             if n_params is None or n_tokens is None:
                 raise ScalefitInputError("give both n_params and n_tokens for predictions.")
             Np, Dp = np.broadcast_arrays(np.atleast_1d(np.asarray(n_params, float)), np.atleast_1d(np.asarray(n_tokens, float)))
-            law = self.fit.law
-            for nn, dd in zip(Np, Dp):
-                vals = [float(law({k: row[k] for k in self.samples.columns}, n_params=nn, n_tokens=dd)) for _, row in self.samples.iterrows()]
-                out[f"loss@{nn:.3g},{dd:.3g}"] = vals
+            # every draw at every point in one call: draws along rows, points along columns
+            draws = {k: self.samples[k].to_numpy()[:, None] for k in self.samples.columns}
+            with np.errstate(all="ignore"):
+                pred = np.asarray(self.fit.law.function(n_params=Np[None, :], n_tokens=Dp[None, :], **draws), float)
+            for j, (nn, dd) in enumerate(zip(Np, Dp)):
+                out[f"loss@{nn:.3g},{dd:.3g}"] = pred[:, j]
         return out
 
     def derived_interval(self, level: float = 0.95, **kwargs: Any) -> pd.DataFrame:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import ScalefitInputError
+from ._json import jsonable
 from ._summary import Summary, Table
 from .laws import Law, get_law
 
@@ -76,10 +77,7 @@ class CompareResult:
         return {
             "holdout": {"rule": self.rule, "n_holdout": int(self.holdout.sum()), "n_runs": int(self.holdout.size)},
             "best": self.best,
-            "laws": [
-                {k: (None if isinstance(v, float) and not math.isfinite(v) else (v.item() if hasattr(v, "item") else v)) for k, v in row.items()}
-                for row in self.table.to_dict(orient="records")
-            ],
+            "laws": jsonable(self.table.to_dict(orient="records")),
             "params_train": {k: f.params for k, f in self.fits_train.items()},
         }
 

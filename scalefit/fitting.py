@@ -26,7 +26,7 @@ import pandas as pd
 
 from . import _engine
 from ._errors import ConvergenceWarning, CurvesWarning, FitError, IdentifiabilityWarning, ScalefitInputError
-from ._json import jsonable as _jsonable
+from ._json import jsonable
 from ._summary import Summary, Table
 from .laws import Law, chinchilla_values, get_law, is_chinchilla
 
@@ -218,13 +218,13 @@ class Diagnostics:
     def to_dict(self) -> dict:
         return {
             "at_bound": dict(self.at_bound),
-            "condition_number": _num(self.condition_number),
+            "condition_number": jsonable(self.condition_number),
             "outliers": [
-                {"row": int(r.row), "residual": _num(r.residual)} for r in self.outliers.itertuples(index=False)
+                {"row": int(r.row), "residual": jsonable(r.residual)} for r in self.outliers.itertuples(index=False)
             ],
-            "gradient_norm": _num(self.gradient_norm),
+            "gradient_norm": jsonable(self.gradient_norm),
             "n_local_minima": int(self.n_local_minima),
-            "second_best_objective": _num(self.second_best_objective),
+            "second_best_objective": jsonable(self.second_best_objective),
         }
 
 
@@ -294,26 +294,7 @@ class FitResult:
         ScalefitInputError
             If an input the law needs is missing or not positive.
         """
-        if n_params is not None:
-            inputs["n_params"] = n_params
-        if n_tokens is not None:
-            inputs["n_tokens"] = n_tokens
-        arrays = {}
-        for k in self.law.inputs:
-            if k not in inputs:
-                if k == "flops" and "n_params" in inputs and "n_tokens" in inputs:
-                    inputs["flops"] = 6.0 * np.asarray(inputs["n_params"], float) * np.asarray(inputs["n_tokens"], float)
-                else:
-                    raise ScalefitInputError(
-                        f"predict() for law {self.law.name!r} needs {list(self.law.inputs)}; missing {k!r}."
-                    )
-            v = np.asarray(inputs[k], dtype=float)
-            if np.any(~np.isfinite(v)) or np.any(v <= 0):
-                raise ScalefitInputError(f"predict(): {k} must be finite and positive; got {v!r}.")
-            arrays[k] = v
-        b = np.broadcast_arrays(*arrays.values())
-        out = self.law(self.params, **dict(zip(arrays, b)))
-        return out if out.ndim else out[()]
+        return _predict(self.law, self.params, n_params, n_tokens, inputs)
 
     @property
     def fitted(self) -> np.ndarray:
@@ -397,26 +378,26 @@ class FitResult:
         """JSON-safe dictionary (inverse: :meth:`from_dict`)."""
         d = {
             "law": self.law.name,
-            "params": {k: _num(v) for k, v in self.params.items()},
-            "stderr": {k: _num(v) for k, v in self.stderr.items()},
+            "params": {k: jsonable(v) for k, v in self.params.items()},
+            "stderr": {k: jsonable(v) for k, v in self.stderr.items()},
             "stderr_kind": self.stderr_kind,
-            "objective": _num(self.objective),
+            "objective": jsonable(self.objective),
             "success": bool(self.success),
             "message": self.message,
             "n_runs": int(self.n_runs),
             "n_starts": int(self.n_starts),
             "n_local_minima": int(self.n_local_minima),
             "diagnostics": self.diagnostics.to_dict(),
-            "options": _jsonable(self.options),
+            "options": jsonable(self.options),
             "excluded": [
                 {"row": int(r["row"]), "reason": str(r["reason"])} for _, r in self.excluded.iterrows()
             ],
         }
         if is_chinchilla(self.law):
-            d["derived"] = {"a": _num(self.a), "b": _num(self.b)}
+            d["derived"] = {"a": jsonable(self.a), "b": jsonable(self.b)}
         if self.runs is not None:  # so a plan read back from JSON can still tell when it extrapolates
             d["data_range"] = {
-                k: [_num(np.min(v)), _num(np.max(v))]
+                k: [jsonable(np.min(v)), jsonable(np.max(v))]
                 for k, v in (("n_params", self.runs.n_params), ("n_tokens", self.runs.n_tokens), ("flops", self.runs.flops))
             }
         return d
@@ -514,12 +495,29 @@ class LoadedFit:
             return None
 
     def predict(self, n_params: Any = None, n_tokens: Any = None, **inputs: Any) -> np.ndarray:
-        if n_params is not None:
-            inputs["n_params"] = n_params
-        if n_tokens is not None:
-            inputs["n_tokens"] = n_tokens
-        out = self.law(self.params, **inputs)
-        return out if out.ndim else out[()]
+        """Predicted loss, as :meth:`FitResult.predict`."""
+        return _predict(self.law, self.params, n_params, n_tokens, inputs)
+
+
+def _predict(law: Law, params: Mapping[str, float], n_params: Any, n_tokens: Any, inputs: dict) -> np.ndarray:
+    """The law's prediction at broadcast, validated inputs (flops derived as 6 N D when needed)."""
+    if n_params is not None:
+        inputs["n_params"] = n_params
+    if n_tokens is not None:
+        inputs["n_tokens"] = n_tokens
+    arrays = {}
+    for k in law.inputs:
+        if k not in inputs:
+            if k == "flops" and "n_params" in inputs and "n_tokens" in inputs:
+                inputs["flops"] = 6.0 * np.asarray(inputs["n_params"], float) * np.asarray(inputs["n_tokens"], float)
+            else:
+                raise ScalefitInputError(f"predict() for law {law.name!r} needs {list(law.inputs)}; missing {k!r}.")
+        v = np.asarray(inputs[k], dtype=float)
+        if np.any(~np.isfinite(v)) or np.any(v <= 0):
+            raise ScalefitInputError(f"predict(): {k} must be finite and positive; got {v!r}.")
+        arrays[k] = v
+    out = law(params, **dict(zip(arrays, np.broadcast_arrays(*arrays.values()))))
+    return out if out.ndim else out[()]
 
 
 def load_fit(path: str | Path) -> LoadedFit:
@@ -648,7 +646,7 @@ def fit(
         internal = spec.internal(z_best)
         params = spec.natural(internal)
         resid = _residual_vector(law, params, inputs, y, space)
-        stderr, cov, kind = _asymptotic_stderr(spec, internal, z_best, H_z, jac, resid, w, loss, delta)
+        stderr, cov, kind = _asymptotic_stderr(spec, internal, jac, resid, w, loss, delta)
     diag = _diagnostics(spec, z_best, H_z, resid, runs, gnorm, n_minima, second)
     _warn_identifiability(law, spec, params, inputs, stderr, diag)
     success = bool(converged and np.isfinite(f_best))
@@ -944,12 +942,13 @@ def _fit_generic(spec: _Spec, inputs, y, w, loss, delta, space, *, seed: int, ma
         z_best = pol.x
     f_best = obj(z_best)
     # distinct minima by residual vector
+    residuals = [resid(z) for _, z in results]  # each start's residuals, computed once
+    r_best = resid(z_best)
     reps: list[np.ndarray] = []
-    for fval, z in results:
-        rz = resid(z)
+    for rz in residuals:
         if not any(np.max(np.abs(rz - rr)) <= 1e-6 for rr in reps):
             reps.append(rz)
-    others = [fv for fv, z in results if np.max(np.abs(resid(z) - resid(z_best))) > 1e-6]
+    others = [fv for (fv, _), rz in zip(results, residuals) if np.max(np.abs(rz - r_best)) > 1e-6]
     second = float(min(others)) if others else float("nan")
     if not derivatives:
         return z_best, f_best, float("nan"), bool(pol.success), len(starts), len(reps), second, None, None
@@ -986,7 +985,7 @@ def _num_jac(fun, z, lo, hi):
 
 
 # ------------------------------------------------------ standard errors
-def _asymptotic_stderr(spec: _Spec, internal, z, H_z, J, resid, w, loss, delta):
+def _asymptotic_stderr(spec: _Spec, internal, J, resid, w, loss, delta):
     """Huber (1981) asymptotic covariance of an M-estimator.
 
     Cov(z) = s^2 / m^2 * (sum_i w_i g_i g_i^T)^-1, with g_i the gradient of the
@@ -1058,11 +1057,3 @@ def _diagnostics(spec: _Spec, z, H_z, resid, runs, gnorm, n_minima, second) -> D
         out = np.zeros(r.shape, bool)
     outliers = pd.DataFrame({"row": rows[out].astype(int), "residual": r[out]})
     return Diagnostics(at_bound, cond, outliers, float(gnorm), int(n_minima), float(second))
-
-
-def _num(v: Any) -> Any:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return v
-    return f if math.isfinite(f) else None

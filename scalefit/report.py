@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import ScalefitInputError, ScalefitWarning
+from ._summary import _fmt as _format_value
 
 #: Default hardware for the planning table: 1,024 H100 at 40% MFU, $2.50 per GPU-hour.
 DEFAULT_HARDWARE = dict(n_gpus=1024, gpu="H100-SXM", mfu=0.4, price_per_gpu_hour=2.5)
@@ -228,31 +229,31 @@ def _figures(result, boot, iso, env, finals, curves, hw, skipped) -> list:
     except ImportError as exc:  # pragma: no cover - matplotlib is a core dependency
         skipped["Figures"] = f"matplotlib is not available ({exc})"
         return []
-    specs: list[tuple[str, str, Callable[[], Any] | None, str | None]] = []
+    specs: list[tuple[str, str, Callable[[], Any]]] = []
     if iso is not None:
         specs.append(("IsoFLOP profiles", "Loss against model size for each FLOP budget, with the fitted curves and their minima (Hoffmann et al. 2022, Fig. 3 left).",
-                      lambda: plots.plot_isoflop_profiles(iso, finals), None))
+                      lambda: plots.plot_isoflop_profiles(iso, finals)))
         specs.append(("Optimal N and D (Approach 2)", "Per-budget optima with power-law fits and bootstrap bands (Fig. 3 centre and right).",
-                      lambda: plots.plot_optimal_scaling(iso), None))
+                      lambda: plots.plot_optimal_scaling(iso)))
     if env is not None:
         specs.append(("Training-curve envelope (Approach 1)", "Training curves coloured by model size, with their lower envelope (Fig. 2).",
-                      lambda: plots.plot_envelope(env, curves), None))
+                      lambda: plots.plot_envelope(env, curves)))
         specs.append(("Optimal N and D (Approach 1)", "Envelope optima with power-law fits and bootstrap bands.",
-                      lambda: plots.plot_optimal_scaling(env), None))
+                      lambda: plots.plot_optimal_scaling(env)))
     specs.append(("Loss contours and efficient frontier", "The fitted loss over compute and model size, the compute-optimal frontier, and the runs coloured by loss (Fig. 4).",
-                  lambda: plots.plot_loss_contours(result, runs=finals), None))
+                  lambda: plots.plot_loss_contours(result, runs=finals)))
     specs.append(("Fit against data", "Predicted against observed loss, and residuals against N, D and C.",
-                  lambda: plots.plot_fit(result), None))
+                  lambda: plots.plot_fit(result)))
     specs.append(("Extrapolation", "Loss along the compute-optimal frontier with bootstrap bands beyond the data.",
-                  lambda: plots.plot_extrapolation(boot if boot is not None else result, runs=finals), None))
+                  lambda: plots.plot_extrapolation(boot if boot is not None else result, runs=finals)))
     if boot is not None:
         specs.append(("Bootstrap distributions", "Bootstrap draws of each parameter and of a = beta/(alpha+beta).",
-                      lambda: plots.plot_bootstrap(boot), None))
+                      lambda: plots.plot_bootstrap(boot)))
     kw = {k: hw[k] for k in ("gpu", "mfu", "flops_per_gpu", "price_per_gpu_hour") if hw.get(k) is not None}
     specs.append(("Training time and cost", f"Compute-optimal runs on {hw.get('n_gpus')} x {hw.get('gpu', 'GPU')} at {hw.get('mfu', '')} MFU.",
-                  lambda: plots.plot_training_cost(boot if boot is not None else result, n_gpus=hw["n_gpus"], **kw), None))
+                  lambda: plots.plot_training_cost(boot if boot is not None else result, n_gpus=hw["n_gpus"], **kw)))
     out = []
-    for title, caption, draw, _ in specs:
+    for title, caption, draw in specs:
         try:
             out.append(Figure(title, caption, _png(draw)))
         except (ScalefitInputError, ValueError) as exc:
@@ -273,14 +274,9 @@ figure{margin:1.2em 0}figure img{max-width:100%;border:1px solid #ddd}figcaption
 
 
 def _fmt(v: Any) -> str:
-    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+    if v is None or (isinstance(v, (float, np.floating)) and not np.isfinite(v)):
         return "—"
-    if isinstance(v, (float, np.floating)):
-        a = abs(float(v))
-        if a != 0 and (a >= 1e5 or a < 1e-3):
-            return f"{float(v):.3g}"
-        return f"{float(v):.4g}"
-    return html.escape(str(v))
+    return html.escape(_format_value(v))
 
 
 def _table(df: pd.DataFrame) -> str:

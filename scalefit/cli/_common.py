@@ -87,7 +87,7 @@ def check_out_path(path: str | None, *, force: bool, what: str = "--out") -> Non
         raise ScalefitInputError(f"{what} {path} exists; pass --force to overwrite it or choose another path.")
 
 
-def emit_json(obj: Any, *, out: str | None = None, overwrite: bool = True) -> None:
+def emit_json(obj: Any, *, out: str | None = None) -> None:
     """Print one JSON object to stdout, or write it to ``out``."""
     text = json.dumps(to_jsonable(obj), indent=2, sort_keys=False)
     if out:
