@@ -222,9 +222,7 @@ def _png(draw: Callable[[], Any]) -> bytes:
 
 def _figures(result, boot, iso, env, finals, curves, hw, skipped) -> list:
     try:
-        import matplotlib
-
-        matplotlib.use("Agg", force=False) if matplotlib.get_backend().lower() != "agg" else None
+        # the figures are rendered to PNG with savefig; the user's backend is left as it is
         from . import plots
     except ImportError as exc:  # pragma: no cover - matplotlib is a core dependency
         skipped["Figures"] = f"matplotlib is not available ({exc})"
