@@ -840,7 +840,8 @@ def _fit_chinchilla(spec: _Spec, inputs, y, w, loss, delta, space):
     z_best = red.z_of(pr.theta[best][None, :])[0]
     distinct = _engine.distinct_indices(pr.theta, pr.f, prob)
     n_min = len(distinct)
-    second = _second_best(pr.f, pr.theta, best, prob)
+    # distinct minima come best first: the second is the best point with other residuals
+    second = float(pr.f[distinct[1]]) if len(distinct) > 1 else float("nan")
     f, g, H, rows = _engine._derivatives(pr.theta[best][None, :], prob, w[None, :], per_row=True)
     H_z = red.T.T @ H[0] @ red.T
     jac = rows[0] @ red.T  # (n, m): Jacobian of the residuals in z
@@ -854,17 +855,6 @@ def _engine_bounds(red: _engine.Reduction, j: int) -> tuple[float, float]:
         return float(red.c[j]), float(red.c[j])
     k = cols[0]
     return float(red.lower[k]), float(red.upper[k])
-
-
-def _second_best(f, theta, best, prob) -> float:
-    r_best = _engine.residuals(theta[best], prob)
-    others = []
-    for i in range(len(f)):
-        if i == best or not np.isfinite(f[i]):
-            continue
-        if np.max(np.abs(_engine.residuals(theta[i], prob) - r_best)) > 1e-6:
-            others.append(f[i])
-    return float(min(others)) if others else float("nan")
 
 
 # ------------------------------------------------------------ generic engine
