@@ -6,7 +6,42 @@ with a subclass of :class:`ScalefitWarning` so they can be filtered by type.
 """
 from __future__ import annotations
 
-from typing import Any
+import os
+import sys
+import warnings
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+
+@dataclass(frozen=True)
+class Option:
+    """An option a message refers to, so each front end can word it its own way.
+
+    The library's message names the option as a Python caller writes it
+    (:meth:`api`, e.g. ``nan_policy='omit'``); the command line replaces that
+    text with its flag (``--nan-policy omit``), looked up by :attr:`name`.
+
+    Attributes
+    ----------
+    name : str
+        The keyword argument, e.g. ``"nan_policy"``.
+    value : str
+        The value as written in the message, e.g. ``"'omit'"``; empty when the
+        message names the option alone.
+    text : str
+        The exact text of the message that names the option; defaults to
+        ``name=value`` (or ``name``).
+    """
+
+    name: str
+    value: str = ""
+    text: str = ""
+
+    def api(self) -> str:
+        """The option as the message writes it."""
+        if self.text:
+            return self.text
+        return f"{self.name}={self.value}" if self.value else self.name
 
 
 class ScalefitInputError(ValueError):
@@ -18,16 +53,43 @@ class ScalefitInputError(ValueError):
         The column at fault, when there is one.
     rows : list of int
         Row numbers (0-based, in the user's original table) at fault.
+    values : list
+        The offending values, when they help (at most a few).
+    option : str or None
+        The name of the option (keyword argument) at fault, when there is one.
+    options : tuple of Option
+        Options the message suggests as a fix; front ends word them their way.
     """
 
-    def __init__(self, message: str, *, column: str | None = None, rows: Any = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        column: str | None = None,
+        rows: Any = None,
+        values: Any = None,
+        option: str | None = None,
+        options: Sequence[Option] = (),
+    ):
         super().__init__(message)
+        self.message = message
         self.column = column
         self.rows = [] if rows is None else [int(r) for r in rows]
+        self.values = [] if values is None else list(values)
+        self.option = option
+        self.options = tuple(options)
 
 
 class ScalefitWarning(UserWarning):
-    """Base class of every warning scalefit raises."""
+    """Base class of every warning scalefit raises.
+
+    ``options`` (a tuple of :class:`Option`) lists the options the message
+    suggests, as on :class:`ScalefitInputError`.
+    """
+
+    def __init__(self, *args: Any, options: Sequence[Option] = ()):
+        super().__init__(*args)
+        self.options = tuple(options)
 
 
 class UnitsWarning(ScalefitWarning):
@@ -62,6 +124,10 @@ class CurvesWarning(ScalefitWarning):
     """A law is being fitted to every checkpoint of training curves rather than to final losses."""
 
 
+class IsoFLOPWarning(ScalefitWarning):
+    """An IsoFLOP or envelope analysis left budgets, rows or resamples out (the result says which)."""
+
+
 class FitError(RuntimeError):
     """Raised by ``strict=True`` fits that fail; carries the partial result.
 
@@ -74,3 +140,23 @@ class FitError(RuntimeError):
     def __init__(self, message: str, result: Any = None):
         super().__init__(message)
         self.result = result
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _stacklevel() -> int:
+    """``stacklevel`` that points a warning at the first caller outside scalefit."""
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def warn(message: str, category: type[ScalefitWarning] = ScalefitWarning, *, options: Sequence[Option] = ()) -> None:
+    """Warn with ``category``, pointing at the first caller outside scalefit.
+
+    Every warning scalefit raises goes through here, so its stack level is
+    right wherever the call sits, and the options it suggests travel with it.
+    """
+    warnings.warn(category(message, options=options), stacklevel=_stacklevel())

@@ -29,7 +29,7 @@ from typing import Any, Iterable, Literal, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ._errors import ScalefitInputError, ScalefitWarning
+from ._errors import IsoFLOPWarning, ScalefitInputError, ScalefitWarning
 from ._isoflop_core import (
     METHODS,
     bootstrap_counts,
@@ -63,8 +63,6 @@ FLAGS = ("edge", "off_center", "non_convex")
 DEFAULT_EXCLUDE = FLAGS
 
 
-class IsoFLOPWarning(ScalefitWarning):
-    """An IsoFLOP or envelope analysis left budgets, rows or resamples out (the result says which)."""
 
 
 # ======================================================================= input

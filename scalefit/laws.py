@@ -182,7 +182,12 @@ class Law:
         raise ScalefitInputError(f"law {self.name!r} has no parameter {name!r}; its parameters are {list(self.param_names)}.")
 
     def __call__(self, params: Mapping[str, float], **inputs: Any) -> np.ndarray:
-        """Evaluate the law: ``law(params, n_params=..., n_tokens=...)``."""
+        """Evaluate the law on inputs as given: ``law(params, n_params=..., n_tokens=...)``.
+
+        Parameter values may be arrays (for instance bootstrap draws shaped
+        ``(draws, 1)``); they broadcast with the inputs.  Nothing is derived or
+        validated: :func:`evaluate` is the checked entry point.
+        """
         missing = [k for k in self.param_names if k not in params]
         if missing:
             raise ScalefitInputError(f"law {self.name!r}: missing parameter values {missing}.")
@@ -192,7 +197,7 @@ class Law:
                 f"law {self.name!r} needs inputs {list(self.inputs)}; missing {missing_in}."
             )
         kw = {k: np.asarray(inputs[k], dtype=float) for k in self.inputs}
-        kw.update({k: float(params[k]) for k in self.param_names})
+        kw.update({k: _param_value(params[k]) for k in self.param_names})
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             return np.asarray(self.function(**kw), dtype=float)
 
@@ -210,6 +215,13 @@ class Law:
 
     def __repr__(self) -> str:
         return f"Law({self.name!r}, inputs={self.inputs}, params={self.param_names})"
+
+
+
+def _param_value(value: Any) -> Any:
+    """A parameter's value as a float, or as a float array when it holds draws."""
+    arr = np.asarray(value, dtype=float)
+    return float(arr) if arr.ndim == 0 else arr
 
 
 def _coerce_params(name: str, params: Any) -> tuple[Param, ...]:
@@ -458,3 +470,89 @@ def chinchilla_compute_optimal(params: Mapping[str, Any], flops: Any, *, flops_p
         d_opt = C ** (alpha / (alpha + beta)) / G
         loss = E + A / n_opt**alpha + B / d_opt**beta
     return n_opt, d_opt, loss
+
+
+# ============================================================ the evaluator
+#: The inputs :func:`evaluate` can derive from the others through C = k N D.
+_DERIVABLE = ("n_params", "n_tokens", "flops")
+
+
+def evaluate(
+    law: "str | Law",
+    params: Mapping[str, Any],
+    *,
+    flops_per_param_token: float = 6.0,
+    where: str = "evaluate()",
+    **inputs: Any,
+) -> np.ndarray:
+    """The law's loss at the given inputs: the one evaluator every part of scalefit calls.
+
+    Prediction (``FitResult.predict``), bootstrap draws
+    (``BootstrapResult.derived``), planning, comparison and plotting all
+    evaluate laws through this function, so the same law and parameters give
+    identical numbers everywhere.
+
+    Parameters
+    ----------
+    law : str or Law
+    params : mapping
+        Parameter values.  Arrays (bootstrap draws) broadcast with the inputs;
+        put the draws on their own axis, e.g. ``{"E": E[:, None], ...}`` with
+        inputs of shape ``(points,)``.
+    flops_per_param_token : float, default 6.0
+        k in C = k N D.  A law's missing ``flops`` is derived as k N D; its
+        missing ``n_tokens`` as C / (k N); its missing ``n_params`` as C / (k D).
+    where : str
+        Who is asking, named in error messages.
+    **inputs : array-like
+        ``n_params``, ``n_tokens``, ``flops``, ``unique_tokens`` or any other
+        input of the law; they broadcast.
+
+    Returns
+    -------
+    numpy.ndarray
+        The loss, broadcast over inputs and parameter draws (a 0-d array for
+        scalar inputs).
+
+    Raises
+    ------
+    ScalefitInputError
+        A parameter or an input the law needs is missing and cannot be
+        derived, or an input is not a finite positive number.
+    """
+    law = get_law(law)
+    given = {k: v for k, v in inputs.items() if v is not None}
+    arrays: dict[str, np.ndarray] = {}
+    for name, value in given.items():
+        try:
+            arr = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            raise ScalefitInputError(
+                f"{where}: {name} must be a number or an array of numbers; got {value!r}. "
+                "Give numbers such as 1.3e9, not text such as '1.3B'."
+            ) from None
+        if arr.size and (np.any(~np.isfinite(arr)) or np.any(arr <= 0)):
+            raise ScalefitInputError(f"{where}: {name} must be finite and positive; got {value!r}.")
+        arrays[name] = arr
+    k = float(flops_per_param_token)
+    missing = [n for n in law.inputs if n not in arrays]
+    if missing:
+        n, d, c = (arrays.get(x) for x in _DERIVABLE)
+        derived = {
+            "flops": None if n is None or d is None else k * n * d,
+            "n_tokens": None if c is None or n is None else c / (k * n),
+            "n_params": None if c is None or d is None else c / (k * d),
+        }
+        for name in missing:
+            if derived.get(name) is None:
+                raise ScalefitInputError(
+                    f"{where} for law {law.name!r} needs {list(law.inputs)}; missing {name!r}"
+                    + (" (or two of n_params, n_tokens and flops to derive it)." if name in _DERIVABLE else ".")
+                )
+            arrays[name] = derived[name]
+    lacking = [p for p in law.param_names if p not in params]
+    if lacking:
+        raise ScalefitInputError(f"{where}: law {law.name!r} is missing parameter values {lacking}.")
+    used = [arrays[n] for n in law.inputs]
+    out = law(params, **dict(zip(law.inputs, np.broadcast_arrays(*used))))
+    return out

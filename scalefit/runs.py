@@ -334,6 +334,17 @@ class RunsSummary:
 # ===================================================================== reading
 
 
+def as_runs(runs: Any) -> "Runs":
+    """``runs`` itself when it is a :class:`Runs`, else ``read_runs(runs)``.
+
+    The one place where an analysis turns what the user gave (a path, a
+    DataFrame, records) into :class:`Runs`.
+    """
+    if isinstance(runs, Runs):
+        return runs
+    return read_runs(runs)
+
+
 def read_runs(
     source: str | PathLike | pd.DataFrame | Sequence[Mapping[str, Any]] | Mapping[str, Sequence] | Runs,
     *,
