@@ -653,6 +653,79 @@ def _estimate(
     return point, intervals
 
 
+# ================================================================ frontier
+def _grid_loss(fn: str, law: Any, params: Mapping[str, Any], n_params: np.ndarray, n_tokens: np.ndarray, k: float) -> np.ndarray:
+    """The law's loss at (N, D); refuse laws with inputs other than N, D and C."""
+    inputs = {"n_params": n_params, "n_tokens": n_tokens, "flops": k * n_params * n_tokens}
+    other = [i for i in law.inputs if i not in inputs]
+    if other:
+        raise ScalefitInputError(
+            f"{fn}: law {law.name!r} also needs {other}; this plot evaluates the law over model size and tokens "
+            "only, so it cannot draw it. Plot a law of n_params and n_tokens (e.g. 'chinchilla')."
+        )
+    return np.asarray(law(params, **{i: inputs[i] for i in law.inputs}), dtype=float)
+
+
+_SPAN_DECADES = 6.0  # numeric frontier: N searched within +-6 decades of N = D
+_STEPS_PER_DECADE = 100
+
+
+def frontier(law: Any, params: Mapping[str, Any], flops: Any, *, flops_per_param_token: float = 6.0,
+             where: str = "frontier()", steps_per_decade: int = _STEPS_PER_DECADE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Compute-optimal (N*, D*, L*) at each budget: closed form for Chinchilla, else argmin along C = k N D.
+
+    The numeric argmin searches a log grid of N around N = D and refines the
+    best grid point by a parabola in log N; budgets whose minimum falls on the
+    grid's edge (no interior optimum) give NaN.
+    """
+    fn, k = where, float(flops_per_param_token)
+    law = get_law(law)
+    flops = np.asarray(flops, dtype=float)
+    if is_chinchilla(law):
+        return chinchilla_compute_optimal(params, flops, flops_per_param_token=k)
+    nan = np.full(flops.shape, np.nan)
+    if tuple(law.inputs) == ("flops",):  # L(C) itself: there is no allocation to choose
+        return nan, nan, np.asarray(law(params, flops=flops), dtype=float)
+    if not {"n_params", "n_tokens"} <= set(law.inputs) and "flops" not in law.inputs:
+        raise ScalefitInputError(
+            f"{fn}: law {law.name!r} depends on {list(law.inputs)} only, so it has no compute-optimal split of "
+            "compute between parameters and tokens; fit a law of both n_params and n_tokens (e.g. 'chinchilla')."
+        )
+    step = 1.0 / steps_per_decade
+    offsets = np.arange(-_SPAN_DECADES, _SPAN_DECADES + step / 2, step)
+    log_n = 0.5 * np.log10(flops / k)[:, None] + offsets[None, :]
+    n = 10.0 ** log_n
+    loss = _grid_loss(fn, law, params, n, flops[:, None] / (k * n), k)
+    loss = np.where(np.isfinite(loss), loss, np.inf)
+    j = np.argmin(loss, axis=1)
+    rows = np.arange(len(flops))
+    interior = (j > 0) & (j < len(offsets) - 1) & np.isfinite(loss[rows, j])
+    jj = np.clip(j, 1, len(offsets) - 2)
+    y0, y1, y2 = loss[rows, jj - 1], loss[rows, jj], loss[rows, jj + 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        curv = y0 - 2.0 * y1 + y2
+        shift = np.where(np.isfinite(curv) & (curv > 0), 0.5 * (y0 - y2) / curv, 0.0)
+    n_opt = 10.0 ** (log_n[rows, jj] + np.clip(shift, -1, 1) * step)
+    d_opt = flops / (k * n_opt)
+    l_opt = _grid_loss(fn, law, params, n_opt, d_opt, k)
+    bad = ~interior
+    return np.where(bad, np.nan, n_opt), np.where(bad, np.nan, d_opt), np.where(bad, np.nan, l_opt)
+
+
+def frontier_draws(law: Any, samples: Sequence[Mapping[str, float]], flops: Any, *, flops_per_param_token: float = 6.0,
+                   where: str = "frontier_draws()") -> np.ndarray:
+    """L*(C) for every bootstrap draw, shape (draws, budgets)."""
+    k = float(flops_per_param_token)
+    law = get_law(law)
+    flops = np.asarray(flops, dtype=float)
+    if is_chinchilla(law):
+        names = law.param_names
+        arrays = {p: np.array([float(s[p]) for s in samples])[:, None] for p in names}
+        return chinchilla_compute_optimal(arrays, flops[None, :], flops_per_param_token=k)[2]
+    return np.array([frontier(law, s, flops, flops_per_param_token=k, where=where, steps_per_decade=25)[2] for s in samples])
+
+
+
 # ================================================================ results
 def _human(x: float) -> str:
     """70e9 -> '70B', 1.4e12 -> '1.4T'; beyond 1e15 scientific notation."""
@@ -1312,7 +1385,7 @@ def data_constrained_optimal(
 # ======================================================== time and cost
 @functools.lru_cache(maxsize=1)
 def _gpu_rows() -> tuple[dict[str, str], ...]:
-    text = (resources.files("scalefit.data") / "gpus.csv").read_text(encoding="utf-8")
+    text = (resources.files("scalefit.datasets.data") / "gpus.csv").read_text(encoding="utf-8")
     return tuple(dict(r) for r in csv.DictReader(io.StringIO(text)))
 
 
@@ -1327,7 +1400,7 @@ def gpu_presets():
     -------
     pandas.DataFrame
         Columns ``name``, ``aliases``, ``peak_flops`` (FLOP/s), ``precision``
-        and ``source`` (the vendor datasheet).  See ``data/gpus.md``.
+        and ``source`` (the vendor datasheet).  See ``scalefit/datasets/data/gpus.md``.
 
     Examples
     --------

@@ -256,61 +256,17 @@ def _law_loss(fn: str, law: Any, params: Mapping[str, float], n_params: np.ndarr
     return np.asarray(law(params, **{i: inputs[i] for i in law.inputs}), dtype=float)
 
 
-_SPAN_DECADES = 6.0  # numeric frontier: N searched within +-6 decades of N = D
-_STEPS_PER_DECADE = 100
+def _frontier(fn: str, law: Any, params: Mapping[str, float], flops: np.ndarray, k: float):
+    from .plan import frontier
 
-
-def _frontier(fn: str, law: Any, params: Mapping[str, float], flops: np.ndarray, k: float,
-              *, steps_per_decade: int = _STEPS_PER_DECADE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Compute-optimal (N*, D*, L*) at each budget: closed form for Chinchilla, else argmin along C = k N D.
-
-    The numeric argmin searches a log grid of N around N = D and refines the
-    best grid point by a parabola in log N; budgets whose minimum falls on the
-    grid's edge (no interior optimum) give NaN.
-    """
-    from .laws import chinchilla_compute_optimal, is_chinchilla
-
-    flops = np.asarray(flops, dtype=float)
-    if is_chinchilla(law):
-        return chinchilla_compute_optimal(params, flops, flops_per_param_token=k)
-    nan = np.full(flops.shape, np.nan)
-    if tuple(law.inputs) == ("flops",):  # L(C) itself: there is no allocation to choose
-        return nan, nan, np.asarray(law(params, flops=flops), dtype=float)
-    if not {"n_params", "n_tokens"} <= set(law.inputs) and "flops" not in law.inputs:
-        raise ScalefitInputError(
-            f"{fn}: law {law.name!r} depends on {list(law.inputs)} only, so it has no compute-optimal split of "
-            "compute between parameters and tokens; fit a law of both n_params and n_tokens (e.g. 'chinchilla')."
-        )
-    step = 1.0 / steps_per_decade
-    offsets = np.arange(-_SPAN_DECADES, _SPAN_DECADES + step / 2, step)
-    log_n = 0.5 * np.log10(flops / k)[:, None] + offsets[None, :]
-    n = 10.0 ** log_n
-    loss = _law_loss(fn, law, params, n, flops[:, None] / (k * n), k)
-    loss = np.where(np.isfinite(loss), loss, np.inf)
-    j = np.argmin(loss, axis=1)
-    rows = np.arange(len(flops))
-    interior = (j > 0) & (j < len(offsets) - 1) & np.isfinite(loss[rows, j])
-    jj = np.clip(j, 1, len(offsets) - 2)
-    y0, y1, y2 = loss[rows, jj - 1], loss[rows, jj], loss[rows, jj + 1]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        curv = y0 - 2.0 * y1 + y2
-        shift = np.where(np.isfinite(curv) & (curv > 0), 0.5 * (y0 - y2) / curv, 0.0)
-    n_opt = 10.0 ** (log_n[rows, jj] + np.clip(shift, -1, 1) * step)
-    d_opt = flops / (k * n_opt)
-    l_opt = _law_loss(fn, law, params, n_opt, d_opt, k)
-    bad = ~interior
-    return np.where(bad, np.nan, n_opt), np.where(bad, np.nan, d_opt), np.where(bad, np.nan, l_opt)
+    return frontier(law, params, flops, flops_per_param_token=k, where=fn)
 
 
 def _frontier_draws(fn: str, law: Any, samples: Sequence[Mapping[str, float]], flops: np.ndarray, k: float) -> np.ndarray:
     """L*(C) for every bootstrap draw, shape (draws, budgets)."""
-    from .laws import chinchilla_compute_optimal, is_chinchilla
+    from .plan import frontier_draws
 
-    if is_chinchilla(law):
-        names = law.param_names
-        arrays = {p: np.array([float(s[p]) for s in samples])[:, None] for p in names}
-        return chinchilla_compute_optimal(arrays, flops[None, :], flops_per_param_token=k)[2]
-    return np.array([_frontier(fn, law, s, flops, k, steps_per_decade=25)[2] for s in samples])
+    return frontier_draws(law, samples, flops, flops_per_param_token=k, where=fn)
 
 
 def _flops_per_param_token(runs: Any) -> float:

@@ -75,7 +75,7 @@ def test_load_synthetic_passes_options():
 
 
 def test_generator_reproduces_committed_files(tmp_path):
-    from scalefit.data import make_synthetic
+    from scalefit.datasets.data import make_synthetic
 
     make_synthetic.main(tmp_path)
     for name in ("isoflop", "curves"):

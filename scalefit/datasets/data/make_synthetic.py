@@ -2,9 +2,9 @@
 
 Run from the repository root::
 
-    python data/make_synthetic.py
+    python -m scalefit.datasets.data.make_synthetic
 
-It rewrites ``data/synthetic_isoflop.csv`` and ``data/synthetic_curves.csv``
+It rewrites ``synthetic_isoflop.csv`` and ``synthetic_curves.csv`` beside it
 from the Chinchilla law of Hoffmann et al. (2022), Approach 3,
 
     L(N, D) = E + A / N**alpha + B / D**beta,

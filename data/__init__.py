@@ -1,5 +1,0 @@
-"""Small data that scalefit generates or transcribes itself.
-
-Installed as ``scalefit.data``; read it through :mod:`scalefit.datasets`.
-Every file here has a note on its source in ``data/README.md``.
-"""
