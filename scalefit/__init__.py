@@ -11,17 +11,18 @@ imports matplotlib.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._errors import (
     ConvergenceWarning,
     CurvesWarning,
-    IdentifiabilityWarning,
     DuplicateRowsWarning,
     ExcludedRowsWarning,
     ExtrapolationWarning,
     FitError,
+    IdentifiabilityWarning,
     InconsistentFlopsWarning,
+    IsoFLOPWarning,
     ScalefitInputError,
     ScalefitWarning,
     UnitsWarning,
@@ -29,24 +30,31 @@ from ._errors import (
 
 __version__ = "0.1.0"
 
-# public name -> submodule that defines it
+# public name -> the module that defines it (imported on first use)
 _LAZY = {
     "read_runs": "runs",
     "Runs": "runs",
     "Law": "laws",
+    "Param": "laws",
     "get_law": "laws",
     "available_laws": "laws",
+    "evaluate": "laws",
     "fit": "fitting",
     "FitResult": "fitting",
-    "BootstrapResult": "bootstrap",
-    "compare": "comparison",
-    "CompareResult": "comparison",
+    "LoadedFit": "fitting",
+    "load_fit": "fitting",
+    "BootstrapResult": "fitting",
+    "compare": "fitting",
+    "CompareResult": "fitting",
     "isoflop": "approaches",
     "IsoFLOPResult": "approaches",
+    "GroupedIsoFLOPResult": "approaches",
     "envelope": "approaches",
     "EnvelopeResult": "approaches",
     "compare_approaches": "approaches",
+    "ApproachComparison": "approaches",
     "compute_optimal": "plan",
+    "frontier": "plan",
     "Allocation": "plan",
     "AllocationTable": "plan",
     "InferencePlan": "plan",
@@ -59,13 +67,100 @@ _LAZY = {
     "training_time": "plan",
     "training_cost": "plan",
 }
-_SUBMODULES = {"datasets", "plots", "report", "laws", "runs", "fitting", "plan", "bootstrap", "comparison", "approaches"}
+_SUBMODULES = frozenset(
+    {"runs", "laws", "fitting", "bootstrap", "comparison", "approaches", "plan", "plots", "report", "datasets"}
+)
+
+__all__ = [
+    # ingest
+    "read_runs",
+    "Runs",
+    # laws
+    "Law",
+    "Param",
+    "get_law",
+    "available_laws",
+    "evaluate",
+    # fit
+    "fit",
+    "FitResult",
+    "LoadedFit",
+    "load_fit",
+    "BootstrapResult",
+    "compare",
+    "CompareResult",
+    # approaches
+    "isoflop",
+    "IsoFLOPResult",
+    "GroupedIsoFLOPResult",
+    "envelope",
+    "EnvelopeResult",
+    "compare_approaches",
+    "ApproachComparison",
+    # plan
+    "compute_optimal",
+    "frontier",
+    "budget_for_loss",
+    "optimal_tokens",
+    "inference_optimal",
+    "data_constrained_optimal",
+    "Allocation",
+    "AllocationTable",
+    "InferencePlan",
+    "training_time",
+    "training_cost",
+    "TrainingEstimate",
+    "gpu_presets",
+    # errors and warnings
+    "ScalefitInputError",
+    "FitError",
+    "ScalefitWarning",
+    "ConvergenceWarning",
+    "CurvesWarning",
+    "DuplicateRowsWarning",
+    "ExcludedRowsWarning",
+    "ExtrapolationWarning",
+    "IdentifiabilityWarning",
+    "InconsistentFlopsWarning",
+    "IsoFLOPWarning",
+    "UnitsWarning",
+    "__version__",
+]
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from .approaches import (
+        ApproachComparison,
+        EnvelopeResult,
+        GroupedIsoFLOPResult,
+        IsoFLOPResult,
+        compare_approaches,
+        envelope,
+        isoflop,
+    )
+    from .fitting import BootstrapResult, CompareResult, FitResult, LoadedFit, compare, fit, load_fit
+    from .laws import Law, Param, available_laws, evaluate, get_law
+    from .plan import (
+        Allocation,
+        AllocationTable,
+        InferencePlan,
+        TrainingEstimate,
+        budget_for_loss,
+        compute_optimal,
+        data_constrained_optimal,
+        frontier,
+        gpu_presets,
+        inference_optimal,
+        optimal_tokens,
+        training_cost,
+        training_time,
+    )
+    from .runs import Runs, read_runs
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        mod = importlib.import_module(f".{_LAZY[name]}", __name__)
-        return getattr(mod, name)
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        return getattr(module, name)
     if name in _SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'scalefit' has no attribute {name!r}")
@@ -73,21 +168,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY) | _SUBMODULES)
-
-
-__all__ = sorted(
-    set(_LAZY)
-    | {
-        "ConvergenceWarning",
-        "CurvesWarning",
-        "IdentifiabilityWarning",
-        "DuplicateRowsWarning",
-        "ExcludedRowsWarning",
-        "ExtrapolationWarning",
-        "FitError",
-        "InconsistentFlopsWarning",
-        "ScalefitInputError",
-        "ScalefitWarning",
-        "UnitsWarning",
-    }
-)

@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from ._errors import ScalefitInputError, ScalefitWarning
-from ._summary import _fmt as _format_value
+from ._format import MISSING_HTML, html_table
+from .runs import as_runs
 
 #: Default hardware for the planning table: 1,024 H100 at 40% MFU, $2.50 per GPU-hour.
 DEFAULT_HARDWARE = dict(n_gpus=1024, gpu="H100-SXM", mfu=0.4, price_per_gpu_hour=2.5)
@@ -76,7 +77,7 @@ class Report:
         """Write the HTML file; refuses to replace an existing file unless ``overwrite=True``."""
         path = Path(path)
         if path.exists() and not overwrite:
-            raise FileExistsError(f"{path} exists; pass overwrite=True (CLI: --force) to replace it.")
+            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it.")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(self.to_html(), encoding="utf-8")
         return path
@@ -130,11 +131,11 @@ def build_report(
     """
     from . import approaches as _ap
     from . import plan as _plan
-    from .fitting import _as_runs, fit as _fit
+    from .fitting import fit as _fit
 
-    runs = _as_runs(runs)
+    runs = as_runs(runs)
     if curves is not None:
-        curves = _as_runs(curves)
+        curves = as_runs(curves)
         if not curves.has_curves:
             raise ScalefitInputError("curves must hold training curves (a run column); read them with run_id=[...].")
     elif runs.has_curves:
@@ -271,16 +272,8 @@ figure{margin:1.2em 0}figure img{max-width:100%;border:1px solid #ddd}figcaption
 """
 
 
-def _fmt(v: Any) -> str:
-    if v is None or (isinstance(v, (float, np.floating)) and not np.isfinite(v)):
-        return "—"
-    return html.escape(_format_value(v))
-
-
 def _table(df: pd.DataFrame) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
-    body = "".join("<tr>" + "".join(f"<td>{_fmt(v)}</td>" for v in row) + "</tr>" for row in df.itertuples(index=False))
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return html_table([str(c) for c in df.columns], list(df.itertuples(index=False)), missing=MISSING_HTML)
 
 
 def _html_of(obj: Any) -> str:
