@@ -85,8 +85,9 @@ def plot_isoflop_profiles(
         From :func:`scalefit.isoflop` (ungrouped; for a grouped result plot
         one of ``isoflop_result.groups[key]``).
     runs : Runs or anything :func:`scalefit.read_runs` accepts, optional
-        The runs the analysis was given (the result does not keep them).
-        Training curves are reduced to final checkpoints, as the analysis does.
+        Overrides the runs the result keeps (``isoflop_result.runs``); needed
+        only for a result that keeps none.  Training curves are reduced to
+        final checkpoints, as the analysis does.
     ax : matplotlib Axes, optional
         Where to draw; a new figure when None.
     cmap : str or Colormap, default "viridis"
@@ -108,8 +109,8 @@ def plot_isoflop_profiles(
     Raises
     ------
     ScalefitInputError
-        If ``isoflop_result`` is not an ungrouped IsoFLOPResult, ``runs`` is
-        missing or does not match the result.
+        If ``isoflop_result`` is not an ungrouped IsoFLOPResult, or its runs
+        (or ``runs``) are missing or do not match the result.
     ImportError
         If matplotlib is not installed.
 
@@ -355,8 +356,8 @@ def plot_envelope(
     envelope_result : EnvelopeResult
         From :func:`scalefit.envelope`.
     runs : Runs or anything :func:`scalefit.read_runs` accepts, optional
-        The training curves the analysis was given (the result does not
-        keep them).
+        Overrides the training curves the result keeps
+        (``envelope_result.runs``); needed only for a result that keeps none.
     ax : matplotlib Axes, optional
         Where to draw; a new figure when None.
     cmap : str or Colormap, default "viridis"
@@ -377,7 +378,8 @@ def plot_envelope(
     Raises
     ------
     ScalefitInputError
-        If ``envelope_result`` is not an EnvelopeResult or ``runs`` is missing.
+        If ``envelope_result`` is not an EnvelopeResult, or it keeps no runs
+        and ``runs`` is not given.
     ImportError
         If matplotlib is not installed.
     """
