@@ -7,6 +7,7 @@ np.random.default_rng(seed).  Bootstraps use 50 resamples to keep the file fast.
 """
 from __future__ import annotations
 
+import copy
 import subprocess
 import sys
 import warnings
@@ -80,7 +81,18 @@ def _sweep(seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _carrying(result, runs):
+    """A copy of ``result`` that keeps ``runs`` (None: a result that truly carries none)."""
+    out = copy.copy(result)
+    object.__setattr__(out, "runs", runs)
+    return out
+
+
 # ------------------------------------------------------------------ import
+def test_all_is_every_plot():
+    assert sorted(plots.__all__) == sorted(["PlotDisplay"] + [n for n in dir(plots) if n.startswith("plot_")])
+
+
 def test_import_does_not_load_pyplot():
     code = (
         "import sys, scalefit, scalefit.plots; "
@@ -145,7 +157,15 @@ def test_isoflop_profiles_marks_no_minimum_for_a_non_convex_budget():
 
 def test_isoflop_profiles_needs_runs(iso):
     with pytest.raises(ScalefitInputError, match=r"plot_isoflop_profiles: needs the runs.*pass runs="):
-        plots.plot_isoflop_profiles(iso)
+        plots.plot_isoflop_profiles(_carrying(iso, None))
+
+
+def test_isoflop_profiles_from_the_result_alone(iso, runs):
+    given = plots.plot_isoflop_profiles(iso, runs)
+    alone = plots.plot_isoflop_profiles(_carrying(iso, runs))
+    for a, b in zip(given.artists_["points"], alone.artists_["points"]):
+        np.testing.assert_array_equal(a.get_offsets(), b.get_offsets())
+    np.testing.assert_array_equal(given.data_["curve_n_opt"], alone.data_["curve_n_opt"])
 
 
 def test_isoflop_profiles_refuses_other_runs(iso):
@@ -197,6 +217,16 @@ def test_envelope(env, curves):
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     assert ax.get_xlabel() == "Training compute C (FLOPs)" and ax.get_ylabel() == "Loss (nats)"
     assert disp.artists_["colorbar"].ax.get_ylabel() == "Parameters N"
+
+
+def test_envelope_from_the_result_alone(env, curves):
+    given = plots.plot_envelope(env, curves)
+    alone = plots.plot_envelope(_carrying(env, curves))
+    assert len(alone.artists_["curves"]) == len(given.artists_["curves"]) == curves.n_runs
+    for a, b in zip(given.artists_["curves"], alone.artists_["curves"]):
+        np.testing.assert_array_equal(a.get_xydata(), b.get_xydata())
+    with pytest.raises(ScalefitInputError, match=r"plot_envelope: needs the runs.*pass runs="):
+        plots.plot_envelope(_carrying(env, None))
 
 
 def test_envelope_final_only(curves):
@@ -254,6 +284,25 @@ def test_extrapolation_of_a_compute_only_law_is_the_law_itself(runs):
 def test_law_without_both_n_and_d_has_no_frontier(runs):
     with pytest.raises(ScalefitInputError, match=r"law 'kaplan-n' depends on \['n_params'\] only.*no compute-optimal"):
         plots.plot_extrapolation(_fake_fit("kaplan-n", runs))
+
+
+def test_loss_contours_refuse_a_law_with_other_inputs(runs):
+    with pytest.raises(ScalefitInputError, match=r"plot_loss_contours: law 'data-constrained' .*unique_tokens"):
+        plots.plot_loss_contours(_fake_fit("data-constrained", runs))
+
+
+def test_loss_contours_evaluate_the_law_through_laws_evaluate(fit):
+    disp = plots.plot_loss_contours(fit)
+    n_grid, c_grid = np.meshgrid(disp.data_["n_params"], disp.data_["flops"], indexing="ij")
+    expected = scalefit.laws.evaluate(fit.law, fit.params, n_params=n_grid, n_tokens=c_grid / (6.0 * n_grid))
+    np.testing.assert_array_equal(disp.data_["loss"], expected)
+
+
+def test_refuses_non_finite_or_negative_parameters():
+    with pytest.raises(ScalefitInputError, match=r"plot_extrapolation: parameter E must be a finite number"):
+        plots.plot_extrapolation({**SYNTHETIC_LAW, "E": float("nan")}, flops=[1e21])
+    with pytest.raises(ScalefitInputError, match=r"plot_extrapolation: Chinchilla parameters need A, B, alpha, beta > 0"):
+        plots.plot_extrapolation({**SYNTHETIC_LAW, "alpha": -0.3}, flops=[1e21])
 
 
 def test_loss_contours_without_runs_needs_ranges():

@@ -1,0 +1,297 @@
+"""What every scalefit figure shares: the PlotDisplay, axes helpers, colour maps, tick formatters, labels.
+
+It also reads what a plot needs from a result object: its runs
+(:func:`_runs_of`) and its law, parameters and bootstrap draws
+(:func:`_law_params`).  matplotlib is imported inside the helpers only.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from .._errors import ScalefitInputError
+from .._format import format_number
+from ..laws import Law, chinchilla_values, get_law, is_chinchilla
+from ..runs import Runs, as_runs
+
+# Axis labels, with units, shared by every figure.
+LABEL_N = "Parameters N"
+LABEL_D = "Tokens D"
+LABEL_C = "Training compute C (FLOPs)"
+LABEL_LOSS = "Loss (nats)"
+_INSTALL = "pip install matplotlib"
+
+
+# ===================================================================== display
+@dataclass(frozen=True, eq=False, repr=False)
+class PlotDisplay:
+    """What a scalefit plot drew (after scikit-learn's Display objects).
+
+    Attributes
+    ----------
+    figure_ : matplotlib.figure.Figure
+        The figure drawn on.
+    ax_ : matplotlib.axes.Axes
+        The main axes (the first of :attr:`axes_`).
+    axes_ : tuple of matplotlib.axes.Axes
+        Every axes drawn on, in the order the function documents.
+    artists_ : mapping
+        Name -> matplotlib artist (or tuple of artists, or None when that
+        element was not drawn); each function lists its names.
+    data_ : mapping
+        Name -> numbers drawn (numpy arrays or floats), e.g. the frontier or
+        the interval bands, so a figure can be checked or redrawn elsewhere.
+    """
+
+    figure_: Any
+    ax_: Any
+    axes_: tuple
+    artists_: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    data_: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    kind: str = ""
+
+    def savefig(self, path: Any, **kwargs: Any) -> None:
+        """Save the figure (``figure_.savefig``; ``bbox_inches="tight"`` unless given)."""
+        kwargs.setdefault("bbox_inches", "tight")
+        self.figure_.savefig(path, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"PlotDisplay(kind={self.kind!r}, axes={len(self.axes_)}, artists={sorted(self.artists_)})"
+
+
+def _display(kind: str, axes: Sequence[Any], artists: Mapping[str, Any], data: Mapping[str, Any]) -> PlotDisplay:
+    axes = tuple(axes)
+    return PlotDisplay(
+        figure_=axes[0].figure,
+        ax_=axes[0],
+        axes_=axes,
+        artists_=MappingProxyType(dict(artists)),
+        data_=MappingProxyType(dict(data)),
+        kind=kind,
+    )
+
+
+# ===================================================================== helpers
+def _pyplot() -> Any:
+    """matplotlib.pyplot, or an ImportError that says how to install it."""
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError(
+            f"scalefit.plots needs matplotlib, which could not be imported ({exc}); install it with: {_INSTALL}"
+        ) from exc
+    return plt
+
+
+def _new_axes(fn: str, ax: Any, *, figsize: tuple[float, float]):
+    """The axes to draw on: ``ax`` checked, or one new axes on a new figure."""
+    plt = _pyplot()
+    from matplotlib.axes import Axes
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
+        return ax
+    if not isinstance(ax, Axes):
+        raise ScalefitInputError(
+            f"{fn}: ax must be a matplotlib Axes or None (for a new figure); got {type(ax).__name__}. "
+            "Create one with fig, ax = plt.subplots()."
+        )
+    return ax
+
+
+def _new_axes_grid(fn: str, axes: Any, n: int, *, ncols: int, panel: tuple[float, float]) -> list:
+    """``n`` axes to draw on: ``axes`` checked (a sequence of at least ``n``), or a new grid."""
+    plt = _pyplot()
+    from matplotlib.axes import Axes
+
+    if axes is None:
+        ncols = min(ncols, n)
+        nrows = math.ceil(n / ncols)
+        _, grid = plt.subplots(nrows, ncols, figsize=(panel[0] * ncols, panel[1] * nrows), layout="constrained", squeeze=False)
+        flat = list(grid.ravel())
+        for extra in flat[n:]:
+            extra.remove()
+        return flat[:n]
+    if isinstance(axes, Axes):
+        axes = [axes]
+    try:
+        flat = list(np.ravel(np.asarray(axes, dtype=object)))
+    except TypeError:
+        flat = []
+    if len(flat) < n or not all(isinstance(a, Axes) for a in flat):
+        raise ScalefitInputError(
+            f"{fn}: axes must be None (for a new figure) or a sequence of {n} matplotlib Axes; got "
+            f"{type(axes).__name__} holding {len(flat)} item(s). Create them with fig, axes = plt.subplots(1, {n})."
+        )
+    return flat[:n]
+
+
+def _expect(obj: Any, fn: str, attrs: Sequence[str], what: str, hint: str = "") -> None:
+    """Refuse ``obj`` unless it has every attribute in ``attrs`` (duck typing)."""
+    missing = [a for a in attrs if not hasattr(obj, a)]
+    if missing:
+        raise ScalefitInputError(
+            f"{fn}: expected {what}; got {type(obj).__name__} (it has no {missing[0]!r}).{' ' + hint if hint else ''}"
+        )
+
+
+def _positive_array(fn: str, name: str, values: Any, hint: str) -> np.ndarray:
+    try:
+        arr = np.atleast_1d(np.asarray(values, dtype=float)).ravel()
+    except (TypeError, ValueError):
+        raise ScalefitInputError(f"{fn}: {name} must be positive numbers; got {values!r}. {hint}") from None
+    if arr.size == 0 or not np.all(np.isfinite(arr) & (arr > 0)):
+        raise ScalefitInputError(f"{fn}: {name} must be positive finite numbers; got {values!r}. {hint}")
+    return arr
+
+
+def _range(fn: str, name: str, values: Any, hint: str) -> tuple[float, float] | None:
+    if values is None:
+        return None
+    arr = _positive_array(fn, name, values, hint)
+    if arr.size != 2 or not arr[0] < arr[1]:
+        raise ScalefitInputError(f"{fn}: {name} must be a (low, high) pair with low < high; got {values!r}. {hint}")
+    return float(arr[0]), float(arr[1])
+
+
+def _cmap(fn: str, cmap: Any):
+    import matplotlib
+
+    try:
+        return matplotlib.colormaps.get_cmap(cmap)
+    except (ValueError, KeyError, TypeError):
+        raise ScalefitInputError(
+            f"{fn}: unknown colormap {cmap!r}; pass a matplotlib colormap or its name, e.g. 'viridis'."
+        ) from None
+
+
+def _runs_of(fn: str, runs: Any, result: Any = None, *, needed_for: str) -> Runs:
+    """The result's own ``runs`` (or ``runs`` when given, an override); refuse when neither exists."""
+    if runs is None:
+        runs = getattr(result, "runs", None)
+    if runs is None:
+        raise ScalefitInputError(
+            f"{fn}: needs the runs {needed_for}, and the {type(result).__name__} does not keep them; "
+            "pass runs=... (the same runs the analysis was given)."
+        )
+    return as_runs(runs)
+
+
+def _mapping_law(values: Mapping[str, Any]) -> Law:
+    """The law a plain mapping of parameters means: Chinchilla, tied Chinchilla (no beta) or data-constrained."""
+    if {"R_D_star", "R_N_star"} <= set(values):
+        return get_law("data-constrained")
+    return get_law("chinchilla-tied" if "beta" not in values and "alpha" in values else "chinchilla")
+
+
+def _law_params(fn: str, result: Any) -> tuple[Law, dict[str, float], list[dict[str, float]] | None, Any]:
+    """(law, params, bootstrap parameter draws or None, point-estimate result) of what a plot was given.
+
+    ``result`` is a FitResult or LoadedFit (``law``, ``params``), a
+    BootstrapResult (``fit``, ``samples``: one row per resample, one column
+    per fitted parameter; parameters held fixed take the point value) or a
+    plain mapping of Chinchilla parameters.
+    """
+    if isinstance(result, Mapping):
+        law, values, samples, point = _mapping_law(result), result, None, result
+    elif hasattr(result, "samples") and hasattr(getattr(result, "fit", None), "params"):
+        point, samples = result.fit, result.samples
+        law, values = get_law(point.law), point.params
+    elif hasattr(result, "law") and hasattr(result, "params"):
+        law, values, samples, point = get_law(result.law), result.params, None, result
+    else:
+        raise ScalefitInputError(
+            f"{fn}: expected a FitResult (scalefit.fit), a BootstrapResult (FitResult.bootstrap) or a mapping "
+            f"of Chinchilla parameters; got {type(result).__name__}."
+        )
+    missing = [p for p in law.param_names if p not in values]
+    if missing:
+        raise ScalefitInputError(
+            f"{fn}: law {law.name!r} needs parameters {list(law.param_names)}; missing {missing}. "
+            f"Found keys {sorted(map(str, values))}."
+        )
+    params: dict[str, float] = {}
+    for name in law.param_names:
+        value = values[name]
+        try:
+            number = math.nan if isinstance(value, (bool, np.bool_, str, bytes)) else float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if not math.isfinite(number):
+            raise ScalefitInputError(f"{fn}: parameter {name} must be a finite number; found {value!r}.")
+        params[name] = number
+    if is_chinchilla(law):
+        E, A, B, alpha, beta = chinchilla_values(params)
+        if min(A, B, alpha, beta) <= 0 or E < 0:
+            raise ScalefitInputError(
+                f"{fn}: Chinchilla parameters need A, B, alpha, beta > 0 and E >= 0 for a compute-optimal frontier; "
+                f"found E={E!r}, A={A!r}, B={B!r}, alpha={alpha!r}, beta={beta!r}. Check the fit (or the order of the values)."
+            )
+    draws = None
+    if samples is not None and len(samples):
+        draws = [{**params, **{p: rec[p] for p in law.param_names if p in rec}} for rec in samples.to_dict("records")]
+    return law, params, draws, point
+
+
+def _flops_per_param_token(runs: Any) -> float:
+    """k in C = k N D of the runs (6 without runs)."""
+    return float(getattr(runs, "flops_per_param_token", 6.0) or 6.0)
+
+
+def _pow10_label(value: float) -> str:
+    """1e21 -> '$10^{21}$', 3e21 -> '$3{\\times}10^{21}$'."""
+    exp = int(math.floor(math.log10(value)))
+    mant = value / 10.0**exp
+    if abs(mant - round(mant)) < 0.05:
+        mant = round(mant)
+        return f"$10^{{{exp}}}$" if mant == 1 else f"${mant:g}{{\\times}}10^{{{exp}}}$"
+    return f"${mant:.3g}{{\\times}}10^{{{exp}}}$"
+
+
+def _short(value: float) -> str:
+    """1.3e9 -> '1.3B', 7e7 -> '70M' (the plan tables' format)."""
+    return format_number(value, "human")
+
+
+def _log_norm(values: np.ndarray):
+    """LogNorm spanning ``values`` (a factor of 2 either side when they are all equal)."""
+    import matplotlib.colors as mcolors
+
+    lo, hi = float(np.min(values)), float(np.max(values))
+    return mcolors.LogNorm(vmin=lo / 1.01, vmax=hi * 1.01) if hi > lo else mcolors.LogNorm(vmin=lo / 2, vmax=lo * 2)
+
+
+def _colorbar(ax: Any, norm: Any, cmap: Any, label: str, *, counts: bool = False):
+    """A colorbar of ``norm`` and ``cmap`` beside ``ax``; ``counts`` labels ticks 20M, 1.3B."""
+    from matplotlib.cm import ScalarMappable
+
+    cbar = ax.figure.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax)
+    cbar.set_label(label)
+    if counts:
+        _short_ticks(cbar.ax.yaxis)
+    return cbar
+
+
+def _plain_log_ticks(axis: Any) -> None:
+    """Label a log axis spanning less than a decade with plain numbers (2.5, 3, 4) instead of 3x10^0."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    lo, hi = sorted(axis.get_view_interval())
+    if lo > 0 and hi / lo < 10:
+        fmt = FuncFormatter(lambda v, _: f"{v:g}")
+        axis.set_major_formatter(fmt)
+        axis.set_minor_formatter(fmt if hi / lo > 1.5 else NullFormatter())
+
+
+def _short_ticks(axis: Any) -> None:
+    """Label an axis of counts as 20M, 1.3B instead of 2x10^7."""
+    from matplotlib.ticker import FuncFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda v, _: _short(v)))
+    axis.set_minor_formatter(FuncFormatter(lambda v, _: _short(v) if str(_short(v))[0] in "125" else ""))
+
+
