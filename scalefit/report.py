@@ -130,7 +130,8 @@ def build_report(
     """
     from . import approaches as _ap
     from . import plan as _plan
-    from .fitting import _as_runs, fit as _fit
+    from .fitting import fit as _fit
+    from .runs import as_runs as _as_runs
 
     runs = _as_runs(runs)
     if curves is not None:

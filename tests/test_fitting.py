@@ -198,7 +198,7 @@ def test_summary_text_html_and_lmfit(chinchilla_csv):
 
 # --------------------------------------------------------- convergence paths
 def test_nonconvergence_warns_and_strict_raises(monkeypatch):
-    from scalefit import _engine
+    from scalefit.fitting import _chinchilla as _engine
 
     real = _engine.polish
 

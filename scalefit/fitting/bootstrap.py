@@ -7,10 +7,15 @@ and are refitted as one batch by the same exact-Newton engine as the fit,
 started from every distinct local minimum the full fit found (keeping the best
 per resample).  Other laws are refitted one resample at a time with the same
 multi-start engine warm-started from the full fit.
+
+The fit is read through its public ``problem`` and ``solution`` attributes and
+refitted through the engines (:mod:`._chinchilla`, :mod:`._generic`); this
+module never imports the result or fit modules, so no import cycle remains.
+Derived losses are evaluated by :func:`scalefit.laws.evaluate`, the same
+evaluator as ``FitResult.predict``.
 """
 from __future__ import annotations
 
-import math
 import sys
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
@@ -18,10 +23,13 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from ._errors import ScalefitInputError
-from ._summary import Summary, Table
-from .laws import chinchilla_compute_optimal, is_chinchilla
-from ._validation import check_level
+from .._errors import ScalefitInputError
+from .._intervals import percentile_interval
+from .._summary import Summary, Table
+from .._validation import check_level
+from ..laws import chinchilla_compute_optimal, evaluate, is_chinchilla
+from . import _chinchilla, _generic
+from ._problem import exponents
 
 _CHUNK = 250
 
@@ -67,11 +75,7 @@ class BootstrapResult:
     def interval(self, level: float = 0.95) -> pd.DataFrame:
         """Percentile intervals of the parameters and of a, b (Chinchilla) at ``level``."""
         check_level(level)
-        tab = self._with_exponents()
-        q = [(1 - level) / 2, (1 + level) / 2]
-        out = tab.quantile(q).T
-        out.columns = ["low", "high"]
-        return out
+        return _intervals(self._with_exponents(), level)
 
     def intervals(self, levels: Sequence[float] = (0.8, 0.95)) -> dict:
         """``{name: {level: [low, high]}}`` for every parameter (and a, b)."""
@@ -87,17 +91,30 @@ class BootstrapResult:
         if is_chinchilla(self.fit.law):
             al = tab["alpha"].to_numpy()
             be = tab["beta"].to_numpy() if "beta" in tab else al
-            tab["a"] = be / (al + be)
-            tab["b"] = al / (al + be)
+            tab["a"], tab["b"] = exponents(al, be)
         return tab
+
+    @property
+    def _flops_per_param_token(self) -> float:
+        runs = self.fit.runs
+        return float(runs.flops_per_param_token) if runs is not None else 6.0
 
     # ----------------------------------------------------------- derived
     def derived(self, *, flops: Any = None, n_params: Any = None, n_tokens: Any = None) -> pd.DataFrame:
         """Draws of derived quantities, one row per resample.
 
         Columns: ``a``, ``b`` (Chinchilla forms); ``n_opt@C``, ``d_opt@C``,
-        ``loss_opt@C`` for each budget C in ``flops``; ``loss@N,D`` for each
-        (n_params, n_tokens) pair given (broadcast).
+        ``loss_opt@C`` for each budget C in ``flops`` (Chinchilla forms);
+        ``loss@N,D`` for each (n_params, n_tokens) pair given (broadcast),
+        evaluated for every law, FLOPs-only laws included, by
+        :func:`scalefit.laws.evaluate` with the runs' ``flops_per_param_token``:
+        the same numbers as ``fit.predict`` at each draw.
+
+        Raises
+        ------
+        ScalefitInputError
+            Budgets for a law without a closed-form optimum, only one of
+            n_params and n_tokens, or inputs that are not finite and positive.
         """
         tab = self._with_exponents()
         out = pd.DataFrame(index=tab.index)
@@ -114,7 +131,9 @@ class BootstrapResult:
             if np.any(~np.isfinite(budgets)) or np.any(budgets <= 0):
                 raise ScalefitInputError(f"flops must be positive and finite; got {budgets.tolist()}.")
             params = {k: tab[k].to_numpy()[:, None] for k in self.samples.columns}
-            n_opt, d_opt, l_opt = chinchilla_compute_optimal(params, budgets[None, :])
+            n_opt, d_opt, l_opt = chinchilla_compute_optimal(
+                params, budgets[None, :], flops_per_param_token=self._flops_per_param_token
+            )
             for j, c in enumerate(budgets):
                 out[f"n_opt@{c:.3g}"] = n_opt[:, j]
                 out[f"d_opt@{c:.3g}"] = d_opt[:, j]
@@ -125,8 +144,10 @@ class BootstrapResult:
             Np, Dp = np.broadcast_arrays(np.atleast_1d(np.asarray(n_params, float)), np.atleast_1d(np.asarray(n_tokens, float)))
             # every draw at every point in one call: draws along rows, points along columns
             draws = {k: self.samples[k].to_numpy()[:, None] for k in self.samples.columns}
-            with np.errstate(all="ignore"):
-                pred = np.asarray(self.fit.law.function(n_params=Np[None, :], n_tokens=Dp[None, :], **draws), float)
+            pred = evaluate(
+                self.fit.law, draws, flops_per_param_token=self._flops_per_param_token, where="derived()",
+                n_params=Np, n_tokens=Dp,
+            )
             for j, (nn, dd) in enumerate(zip(Np, Dp)):
                 out[f"loss@{nn:.3g},{dd:.3g}"] = pred[:, j]
         return out
@@ -135,8 +156,7 @@ class BootstrapResult:
         """Percentile intervals (and standard errors) of :meth:`derived` quantities."""
         check_level(level)
         d = self.derived(**kwargs)
-        q = d.quantile([(1 - level) / 2, (1 + level) / 2]).T
-        q.columns = ["low", "high"]
+        q = _intervals(d, level)
         q["stderr"] = d.std(ddof=1)
         return q
 
@@ -183,6 +203,12 @@ class BootstrapResult:
 
 
 # ========================================================================
+def _intervals(draws: pd.DataFrame, level: float) -> pd.DataFrame:
+    """``low``/``high`` percentile interval of each column of ``draws``."""
+    low, high = percentile_interval(draws.to_numpy(dtype=float), level, axis=0)
+    return pd.DataFrame({"low": low, "high": high}, index=draws.columns)
+
+
 def _resample_weights(units: np.ndarray, n_units: int, seed: int, idx: Iterable[int]) -> np.ndarray:
     """Integer weights per row for the resamples ``idx``: counts of each unit drawn."""
     rows = []
@@ -193,21 +219,16 @@ def _resample_weights(units: np.ndarray, n_units: int, seed: int, idx: Iterable[
     return np.array(rows)
 
 
-def _chinchilla_chunk(fit_result, idx: Sequence[int], seed: int, units: np.ndarray, n_units: int):
+def _chinchilla_chunk(fit_result: Any, idx: Sequence[int], seed: int, units: np.ndarray, n_units: int):
     from threadpoolctl import threadpool_limits
 
-    from . import _engine
-    from .fitting import _chinchilla_problem
-
-    spec = fit_result._spec
-    opts = fit_result.options
+    problem = fit_result.problem
     with threadpool_limits(limits=1), np.errstate(all="ignore"):
-        prob, red = _chinchilla_problem(spec, fit_result._inputs, fit_result.runs.loss, opts["loss"], opts["delta"], opts["space"])
-        W = _resample_weights(units, n_units, seed, idx) * fit_result._weights[None, :]
-        starts = fit_result._minima
+        prob, red = _chinchilla.engine_problem(problem)
+        W = _resample_weights(units, n_units, seed, idx) * problem.weights[None, :]
+        starts = fit_result.solution.minima
         if starts is None or len(starts) == 0:
-            M = _engine_map_theta(fit_result)
-            starts = M[None, :]
+            starts = _chinchilla.theta_from_params(fit_result.params)[None, :]
         K = W.shape[0]
         best_f = np.full(K, np.inf)
         best_theta = np.full((K, 5), np.nan)
@@ -218,12 +239,12 @@ def _chinchilla_chunk(fit_result, idx: Sequence[int], seed: int, units: np.ndarr
             if j > 0:
                 # other basins of the full fit: a few Newton steps, then only the
                 # resamples where that basin is competitive are polished to the end
-                short = _engine.polish(theta0, prob, red, W, max_iter=6)
+                short = _chinchilla.polish(theta0, prob, red, W, max_iter=6)
                 rows = np.flatnonzero(short.f < best_f * 1.2)
                 if rows.size == 0:
                     continue
                 theta0 = short.theta[rows]
-            pr = _engine.polish(theta0, prob, red, W[rows])
+            pr = _chinchilla.polish(theta0, prob, red, W[rows])
             better = pr.f < best_f[rows]
             sel = rows[better]
             best_f[sel] = pr.f[better]
@@ -232,36 +253,28 @@ def _chinchilla_chunk(fit_result, idx: Sequence[int], seed: int, units: np.ndarr
     return best_theta, best_f, best_conv
 
 
-def _engine_map_theta(fit_result) -> np.ndarray:
-    p = fit_result.params
-    return np.array([math.log(p["E"]), math.log(p["A"]), math.log(p["B"]), p["alpha"], p.get("beta", p["alpha"])])
-
-
-def _generic_chunk(fit_result, idx: Sequence[int], seed: int, units: np.ndarray, n_units: int):
-    from .fitting import _fit_generic
-
-    spec = fit_result._spec
-    opts = fit_result.options
-    W = _resample_weights(units, n_units, seed, idx) * fit_result._weights[None, :]
+def _generic_chunk(fit_result: Any, idx: Sequence[int], seed: int, units: np.ndarray, n_units: int):
+    problem = fit_result.problem
+    spec = problem.spec
+    W = _resample_weights(units, n_units, seed, idx) * problem.weights[None, :]
+    warm = spec.z_from_natural(fit_result.params)
     out_z, out_f, out_c = [], [], []
     for w in W:
         with np.errstate(all="ignore"):
-            z, f, _g, conv, *_ = _fit_generic(
-                spec, fit_result._inputs, fit_result.runs.loss, w, opts["loss"], opts["delta"], opts["space"],
-                seed=seed, max_starts=4, warm=spec.z_from_natural(fit_result.params), derivatives=False,
-            )
-        out_z.append(z)
-        out_f.append(f)
-        out_c.append(conv)
+            sol = _generic.fit_generic(problem.with_weights(w), seed=seed, max_starts=4, warm=warm, derivatives=False)
+        out_z.append(sol.z)
+        out_f.append(sol.objective)
+        out_c.append(sol.converged)
     return np.array(out_z), np.array(out_f), np.array(out_c)
 
 
-def bootstrap(fit_result, n: int = 1000, *, seed: int = 0, n_jobs: int = -1, progress: bool | None = None) -> BootstrapResult:
+def bootstrap(fit_result: Any, n: int = 1000, *, seed: int = 0, n_jobs: int = -1, progress: bool | None = None) -> BootstrapResult:
     """Bootstrap a :class:`~scalefit.FitResult` (see :meth:`FitResult.bootstrap`).
 
     Parameters
     ----------
     fit_result : FitResult
+        A fit carrying its data (``problem`` and ``runs``).
     n : int
         Number of resamples.
     seed : int
@@ -274,6 +287,11 @@ def bootstrap(fit_result, n: int = 1000, *, seed: int = 0, n_jobs: int = -1, pro
     Returns
     -------
     BootstrapResult
+
+    Raises
+    ------
+    ScalefitInputError
+        ``n`` is not an integer of at least 2, or the fit carries no data.
     """
     try:
         n = int(n)
@@ -281,7 +299,7 @@ def bootstrap(fit_result, n: int = 1000, *, seed: int = 0, n_jobs: int = -1, pro
         raise ScalefitInputError(f"n must be a positive integer; got {n!r}.") from None
     if n < 2:
         raise ScalefitInputError(f"n must be at least 2 resamples; got {n}.")
-    if fit_result.runs is None or fit_result._inputs is None:
+    if getattr(fit_result, "runs", None) is None or getattr(fit_result, "problem", None) is None:
         raise ScalefitInputError("this fit carries no data (was it loaded from JSON?); refit with scalefit.fit to bootstrap.")
     table = fit_result.runs.table
     if "run" in table.columns and table["run"].nunique() < len(table):
@@ -320,7 +338,7 @@ def bootstrap(fit_result, n: int = 1000, *, seed: int = 0, n_jobs: int = -1, pro
     theta = np.concatenate([p[0] for p in parts])
     fvals = np.concatenate([p[1] for p in parts])
     conv = np.concatenate([p[2] for p in parts])
-    spec = fit_result._spec
+    spec = fit_result.problem.spec
     if is_chinchilla(fit_result.law):
         E, A, B = np.exp(theta[:, 0]), np.exp(theta[:, 1]), np.exp(theta[:, 2])
         cols = {"E": E, "A": A, "B": B, "alpha": theta[:, 3], "beta": theta[:, 4]}

@@ -19,10 +19,12 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ._errors import ScalefitInputError
-from ._json import jsonable
-from ._summary import Summary, Table
-from .laws import Law, get_law
+from .._errors import ScalefitInputError
+from .._json import jsonable
+from .._summary import Summary, Table
+from ..laws import Law, evaluate, get_law
+from ..runs import as_runs
+from ._fit import fit
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,11 +121,9 @@ def compare(
         No law given, more than one hold-out rule, a rule that holds out no run
         or leaves too few to fit.
     """
-    from .fitting import _as_runs, fit
-
-    runs = _as_runs(runs)
-    laws = [get_law(l) for l in laws]
-    if not laws:
+    runs = as_runs(runs)
+    chosen = [get_law(law) for law in laws]
+    if not chosen:
         raise ScalefitInputError("laws is empty; give at least one law, e.g. laws=['chinchilla', 'kaplan-nd'].")
     given = [x is not None for x in (holdout_flops, holdout_params, holdout_fraction)]
     if sum(given) > 1:
@@ -168,15 +168,15 @@ def compare(
     train, test = runs.subset(~mask), runs.subset(mask)
     rows, fits_train, fits_all = [], {}, {}
     obs = test.loss
-    for law in laws:
+    for law in chosen:
         ft = fit(train, law, loss=loss, delta=delta, space=space)
         fa = fit(runs, law, loss=loss, delta=delta, space=space)
         inputs = {k: test.table[k].to_numpy(dtype=float) for k in law.inputs}
-        pred = law(ft.params, **inputs)
+        pred = evaluate(law, ft.params, flops_per_param_token=test.flops_per_param_token, where="compare()", **inputs)
         rel = (pred - obs) / obs * 100.0
         resid = fa.residuals
         n = resid.size
-        k = fa._spec.n_free
+        k = fa.problem.spec.n_free
         rss = float(np.sum(resid**2))
         ll_term = n * math.log(rss / n) if rss > 0 else -math.inf
         rows.append(dict(
