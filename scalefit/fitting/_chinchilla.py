@@ -351,7 +351,7 @@ def seed_grid(
             for dj in (-1, 0, 1):
                 if di == 0 and dj == 0:
                     continue
-                nb = padded[1 + di : 1 + di + grid_f.shape[0], 1 + dj : 1 + dj + grid_f.shape[1]]
+                nb = padded[1 + di : 1 + di + grid_f.shape[0], 1 + dj : 1 + dj + grid_f.shape[1]]  # type: ignore[index, misc]
                 is_min &= grid_f <= nb
     else:
         padded = np.pad(grid_f, 1, constant_values=np.inf)
@@ -377,7 +377,7 @@ def distinct_indices(theta: np.ndarray, f: np.ndarray, prob: Problem, *, atol: f
     ``atol``: this merges degenerate optima (a term driven to zero, where its
     exponent no longer matters) that differ only in irrelevant parameters.
     """
-    reps: list[np.ndarray] = []
+    reps: list[tuple[int, np.ndarray]] = []
     for i in np.argsort(f):
         if not np.isfinite(f[i]):
             continue
