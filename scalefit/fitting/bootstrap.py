@@ -70,6 +70,7 @@ class BootstrapResult:
 
     @property
     def covariance(self) -> pd.DataFrame:
+        """Bootstrap covariance of the parameters."""
         return self.samples.cov()
 
     def interval(self, level: float = 0.95) -> pd.DataFrame:
@@ -162,6 +163,7 @@ class BootstrapResult:
 
     # ------------------------------------------------------------ output
     def summary(self, levels: Sequence[float] = (0.8, 0.95)) -> Summary:
+        """Estimates, bootstrap standard errors and percentile intervals at ``levels`` (text or HTML)."""
         tab = self._with_exponents()
         point = dict(self.fit.params)
         if "a" in tab:
@@ -191,6 +193,7 @@ class BootstrapResult:
         return Summary(f"scalefit bootstrap: {self.fit.law.name}", [("resamples", self.n)], [Table("Bootstrap", header, rows)], notes)
 
     def to_dict(self, levels: Sequence[float] = (0.8, 0.95)) -> dict:
+        """JSON-safe dictionary: resamples, seed, standard errors and intervals at ``levels``."""
         d = {
             "n": int(self.n),
             "seed": int(self.seed),

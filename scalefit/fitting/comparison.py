@@ -58,6 +58,7 @@ class CompareResult:
         return str(self.table.sort_values("mape").iloc[0]["law"])
 
     def summary(self) -> Summary:
+        """The laws' held-out errors and information criteria (text or HTML)."""
         rows = [
             (r.law, r.n_free, r.mape, r.max_ape, r.bias, r.aic, r.bic, r.success)
             for r in self.table.itertuples(index=False)
@@ -76,6 +77,7 @@ class CompareResult:
         )
 
     def to_dict(self) -> dict:
+        """JSON-safe dictionary of the comparison."""
         return {
             "holdout": {"rule": self.rule, "n_holdout": int(self.holdout.sum()), "n_runs": int(self.holdout.size)},
             "best": self.best,
