@@ -4,6 +4,7 @@ Usage
 -----
     python benchmarks/bench_fit.py                 # speed on the replication data
     python benchmarks/bench_fit.py --robustness 50 # plus 50 synthetic data sets, full 4,500 starts each
+    python benchmarks/bench_fit.py --skip-speed --grid-check  # the live version of a unit test (below)
 
 Speed: the competitor's cost is estimated from a random sample of its starts
 (at least 100) timed one by one, times 4,500; scalefit's is the median of
@@ -13,6 +14,15 @@ Robustness: on each synthetic data set (benchmarks/reference.py:synthetic_datase
 the competitor runs all 4,500 starts (analytic gradients, to make the run
 affordable; finite differences only make it less precise) and scalefit's
 objective must be no worse: f_scalefit <= f_reference * (1 + 1e-6).
+
+Grid check (--grid-check): the live version of
+tests/test_fitting.py::test_never_worse_than_grid_procedure.  For seeds 0, 1, 2
+it runs the competitor (analytic gradients, BLAS pinned to one thread) from 400
+random starts of the 4,500-point grid on synthetic_dataset(100 + seed, 80), and
+checks scalefit against it with the test's assertion.  The test compares with
+the objectives recorded from this run (GRID_CHECK_SEEDS / the printed values)
+instead of running the ~12 s competitor on every test run; rerun this and
+update the constants there if benchmarks/reference.py changes.
 """
 from __future__ import annotations
 
@@ -100,6 +110,28 @@ def bench_robustness(n_sets: int, n_runs: int, first: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+GRID_CHECK_SEEDS = (0, 1, 2)
+
+
+def grid_check(seeds=GRID_CHECK_SEEDS, n_starts: int = 400) -> bool:
+    """The live check of tests/test_fitting.py::test_never_worse_than_grid_procedure; True if all pass."""
+    from threadpoolctl import threadpool_limits
+
+    ok = True
+    for seed in seeds:
+        N, D, L, _ = reference.synthetic_dataset(100 + seed, 80)
+        grid = reference.hoffmann_grid()
+        starts = grid[np.random.default_rng(seed).choice(len(grid), n_starts, replace=False)]
+        with threadpool_limits(limits=1):
+            f_ref, _ = reference.fit_reference(N, D, L, starts=starts, gradient="analytic")
+        res = scalefit.fit(pd.DataFrame(dict(n_params=N, n_tokens=D, loss=L)))
+        passed = res.objective <= f_ref * (1 + 1e-6)
+        ok &= passed
+        print(f"  seed {seed}: reference ({n_starts} starts) {f_ref!r}, scalefit {res.objective!r} "
+              f"{'ok' if passed else 'WORSE'}", flush=True)
+    return ok
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sample", type=int, default=100, help="competitor starts timed (>= 100)")
@@ -108,6 +140,8 @@ def main(argv=None) -> int:
     p.add_argument("--n-runs", type=int, default=120, help="runs per synthetic data set")
     p.add_argument("--first", type=int, default=0, help="seed of the first synthetic data set (to split the run)")
     p.add_argument("--skip-speed", action="store_true", help="only the robustness check")
+    p.add_argument("--grid-check", action="store_true",
+                   help="the live version of test_never_worse_than_grid_procedure (400 grid starts, 3 data sets)")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     print(f"machine: {platform.platform()}, {os.cpu_count()} cpus, python {platform.python_version()}, numpy {np.__version__}")
@@ -125,6 +159,10 @@ def main(argv=None) -> int:
         print(f"  scalefit.fit: median {r['scalefit']*1e3:.1f} ms (min {r['scalefit_min']*1e3:.1f} ms) over {args.repeats} fits; objective {r['objective']:.10g}")
         print(f"  ratio (FD procedure / scalefit):       {r['full_fd']/r['scalefit']:.0f}x")
         print(f"  ratio (analytic procedure / scalefit): {r['full_analytic']/r['scalefit']:.0f}x")
+    status = 0
+    if args.grid_check:
+        print("Grid check (tests/test_fitting.py::test_never_worse_than_grid_procedure, live):")
+        status = 0 if grid_check() else 1
     if args.robustness:
         print(f"Robustness on {args.robustness} synthetic data sets ({args.n_runs} runs each), all 4,500 starts:")
         df = bench_robustness(args.robustness, args.n_runs, args.first)
@@ -132,8 +170,8 @@ def main(argv=None) -> int:
         print(f"  scalefit no worse than the 4,500-start best on {len(df) - worse}/{len(df)} sets; "
               f"median rel. difference {df['rel_diff'].median():+.2e}, min {df['rel_diff'].min():+.2e}, max {df['rel_diff'].max():+.2e}")
         print(f"  median time: reference {df['t_reference'].median():.1f} s, scalefit {df['t_scalefit'].median()*1e3:.1f} ms")
-        return 1 if worse else 0
-    return 0
+        return 1 if worse or status else 0
+    return status
 
 
 if __name__ == "__main__":

@@ -93,3 +93,21 @@ def test_bad_bootstrap_args():
         boot.derived(flops=-1)
     with pytest.raises(ScalefitInputError, match="both n_params and n_tokens"):
         boot.derived(n_params=1e9)
+
+
+@pytest.mark.parametrize("law", ["chinchilla", "kaplan-c-e", "kaplan-n-e"])
+def test_derived_losses_match_predict_for_every_law(law):
+    # one evaluator (scalefit.laws.evaluate) serves predict and bootstrap draws, FLOPs-only laws included
+    from scalefit.fitting import LoadedFit
+
+    res = scalefit.fit(_noisy(5, n=50), law)
+    boot = res.bootstrap(4, seed=0, n_jobs=1, progress=False)
+    N, D = np.array([1e9, 3e10]), np.array([2e10, 6e11])
+    d = boot.derived(n_params=N, n_tokens=D)
+    columns = [f"loss@{n:.3g},{t:.3g}" for n, t in zip(N, D)]
+    for i in range(len(boot.samples)):
+        draw = {k: float(v) for k, v in boot.samples.iloc[i].items()}
+        want = LoadedFit(get_law(law), draw).predict(n_params=N, n_tokens=D)
+        np.testing.assert_array_equal(d[columns].iloc[i].to_numpy(), want)
+    with_flops = get_law(law)(res.params, n_params=N, n_tokens=D, flops=6.0 * N * D)
+    np.testing.assert_array_equal(res.predict(n_params=N, n_tokens=D), with_flops)

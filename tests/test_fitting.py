@@ -75,13 +75,19 @@ def test_replication_matches_besiroglu(chinchilla_csv):
     assert res.a == pytest.approx(0.513, abs=0.005)  # same source: a = beta/(alpha+beta) ~ 0.513
 
 
+# Best objective of the competitor (benchmarks/reference.py: fit_reference with analytic gradients from
+# 400 starts of the 4,500-point grid drawn by default_rng(seed)) on synthetic_dataset(100 + seed, 80),
+# BLAS pinned to one thread. Recorded 2026-12-02 (numpy 2.4.6, scipy 1.17.1) with
+#   python benchmarks/bench_fit.py --skip-speed --grid-check
+# which runs this same check live; rerun it and update these if benchmarks/reference.py changes.
+GRID_REFERENCE_OBJECTIVE = {0: 0.000805907119715522, 1: 0.000764511055320431, 2: 0.0008500603892434652}
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_never_worse_than_grid_procedure(seed):
-    """A smaller version of benchmarks/bench_fit.py --robustness: 400 random starts of the grid."""
+    """A smaller version of benchmarks/bench_fit.py --robustness: 400 random starts of the grid (recorded)."""
     N, D, L, _ = reference.synthetic_dataset(100 + seed, 80)
-    grid = reference.hoffmann_grid()
-    starts = grid[np.random.default_rng(seed).choice(len(grid), 400, replace=False)]
-    f_ref, _ = reference.fit_reference(N, D, L, starts=starts, gradient="analytic")
+    f_ref = GRID_REFERENCE_OBJECTIVE[seed]
     res = scalefit.fit(pd.DataFrame(dict(n_params=N, n_tokens=D, loss=L)))
     assert res.objective <= f_ref * (1 + 1e-6)
 
@@ -198,7 +204,7 @@ def test_summary_text_html_and_lmfit(chinchilla_csv):
 
 # --------------------------------------------------------- convergence paths
 def test_nonconvergence_warns_and_strict_raises(monkeypatch):
-    from scalefit import _engine
+    from scalefit.fitting import _chinchilla as _engine
 
     real = _engine.polish
 

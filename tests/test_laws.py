@@ -74,7 +74,7 @@ def test_closed_form_optimum_against_hoffmann_table():
     # Chinchilla's budget C = 5.76e23 under Hoffmann et al.'s rounded Approach 3 coefficients gives
     # N* ~ 3.22e10 with ~92.7 tokens per parameter (values given in issue 6; cf. Besiroglu et al. 2024, §4).
     p = published_params("hoffmann2022_approach3")
-    n, d, l = chinchilla_compute_optimal(p, 5.76e23)
+    n, d, _ = chinchilla_compute_optimal(p, 5.76e23)
     assert float(n) == pytest.approx(3.22e10, rel=0.01)
     assert float(d / n) == pytest.approx(92.7, rel=0.01)
     assert 6 * n * d == pytest.approx(5.76e23)

@@ -27,13 +27,20 @@ Step 2 is also used, warm-started, for the bootstrap: thousands of resampled
 problems (as integer weights) are polished as one batch.
 
 Everything here is private.  The public entry point is :func:`scalefit.fit`.
+
+Below the engine, :func:`fit_chinchilla` adapts a fitting
+:class:`~scalefit.fitting._problem.Problem` to it and returns a
+:class:`~scalefit.fitting._problem.Solution`.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
+
+from . import _problem
 
 # Internal parameter order: (e, a, b, alpha, beta); e, a, b are logs of E, A, B.
 INTERNAL = ("e", "a", "b", "alpha", "beta")
@@ -344,7 +351,7 @@ def seed_grid(
             for dj in (-1, 0, 1):
                 if di == 0 and dj == 0:
                     continue
-                nb = padded[1 + di : 1 + di + grid_f.shape[0], 1 + dj : 1 + dj + grid_f.shape[1]]
+                nb = padded[1 + di : 1 + di + grid_f.shape[0], 1 + dj : 1 + dj + grid_f.shape[1]]  # type: ignore[index, misc]
                 is_min &= grid_f <= nb
     else:
         padded = np.pad(grid_f, 1, constant_values=np.inf)
@@ -370,7 +377,7 @@ def distinct_indices(theta: np.ndarray, f: np.ndarray, prob: Problem, *, atol: f
     ``atol``: this merges degenerate optima (a term driven to zero, where its
     exponent no longer matters) that differ only in irrelevant parameters.
     """
-    reps: list[np.ndarray] = []
+    reps: list[tuple[int, np.ndarray]] = []
     for i in np.argsort(f):
         if not np.isfinite(f[i]):
             continue
@@ -378,3 +385,82 @@ def distinct_indices(theta: np.ndarray, f: np.ndarray, prob: Problem, *, atol: f
         if not any(np.max(np.abs(r - q)) <= atol for _, q in reps):
             reps.append((i, r))
     return [i for i, _ in reps]
+
+
+# ============================================================ adapter
+# Turns a fitting Problem (scalefit.fitting._problem) into this engine's Problem
+# and Reduction, and its results into a Solution.  `polish` is looked up through
+# this module's globals at call time, so a test may monkeypatch it.
+# Law parameter order for the engine: E, A, B, alpha, beta -> (e, a, b, alpha, beta).
+_GRID_SIZE = 16
+
+
+def engine_map(spec: _problem.Spec) -> np.ndarray:
+    """(5, p) matrix from law-internal parameters to the engine's (e, a, b, alpha, beta)."""
+    M = np.zeros((5, len(spec.names)))
+    for j, n in enumerate(NATURAL):
+        src = n if n in spec.names else "alpha"  # tied law: beta == alpha
+        M[j, spec.names.index(src)] = 1.0
+    return M
+
+
+def engine_problem(problem: _problem.Problem) -> tuple[Problem, Reduction]:
+    """This engine's data and parameter reduction for a fitting problem."""
+    spec = problem.spec
+    inputs = problem.inputs
+    prob = Problem(
+        np.log(inputs["n_params"]), np.log(inputs["n_tokens"]), np.asarray(problem.observed, float),
+        problem.space, problem.loss, problem.delta,
+    )
+    M = engine_map(spec)
+    red = Reduction(M @ spec.T, M @ spec.c, spec.lower, spec.upper)
+    return prob, red
+
+
+def engine_bounds(red: Reduction, j: int) -> tuple[float, float]:
+    """Bounds of engine coordinate ``j`` (a fixed coordinate's bounds are its value)."""
+    cols = np.flatnonzero(red.T[j])
+    if cols.size == 0:
+        return float(red.c[j]), float(red.c[j])
+    k = cols[0]
+    return float(red.lower[k]), float(red.upper[k])
+
+
+def theta_from_params(params: dict) -> np.ndarray:
+    """Engine coordinates (e, a, b, alpha, beta) of natural parameters (beta defaults to alpha)."""
+    p = params
+    return np.array([math.log(p["E"]), math.log(p["A"]), math.log(p["B"]), p["alpha"], p.get("beta", p["alpha"])])
+
+
+def fit_chinchilla(problem: _problem.Problem) -> _problem.Solution:
+    """Seed by variable projection, polish every seed with batched Newton, keep the best."""
+    prob, red = engine_problem(problem)
+    w = problem.weights
+    # which engine coordinates are fixed, and are alpha and beta tied?
+    fixed_theta = {}
+    for j in range(5):
+        if not np.any(red.T[j]):
+            fixed_theta[j] = float(red.c[j])
+    tied_ab = bool(np.any(red.T[3]) and np.array_equal(red.T[3], red.T[4]))
+    lo_a, hi_a = engine_bounds(red, 3)
+    lo_b, hi_b = engine_bounds(red, 4)
+    grid_a = np.linspace(max(lo_a, 0.02), min(hi_a, 2.5), _GRID_SIZE) if lo_a < min(hi_a, 2.5) else np.array([lo_a])
+    grid_b = np.linspace(max(lo_b, 0.02), min(hi_b, 2.5), _GRID_SIZE) if lo_b < min(hi_b, 2.5) else np.array([lo_b])
+    seeds, _ = seed_grid(prob, red, w, alpha_grid=grid_a, beta_grid=grid_b, fixed_theta=fixed_theta, tied_ab=tied_ab, n_keep=8)
+    if seeds.shape[0] == 0:
+        seeds = np.array([[0.5, 6.0, 6.0, 0.34, 0.28]])
+    pr = polish(seeds, prob, red, w)
+    order = np.argsort(np.where(np.isfinite(pr.f), pr.f, np.inf))
+    best = order[0]
+    z_best = red.z_of(pr.theta[best][None, :])[0]
+    distinct = distinct_indices(pr.theta, pr.f, prob)
+    # distinct minima come best first: the second is the best point with other residuals
+    second = float(pr.f[distinct[1]]) if len(distinct) > 1 else float("nan")
+    f, g, H, rows = _derivatives(pr.theta[best][None, :], prob, w[None, :], per_row=True)
+    return _problem.Solution(
+        z=z_best, objective=float(pr.f[best]), grad_norm=float(pr.grad_norm[best]), converged=bool(pr.converged[best]),
+        n_starts=int(seeds.shape[0]), n_minima=len(distinct), second_best=second,
+        hessian=red.T.T @ H[0] @ red.T,
+        jacobian=rows[0] @ red.T,  # (n, m): Jacobian of the residuals in z
+        minima=pr.theta[distinct[:4]],
+    )

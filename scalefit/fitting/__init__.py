@@ -1,0 +1,30 @@
+"""Fit a scaling law to runs: the problem, the engines, the result, the bootstrap and comparisons.
+
+- :func:`fit` (:mod:`._fit`) validates the options, builds a :class:`~._problem.Problem`
+  and runs an engine: :mod:`._chinchilla` (variable projection + batched Newton)
+  for the Chinchilla forms, :mod:`._generic` (multi-start least squares) for any
+  other law.  Each engine returns a :class:`~._problem.Solution`.
+- :class:`FitResult`, :class:`Diagnostics`, :class:`LoadedFit` and
+  :func:`load_fit` live in :mod:`._result`.
+- :func:`bootstrap` / :class:`BootstrapResult` resample runs and refit
+  (:mod:`.bootstrap`); :func:`compare` / :class:`CompareResult` check
+  extrapolation between laws (:mod:`.comparison`).
+"""
+from __future__ import annotations
+
+from ._fit import fit
+from ._result import Diagnostics, FitResult, LoadedFit, load_fit
+from .bootstrap import BootstrapResult, bootstrap
+from .comparison import CompareResult, compare
+
+__all__ = [
+    "fit",
+    "FitResult",
+    "LoadedFit",
+    "load_fit",
+    "Diagnostics",
+    "BootstrapResult",
+    "bootstrap",
+    "compare",
+    "CompareResult",
+]

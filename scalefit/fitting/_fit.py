@@ -1,0 +1,239 @@
+"""The fit() function: validate the options, build the problem, run an engine, assemble the result.
+
+:func:`fit` minimises the sum over runs of ``weight * rho(residual)``, where the
+residual is ``log L_hat - log L`` (``space="log"``, the default, as Hoffmann et
+al. 2022) or ``L_hat - L`` (``space="linear"``) and ``rho`` is the Huber loss
+with threshold ``delta`` (``loss="huber"``) or ``r**2 / 2`` (``loss="mse"``).
+
+The Chinchilla forms use a dedicated engine (:mod:`._chinchilla`):
+variable-projection seeding over (alpha, beta) followed by a batched exact
+Newton polish.  Other laws, including user-defined ones, are fitted by
+multi-start ``scipy.optimize.least_squares`` with the same loss, followed by an
+exact polish of the objective (:mod:`._generic`).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .._errors import (
+    ConvergenceWarning,
+    CurvesWarning,
+    FitError,
+    IdentifiabilityWarning,
+    Option,
+    ScalefitInputError,
+    warn,
+)
+from ..laws import Law, chinchilla_values, get_law, is_chinchilla
+from ..runs import as_runs
+from . import _chinchilla, _generic
+from ._problem import Problem, Spec, build_spec, law_inputs, run_weights
+from ._result import Diagnostics, FitResult, asymptotic_stderr, diagnostics
+
+_LOSSES = ("huber", "mse")
+_SPACES = ("log", "linear")
+
+
+def fit(
+    runs: Any,
+    law: str | Law = "chinchilla",
+    *,
+    loss: str = "huber",
+    delta: float = 1e-3,
+    space: str = "log",
+    fixed: Mapping[str, float] | None = None,
+    tie: Sequence[Sequence[str]] | str | None = None,
+    bounds: Mapping[str, tuple[float, float]] | None = None,
+    weights: Any = None,
+    seed: int = 0,
+    strict: bool = False,
+    max_starts: int = 64,
+) -> FitResult:
+    """Fit a scaling law to runs.
+
+    Parameters
+    ----------
+    runs : Runs, pandas.DataFrame, path or list of dicts
+        The runs; anything :func:`scalefit.read_runs` accepts.  Training
+        curves are fitted on every checkpoint given; call ``runs.final()``
+        first to fit final losses only.
+    law : str or Law, default "chinchilla"
+        A built-in law name (see :func:`scalefit.available_laws`) or a
+        :class:`scalefit.Law`.
+    loss : {"huber", "mse"}
+        ``rho`` in the objective ``sum(weight * rho(residual))``; Huber as in
+        Hoffmann et al. (2022), or ``r**2/2``.
+    delta : float, default 1e-3
+        Huber threshold, in units of the residual.
+    space : {"log", "linear"}
+        Residual ``log L_hat - log L`` (default) or ``L_hat - L``.
+    fixed : dict, optional
+        Parameters held at given natural-scale values, e.g. ``{"E": 1.69}``.
+    tie : list of pairs, optional
+        Parameters constrained equal, e.g. ``[("alpha", "beta")]``.
+    bounds : dict, optional
+        ``{name: (lower, upper)}`` on the natural scale; overrides the law's.
+    weights : array-like or str, optional
+        Non-negative weight per run, or the name of a column holding them.
+    seed : int
+        Seed for any random subsampling of starts (generic laws).
+    strict : bool
+        Raise :class:`scalefit.FitError` (carrying the partial result) when
+        the fit does not converge, instead of warning.
+    max_starts : int
+        Cap on multi-start count for laws without a dedicated engine.
+
+    Returns
+    -------
+    FitResult
+
+    Raises
+    ------
+    ScalefitInputError
+        Bad options or too few runs for the number of free parameters.
+    FitError
+        With ``strict=True`` when the optimiser does not converge.
+
+    Warns
+    -----
+    ConvergenceWarning
+        When the optimiser does not converge (``success=False``).
+
+    Examples
+    --------
+    >>> import scalefit
+    >>> runs = scalefit.datasets.load_synthetic()          # doctest: +SKIP
+    >>> result = scalefit.fit(runs, "chinchilla")          # doctest: +SKIP
+    >>> result.params["alpha"]                             # doctest: +SKIP
+    """
+    runs = as_runs(runs)
+    law = get_law(law)
+    if runs.has_curves and len(runs) > runs.n_runs:
+        warn(
+            f"fitting {law.name!r} to all {len(runs)} checkpoints of {runs.n_runs} training curves; a scaling law "
+            "of final loss is usually fitted to runs.final(). Intermediate checkpoints of a "
+            "cosine schedule sit above the law.", CurvesWarning, options=[Option("final", text="runs.final()")],
+        )
+    if loss not in _LOSSES:
+        raise ScalefitInputError(f"loss must be one of {list(_LOSSES)}; got {loss!r}.", option="loss")
+    if space not in _SPACES:
+        raise ScalefitInputError(f"space must be one of {list(_SPACES)}; got {space!r}.", option="space")
+    try:
+        delta = float(delta)
+    except (TypeError, ValueError):
+        raise ScalefitInputError(f"delta must be a positive number; got {delta!r}.", option="delta") from None
+    if not (delta > 0 and math.isfinite(delta)):
+        raise ScalefitInputError(f"delta must be a positive finite number; got {delta!r}.", option="delta")
+    spec = build_spec(law, fixed, tie, bounds)
+    if spec.n_free == 0:
+        raise ScalefitInputError(
+            f"every parameter of law {law.name!r} is fixed, so there is nothing to fit; evaluate the law "
+            "directly with scalefit.get_law(name)(params, n_params=..., n_tokens=...), or free a parameter."
+        )
+    inputs = law_inputs(law, runs)
+    w = run_weights(weights, runs)
+    n_eff = int(np.count_nonzero(w > 0))
+    _check_min_runs(n_eff, spec.n_free, law)
+    _check_identifiable(law, spec, inputs, w)
+    problem = Problem(law, spec, inputs, runs.loss, w, loss, delta, space)
+    options = dict(
+        loss=loss, delta=delta, space=space, fixed=dict(spec.fixed),
+        tie=[list(g) for g in spec.groups if len(g) > 1], bounds={k: list(v) for k, v in (bounds or {}).items()},
+        weights=None if weights is None else (weights if isinstance(weights, str) else "array"),
+    )
+    from threadpoolctl import threadpool_limits
+
+    # Small dense linear algebra: BLAS threads only cost time here (and, on busy
+    # machines, a lot of it), so the hot loop runs single-threaded.
+    with threadpool_limits(limits=1), np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        if is_chinchilla(law):
+            sol = _chinchilla.fit_chinchilla(problem)
+        else:
+            sol = _generic.fit_generic(problem, seed=seed, max_starts=max_starts)
+        assert sol.hessian is not None and sol.jacobian is not None  # engines return derivatives by default
+        internal = spec.internal(sol.z)
+        params = spec.natural(internal)
+        resid = problem.residuals(params)
+        stderr, cov, kind = asymptotic_stderr(spec, internal, sol.jacobian, resid, w, loss, delta)
+    diag = diagnostics(spec, sol.z, sol.hessian, resid, runs, sol.grad_norm, sol.n_minima, sol.second_best)
+    _warn_identifiability(law, spec, params, inputs, stderr, diag)
+    success = bool(sol.converged and np.isfinite(sol.objective))
+    message = (
+        "converged: projected gradient below tolerance" if success else
+        f"did not converge: projected gradient norm {sol.grad_norm:.3g}"
+    )
+    result = FitResult(
+        law=law, params=params, stderr=stderr, stderr_kind=kind, covariance=cov,
+        objective=float(sol.objective), success=success, message=message, n_runs=n_eff,
+        n_starts=int(sol.n_starts), n_local_minima=int(sol.n_minima), residuals=resid, diagnostics=diag,
+        options=options, problem=problem, solution=sol, excluded=_excluded(runs), runs=runs,
+    )
+    if not success:
+        if strict:
+            raise FitError(f"fit of {law.name!r} did not converge: {message}", result)
+        warn(f"fit of {law.name!r} did not converge ({message}); result.success is False.", ConvergenceWarning)
+    return result
+
+
+def _excluded(runs: Any) -> pd.DataFrame:
+    ex = getattr(runs, "excluded", None)
+    if ex is None:
+        return pd.DataFrame(columns=["row", "reason"])
+    return ex.copy()
+
+
+def _check_min_runs(n: int, n_free: int, law: Law) -> None:
+    need = n_free + 1
+    if n < need:
+        raise ScalefitInputError(
+            f"too few runs for law {law.name!r}: it has {n_free} free parameter(s), which needs at least "
+            f"{need} runs with positive weight; got {n}. Add runs, or fix parameters with fixed={{...}}.",
+            options=[Option("fixed", text="fixed={...}")],
+        )
+
+
+def _check_identifiable(law: Law, spec: Spec, inputs: dict, w: np.ndarray) -> None:
+    """Refuse Chinchilla fits whose N (or D) term cannot be determined: a single model size (token count)."""
+    if not is_chinchilla(law):
+        return
+    used = w > 0
+    for col, terms, alt in (("n_params", ("A", "alpha"), "kaplan-d-e"), ("n_tokens", ("B", "beta"), "kaplan-n-e")):
+        values = inputs[col][used]
+        if np.ptp(np.log(values)) < 1e-9:
+            free = [t for t in terms if t in spec.names and t not in spec.fixed]
+            if free:
+                raise ScalefitInputError(
+                    f"every run has the same {col} ({values[0]:.4g}), so the data cannot determine "
+                    f"{' and '.join(free)} (its term is indistinguishable from E). Add runs at other values of "
+                    f"{col}, fix {' and '.join(free)} with fixed={{...}}, or fit law {alt!r}.",
+                    column=col, options=[Option("fixed", text="fixed={...}"), Option("law", text=f"law {alt!r}")],
+                )
+
+
+def _warn_identifiability(law: Law, spec: Spec, params: dict, inputs: dict, stderr: dict, diag: Diagnostics) -> None:
+    """Warn when the fit leaves parameters undetermined: singular Hessian, undefined errors, vanished terms."""
+    problems = []
+    free = [n for g in spec.groups for n in g]
+    bad_se = [n for n in free if not np.isfinite(stderr.get(n, np.nan))]
+    if bad_se:
+        problems.append(f"standard errors of {bad_se} are undefined")
+    if not np.isfinite(diag.condition_number) or diag.condition_number > 1e12:
+        problems.append(f"the Hessian's condition number is {diag.condition_number:.3g}")
+    if is_chinchilla(law):
+        E, A, B, al, be = chinchilla_values(params)
+        loss_scale = E + A / inputs["n_params"] ** al + B / inputs["n_tokens"] ** be
+        for name, term in (("A/N^alpha", A / inputs["n_params"] ** al), ("B/D^beta", B / inputs["n_tokens"] ** be)):
+            if np.max(term / loss_scale) < 1e-6:
+                problems.append(f"the term {name} has vanished over the data (at most {np.max(term):.3g} nats)")
+        if np.ptp(np.log(inputs["n_params"] * inputs["n_tokens"])) < 1e-6:
+            problems.append("every run has the same N*D (one IsoFLOP line), on which N and D move together")
+    if problems:
+        warn(
+            f"fit of {law.name!r}: the data do not determine the parameters well: " + "; ".join(problems)
+            + ". Add runs that vary N and D independently, or fix parameters; do not plan from this fit.",
+            IdentifiabilityWarning,
+        )

@@ -1,0 +1,449 @@
+"""The result of a fit: FitResult, its diagnostics and standard errors, and fits read back from JSON."""
+from __future__ import annotations
+
+import json
+import math
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .._errors import ScalefitInputError
+from .._json import jsonable
+from .._summary import Summary, Table
+from ..laws import Law, chinchilla_values, evaluate, get_law, is_chinchilla
+from ._chinchilla import _rho
+from ._problem import Problem, Solution, Spec, exponents
+
+if TYPE_CHECKING:
+    from .bootstrap import BootstrapResult
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """Diagnostics of a fit.
+
+    Attributes
+    ----------
+    at_bound : dict
+        Parameter -> "lower"/"upper" for parameters that ended at a bound.
+    condition_number : float
+        Condition number of the objective's Hessian over the free parameters
+        (internal coordinates).  Large values (> 1e8) mean some combination of
+        parameters is barely determined by the data.
+    outliers : pandas.DataFrame
+        Runs whose residual exceeds 3 robust standard deviations (1.4826 MAD),
+        with their original row numbers.
+    gradient_norm : float
+        Norm of the projected gradient at the optimum.
+    n_local_minima : int
+        Distinct local minima reached from the starts.
+    second_best_objective : float
+        Best objective among the other local minima (``nan`` if none).
+    """
+
+    at_bound: dict
+    condition_number: float
+    outliers: pd.DataFrame
+    gradient_norm: float
+    n_local_minima: int
+    second_best_objective: float
+
+    def to_dict(self) -> dict:
+        return {
+            "at_bound": dict(self.at_bound),
+            "condition_number": jsonable(self.condition_number),
+            "outliers": [
+                {"row": int(r.row), "residual": jsonable(r.residual)} for r in self.outliers.itertuples(index=False)
+            ],
+            "gradient_norm": jsonable(self.gradient_norm),
+            "n_local_minima": int(self.n_local_minima),
+            "second_best_objective": jsonable(self.second_best_objective),
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class FitResult:
+    """Result of :func:`scalefit.fit` (frozen).
+
+    Attributes
+    ----------
+    law : Law
+        The fitted law.
+    params : dict
+        Fitted parameters on their natural scale (E, A, B, alpha, beta for Chinchilla).
+    stderr : dict
+        Asymptotic standard errors (see ``stderr_kind``); ``nan`` for fixed parameters.
+    stderr_kind : str
+        How ``stderr`` was computed.
+    covariance : pandas.DataFrame
+        Asymptotic covariance of the free parameters, natural scale.
+    objective : float
+        Minimised objective: ``sum(weight * rho(residual))``.
+    success : bool
+        Whether the optimiser converged (projected gradient ~ 0).
+    message : str
+    n_runs : int
+        Observations used.
+    n_starts : int
+        Local optimisations run.
+    n_local_minima : int
+        Distinct local minima reached.
+    residuals : numpy.ndarray
+        Residuals at the optimum, in the fitted space.
+    diagnostics : Diagnostics
+    options : dict
+        loss, delta, space, fixed, tie, bounds, weights given.
+    problem : Problem
+        What was fitted (read-only): the law, the parameter map
+        (``problem.spec``: bounds, ties, fixed values), the inputs, the
+        observed losses, the weights and the objective's options.
+    solution : Solution
+        What the engine returned (read-only): the optimum in the optimiser's
+        coordinates, its Hessian and Jacobian, and the distinct minima.
+    excluded : pandas.DataFrame
+        Rows of the input excluded before fitting, and why.
+    runs : Runs
+        The runs fitted.
+    """
+
+    law: Law
+    params: dict
+    stderr: dict
+    stderr_kind: str
+    covariance: pd.DataFrame
+    objective: float
+    success: bool
+    message: str
+    n_runs: int
+    n_starts: int
+    n_local_minima: int
+    residuals: np.ndarray
+    diagnostics: Diagnostics
+    options: dict
+    problem: Problem = field(repr=False)
+    solution: Solution = field(repr=False)
+    excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["row", "reason"]))
+    runs: Any = field(default=None, repr=False)
+
+    # ------------------------------------------------------------ predictions
+    def predict(self, n_params: Any = None, n_tokens: Any = None, **inputs: Any) -> np.ndarray:
+        """Predicted loss; arrays broadcast (``predict(n_params=[1e9, 1e10], n_tokens=2e10)``).
+
+        Raises
+        ------
+        ScalefitInputError
+            If an input the law needs is missing or not positive.
+        """
+        k = self.runs.flops_per_param_token if self.runs is not None else 6.0
+        return _predict(self.law, self.params, k, n_params=n_params, n_tokens=n_tokens, **inputs)
+
+    @property
+    def fitted(self) -> np.ndarray:
+        """Predicted loss at each fitted run."""
+        return self.law(self.params, **self.problem.inputs)
+
+    # ------------------------------------------------------------- derived
+    @property
+    def a(self) -> float:
+        """Compute-optimal exponent a = beta/(alpha+beta) with N* proportional to C^a (Chinchilla forms)."""
+        _, _, _, al, be = chinchilla_values(self.params)
+        return exponents(al, be)[0]
+
+    @property
+    def b(self) -> float:
+        """Exponent b = alpha/(alpha+beta) with D* proportional to C^b (Chinchilla forms)."""
+        _, _, _, al, be = chinchilla_values(self.params)
+        return exponents(al, be)[1]
+
+    # ------------------------------------------------------------ bootstrap
+    def bootstrap(
+        self,
+        n: int = 1000,
+        *,
+        seed: int = 0,
+        n_jobs: int = -1,
+        progress: bool | None = None,
+    ) -> "BootstrapResult":
+        """Resample runs with replacement and refit each sample with the same engine.
+
+        See :func:`scalefit.fitting.bootstrap`.
+        """
+        from .bootstrap import bootstrap
+
+        return bootstrap(self, n=n, seed=seed, n_jobs=n_jobs, progress=progress)
+
+    # -------------------------------------------------------------- output
+    def summary(self) -> Summary:
+        """Summary of the fit: parameters with standard errors and diagnostics (text or HTML)."""
+        info = [
+            ("law", f"{self.law.name}: {self.law.formula}" if self.law.formula else self.law.name),
+            ("objective", f"sum of {self._loss_label()} on {self.options.get('space')} loss"),
+            ("objective value", self.objective),
+            ("success", self.success),
+            ("message", self.message),
+            ("runs used", self.n_runs),
+            ("runs excluded", len(self.excluded)),
+            ("starts", self.n_starts),
+            ("distinct local minima", self.n_local_minima),
+            ("Hessian condition number", self.diagnostics.condition_number),
+        ]
+        rows = []
+        spec = self.problem.spec
+        for n in self.law.param_names:
+            status = "fixed" if n in spec.fixed else ("tied" if any(n in g and len(g) > 1 for g in spec.groups) else "")
+            if n in self.diagnostics.at_bound:
+                status = (status + " " if status else "") + f"at {self.diagnostics.at_bound[n]} bound"
+            rows.append((n, self.params[n], self.stderr.get(n, float("nan")), status))
+        tables = [Table("Parameters", ("name", "value", "std err", "note"), rows)]
+        if is_chinchilla(self.law):
+            tables.append(Table("Derived", ("name", "value", ""), [("a = beta/(alpha+beta)", self.a, ""), ("b = alpha/(alpha+beta)", self.b, "")]))
+        notes = [f"Standard errors: {self.stderr_kind}. For intervals you can trust on flat objectives, use .bootstrap()."]
+        if len(self.diagnostics.outliers):
+            rr = ", ".join(str(int(r)) for r in self.diagnostics.outliers["row"][:10])
+            more = ", ..." if len(self.diagnostics.outliers) > 10 else ""
+            notes.append(
+                f"{len(self.diagnostics.outliers)} run(s) with residuals beyond 3 robust standard deviations "
+                f"(0-based data rows {rr}{more}); see result.diagnostics.outliers."
+            )
+        if self.diagnostics.at_bound:
+            notes.append(f"parameters at a bound: {self.diagnostics.at_bound}; the optimum may lie outside the bounds.")
+        if not self.success:
+            notes.append("the optimiser did not converge; treat the values with suspicion.")
+        return Summary(f"scalefit fit: {self.law.name}", info, tables, notes)
+
+    def _loss_label(self) -> str:
+        if self.options.get("loss") == "huber":
+            return f"Huber(delta={self.options.get('delta')})"
+        return "r^2/2"
+
+    def to_dict(self) -> dict:
+        """JSON-safe dictionary (inverse: :meth:`from_dict`)."""
+        d = {
+            "law": self.law.name,
+            "params": {k: jsonable(v) for k, v in self.params.items()},
+            "stderr": {k: jsonable(v) for k, v in self.stderr.items()},
+            "stderr_kind": self.stderr_kind,
+            "objective": jsonable(self.objective),
+            "success": bool(self.success),
+            "message": self.message,
+            "n_runs": int(self.n_runs),
+            "n_starts": int(self.n_starts),
+            "n_local_minima": int(self.n_local_minima),
+            "diagnostics": self.diagnostics.to_dict(),
+            "options": jsonable(self.options),
+            "excluded": [
+                {"row": int(r["row"]), "reason": str(r["reason"])} for _, r in self.excluded.iterrows()
+            ],
+        }
+        if is_chinchilla(self.law):
+            d["derived"] = {"a": jsonable(self.a), "b": jsonable(self.b)}
+        if self.runs is not None:  # so a plan read back from JSON can still tell when it extrapolates
+            d["flops_per_param_token"] = float(self.runs.flops_per_param_token)
+            d["data_range"] = {
+                k: [jsonable(np.min(v)), jsonable(np.max(v))]
+                for k, v in (("n_params", self.runs.n_params), ("n_tokens", self.runs.n_tokens), ("flops", self.runs.flops))
+            }
+        return d
+
+    def to_json(self, path: str | Path | None = None, *, overwrite: bool = False) -> str:
+        """JSON text of :meth:`to_dict`; written to ``path`` when given (refuses to overwrite unless asked)."""
+        text = json.dumps(self.to_dict(), indent=2)
+        if path is not None:
+            path = Path(path)
+            if path.exists() and not overwrite:
+                raise FileExistsError(f"{path} exists; pass overwrite=True to replace it.")
+            path.write_text(text + "\n")
+        return text
+
+    @staticmethod
+    def from_dict(d: Mapping[str, Any]) -> "LoadedFit":
+        """Rebuild a lightweight fit (law and parameters) from :meth:`to_dict` output or a JSON file's content."""
+        return LoadedFit.from_dict(d)
+
+    def to_lmfit(self):
+        """The parameters as an ``lmfit.Parameters`` (values, bounds, standard errors, fixed/tied)."""
+        import lmfit
+
+        pars = lmfit.Parameters()
+        spec = self.problem.spec
+        for n in self.law.param_names:
+            lo, hi = spec.bounds[n]
+            expr = None
+            for g in spec.groups:
+                if n in g and g[0] != n:
+                    expr = g[0]
+            pars.add(n, value=self.params[n], min=lo, max=hi, vary=n not in spec.fixed and expr is None, expr=expr)
+            se = self.stderr.get(n)
+            if se is not None and math.isfinite(se):
+                pars[n].stderr = se
+        return pars
+
+    def fit_report(self) -> str:
+        """lmfit-style text report."""
+        import lmfit
+
+        return lmfit.printfuncs.fit_report(self.to_lmfit())
+
+    def __repr__(self) -> str:
+        ps = ", ".join(f"{k}={v:.5g}" for k, v in self.params.items())
+        return f"FitResult(law={self.law.name!r}, {ps}, objective={self.objective:.6g}, success={self.success})"
+
+
+@dataclass(frozen=True)
+class LoadedFit:
+    """A fit read back from JSON: law, parameters and the saved metadata (no data)."""
+
+    law: Law
+    params: dict
+    stderr: dict = field(default_factory=dict)
+    info: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "LoadedFit":
+        if "law" not in d or "params" not in d:
+            raise ScalefitInputError(
+                f"a saved fit needs keys 'law' and 'params'; found {sorted(d)}. Write it with FitResult.to_json(path)."
+            )
+        law = get_law(d["law"])
+        params = {k: float(v) for k, v in dict(d["params"]).items()}
+        missing = [n for n in law.param_names if n not in params]
+        if missing:
+            raise ScalefitInputError(f"saved fit for law {law.name!r} lacks parameters {missing}.")
+        return cls(law, params, {k: (float(v) if v is not None else float("nan")) for k, v in dict(d.get("stderr", {})).items()}, dict(d))
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> "LoadedFit":
+        path = Path(path)
+        if not path.exists():
+            raise ScalefitInputError(f"fit file {str(path)!r} does not exist.")
+        try:
+            d = json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            raise ScalefitInputError(f"fit file {str(path)!r} is not valid JSON ({exc}).") from None
+        return cls.from_dict(d)
+
+    @property
+    def runs(self) -> Any:
+        """The range of the fitted runs saved with the fit (``data_range``), or None.
+
+        It stands in for the runs so that planners can warn when a plan extrapolates.
+        """
+        rng = self.info.get("data_range") if isinstance(self.info, dict) else None
+        if not isinstance(rng, Mapping):
+            return None
+        try:
+            return types.SimpleNamespace(**{k: np.asarray(rng[k], dtype=float) for k in ("n_params", "n_tokens", "flops")})
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def predict(self, n_params: Any = None, n_tokens: Any = None, **inputs: Any) -> np.ndarray:
+        """Predicted loss, as :meth:`FitResult.predict` (with the saved ``flops_per_param_token``, default 6)."""
+        k = self.info.get("flops_per_param_token", 6.0) if isinstance(self.info, dict) else 6.0
+        return _predict(self.law, self.params, float(k), n_params=n_params, n_tokens=n_tokens, **inputs)
+
+
+def _predict(law: Law, params: Mapping[str, float], flops_per_param_token: float, **inputs: Any) -> np.ndarray:
+    """The law's prediction through :func:`scalefit.laws.evaluate` (a scalar for scalar inputs)."""
+    out = evaluate(law, params, flops_per_param_token=flops_per_param_token, where="predict()", **inputs)
+    return out if out.ndim else out[()]
+
+
+def load_fit(path: str | Path) -> LoadedFit:
+    """Read a fit saved by ``FitResult.to_json(path)``.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    LoadedFit
+
+    Raises
+    ------
+    ScalefitInputError
+        The file does not exist, is not JSON, or lacks the law or its parameters.
+    """
+    return LoadedFit.from_json(path)
+
+
+# ------------------------------------------------------ standard errors
+def asymptotic_stderr(spec: Spec, internal: np.ndarray, J: np.ndarray, resid: np.ndarray, w: np.ndarray,
+                      loss: str, delta: float) -> tuple[dict, pd.DataFrame, str]:
+    """Huber (1981) asymptotic covariance of an M-estimator.
+
+    Cov(z) = s^2 / m^2 * (sum_i w_i g_i g_i^T)^-1, with g_i the gradient of the
+    residual of run i, s^2 = sum w psi(r)^2 / (n - p) and m the mean of psi'(r),
+    kernel-smoothed so that the few residuals inside +-delta do not make it jump.
+    For loss="mse" this is the usual least-squares covariance.
+    """
+    kind = "asymptotic (Huber 1981 M-estimator formula; kernel-smoothed psi')" if loss == "huber" else "asymptotic (least squares)"
+    m_ = spec.n_free
+    names_free = [g[0] for g in spec.groups]
+    nan = {n: float("nan") for n in spec.names}
+    if m_ == 0:
+        return nan, pd.DataFrame(), kind
+    r = np.asarray(resid, float)
+    ok = w > 0
+    n = int(ok.sum())
+    _, psi, _ = _rho(r, loss, delta)
+    if loss == "huber":
+        from scipy.stats import norm
+
+        scale = 1.4826 * np.median(np.abs(r[ok] - np.median(r[ok]))) or np.std(r[ok]) or delta
+        h = max(1.06 * scale * n ** (-0.2), delta)
+        mbar = float(np.mean(norm.cdf((delta - r[ok]) / h) - norm.cdf((-delta - r[ok]) / h)))
+    else:
+        mbar = 1.0
+    s2 = float(np.sum(w * psi * psi) / max(n - m_, 1))
+    F = (J * w[:, None]).T @ J
+    try:
+        cov_z = s2 / (mbar * mbar) * np.linalg.inv(F)
+    except np.linalg.LinAlgError:
+        cov_z = np.full((m_, m_), np.nan)
+    # natural scale: delta method
+    jac_nat = np.array([float(np.exp(internal[spec.names.index(g[0])])) if spec.log[spec.names.index(g[0])] else 1.0 for g in spec.groups])
+    cov_nat = cov_z * np.outer(jac_nat, jac_nat)
+    se = {}
+    for j, g in enumerate(spec.groups):
+        v = cov_nat[j, j]
+        for nme in g:
+            se[nme] = float(np.sqrt(v)) if v >= 0 else float("nan")
+    for nme in spec.names:
+        se.setdefault(nme, float("nan"))
+    cov = pd.DataFrame(cov_nat, index=names_free, columns=names_free)
+    return se, cov, kind
+
+
+# ------------------------------------------------------------ diagnostics
+def diagnostics(spec: Spec, z: np.ndarray, H_z: np.ndarray, resid: np.ndarray, runs: Any, gnorm: float,
+                n_minima: int, second: float) -> Diagnostics:
+    """Bounds reached, Hessian condition number and outlying runs at the optimum."""
+    at_bound = {}
+    for j, g in enumerate(spec.groups):
+        lo, hi = spec.lower[j], spec.upper[j]
+        tol = 1e-6 * max(1.0, abs(z[j]))
+        for nme in g:
+            if np.isfinite(lo) and z[j] - lo <= tol:
+                at_bound[nme] = "lower"
+            elif np.isfinite(hi) and hi - z[j] <= tol:
+                at_bound[nme] = "upper"
+    try:
+        sv = np.linalg.svd(H_z, compute_uv=False) if H_z.size else np.array([1.0])
+        cond = float(sv.max() / sv.min()) if sv.min() > 0 else float("inf")
+    except np.linalg.LinAlgError:
+        cond = float("nan")
+    r = np.asarray(resid, float)
+    med = np.median(r)
+    mad = 1.4826 * np.median(np.abs(r - med))
+    rows = runs.table["row"].to_numpy() if "row" in runs.table.columns else np.arange(len(r))
+    if mad > 0:
+        out = np.abs(r - med) > 3 * mad
+    else:
+        out = np.zeros(r.shape, bool)
+    outliers = pd.DataFrame({"row": rows[out].astype(int), "residual": r[out]})
+    return Diagnostics(at_bound, cond, outliers, float(gnorm), int(n_minima), float(second))
