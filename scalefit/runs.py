@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import _validation as _v
-from ._errors import ScalefitInputError
+from ._errors import Option, ScalefitInputError
 from ._numbers import parse_column
 
 __all__ = ["Runs", "RunsSummary", "read_runs", "CANONICAL", "ALIASES"]
@@ -49,6 +49,10 @@ NON_EMBEDDING_ALIASES: dict[str, tuple[str, ...]] = {
 #: column matches an alias through them only when no column matches it directly.
 TRACKER_PREFIXES = ("metrics.", "params.", "summary.", "config.", "hparams.",
                     "metrics/", "params/", "summary/", "config/", "hparams/")
+
+#: ``read_runs("synthetic:isoflop")`` / ``"synthetic:curves"`` read the bundled
+#: synthetic examples (:func:`scalefit.datasets.synthetic_path`).
+SYNTHETIC_PREFIX = "synthetic:"
 
 #: Columns taken as the run identifier when ``run_id`` is not given.
 RUN_ALIASES = ("run", "run_id", "run_name")
@@ -187,7 +191,7 @@ class Runs:
         mask = np.asarray(mask, dtype=bool)
         if mask.shape != (len(self.table),):
             raise ScalefitInputError(
-                f"mask has shape {mask.shape}; expected ({len(self.table)},), one entry per row."
+                f"mask has shape {mask.shape}; expected ({len(self.table)},), one entry per row.", option="mask"
             )
         return self._replace(self.table.loc[mask].copy())
 
@@ -363,7 +367,9 @@ def read_runs(
     ----------
     source : path, DataFrame, list of dicts, dict of columns or Runs
         A CSV, TSV, JSON (records), JSONL or Parquet file (chosen by suffix;
-        text formats may be compressed, e.g. ``.csv.gz``); a DataFrame (never
+        text formats may be compressed, e.g. ``.csv.gz``); ``"synthetic:isoflop"``
+        or ``"synthetic:curves"`` for the bundled synthetic examples (see
+        :func:`scalefit.datasets.synthetic_path`); a DataFrame (never
         modified); a list of dicts, one per row; or a :class:`Runs`, which is
         returned as it is (the other options are then ignored).
     columns : dict, optional
@@ -463,6 +469,8 @@ def read_runs(
             "no loss column found (looked for " + ", ".join(repr(a) for a in ALIASES["loss"]) + ")",
             available,
             " Map yours with columns={'<name>': 'loss'}.",
+            column="loss",
+            options=[Option("columns", "{'<name>': 'loss'}")],
         )
     missing_size = [c for c in missing if c != "loss"]
     if len(missing_size) > 1:
@@ -472,6 +480,8 @@ def read_runs(
             f"are needed (the third is derived from flops = k * n_params * n_tokens). Looked for {looked}",
             available,
             " Map yours with columns={'<name>': '<canonical>'}.",
+            column=missing_size[0],
+            options=[Option("columns", "{'<name>': '<canonical>'}")],
         )
     source_of = {target: src for src, target in mapping.items()}
 
@@ -527,7 +537,7 @@ def read_runs(
             why = f"exact duplicate of row {first}"
             reasons[r] = f"{reasons[r]}; {why}" if reasons[r] else why
     keep = reasons == ""
-    _v.warn_duplicates(duplicate_of, dropped=drop_duplicates, stacklevel=3)
+    _v.warn_duplicates(duplicate_of, dropped=drop_duplicates)
     if not keep.any():
         raise ScalefitInputError(
             f"every one of the {len(rows)} rows of {label} is invalid, e.g. row 0: {reasons[0]}. "
@@ -535,7 +545,7 @@ def read_runs(
             + ", ".join(f"{s!r} -> {t}" for s, t in mapping.items()) + ")."
         )
     excluded = _excluded_frame(frame, rows[~keep], reasons[~keep])
-    _v.warn_excluded(rows[~keep], reasons[~keep], stacklevel=3)
+    _v.warn_excluded(rows[~keep], reasons[~keep])
 
     # ---- clean values only from here on
     clean = {name: v[keep] for name, v in values.items()}
@@ -544,9 +554,9 @@ def read_runs(
         notes.append("loss converted from bits to nats (multiplied by ln 2)")
     if not derived:
         _v.warn_inconsistent_flops(
-            clean["n_params"], clean["n_tokens"], clean["flops"], k, rows[keep], stacklevel=3
+            clean["n_params"], clean["n_tokens"], clean["flops"], k, rows[keep]
         )
-    _v.warn_units(clean["n_params"], clean["loss"], stacklevel=3)
+    _v.warn_units(clean["n_params"], clean["loss"])
 
     table = pd.DataFrame({"row": rows[keep]})
     kept_frame = frame.loc[keep].reset_index(drop=True)
@@ -558,7 +568,7 @@ def read_runs(
             table["step"] = _step_from_tokens(table["run"], clean["n_tokens"])
             notes.append("step: order of n_tokens within each run (no step column found)")
     elif "step" in clean:
-        _v.warn_step_without_run(source_of["step"], clean["step"], stacklevel=3)
+        _v.warn_step_without_run(source_of["step"], clean["step"])
         table["step"] = _as_int_if_integral(clean.pop("step"))
     for name in CANONICAL:
         table[name] = clean[name]
@@ -601,6 +611,17 @@ def _load(source: Any) -> tuple[pd.DataFrame, str]:
                 "the DataFrame has MultiIndex columns; flatten them (e.g. with '_'.join) first."
             )
         return source.reset_index(drop=True).copy(deep=True), "DataFrame"
+    if isinstance(source, str) and source.startswith(SYNTHETIC_PREFIX):
+        from .datasets import SYNTHETIC_FILES, synthetic_path  # datasets reads through this module
+
+        name = source[len(SYNTHETIC_PREFIX):]
+        if name not in SYNTHETIC_FILES:
+            known = ", ".join(repr(SYNTHETIC_PREFIX + k) for k in SYNTHETIC_FILES)
+            raise ScalefitInputError(
+                f"unknown bundled data set {source!r}; use one of {known}, or give a path.", values=[source]
+            )
+        path = synthetic_path(name)  # type: ignore[arg-type]  # a key of SYNTHETIC_FILES
+        return _read_file(path, _v.check_source_path(path)), source
     if isinstance(source, (str, PathLike)):
         path = Path(source).expanduser()
         fmt = _v.check_source_path(path)
@@ -706,7 +727,10 @@ def _resolve_columns(
         other = next((s for s, t in explicit.items() if t == "step"), None)
         if other is not None and other != step:
             raise ScalefitInputError(
-                f"step={step!r} and columns={{{other!r}: 'step'}} disagree; give the step column once."
+                f"step={step!r} and columns={{{other!r}: 'step'}} disagree; give the step column once.",
+                column=str(other),
+                values=[step, other],
+                option="step",
             )
         explicit[step] = "step"
     mapping = dict(explicit)
@@ -757,6 +781,9 @@ def _resolve_columns(
                 + ", ".join(repr(a) for a in NON_EMBEDDING_ALIASES["n_params"]) + ")",
                 available,
                 " Map yours with columns={'<name>': 'n_params'}.",
+                column="n_params",
+                option="use_non_embedding",
+                options=[Option("columns", "{'<name>': 'n_params'}")],
             )
     # order by canonical target for a readable column_map
     order = {t: i for i, t in enumerate(_TARGETS)}
@@ -772,9 +799,12 @@ def _resolve_run_id(run_id: str | Sequence[str] | None, available: list) -> tupl
         return [], None
     cols = [run_id] if isinstance(run_id, str) else list(run_id)
     if not cols:
-        raise ScalefitInputError("run_id is empty; name the column(s) that identify a run, or pass None.")
+        raise ScalefitInputError(
+            "run_id is empty; name the column(s) that identify a run, or pass None.", option="run_id"
+        )
     if len(set(cols)) != len(cols):
-        raise ScalefitInputError(f"run_id repeats a column: {cols!r}.")
+        repeated = [c for i, c in enumerate(cols) if c in cols[:i]]
+        raise ScalefitInputError(f"run_id repeats a column: {cols!r}.", option="run_id", values=repeated)
     return _v.check_columns_exist(cols, available, "run_id"), None
 
 
