@@ -10,6 +10,7 @@ import os
 import sys
 import warnings
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any, Sequence
 
 
@@ -147,7 +148,8 @@ _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
 def _stacklevel() -> int:
     """``stacklevel`` that points a warning at the first caller outside scalefit."""
-    level, frame = 1, sys._getframe(1)
+    level = 1
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
         frame, level = frame.f_back, level + 1
     return level

@@ -68,7 +68,7 @@ def parse_number(value: Any) -> float:
         try:
             return float(value)
         except OverflowError:  # a Python int beyond the float range
-            return math.inf if value > 0 else -math.inf
+            return math.inf if value > 0 else -math.inf  # type: ignore[operator]  # typeshed: Real has no >
     if value is pd.NA or value is pd.NaT:
         return math.nan
     if isinstance(value, bytes):

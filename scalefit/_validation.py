@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,10 @@ from ._errors import (
     DuplicateRowsWarning,
     ExcludedRowsWarning,
     InconsistentFlopsWarning,
+    Option,
     ScalefitInputError,
     UnitsWarning,
+    warn,
 )
 
 __all__ = [
@@ -132,7 +133,9 @@ def check_option(value: Any, name: str, allowed: Sequence[str]) -> str:
     """
     if not isinstance(value, str) or value not in allowed:
         raise ScalefitInputError(
-            f"{name}={value!r} is not supported; use one of {_names(allowed)}."
+            f"{name}={value!r} is not supported; use one of {_names(allowed)}.",
+            option=name,
+            values=[value],
         )
     return value
 
@@ -155,10 +158,14 @@ def check_positive_scalar(
         number = float(value)
     except (TypeError, ValueError):
         raise ScalefitInputError(
-            f"{pre}{name} must be a finite number {sign}; found {value!r} ({type(value).__name__}).{tail}"
+            f"{pre}{name} must be a finite number {sign}; found {value!r} ({type(value).__name__}).{tail}",
+            option=name,
+            values=[value],
         ) from None
     if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
-        raise ScalefitInputError(f"{pre}{name} must be a finite number {sign}; found {value!r}.{tail}")
+        raise ScalefitInputError(
+            f"{pre}{name} must be a finite number {sign}; found {value!r}.{tail}", option=name, values=[value]
+        )
     return number
 
 
@@ -167,7 +174,9 @@ def check_level(level: Any, *, where: str | None = None) -> float:
     pre = f"{where}: " if where else ""
     ok = not isinstance(level, (bool, np.bool_)) and isinstance(level, (numbers.Real, np.integer, np.floating))
     if not (ok and 0 < float(level) < 1):
-        raise ScalefitInputError(f"{pre}level must lie strictly between 0 and 1 (e.g. 0.95); got {level!r}.")
+        raise ScalefitInputError(
+            f"{pre}level must lie strictly between 0 and 1 (e.g. 0.95); got {level!r}.", option="level", values=[level]
+        )
     return float(level)
 
 
@@ -199,7 +208,7 @@ def check_positive_finite(values: Any, name: str) -> np.ndarray:
         arr = np.asarray(values, dtype=float)
     except (TypeError, ValueError):
         raise ScalefitInputError(
-            f"{name} must be numbers; found {values!r:.80}. Pass floats such as 1.3e9."
+            f"{name} must be numbers; found {values!r:.80}. Pass floats such as 1.3e9.", option=name
         ) from None
     bad = ~np.isfinite(arr) | (arr <= 0)
     if bad.any():
@@ -207,7 +216,10 @@ def check_positive_finite(values: Any, name: str) -> np.ndarray:
         where = "" if arr.ndim == 0 else f" at positions {', '.join(map(str, flat[:MAX_LISTED_ROWS]))}"
         found = format_values(arr.ravel()[flat])
         raise ScalefitInputError(
-            f"{name} must be finite and > 0; found {found}{where}.", rows=flat if arr.ndim else None
+            f"{name} must be finite and > 0; found {found}{where}.",
+            rows=flat if arr.ndim else None,
+            values=arr.ravel()[flat[:MAX_LISTED_VALUES]].tolist(),
+            option=name,
         )
     return arr
 
@@ -238,7 +250,8 @@ def check_min_runs(runs: Any, minimum: int, what: str) -> None:
         raise ScalefitInputError(
             f"too few runs for {what}: it needs at least {minimum}, but {n} "
             f"{'was' if n == 1 else 'were'} given{extra}. Add runs, fix parameters "
-            "(fixed=...) or choose a law with fewer free parameters."
+            "(fixed=...) or choose a law with fewer free parameters.",
+            options=[Option("fixed", text="fixed=...")],
         )
 
 
@@ -252,15 +265,17 @@ def check_source_path(path: Path) -> str:
     if not path.exists():
         parent = path.parent if str(path.parent) else Path(".")
         raise ScalefitInputError(
-            f"no such file: {str(path)!r} (looked in {str(parent.resolve())!r}). Check the path."
+            f"no such file: {str(path)!r} (looked in {str(parent.resolve())!r}). Check the path.",
+            values=[str(path)],
         )
     if path.is_dir():
-        raise ScalefitInputError(f"{str(path)!r} is a directory; pass a file of runs.")
+        raise ScalefitInputError(f"{str(path)!r} is a directory; pass a file of runs.", values=[str(path)])
     if fmt is None:
         raise ScalefitInputError(
             f"cannot tell the format of {str(path)!r} from its suffix {''.join(path.suffixes)!r}; "
             f"supported suffixes are {', '.join(READERS)} (optionally compressed with "
-            f"{', '.join(_COMPRESSION)}). Rename the file or read it with pandas and pass the DataFrame."
+            f"{', '.join(_COMPRESSION)}). Rename the file or read it with pandas and pass the DataFrame.",
+            values=[str(path)],
         )
     return fmt
 
@@ -283,13 +298,33 @@ def check_unique_columns(columns: Sequence[Any], source: str) -> None:
         seen.add(c)
     if dups:
         raise ScalefitInputError(
-            f"{source} has repeated column names {_names(dups)}; rename them so each is unique."
+            f"{source} has repeated column names {_names(dups)}; rename them so each is unique.",
+            values=dups,
         )
 
 
-def missing_columns_error(what: str, available: Sequence[Any], hint: str = "") -> ScalefitInputError:
-    """Build the error for a column that could not be found, listing those available."""
-    return ScalefitInputError(f"{what}. Available columns: {_names(available)}.{hint}")
+def missing_columns_error(
+    what: str,
+    available: Sequence[Any],
+    hint: str = "",
+    *,
+    column: str | None = None,
+    values: Sequence[Any] = (),
+    option: str | None = None,
+    options: Sequence[Option] = (),
+) -> ScalefitInputError:
+    """Build the error for a column that could not be found, listing those available.
+
+    ``column``, ``values``, ``option`` and ``options`` become the error's fields
+    (``options`` are the fixes ``hint`` suggests).
+    """
+    return ScalefitInputError(
+        f"{what}. Available columns: {_names(available)}.{hint}",
+        column=column,
+        values=values,
+        option=option,
+        options=options,
+    )
 
 
 def check_columns_exist(names: Sequence[Any], available: Sequence[Any], argument: str) -> list:
@@ -299,6 +334,9 @@ def check_columns_exist(names: Sequence[Any], available: Sequence[Any], argument
         raise missing_columns_error(
             f"{argument} names column(s) {_names(missing)} that the input does not have",
             available,
+            column=str(missing[0]),
+            values=missing,
+            option=argument,
         )
     return list(names)
 
@@ -319,28 +357,40 @@ def check_column_map(
     if not isinstance(columns, Mapping):
         raise ScalefitInputError(
             f"columns must be a dict mapping source column -> canonical name, e.g. "
-            f"{{'Model Size': 'n_params'}}; found {type(columns).__name__}."
+            f"{{'Model Size': 'n_params'}}; found {type(columns).__name__}.",
+            option="columns",
         )
     avail = set(available)
     for src, target in columns.items():
         if target not in targets:
-            hint = ""
+            hint, fixes = "", []
             if src in targets and target in avail:
-                hint = f" It maps SOURCE -> canonical; did you mean {{{target!r}: {src!r}}}?"
+                swapped = f"{{{target!r}: {src!r}}}"
+                hint = f" It maps SOURCE -> canonical; did you mean {swapped}?"
+                fixes = [Option("columns", swapped, text=swapped)]
             raise ScalefitInputError(
                 f"columns maps {src!r} to {target!r}, which is not a canonical column; "
                 f"targets must be one of {_names(targets)}.{hint}",
                 column=str(src),
+                values=[target],
+                option="columns",
+                options=fixes,
             )
         if src not in avail:
             raise missing_columns_error(
-                f"columns maps {src!r} to {target!r} but the input has no column {src!r}", available
+                f"columns maps {src!r} to {target!r} but the input has no column {src!r}",
+                available,
+                column=str(src),
+                option="columns",
             )
     seen: dict = {}
     for src, target in columns.items():
         if target in seen:
             raise ScalefitInputError(
-                f"columns maps both {seen[target]!r} and {src!r} to {target!r}; map only one."
+                f"columns maps both {seen[target]!r} and {src!r} to {target!r}; map only one.",
+                column=str(src),
+                values=[seen[target], src],
+                option="columns",
             )
         seen[target] = src
     return dict(columns)
@@ -424,18 +474,21 @@ def raise_for_problems(
     also = f" Column(s) {', '.join(others)} also have invalid values." if others else ""
     what = "finite numbers >= 0" if name == "step" else (
         "non-missing" if name == "run" else "finite numbers > 0")
+    found = np.asarray(raw, dtype=object)[mask]
     raise ScalefitInputError(
         f"{label} must hold {what}, but {format_rows(at)} {'does' if len(at) == 1 else 'do'} not "
-        f"({', '.join(kinds)}); values found: {format_values(np.asarray(raw, dtype=object)[mask])}."
+        f"({', '.join(kinds)}); values found: {format_values(found)}."
         f"{also} Fix these values, or pass nan_policy='omit' to exclude the rows "
         "(each is then listed in Runs.excluded with its reason).",
         column=str(source),
         rows=at,
+        values=found[:MAX_LISTED_VALUES].tolist(),
+        options=[Option("nan_policy", "'omit'")],
     )
 
 
 # ------------------------------------------------------------------ warnings
-def warn_excluded(rows: Sequence[int], reasons: Sequence[str], *, stacklevel: int = 3) -> None:
+def warn_excluded(rows: Sequence[int], reasons: Sequence[str]) -> None:
     """Warn that rows were excluded, naming them and the commonest reasons."""
     if len(rows) == 0:
         return
@@ -445,15 +498,14 @@ def warn_excluded(rows: Sequence[int], reasons: Sequence[str], *, stacklevel: in
             counts[part] = counts.get(part, 0) + 1
     top = sorted(counts.items(), key=lambda kv: -kv[1])[:3]
     why = "; ".join(f"{reason} ({n}x)" for reason, n in top)
-    warnings.warn(
+    warn(
         f"excluded {len(rows)} row(s) ({format_rows(rows)}): {why}. "
         "See Runs.excluded for each row and its values.",
         ExcludedRowsWarning,
-        stacklevel=stacklevel,
     )
 
 
-def warn_duplicates(duplicate_of: Mapping[int, int], *, dropped: bool, stacklevel: int = 3) -> None:
+def warn_duplicates(duplicate_of: Mapping[int, int], *, dropped: bool) -> None:
     """Report exact duplicate rows (always; they are kept unless dropped)."""
     if not duplicate_of:
         return
@@ -465,43 +517,43 @@ def warn_duplicates(duplicate_of: Mapping[int, int], *, dropped: bool, stackleve
         if dropped
         else "they are kept; pass drop_duplicates=True to exclude them"
     )
-    warnings.warn(
+    warn(
         f"{len(pairs)} row(s) exactly duplicate an earlier row ({shown}{more}); {action}.",
         DuplicateRowsWarning,
-        stacklevel=stacklevel,
+        options=[Option("drop_duplicates", "True")],
     )
 
 
-def warn_step_without_run(step_source: Any, steps: np.ndarray, *, stacklevel: int = 3) -> None:
+def warn_step_without_run(step_source: Any, steps: np.ndarray) -> None:
     """Warn when a step column varies but no run id was given: likely training curves read as separate runs."""
     from ._errors import CurvesWarning
 
-    if np.unique(np.asarray(steps)).size > 1:
-        warnings.warn(
-            f"column {str(step_source)!r} holds training steps ({np.unique(np.asarray(steps)).size} distinct values) but "
+    distinct = np.unique(np.asarray(steps)).size
+    if distinct > 1:
+        warn(
+            f"column {str(step_source)!r} holds training steps ({distinct} distinct values) but "
             "no run id was given, so every row is read as a separate run. For training curves pass run_id=[...] "
-            "(CLI: --run-id COLS) naming the column(s) that identify a run.",
-            CurvesWarning, stacklevel=stacklevel,
+            "naming the column(s) that identify a run.",
+            CurvesWarning,
+            options=[Option("run_id", "[...]")],
         )
 
 
-def warn_units(n_params: np.ndarray, loss: np.ndarray, *, stacklevel: int = 3) -> None:
+def warn_units(n_params: np.ndarray, loss: np.ndarray) -> None:
     """Warn when parameters look like millions or the loss like perplexity."""
     median_n = float(np.median(n_params))
     if median_n < 1e4:
-        warnings.warn(
+        warn(
             f"the median parameter count is {median_n:.4g}, below 1e4: were params given in "
             "millions or billions? Pass raw counts (e.g. '70M' or 7e7).",
             UnitsWarning,
-            stacklevel=stacklevel,
         )
     high = loss > 20
     if high.any():
-        warnings.warn(
+        warn(
             f"{int(high.sum())} loss value(s) exceed 20 (max {float(loss.max()):.4g}): is this "
             "perplexity? scalefit expects cross-entropy in nats; pass log(perplexity).",
             UnitsWarning,
-            stacklevel=stacklevel,
         )
 
 
@@ -511,20 +563,17 @@ def warn_inconsistent_flops(
     flops: np.ndarray,
     k: float,
     rows: np.ndarray,
-    *,
-    stacklevel: int = 3,
 ) -> None:
     """Warn when C disagrees with k*N*D by more than 10% on any row."""
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         ratio = flops / (k * n_params * n_tokens)
     off = np.abs(ratio - 1.0) > FLOPS_TOLERANCE
     if off.any():
-        warnings.warn(
+        warn(
             f"flops disagrees with {k:g}*n_params*n_tokens by more than "
             f"{FLOPS_TOLERANCE:.0%} in {int(off.sum())} of {len(ratio)} rows "
             f"({format_rows(rows[off], limit=5)}; C/({k:g}ND) ranges from "
             f"{np.nanmin(ratio[off]):.3g} to {np.nanmax(ratio[off]):.3g}). Check the units of "
             "each column, or set flops_per_param_token if your FLOP count uses another k.",
             InconsistentFlopsWarning,
-            stacklevel=stacklevel,
         )

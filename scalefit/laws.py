@@ -70,7 +70,8 @@ class Param:
         if not (self.min < self.max):
             raise ScalefitInputError(
                 f"parameter {self.name!r}: each lower bound must be strictly less than each upper bound; "
-                f"got min={self.min!r} >= max={self.max!r}. Swap or widen the bounds."
+                f"got min={self.min!r} >= max={self.max!r}. Swap or widen the bounds.",
+                values=[self.min, self.max],
             )
         if self.log and self.min < 0:
             raise ScalefitInputError(
@@ -190,11 +191,11 @@ class Law:
         """
         missing = [k for k in self.param_names if k not in params]
         if missing:
-            raise ScalefitInputError(f"law {self.name!r}: missing parameter values {missing}.")
+            raise ScalefitInputError(f"law {self.name!r}: missing parameter values {missing}.", values=missing)
         missing_in = [k for k in self.inputs if k not in inputs]
         if missing_in:
             raise ScalefitInputError(
-                f"law {self.name!r} needs inputs {list(self.inputs)}; missing {missing_in}."
+                f"law {self.name!r} needs inputs {list(self.inputs)}; missing {missing_in}.", values=missing_in
             )
         kw = {k: np.asarray(inputs[k], dtype=float) for k in self.inputs}
         kw.update({k: _param_value(params[k]) for k in self.param_names})
@@ -206,7 +207,7 @@ class Law:
         new = []
         for p in self.params:
             if p.name in changes:
-                kw = dict(name=p.name, value=p.value, min=p.min, max=p.max, log=p.log, grid=p.grid)
+                kw: dict[str, Any] = dict(name=p.name, value=p.value, min=p.min, max=p.max, log=p.log, grid=p.grid)
                 kw.update(changes[p.name])
                 new.append(Param(**kw))
             else:
@@ -422,12 +423,14 @@ def get_law(law: "str | Law") -> Law:
     if isinstance(law, Law):
         return law
     if not isinstance(law, str):
-        raise ScalefitInputError(f"law must be a name or a scalefit.Law, got {type(law).__name__}.")
+        raise ScalefitInputError(f"law must be a name or a scalefit.Law, got {type(law).__name__}.", option="law")
     key = law.strip().lower()
     key = _ALIASES.get(key, key)
     if key not in _REGISTRY:
         raise ScalefitInputError(
-            f"unknown law {law!r}; known laws are {available_laws()}, or pass a scalefit.Law."
+            f"unknown law {law!r}; known laws are {available_laws()}, or pass a scalefit.Law.",
+            option="law",
+            values=[law],
         )
     return _REGISTRY[key]
 
@@ -529,10 +532,11 @@ def evaluate(
         except (TypeError, ValueError):
             raise ScalefitInputError(
                 f"{where}: {name} must be a number or an array of numbers; got {value!r}. "
-                "Give numbers such as 1.3e9, not text such as '1.3B'."
+                "Give numbers such as 1.3e9, not text such as '1.3B'.",
+                option=name,
             ) from None
         if arr.size and (np.any(~np.isfinite(arr)) or np.any(arr <= 0)):
-            raise ScalefitInputError(f"{where}: {name} must be finite and positive; got {value!r}.")
+            raise ScalefitInputError(f"{where}: {name} must be finite and positive; got {value!r}.", option=name)
         arrays[name] = arr
     k = float(flops_per_param_token)
     missing = [n for n in law.inputs if n not in arrays]
@@ -544,15 +548,17 @@ def evaluate(
             "n_params": None if c is None or d is None else c / (k * d),
         }
         for name in missing:
-            if derived.get(name) is None:
+            value = derived.get(name)
+            if value is None:
                 raise ScalefitInputError(
                     f"{where} for law {law.name!r} needs {list(law.inputs)}; missing {name!r}"
-                    + (" (or two of n_params, n_tokens and flops to derive it)." if name in _DERIVABLE else ".")
+                    + (" (or two of n_params, n_tokens and flops to derive it)." if name in _DERIVABLE else "."),
+                    option=name,
                 )
-            arrays[name] = derived[name]
+            arrays[name] = value
     lacking = [p for p in law.param_names if p not in params]
     if lacking:
-        raise ScalefitInputError(f"{where}: law {law.name!r} is missing parameter values {lacking}.")
+        raise ScalefitInputError(f"{where}: law {law.name!r} is missing parameter values {lacking}.", values=lacking)
     used = [arrays[n] for n in law.inputs]
     out = law(params, **dict(zip(law.inputs, np.broadcast_arrays(*used))))
     return out

@@ -622,3 +622,27 @@ def test_step_column_without_run_id_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("error", scalefit.CurvesWarning)
         assert read_runs(df, columns={"tokens_seen": "n_tokens"}, run_id="Name").n_runs == 2
+
+
+def test_bundled_synthetic_data_by_name(quiet):
+    runs = read_runs("synthetic:isoflop")
+    assert len(runs) == 72 and runs.source == "synthetic:isoflop"
+    assert read_runs(scalefit.datasets.synthetic_path("isoflop")).table["loss"].equals(runs.table["loss"])
+    curves = read_runs("synthetic:curves")
+    assert curves.n_runs == 30 and len(curves) == 900
+    with pytest.raises(ScalefitInputError, match=r"unknown bundled data set 'synthetic:nope'; use one of "
+                                                 r"'synthetic:isoflop', 'synthetic:curves'") as info:
+        read_runs("synthetic:nope")
+    assert info.value.values == ["synthetic:nope"]
+
+
+def test_missing_column_errors_suggest_a_columns_option():
+    from scalefit._errors import Option
+
+    with pytest.raises(ScalefitInputError, match=r"Map yours with columns=\{'<name>': 'loss'\}") as info:
+        read_runs([{"a": 1.0, "b": 2.0, "c": 3.0}])
+    assert info.value.column == "loss"
+    assert info.value.options == (Option("columns", "{'<name>': 'loss'}"),)
+    with pytest.raises(ScalefitInputError, match="run_id repeats a column") as info:
+        read_runs(_frame().assign(run="a"), run_id=["run", "run"])
+    assert info.value.option == "run_id" and info.value.values == ["run"]

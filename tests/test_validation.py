@@ -200,3 +200,41 @@ def test_warn_duplicates_and_excluded():
         warnings.simplefilter("error")
         v.warn_duplicates({}, dropped=False)
         v.warn_excluded([], [])
+
+
+def test_errors_carry_their_fields():
+    from scalefit._errors import Option
+
+    with pytest.raises(ScalefitInputError) as info:
+        v.check_option("drop", "nan_policy", v.NAN_POLICIES)
+    assert info.value.option == "nan_policy" and info.value.values == ["drop"]
+    with pytest.raises(ScalefitInputError) as info:
+        v.check_positive_scalar(-1, "delta")
+    assert info.value.option == "delta" and info.value.values == [-1]
+    with pytest.raises(ScalefitInputError) as info:
+        v.check_level(1.5)
+    assert info.value.option == "level" and info.value.values == [1.5]
+    with pytest.raises(ScalefitInputError) as info:
+        v.check_positive_finite([1.0, -2.0, np.inf], "n_params")
+    assert info.value.option == "n_params" and info.value.rows == [1, 2] and info.value.values == [-2.0, np.inf]
+    with pytest.raises(ScalefitInputError) as info:
+        v.check_columns_exist(["nope"], ["a", "b"], "group_by")
+    assert info.value.option == "group_by" and info.value.column == "nope" and info.value.values == ["nope"]
+    with pytest.raises(ScalefitInputError, match=r"did you mean \{'x': 'n_params'\}") as info:
+        v.check_column_map({"n_params": "x"}, ["x", "n_params"], ("n_params", "loss"))
+    assert info.value.option == "columns" and info.value.options == (Option("columns", "{'x': 'n_params'}", "{'x': 'n_params'}"),)
+    with pytest.raises(ScalefitInputError, match=r"fix parameters \(fixed=\.\.\.\)") as info:
+        v.check_min_runs(read_runs([{"n_params": 1e8, "n_tokens": 2e9, "loss": 3.0}]), 3, "law 'chinchilla'")
+    assert info.value.options == (Option("fixed", text="fixed=..."),)
+
+
+def test_warnings_carry_the_options_they_suggest():
+    from scalefit._errors import CurvesWarning, Option
+
+    with pytest.warns(DuplicateRowsWarning) as record:
+        v.warn_duplicates({4: 2}, dropped=False)
+    assert record[0].message.options == (Option("drop_duplicates", "True"),)
+    with pytest.warns(CurvesWarning, match=r"pass run_id=\[\.\.\.\] naming") as record:
+        v.warn_step_without_run("step", np.array([1, 2]))
+    assert record[0].message.options == (Option("run_id", "[...]"),)
+    assert "CLI" not in str(record[0].message)

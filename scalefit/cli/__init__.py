@@ -4,6 +4,8 @@ Each subcommand lives in its own module ``scalefit/cli/_<name>.py`` that
 defines ``register(subparsers)``.  The CLI only calls the public API.
 
 Exit codes: 0 success, 2 bad input (message on stderr), 1 internal error.
+Library errors and warnings are worded for the command line from their
+``options`` (see :mod:`scalefit.cli._messages`): the flag replaces the API option.
 """
 from __future__ import annotations
 
@@ -37,36 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# The library's messages name API options; on the command line, name the flags instead.
-_CLI_WORDS = (
-    (r" \(CLI:? [^)]*\)", ""),
-    (r"nan_policy='omit'", "--nan-policy omit"),
-    (r"drop_duplicates=True", "--drop-duplicates"),
-    (r"read_runs\(\.\.\., run_id=\[[^\]]*\]\)", "--run-id COLS"),
-    (r"run_id=\[[^\]]*\]", "--run-id COLS"),
-    (r"final_only=True", "--final-only"),
-    (r"best_per_size=True", "--best-per-size"),
-    (r"group_by=\[[^\]]*\]", "--group-by COLS"),
-    (r"budget='<column>'", "--budget-col COL"),
-    (r"fixed=\{\.\.\.\}", "--fix NAME=VALUE"),
-    (r"loss_unit='bits'", "--loss-unit bits"),
-    (r"exclude_flags=\(\)", "--keep-flagged"),
-    (r"runs\.final\(\)", "the final checkpoints (--final)"),
-    (r"(?:read_runs\(\.\.\., )?columns=\{'([^']*)': '([^']*)'\}\)?", r"--columns '\1=\2'"),
-)
-
-
-def for_cli(text: str) -> str:
-    """Rewrite API option names in a library message as the CLI flags that set them."""
-    import re
-
-    for pattern, repl in _CLI_WORDS:
-        text = re.sub(pattern, repl, text)
-    return text
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    from .._errors import FitError, ScalefitInputError, ScalefitWarning
+    from .._errors import FitError, Option, ScalefitInputError, ScalefitWarning
+    from ._messages import cli_message, render
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -75,8 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     def _show(message, category, filename, lineno, file=None, line=None):
-        name = category.__name__
-        print(f"warning ({name}): {for_cli(str(message))}", file=sys.stderr)
+        print(f"warning ({category.__name__}): {cli_message(message)}", file=sys.stderr)
 
     with warnings.catch_warnings():
         warnings.simplefilter("always", ScalefitWarning)
@@ -84,13 +58,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return int(args.func(args) or 0)
         except ScalefitInputError as exc:
-            print(f"scalefit {args.command}: error: {for_cli(str(exc))}", file=sys.stderr)
+            print(f"scalefit {args.command}: error: {cli_message(exc)}", file=sys.stderr)
             return 2
         except FitError as exc:
             print(f"scalefit {args.command}: fit failed: {exc}", file=sys.stderr)
             return 1
-        except FileExistsError as exc:
-            print(f"scalefit {args.command}: error: {exc}", file=sys.stderr)
+        except FileExistsError as exc:  # the library refuses to replace a file unless overwrite=True
+            message = render(str(exc), [Option("overwrite", "True")])
+            print(f"scalefit {args.command}: error: {message}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:
             return 130

@@ -13,7 +13,12 @@ from .._json import jsonable as to_jsonable  # one JSON conversion for library a
 
 def add_runs_arguments(p: argparse.ArgumentParser, *, run_id: bool = True) -> None:
     """Add the RUNS positional and the ingestion options every subcommand shares."""
-    p.add_argument("runs", metavar="RUNS", help="CSV, TSV, JSON, JSONL or Parquet file of runs.")
+    p.add_argument(
+        "runs",
+        metavar="RUNS",
+        help="CSV, TSV, JSON, JSONL or Parquet file of runs, or 'synthetic:isoflop' / 'synthetic:curves' "
+        "for the bundled examples.",
+    )
     p.add_argument(
         "--columns",
         default=None,
@@ -52,7 +57,7 @@ def load_runs(args: argparse.Namespace):
     if run_id:
         run_id = [c.strip() for c in run_id.split(",") if c.strip()]
     return read_runs(
-        resolve_runs_source(args.runs),
+        args.runs,  # read_runs also knows 'synthetic:isoflop' / 'synthetic:curves'
         columns=parse_mapping(args.columns) or None,
         run_id=run_id,
         nan_policy=args.nan_policy,
@@ -95,12 +100,3 @@ def emit_json(obj: Any, *, out: str | None = None) -> None:
     else:
         sys.stdout.write(text + "\n")
 
-
-def resolve_runs_source(text: str) -> str:
-    """Map ``synthetic:isoflop`` / ``synthetic:curves`` to the bundled file; other text is a path."""
-    prefix = "synthetic:"
-    if isinstance(text, str) and text.startswith(prefix):
-        from ..datasets import synthetic_path
-
-        return str(synthetic_path(text[len(prefix):]))
-    return text

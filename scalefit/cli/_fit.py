@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     runs = load_runs(args)
     if args.final:
         runs = runs.final()
-    tie = []
+    tie: list[str] = []
     for t in args.tie:
         tie.extend(x for x in t.split(",") if x.strip())
     result = fit(

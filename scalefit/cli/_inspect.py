@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_runs_arguments, emit_json, load_runs, report_excluded, resolve_runs_source
+from ._common import add_runs_arguments, emit_json, load_runs, report_excluded
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,7 +24,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    args.runs = resolve_runs_source(args.runs)
     runs = load_runs(args)
     if args.final:
         runs = runs.final()

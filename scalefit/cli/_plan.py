@@ -19,12 +19,14 @@ from ._common import emit_json, parse_mapping
 
 
 def parse_numbers(text: str | None, option: str, *, many: bool = True) -> list[float] | None:
-    """Parse '5.76e23', '1.3B' or, with ``many``, a comma-separated list '1e21,1e22'."""
+    """Parse '5.76e23', '1.3B' or, with ``many``, a comma-separated list '1e21,1e22'; None stays None."""
+    return None if text is None else _numbers_in(text, option, many=many)
+
+
+def _numbers_in(text: str, option: str, *, many: bool) -> list[float]:
     from .._errors import ScalefitInputError
     from .._numbers import parse_number
 
-    if text is None:
-        return None
     items = [t for t in (text.split(",") if many else [text]) if t.strip()]
     if not items:
         raise ScalefitInputError(f"{option} is empty; give a number such as 5.76e23 or 70B.")
@@ -87,7 +89,7 @@ def _load_fit(args: argparse.Namespace) -> Any:
         raw = parse_mapping(args.params, what="--params")
         if not raw:
             raise ScalefitInputError("--params is empty; write E=1.69,A=406.4,B=410.7,alpha=0.34,beta=0.28.")
-        return {k: parse_numbers(v, f"--params {k}", many=False)[0] for k, v in raw.items()}
+        return {k: _numbers_in(v, f"--params {k}", many=False)[0] for k, v in raw.items()}
     if args.fit is None:
         return None
     from ..fitting import load_fit
@@ -117,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
     unique = parse_numbers(args.unique_tokens, "--unique-tokens", many=False)
     fit = _load_fit(args)
     opts = dict(level=args.level, flops_per_param_token=args.flops_per_param_token)
+    result: Any
 
     if flops is not None and losses is not None:
         raise ScalefitInputError("give --flops or --target-loss, not both: a budget already fixes the loss.")

@@ -44,7 +44,6 @@ def hardware(args: argparse.Namespace) -> dict:
 def run(args: argparse.Namespace) -> int:
     from .. import read_runs
     from ..report import build_report
-    from ._common import resolve_runs_source
 
     out = Path(args.out)
     check_out_path(args.out, force=args.force)
@@ -52,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     curves = None
     if args.curves:
         rid = [c.strip() for c in args.curves_run_id.split(",")] if args.curves_run_id else None
-        curves = read_runs(resolve_runs_source(args.curves), run_id=rid)
+        curves = read_runs(args.curves, run_id=rid)
     rep = build_report(runs, curves=curves, law=args.law, bootstrap=args.bootstrap, seed=args.seed,
                        hardware=hardware(args), n_jobs=args.jobs)
     rep.write(out, overwrite=True)

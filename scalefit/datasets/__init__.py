@@ -208,7 +208,9 @@ def _copy_from(url: str | PathLike, dest: Path) -> None:
     if len(scheme) <= 1:  # a local path (a one-letter "scheme" is a Windows drive)
         local = Path(text).expanduser()
         if not local.is_file():
-            raise ScalefitInputError(f"no such file: {text!r}; pass a URL or the path of a local copy.")
+            raise ScalefitInputError(
+                f"no such file: {text!r}; pass a URL or the path of a local copy.", option="url", values=[text]
+            )
         shutil.copyfile(local, dest)
         return
     try:
@@ -217,7 +219,9 @@ def _copy_from(url: str | PathLike, dest: Path) -> None:
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise ScalefitInputError(
             f"could not download {text!r}: {exc}. Check the network, or download the file yourself "
-            "and pass url='<path of the local copy>'."
+            "and pass url='<path of the local copy>'.",
+            option="url",
+            values=[text],
         ) from None
 
 

@@ -1,16 +1,13 @@
-"""Ingest and hold training runs.
+"""Reading runs: :func:`read_runs` turns a file, a DataFrame or records into validated :class:`Runs`.
 
-The canonical table has one row per observation with the columns
-``n_params``, ``n_tokens``, ``flops``, ``loss`` and, for training curves,
-``run`` and ``step``.  Other user columns are kept for grouping.  Column
-``row`` holds each observation's row number in the user's original input, so
-every message and every exclusion can point back at it.
+Columns are recognised by alias (:data:`ALIASES`), values are parsed and
+checked through :mod:`scalefit._validation`, and every exclusion is recorded
+with the row number of the user's input.
 """
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence
@@ -18,13 +15,12 @@ from typing import Any, Literal, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from . import _validation as _v
-from ._errors import ScalefitInputError
-from ._numbers import parse_column
+from .. import _validation as _v
+from .._errors import Option, ScalefitInputError
+from .._numbers import parse_column
+from ._runs import CANONICAL, Runs
 
-__all__ = ["Runs", "RunsSummary", "read_runs", "CANONICAL", "ALIASES"]
-
-CANONICAL = ("n_params", "n_tokens", "flops", "loss")
+__all__ = ["read_runs", "as_runs", "ALIASES", "SYNTHETIC_PREFIX"]
 
 #: Canonical column -> accepted source names, highest priority first.  Names
 #: match case-insensitively, ignoring spaces, ``_``, ``-``, ``/`` and ``.``.
@@ -50,6 +46,10 @@ NON_EMBEDDING_ALIASES: dict[str, tuple[str, ...]] = {
 TRACKER_PREFIXES = ("metrics.", "params.", "summary.", "config.", "hparams.",
                     "metrics/", "params/", "summary/", "config/", "hparams/")
 
+#: ``read_runs("synthetic:isoflop")`` / ``"synthetic:curves"`` read the bundled
+#: synthetic examples (:func:`scalefit.datasets.synthetic_path`).
+SYNTHETIC_PREFIX = "synthetic:"
+
 #: Columns taken as the run identifier when ``run_id`` is not given.
 RUN_ALIASES = ("run", "run_id", "run_name")
 
@@ -63,275 +63,6 @@ def _norm(name: Any) -> str:
     for ch in " _-/.":
         text = text.replace(ch, "")
     return text
-
-
-def _empty_excluded() -> pd.DataFrame:
-    return pd.DataFrame({"row": pd.Series(dtype="int64"), "reason": pd.Series(dtype=object)})
-
-
-@dataclass(frozen=True, eq=False)
-class Runs:
-    """Validated runs in canonical form.
-
-    Do not build this directly; use :func:`scalefit.read_runs`.
-
-    Attributes
-    ----------
-    table : pandas.DataFrame
-        Canonical table (a private copy; never the caller's frame).
-    excluded : pandas.DataFrame
-        Rows excluded from ``table``, with the original ``row`` number and a
-        ``reason`` column.  Empty when nothing was excluded.
-    derived : tuple of str
-        Canonical columns computed rather than read (e.g. ``("n_tokens",)``).
-    column_map : dict
-        Source column -> canonical column, as resolved.
-    duplicate_rows : tuple of int
-        Original row numbers that exactly duplicate an earlier row.
-    source : str
-        Where the runs came from (path or ``"DataFrame"``).
-    flops_per_param_token : float
-        The k of C = k * N * D used to derive or check FLOPs.
-    duplicate_of : dict
-        Original row number -> row number of the earlier row it duplicates.
-    run_id : tuple of str
-        Input columns that identify a run (training curves); empty otherwise.
-    notes : tuple of str
-        What ingestion did besides mapping columns: unit conversions, alias
-        choices among several candidates, renamed columns.
-    """
-
-    table: pd.DataFrame
-    excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["row", "reason"]))
-    derived: tuple = ()
-    column_map: dict = field(default_factory=dict)
-    duplicate_rows: tuple = ()
-    source: str = "DataFrame"
-    flops_per_param_token: float = 6.0
-    duplicate_of: dict = field(default_factory=dict)
-    run_id: tuple = ()
-    notes: tuple = ()
-
-    # ------------------------------------------------------------------ arrays
-    @property
-    def n_params(self) -> np.ndarray:
-        return self.table["n_params"].to_numpy(dtype=float)
-
-    @property
-    def n_tokens(self) -> np.ndarray:
-        return self.table["n_tokens"].to_numpy(dtype=float)
-
-    @property
-    def flops(self) -> np.ndarray:
-        return self.table["flops"].to_numpy(dtype=float)
-
-    @property
-    def loss(self) -> np.ndarray:
-        return self.table["loss"].to_numpy(dtype=float)
-
-    @property
-    def has_curves(self) -> bool:
-        """True when the table holds training curves (a ``run`` column)."""
-        return "run" in self.table.columns
-
-    @property
-    def n_runs(self) -> int:
-        """Number of distinct runs (rows, when there are no curves)."""
-        if self.has_curves:
-            return int(self.table["run"].nunique())
-        return len(self.table)
-
-    @property
-    def duplicates(self) -> pd.DataFrame:
-        """Exact duplicate rows: ``row`` and the earlier row it duplicates (``duplicate_of``).
-
-        Lists every duplicate found in the input, whether it was kept (the
-        default) or excluded (``drop_duplicates=True``).
-        """
-        rows = list(self.duplicate_of.items()) or [(r, -1) for r in self.duplicate_rows]
-        return pd.DataFrame(
-            {"row": pd.Series([r for r, _ in rows], dtype="int64"),
-             "duplicate_of": pd.Series([f for _, f in rows], dtype="int64")}
-        )
-
-    def __len__(self) -> int:
-        return len(self.table)
-
-    def __repr__(self) -> str:
-        curves = f", n_runs={self.n_runs}" if self.has_curves else ""
-        derived = f", derived={self.derived}" if self.derived else ""
-        return (
-            f"Runs(n_rows={len(self.table)}{curves}, excluded={len(self.excluded)}"
-            f"{derived}, source={self.source!r})"
-        )
-
-    def _replace(self, table: pd.DataFrame, **changes: Any) -> "Runs":
-        kept = set(table["row"])
-        kw = dict(
-            table=table.reset_index(drop=True),
-            excluded=self.excluded,
-            derived=self.derived,
-            column_map=self.column_map,
-            duplicate_rows=tuple(r for r in self.duplicate_rows if r in kept),
-            source=self.source,
-            flops_per_param_token=self.flops_per_param_token,
-            duplicate_of={r: f for r, f in self.duplicate_of.items() if r in kept},
-            run_id=self.run_id,
-            notes=self.notes,
-        )
-        kw.update(changes)
-        return Runs(**kw)
-
-    def subset(self, mask: Sequence[bool] | np.ndarray) -> "Runs":
-        """Return the runs where ``mask`` is true (a boolean array over rows)."""
-        mask = np.asarray(mask, dtype=bool)
-        if mask.shape != (len(self.table),):
-            raise ScalefitInputError(
-                f"mask has shape {mask.shape}; expected ({len(self.table)},), one entry per row."
-            )
-        return self._replace(self.table.loc[mask].copy())
-
-    # ----------------------------------------------------------------- curves
-    def final(self) -> "Runs":
-        """Keep the last checkpoint of each run.
-
-        The last checkpoint is the one with the largest ``step``; ties are
-        broken by the largest ``n_tokens``, then by the later input row.
-
-        Returns
-        -------
-        Runs
-            One row per run, in input order, still with its ``run`` column.
-            Without training curves (no ``run`` column) this is ``self``.
-
-        Examples
-        --------
-        >>> from scalefit.datasets import load_synthetic_curves
-        >>> curves = load_synthetic_curves()
-        >>> len(curves.final()) == curves.n_runs
-        True
-        """
-        if not self.has_curves:
-            return self
-        keys = [c for c in ("run", "step", "n_tokens", "row") if c in self.table.columns]
-        ordered = self.table.sort_values(keys, kind="mergesort")
-        last = ordered.groupby("run", sort=False).tail(1).sort_values("row", kind="mergesort")
-        return self._replace(last.copy())
-
-    # ---------------------------------------------------------------- summary
-    def summary(self) -> "RunsSummary":
-        """Summarise the runs: counts, ranges, columns mapped and derived, exclusions.
-
-        Returns
-        -------
-        RunsSummary
-            Renders as text with ``str()``; ``to_dict()`` gives plain JSON types.
-        """
-        t = self.table
-        ranges = {}
-        for name in CANONICAL + ("step",):
-            if name in t.columns and len(t):
-                values = t[name].to_numpy(dtype=float)
-                ranges[name] = {"min": float(np.min(values)), "max": float(np.max(values))}
-        if len(t):
-            ratio = self.n_tokens / self.n_params
-            ranges["tokens_per_param"] = {"min": float(ratio.min()), "max": float(ratio.max())}
-        excluded = [
-            {"row": int(r), "reason": str(why)}
-            for r, why in zip(self.excluded["row"], self.excluded["reason"])
-        ]
-        return RunsSummary(
-            source=self.source,
-            n_rows=len(t),
-            n_runs=self.n_runs,
-            has_curves=self.has_curves,
-            run_id=tuple(self.run_id),
-            columns={str(k): v for k, v in self.column_map.items()},
-            derived=tuple(self.derived),
-            flops_per_param_token=self.flops_per_param_token,
-            ranges=ranges,
-            duplicates=[{"row": int(r), "duplicate_of": int(f)} for r, f in self.duplicates.itertuples(index=False)],
-            excluded=excluded,
-            notes=tuple(self.notes),
-        )
-
-    def to_dict(self) -> dict:
-        """The summary as plain JSON types (same as ``summary().to_dict()``)."""
-        return self.summary().to_dict()
-
-
-@dataclass(frozen=True)
-class RunsSummary:
-    """What :meth:`Runs.summary` reports; ``str()`` renders it, ``to_dict()`` gives JSON types."""
-
-    source: str
-    n_rows: int
-    n_runs: int
-    has_curves: bool
-    run_id: tuple
-    columns: dict
-    derived: tuple
-    flops_per_param_token: float
-    ranges: dict
-    duplicates: list
-    excluded: list
-    notes: tuple
-
-    def to_dict(self) -> dict:
-        """Plain-JSON dictionary with keys ``n_rows``, ``n_runs``, ``columns``, ``ranges``, ..."""
-        return {
-            "source": self.source,
-            "n_rows": self.n_rows,
-            "n_runs": self.n_runs,
-            "has_curves": self.has_curves,
-            "run_id": list(self.run_id),
-            "columns": dict(self.columns),
-            "derived": list(self.derived),
-            "flops_per_param_token": self.flops_per_param_token,
-            "ranges": {k: dict(v) for k, v in self.ranges.items()},
-            "duplicates": [dict(d) for d in self.duplicates],
-            "excluded": [dict(e) for e in self.excluded],
-            "notes": list(self.notes),
-        }
-
-    def __str__(self) -> str:
-        runs = f"{self.n_runs} runs (run = {', '.join(self.run_id)})" if self.has_curves else f"{self.n_runs} runs"
-        lines = [f"Runs from {self.source}", f"  {self.n_rows} rows, {runs}"]
-        if self.columns:
-            mapped = ", ".join(f"{src!r} -> {dst}" for src, dst in self.columns.items())
-            lines.append(f"  columns: {mapped}")
-        if self.derived:
-            lines.append(
-                f"  derived: {', '.join(self.derived)} "
-                f"(from flops = {self.flops_per_param_token:g} * n_params * n_tokens)"
-            )
-        if self.ranges:
-            lines.append("  ranges:")
-            for name, r in self.ranges.items():
-                lines.append(f"    {name:<17}{r['min']:>12.4g} .. {r['max']:.4g}")
-        if self.duplicates:
-            pairs = ", ".join(f"row {d['row']} = row {d['duplicate_of']}" for d in self.duplicates[:10])
-            more = ", ..." if len(self.duplicates) > 10 else ""
-            lines.append(f"  duplicates: {len(self.duplicates)} exact duplicate row(s): {pairs}{more}")
-        else:
-            lines.append("  duplicates: none")
-        if self.excluded:
-            lines.append(f"  excluded: {len(self.excluded)} row(s)")
-            for e in self.excluded[:20]:
-                lines.append(f"    row {e['row']}: {e['reason']}")
-            if len(self.excluded) > 20:
-                lines.append(f"    ... ({len(self.excluded) - 20} more; see Runs.excluded)")
-        else:
-            lines.append("  excluded: none")
-        for note in self.notes:
-            lines.append(f"  note: {note}")
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return str(self)
-
-
-# ===================================================================== reading
 
 
 def as_runs(runs: Any) -> "Runs":
@@ -363,7 +94,9 @@ def read_runs(
     ----------
     source : path, DataFrame, list of dicts, dict of columns or Runs
         A CSV, TSV, JSON (records), JSONL or Parquet file (chosen by suffix;
-        text formats may be compressed, e.g. ``.csv.gz``); a DataFrame (never
+        text formats may be compressed, e.g. ``.csv.gz``); ``"synthetic:isoflop"``
+        or ``"synthetic:curves"`` for the bundled synthetic examples (see
+        :func:`scalefit.datasets.synthetic_path`); a DataFrame (never
         modified); a list of dicts, one per row; or a :class:`Runs`, which is
         returned as it is (the other options are then ignored).
     columns : dict, optional
@@ -463,6 +196,8 @@ def read_runs(
             "no loss column found (looked for " + ", ".join(repr(a) for a in ALIASES["loss"]) + ")",
             available,
             " Map yours with columns={'<name>': 'loss'}.",
+            column="loss",
+            options=[Option("columns", "{'<name>': 'loss'}")],
         )
     missing_size = [c for c in missing if c != "loss"]
     if len(missing_size) > 1:
@@ -472,6 +207,8 @@ def read_runs(
             f"are needed (the third is derived from flops = k * n_params * n_tokens). Looked for {looked}",
             available,
             " Map yours with columns={'<name>': '<canonical>'}.",
+            column=missing_size[0],
+            options=[Option("columns", "{'<name>': '<canonical>'}")],
         )
     source_of = {target: src for src, target in mapping.items()}
 
@@ -527,7 +264,7 @@ def read_runs(
             why = f"exact duplicate of row {first}"
             reasons[r] = f"{reasons[r]}; {why}" if reasons[r] else why
     keep = reasons == ""
-    _v.warn_duplicates(duplicate_of, dropped=drop_duplicates, stacklevel=3)
+    _v.warn_duplicates(duplicate_of, dropped=drop_duplicates)
     if not keep.any():
         raise ScalefitInputError(
             f"every one of the {len(rows)} rows of {label} is invalid, e.g. row 0: {reasons[0]}. "
@@ -535,7 +272,7 @@ def read_runs(
             + ", ".join(f"{s!r} -> {t}" for s, t in mapping.items()) + ")."
         )
     excluded = _excluded_frame(frame, rows[~keep], reasons[~keep])
-    _v.warn_excluded(rows[~keep], reasons[~keep], stacklevel=3)
+    _v.warn_excluded(rows[~keep], reasons[~keep])
 
     # ---- clean values only from here on
     clean = {name: v[keep] for name, v in values.items()}
@@ -544,9 +281,9 @@ def read_runs(
         notes.append("loss converted from bits to nats (multiplied by ln 2)")
     if not derived:
         _v.warn_inconsistent_flops(
-            clean["n_params"], clean["n_tokens"], clean["flops"], k, rows[keep], stacklevel=3
+            clean["n_params"], clean["n_tokens"], clean["flops"], k, rows[keep]
         )
-    _v.warn_units(clean["n_params"], clean["loss"], stacklevel=3)
+    _v.warn_units(clean["n_params"], clean["loss"])
 
     table = pd.DataFrame({"row": rows[keep]})
     kept_frame = frame.loc[keep].reset_index(drop=True)
@@ -558,7 +295,7 @@ def read_runs(
             table["step"] = _step_from_tokens(table["run"], clean["n_tokens"])
             notes.append("step: order of n_tokens within each run (no step column found)")
     elif "step" in clean:
-        _v.warn_step_without_run(source_of["step"], clean["step"], stacklevel=3)
+        _v.warn_step_without_run(source_of["step"], clean["step"])
         table["step"] = _as_int_if_integral(clean.pop("step"))
     for name in CANONICAL:
         table[name] = clean[name]
@@ -601,6 +338,17 @@ def _load(source: Any) -> tuple[pd.DataFrame, str]:
                 "the DataFrame has MultiIndex columns; flatten them (e.g. with '_'.join) first."
             )
         return source.reset_index(drop=True).copy(deep=True), "DataFrame"
+    if isinstance(source, str) and source.startswith(SYNTHETIC_PREFIX):
+        from ..datasets import SYNTHETIC_FILES, synthetic_path  # datasets reads through this module
+
+        name = source[len(SYNTHETIC_PREFIX):]
+        if name not in SYNTHETIC_FILES:
+            known = ", ".join(repr(SYNTHETIC_PREFIX + k) for k in SYNTHETIC_FILES)
+            raise ScalefitInputError(
+                f"unknown bundled data set {source!r}; use one of {known}, or give a path.", values=[source]
+            )
+        path = synthetic_path(name)  # type: ignore[arg-type]  # a key of SYNTHETIC_FILES
+        return _read_file(path, _v.check_source_path(path)), source
     if isinstance(source, (str, PathLike)):
         path = Path(source).expanduser()
         fmt = _v.check_source_path(path)
@@ -706,7 +454,10 @@ def _resolve_columns(
         other = next((s for s, t in explicit.items() if t == "step"), None)
         if other is not None and other != step:
             raise ScalefitInputError(
-                f"step={step!r} and columns={{{other!r}: 'step'}} disagree; give the step column once."
+                f"step={step!r} and columns={{{other!r}: 'step'}} disagree; give the step column once.",
+                column=str(other),
+                values=[step, other],
+                option="step",
             )
         explicit[step] = "step"
     mapping = dict(explicit)
@@ -757,6 +508,9 @@ def _resolve_columns(
                 + ", ".join(repr(a) for a in NON_EMBEDDING_ALIASES["n_params"]) + ")",
                 available,
                 " Map yours with columns={'<name>': 'n_params'}.",
+                column="n_params",
+                option="use_non_embedding",
+                options=[Option("columns", "{'<name>': 'n_params'}")],
             )
     # order by canonical target for a readable column_map
     order = {t: i for i, t in enumerate(_TARGETS)}
@@ -772,9 +526,12 @@ def _resolve_run_id(run_id: str | Sequence[str] | None, available: list) -> tupl
         return [], None
     cols = [run_id] if isinstance(run_id, str) else list(run_id)
     if not cols:
-        raise ScalefitInputError("run_id is empty; name the column(s) that identify a run, or pass None.")
+        raise ScalefitInputError(
+            "run_id is empty; name the column(s) that identify a run, or pass None.", option="run_id"
+        )
     if len(set(cols)) != len(cols):
-        raise ScalefitInputError(f"run_id repeats a column: {cols!r}.")
+        repeated = [c for i, c in enumerate(cols) if c in cols[:i]]
+        raise ScalefitInputError(f"run_id repeats a column: {cols!r}.", option="run_id", values=repeated)
     return _v.check_columns_exist(cols, available, "run_id"), None
 
 

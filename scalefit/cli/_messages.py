@@ -1,0 +1,96 @@
+"""How the command line words the library's errors and warnings.
+
+The library writes a message as a Python caller would read it ("pass
+nan_policy='omit'") and lists the options it suggests on the error or warning
+(``options``: :class:`scalefit._errors.Option`).  Here each option's text in the
+message is replaced by the flag that sets it (``--nan-policy omit``), looked up
+by the option's name in :data:`FLAGS`.  Options the table does not know keep
+their Python wording.
+"""
+from __future__ import annotations
+
+import ast
+from typing import Any, Iterable
+
+from .._errors import Option
+
+__all__ = ["FLAGS", "flag_for", "render", "cli_message"]
+
+#: Option name (the API keyword) -> how the command line words it.  ``{value}``
+#: is the option's value as a flag takes it (``'omit'`` -> ``omit``; the
+#: placeholder after ``|`` when the message gives no value); ``{mapping}`` is a
+#: dict value written as ``OLD=NEW,...``.
+FLAGS: dict[str, str] = {
+    "nan_policy": "--nan-policy {value|omit}",
+    "drop_duplicates": "--drop-duplicates",
+    "run_id": "--run-id COLS",
+    "final": "the final checkpoints (--final)",
+    "final_only": "--final-only",
+    "best_per_size": "--best-per-size",
+    "group_by": "--group-by COLS",
+    "budget": "--budget-col COL",
+    "fixed": "--fix NAME=VALUE",
+    "loss_unit": "--loss-unit {value|bits}",
+    "exclude_flags": "--keep-flagged",
+    "columns": "--columns '{mapping}'",
+    "overwrite": "--force",
+    "bootstrap": "--bootstrap {value|N}",
+    "law": "--law {value|NAME}",
+}
+
+
+def _unquote(text: str) -> str:
+    """``"'omit'"`` -> ``"omit"``: a literal as a flag's argument takes it."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+    return value if isinstance(value, str) else text
+
+
+def _mapping(text: str) -> str:
+    """``"{'x': 'loss'}"`` -> ``"x=loss"``; ``OLD=NEW`` when the text is no literal dict."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return "OLD=NEW"
+    if not isinstance(value, dict) or not value:
+        return "OLD=NEW"
+    return ",".join(f"{old}={new}" for old, new in value.items())
+
+
+def flag_for(option: Option) -> str | None:
+    """The command-line wording of ``option``, or None when no flag sets it."""
+    template = FLAGS.get(option.name)
+    if template is None:
+        return None
+    if "{mapping}" in template:
+        return template.replace("{mapping}", _mapping(option.value))
+    start = template.find("{value|")
+    if start < 0:
+        return template
+    end = template.index("}", start)
+    placeholder = template[start + len("{value|"):end]
+    value = _unquote(option.value) if option.value else placeholder
+    return template[:start] + value + template[end + 1:]
+
+
+def render(message: str, options: Iterable[Option]) -> str:
+    """Replace each option's Python wording in ``message`` by its flag (plain text replacement).
+
+    The longest wordings go first, so one that contains another
+    (``read_runs(..., run_id=[...])`` and ``run_id=[...]``) is replaced whole.
+    """
+    for option in sorted(options, key=lambda o: len(o.api()), reverse=True):
+        flag = flag_for(option)
+        if flag is not None:
+            message = message.replace(option.api(), flag)
+    return message
+
+
+def cli_message(error_or_warning: Any) -> str:
+    """The message of a scalefit error or warning, worded for the command line.
+
+    Anything without ``options`` (a warning from numpy, an ``OSError``) keeps its text.
+    """
+    return render(str(error_or_warning), getattr(error_or_warning, "options", ()))

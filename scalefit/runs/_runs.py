@@ -1,0 +1,283 @@
+"""The validated runs: :class:`Runs` (the canonical table) and :class:`RunsSummary`.
+
+The canonical table has one row per observation with the columns
+``n_params``, ``n_tokens``, ``flops``, ``loss`` and, for training curves,
+``run`` and ``step``.  Other user columns are kept for grouping.  Column
+``row`` holds each observation's row number in the user's original input, so
+every message and every exclusion can point back at it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .._errors import ScalefitInputError
+
+__all__ = ["Runs", "RunsSummary", "CANONICAL"]
+
+CANONICAL = ("n_params", "n_tokens", "flops", "loss")
+
+
+@dataclass(frozen=True, eq=False)
+class Runs:
+    """Validated runs in canonical form.
+
+    Do not build this directly; use :func:`scalefit.read_runs`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        Canonical table (a private copy; never the caller's frame).
+    excluded : pandas.DataFrame
+        Rows excluded from ``table``, with the original ``row`` number and a
+        ``reason`` column.  Empty when nothing was excluded.
+    derived : tuple of str
+        Canonical columns computed rather than read (e.g. ``("n_tokens",)``).
+    column_map : dict
+        Source column -> canonical column, as resolved.
+    duplicate_rows : tuple of int
+        Original row numbers that exactly duplicate an earlier row.
+    source : str
+        Where the runs came from (path or ``"DataFrame"``).
+    flops_per_param_token : float
+        The k of C = k * N * D used to derive or check FLOPs.
+    duplicate_of : dict
+        Original row number -> row number of the earlier row it duplicates.
+    run_id : tuple of str
+        Input columns that identify a run (training curves); empty otherwise.
+    notes : tuple of str
+        What ingestion did besides mapping columns: unit conversions, alias
+        choices among several candidates, renamed columns.
+    """
+
+    table: pd.DataFrame
+    excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["row", "reason"]))
+    derived: tuple = ()
+    column_map: dict = field(default_factory=dict)
+    duplicate_rows: tuple = ()
+    source: str = "DataFrame"
+    flops_per_param_token: float = 6.0
+    duplicate_of: dict = field(default_factory=dict)
+    run_id: tuple = ()
+    notes: tuple = ()
+
+    # ------------------------------------------------------------------ arrays
+    @property
+    def n_params(self) -> np.ndarray:
+        return self.table["n_params"].to_numpy(dtype=float)
+
+    @property
+    def n_tokens(self) -> np.ndarray:
+        return self.table["n_tokens"].to_numpy(dtype=float)
+
+    @property
+    def flops(self) -> np.ndarray:
+        return self.table["flops"].to_numpy(dtype=float)
+
+    @property
+    def loss(self) -> np.ndarray:
+        return self.table["loss"].to_numpy(dtype=float)
+
+    @property
+    def has_curves(self) -> bool:
+        """True when the table holds training curves (a ``run`` column)."""
+        return "run" in self.table.columns
+
+    @property
+    def n_runs(self) -> int:
+        """Number of distinct runs (rows, when there are no curves)."""
+        if self.has_curves:
+            return int(self.table["run"].nunique())
+        return len(self.table)
+
+    @property
+    def duplicates(self) -> pd.DataFrame:
+        """Exact duplicate rows: ``row`` and the earlier row it duplicates (``duplicate_of``).
+
+        Lists every duplicate found in the input, whether it was kept (the
+        default) or excluded (``drop_duplicates=True``).
+        """
+        rows = list(self.duplicate_of.items()) or [(r, -1) for r in self.duplicate_rows]
+        return pd.DataFrame(
+            {"row": pd.Series([r for r, _ in rows], dtype="int64"),
+             "duplicate_of": pd.Series([f for _, f in rows], dtype="int64")}
+        )
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def __repr__(self) -> str:
+        curves = f", n_runs={self.n_runs}" if self.has_curves else ""
+        derived = f", derived={self.derived}" if self.derived else ""
+        return (
+            f"Runs(n_rows={len(self.table)}{curves}, excluded={len(self.excluded)}"
+            f"{derived}, source={self.source!r})"
+        )
+
+    def _replace(self, table: pd.DataFrame, **changes: Any) -> "Runs":
+        kept = set(table["row"])
+        kw = dict(
+            table=table.reset_index(drop=True),
+            excluded=self.excluded,
+            derived=self.derived,
+            column_map=self.column_map,
+            duplicate_rows=tuple(r for r in self.duplicate_rows if r in kept),
+            source=self.source,
+            flops_per_param_token=self.flops_per_param_token,
+            duplicate_of={r: f for r, f in self.duplicate_of.items() if r in kept},
+            run_id=self.run_id,
+            notes=self.notes,
+        )
+        kw.update(changes)
+        return Runs(**kw)
+
+    def subset(self, mask: Sequence[bool] | np.ndarray) -> "Runs":
+        """Return the runs where ``mask`` is true (a boolean array over rows)."""
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != (len(self.table),):
+            raise ScalefitInputError(
+                f"mask has shape {mask.shape}; expected ({len(self.table)},), one entry per row.", option="mask"
+            )
+        return self._replace(self.table.loc[mask].copy())
+
+    # ----------------------------------------------------------------- curves
+    def final(self) -> "Runs":
+        """Keep the last checkpoint of each run.
+
+        The last checkpoint is the one with the largest ``step``; ties are
+        broken by the largest ``n_tokens``, then by the later input row.
+
+        Returns
+        -------
+        Runs
+            One row per run, in input order, still with its ``run`` column.
+            Without training curves (no ``run`` column) this is ``self``.
+
+        Examples
+        --------
+        >>> from scalefit.datasets import load_synthetic_curves
+        >>> curves = load_synthetic_curves()
+        >>> len(curves.final()) == curves.n_runs
+        True
+        """
+        if not self.has_curves:
+            return self
+        keys = [c for c in ("run", "step", "n_tokens", "row") if c in self.table.columns]
+        ordered = self.table.sort_values(keys, kind="mergesort")
+        last = ordered.groupby("run", sort=False).tail(1).sort_values("row", kind="mergesort")
+        return self._replace(last.copy())
+
+    # ---------------------------------------------------------------- summary
+    def summary(self) -> "RunsSummary":
+        """Summarise the runs: counts, ranges, columns mapped and derived, exclusions.
+
+        Returns
+        -------
+        RunsSummary
+            Renders as text with ``str()``; ``to_dict()`` gives plain JSON types.
+        """
+        t = self.table
+        ranges = {}
+        for name in CANONICAL + ("step",):
+            if name in t.columns and len(t):
+                values = t[name].to_numpy(dtype=float)
+                ranges[name] = {"min": float(np.min(values)), "max": float(np.max(values))}
+        if len(t):
+            ratio = self.n_tokens / self.n_params
+            ranges["tokens_per_param"] = {"min": float(ratio.min()), "max": float(ratio.max())}
+        excluded = [
+            {"row": int(r), "reason": str(why)}
+            for r, why in zip(self.excluded["row"], self.excluded["reason"])
+        ]
+        return RunsSummary(
+            source=self.source,
+            n_rows=len(t),
+            n_runs=self.n_runs,
+            has_curves=self.has_curves,
+            run_id=tuple(self.run_id),
+            columns={str(k): v for k, v in self.column_map.items()},
+            derived=tuple(self.derived),
+            flops_per_param_token=self.flops_per_param_token,
+            ranges=ranges,
+            duplicates=[{"row": int(r), "duplicate_of": int(f)} for r, f in self.duplicates.itertuples(index=False)],
+            excluded=excluded,
+            notes=tuple(self.notes),
+        )
+
+    def to_dict(self) -> dict:
+        """The summary as plain JSON types (same as ``summary().to_dict()``)."""
+        return self.summary().to_dict()
+
+
+@dataclass(frozen=True)
+class RunsSummary:
+    """What :meth:`Runs.summary` reports; ``str()`` renders it, ``to_dict()`` gives JSON types."""
+
+    source: str
+    n_rows: int
+    n_runs: int
+    has_curves: bool
+    run_id: tuple
+    columns: dict
+    derived: tuple
+    flops_per_param_token: float
+    ranges: dict
+    duplicates: list
+    excluded: list
+    notes: tuple
+
+    def to_dict(self) -> dict:
+        """Plain-JSON dictionary with keys ``n_rows``, ``n_runs``, ``columns``, ``ranges``, ..."""
+        return {
+            "source": self.source,
+            "n_rows": self.n_rows,
+            "n_runs": self.n_runs,
+            "has_curves": self.has_curves,
+            "run_id": list(self.run_id),
+            "columns": dict(self.columns),
+            "derived": list(self.derived),
+            "flops_per_param_token": self.flops_per_param_token,
+            "ranges": {k: dict(v) for k, v in self.ranges.items()},
+            "duplicates": [dict(d) for d in self.duplicates],
+            "excluded": [dict(e) for e in self.excluded],
+            "notes": list(self.notes),
+        }
+
+    def __str__(self) -> str:
+        runs = f"{self.n_runs} runs (run = {', '.join(self.run_id)})" if self.has_curves else f"{self.n_runs} runs"
+        lines = [f"Runs from {self.source}", f"  {self.n_rows} rows, {runs}"]
+        if self.columns:
+            mapped = ", ".join(f"{src!r} -> {dst}" for src, dst in self.columns.items())
+            lines.append(f"  columns: {mapped}")
+        if self.derived:
+            lines.append(
+                f"  derived: {', '.join(self.derived)} "
+                f"(from flops = {self.flops_per_param_token:g} * n_params * n_tokens)"
+            )
+        if self.ranges:
+            lines.append("  ranges:")
+            for name, r in self.ranges.items():
+                lines.append(f"    {name:<17}{r['min']:>12.4g} .. {r['max']:.4g}")
+        if self.duplicates:
+            pairs = ", ".join(f"row {d['row']} = row {d['duplicate_of']}" for d in self.duplicates[:10])
+            more = ", ..." if len(self.duplicates) > 10 else ""
+            lines.append(f"  duplicates: {len(self.duplicates)} exact duplicate row(s): {pairs}{more}")
+        else:
+            lines.append("  duplicates: none")
+        if self.excluded:
+            lines.append(f"  excluded: {len(self.excluded)} row(s)")
+            for e in self.excluded[:20]:
+                lines.append(f"    row {e['row']}: {e['reason']}")
+            if len(self.excluded) > 20:
+                lines.append(f"    ... ({len(self.excluded) - 20} more; see Runs.excluded)")
+        else:
+            lines.append("  excluded: none")
+        for note in self.notes:
+            lines.append(f"  note: {note}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
