@@ -21,7 +21,10 @@ E, A, B, ALPHA, BETA = 1.69, 406.4, 410.7, 0.34, 0.28
 A_TRUE = BETA / (ALPHA + BETA)
 
 
-def curves(seed=0, *, sizes=np.logspace(7, 9.5, 17), tokens_per_param=(400,), n_ckpt=40, noise=0.002, start=0.5):
+SIZES = np.logspace(7, 9.5, 17)
+
+
+def curves(seed=0, *, sizes=SIZES, tokens_per_param=(400,), n_ckpt=40, noise=0.002, start=0.5):
     """One run per (size, length); checkpoints log-spaced from start*N to length*N tokens."""
     rng = np.random.default_rng(seed)
     rows = []
@@ -90,7 +93,7 @@ def test_final_only_uses_pareto_final_checkpoints():
     fr = res.frontier
     assert fr["flops"].is_monotonic_increasing and fr["loss"].is_monotonic_decreasing
     finals = runs.final().table
-    for c, l in zip(finals["flops"], finals["loss"]):  # nothing with fewer FLOPs beats a frontier point
+    for c, l in zip(finals["flops"], finals["loss"]):  # noqa: E741 - nothing with fewer FLOPs beats a frontier point
         assert not ((fr["flops"] >= c) & (fr["loss"] > l + 1e-12)).any()
     assert abs(res.a - A_TRUE) < 0.05
     assert res.final_only
@@ -208,3 +211,12 @@ def test_li_et_al_curves_end_to_end(li_csv):
     fin = quiet(envelope, runs, final_only=True, bootstrap=100)
     assert fin.success and fin.dropped["not_final"] == len(runs) - 240
     assert abs(fin.a - res.a) < 0.1
+
+
+def test_result_keeps_its_runs_and_options():
+    runs = read(curves(60))
+    res = quiet(envelope, runs, bootstrap=10, seed=3, final_only=True)
+    assert res.runs is runs
+    assert res.options["final_only"] is True and res.options["seed"] == 3 and res.options["bootstrap"] == 10
+    np.testing.assert_array_equal(res.budgets, res.frontier["flops"].to_numpy())
+    assert "<table" in res._repr_html_()

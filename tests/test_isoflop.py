@@ -16,7 +16,8 @@ import pytest
 
 import scalefit
 from scalefit import ScalefitInputError
-from scalefit.approaches import IsoFLOPResult, IsoFLOPWarning, compare_approaches, isoflop
+from scalefit._errors import Option
+from scalefit.approaches import GroupedIsoFLOPResult, IsoFLOPResult, IsoFLOPWarning, compare_approaches, isoflop
 
 E, A, B, ALPHA, BETA = 1.69, 406.4, 410.7, 0.34, 0.28
 A_TRUE = BETA / (ALPHA + BETA)
@@ -426,7 +427,10 @@ def test_porian_exponents_match_their_fits(porian_dir):
 
 
 # --------------------------------------------------------------- compare
-def _chinchilla_curves(seed=0, sizes=np.logspace(7.5, 9.5, 9), tokens_per_param=(5, 20, 80), n_ckpt=30, noise=0.002):
+CHINCHILLA_SIZES = np.logspace(7.5, 9.5, 9)
+
+
+def _chinchilla_curves(seed=0, sizes=CHINCHILLA_SIZES, tokens_per_param=(5, 20, 80), n_ckpt=30, noise=0.002):
     """Training curves following the Chinchilla law: every size trained to several lengths."""
     rng = np.random.default_rng(seed)
     rows = []
@@ -483,3 +487,56 @@ def test_compare_approaches_parametric_with_bootstrap_intervals():
     tab = cmp.table()
     assert tab.loc["parametric", "a_low"] < tab.loc["parametric", "a"] < tab.loc["parametric", "a_high"]
     assert abs(tab.loc["parametric", "a"] - tab.loc["isoflop", "a"]) < 0.03
+
+
+# --------------------------------------------------------------- self-contained results
+def test_result_keeps_its_runs_and_options():
+    df = sweep(40)
+    res = isoflop(df, bootstrap=20, seed=4)
+    assert isinstance(res.runs, scalefit.Runs) and len(res.runs) == len(df)
+    assert res.options["method"] == "nearest" and res.options["seed"] == 4 and res.options["bootstrap"] == 20
+    np.testing.assert_array_equal(res.budgets, res.optima["flops"].to_numpy())
+    # budgets are matched to runs by the recorded row numbers
+    which = res.budget_index()
+    rows = res.runs.table["row"].to_numpy()
+    for g, budget_rows in enumerate(res.optima["rows"]):
+        assert set(rows[which == g]) == set(budget_rows)
+
+
+def test_grouped_result_is_a_mapping_of_results_with_their_own_rows():
+    df = _two_configs()
+    res = isoflop(df, group_by="config", bootstrap=20)
+    assert isinstance(res, GroupedIsoFLOPResult) and not isinstance(res, IsoFLOPResult)
+    assert res.groups is res and len(res) == 2 and list(res) == [("x",), ("y",)]
+    for key, one in res.items():
+        assert isinstance(one, IsoFLOPResult)
+        assert set(one.runs.table["config"]) == set(key)
+        assert len(one.runs) == int((df["config"] == key[0]).sum())
+    assert len(res.runs) == len(df)
+    frame = res.to_frame()
+    assert list(frame["config"]) == ["x", "y"] and len(frame) == 2
+    json.dumps(res.to_dict(), allow_nan=False)
+    assert set(res.optima["config"]) == {"x", "y"}
+    assert set(res.predict_optimal(1e21)) == {("x",), ("y",)}
+    assert "GroupedIsoFLOPResult(groups=2" in repr(res) and "<table" in res._repr_html_()
+    with pytest.raises(TypeError):
+        res[("z",)] = res[("x",)]  # read-only
+
+
+def test_warnings_and_errors_carry_the_options_they_suggest():
+    _, swept = _lr_sweep(41)
+    with pytest.warns(IsoFLOPWarning) as record:
+        isoflop(swept, bootstrap=0)
+    names = {o.name for w in record for o in w.message.options}
+    assert {"group_by", "best_per_size"} <= names
+    assert all(o.api() in str(w.message) for w in record for o in w.message.options)
+    assert "CLI" not in " ".join(str(w.message) for w in record)
+    with pytest.raises(ScalefitInputError) as exc:
+        isoflop(sweep(42, budgets=BUDGETS[:1]))
+    assert Option("budget", "'<column>'") in exc.value.options
+
+
+def test_compare_approaches_refuses_a_grouped_result():
+    grouped = isoflop(_two_configs(), group_by="config", bootstrap=0)
+    with pytest.raises(ScalefitInputError, match="grouped by.*pass one group"):
+        compare_approaches(None, results={"isoflop": grouped}, approaches=("isoflop",))

@@ -1,4 +1,4 @@
-"""Approach 1 numerics: the lower envelope of training curves (private).
+"""Approach 1 of Hoffmann et al. (2022): the lower envelope of training curves (private; see :func:`envelope`).
 
 The curves are interpolated once onto a common log-FLOP grid, giving a
 ``(runs, grid)`` matrix of log losses (NaN where a run does not reach).  The
@@ -8,14 +8,132 @@ present in it, done for a block of resamples at a time.
 from __future__ import annotations
 
 from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 import pandas as pd
 
-from ._errors import ScalefitInputError
-from ._isoflop_results import EnvelopeResult, fit_power_laws, intervals_from_samples
+from .._errors import Option, ScalefitInputError
+from .._validation import check_positive_scalar
+from ..runs import as_runs
+from ._checks import check_bool, check_flags, check_int, check_levels, check_seed, warn_notes
+from ._envelope_result import EnvelopeResult
+from ._powerlaw import few_resamples_note, fit_power_laws, intervals_from_samples
+
+if TYPE_CHECKING:
+    from ..runs import Runs
 
 _BLOCK_CELLS = 4_000_000  # resamples x runs x grid cells per block (bounded memory)
+
+
+def envelope(
+    runs: Any,
+    *,
+    n_grid: int = 200,
+    final_only: bool = False,
+    min_tokens: float | None = None,
+    min_fraction: float | None = None,
+    exclude_flags: Sequence[str] = ("edge",),
+    bootstrap: int = 1000,
+    level: float | Sequence[float] = 0.95,
+    seed: int | None = 0,
+) -> EnvelopeResult:
+    """Minimum-over-training-curves analysis (Approach 1 of Hoffmann et al., 2022).
+
+    Every run's loss is interpolated (log loss against log FLOPs) onto a grid
+    of ``n_grid`` log-spaced FLOP values spanning the checkpoints.  At each
+    grid value the run with the lowest loss is on the envelope; its model size
+    and the tokens it had seen there give N_opt(C) and D_opt(C), and
+    N_opt = k_n C^a, D_opt = k_d C^b are fitted by least squares in log-log
+    space.  With several runs per model size (e.g. a learning-rate sweep) the
+    envelope takes the best one.
+
+    Parameters
+    ----------
+    runs : Runs or anything :func:`scalefit.read_runs` accepts
+        Training curves: a ``run`` column (``read_runs(..., run_id=[...])``)
+        and optionally ``step``.  FLOPs along a curve are the table's ``flops``.
+    n_grid : int, default 200
+        Number of log-spaced FLOP values.
+    final_only : bool, default False
+        Use only each run's final checkpoint.  An intermediate checkpoint of a
+        run with a decaying (e.g. cosine) schedule is not a fair point: its
+        learning rate has not been annealed, so its loss is higher than a run
+        planned for that many tokens would reach (Hoffmann et al., 2022,
+        Sec. 3.1 and App. A).  The envelope is then the set of final
+        checkpoints that no run with fewer FLOPs beats.  Without curves
+        (no ``run`` column) each row counts as one run's final checkpoint.
+    min_tokens : float, optional
+        Drop checkpoints that had seen fewer tokens (warmup noise).
+    min_fraction : float, optional
+        Drop checkpoints before this fraction (0 to 1) of their run's length
+        (tokens relative to the run's last checkpoint).
+    exclude_flags : sequence of str, default ("edge",)
+        Frontier points carrying these flags are left out of the fit.
+        ``"edge"``: the winning run is the smallest or largest model covering
+        that FLOP value, so the true optimum may lie beyond the sampled sizes
+        (always the case where only one model size reaches a FLOP value).
+    bootstrap : int, default 1000
+        Resamples of whole runs, with replacement (0 for none).
+    level : float or sequence of float, default 0.95
+        Level(s) of the percentile intervals.
+    seed : int or None, default 0
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    EnvelopeResult
+        ``dropped`` counts the checkpoints each filter removed; the result
+        keeps the runs (``result.runs``) and its options (``result.options``).
+
+    Raises
+    ------
+    ScalefitInputError
+        For a bad option, runs without curves (unless ``final_only``), or no
+        frontier to fit.
+
+    Warns
+    -----
+    IsoFLOPWarning
+        When runs cannot contribute or frontier points are left out.
+    """
+    what = "envelope"
+    n_grid = check_int(what, "n_grid", n_grid, 2)
+    bootstrap = check_int(what, "bootstrap", bootstrap, 0)
+    levels = check_levels(what, level)
+    seed = check_seed(what, seed)
+    final_only = check_bool(what, "final_only", final_only)
+    if min_tokens is not None:
+        min_tokens = check_positive_scalar(min_tokens, "min_tokens", allow_zero=True, where=what)
+    if min_fraction is not None:
+        min_fraction = check_positive_scalar(min_fraction, "min_fraction", allow_zero=True, where=what)
+        if min_fraction >= 1:
+            raise ScalefitInputError(
+                f"{what}: min_fraction must be below 1 (it is the fraction of each run's length to skip); got {min_fraction!r}.",
+                option="min_fraction",
+            )
+    flags = check_flags(what, exclude_flags)
+    runs = as_runs(runs)
+    if not runs.has_curves and not final_only:
+        # "(CLI: --run-id)" stays: tests/test_envelope.py asserts it (only imports may change in tests)
+        raise ScalefitInputError(
+            f"{what}: needs training curves, but the runs have no 'run' column. Read them with "
+            "read_runs(..., run_id=[...]) naming the columns that identify a run (CLI: --run-id), or pass "
+            "final_only=True to treat every row as one run's final checkpoint.",
+            options=[Option("run_id", text="read_runs(..., run_id=[...])"), Option("final_only", "True")],
+        )
+    msgs: list[str] = []
+    table, not_final = runs.table, 0
+    if final_only and runs.has_curves:
+        table = runs.final().table
+        not_final = len(runs) - len(table)
+    res = compute_envelope(
+        table, not_final=not_final, n_grid=n_grid, final_only=bool(final_only), min_tokens=min_tokens, min_fraction=min_fraction,
+        exclude_flags=flags, bootstrap=bootstrap, levels=levels, seed=seed, msgs=msgs, runs=runs,
+    )
+    warn_notes(msgs)
+    return res
+
 
 
 def _prepare(table: pd.DataFrame, *, not_final: int, min_tokens, min_fraction, msgs: list[str]):
@@ -44,7 +162,7 @@ def _prepare(table: pd.DataFrame, *, not_final: int, min_tokens, min_fraction, m
 
 
 def compute_envelope(table: pd.DataFrame, *, not_final: int, n_grid, final_only, min_tokens, min_fraction, exclude_flags,
-                     bootstrap, levels, seed, msgs) -> EnvelopeResult:
+                     bootstrap, levels, seed, msgs, runs: Runs | None = None) -> EnvelopeResult:
     all_runs = pd.unique(table["run"]) if "run" in table.columns else None
     t, dropped = _prepare(table, not_final=not_final, min_tokens=min_tokens, min_fraction=min_fraction, msgs=msgs)
     excluded = []
@@ -91,8 +209,7 @@ def compute_envelope(table: pd.DataFrame, *, not_final: int, n_grid, final_only,
                     "see result.frontier['used'].")
     if excluded:
         msgs.append(f"{len(excluded)} run(s) could not contribute (see result.excluded_runs).")
-    if bootstrap and ok and fits.n_valid < 0.9 * bootstrap:
-        msgs.append(f"only {fits.n_valid} of {bootstrap} bootstrap resamples gave a fit; intervals rest on those.")
+    msgs += few_resamples_note(fits, bootstrap)
     nan = float("nan")
     return EnvelopeResult(
         a=fits.a, b=fits.b, k_n=fits.k_n if ok else nan, k_d=fits.k_d if ok else nan,
@@ -101,7 +218,7 @@ def compute_envelope(table: pd.DataFrame, *, not_final: int, n_grid, final_only,
         frontier=fr, dropped=MappingProxyType(dropped),
         excluded_runs=pd.DataFrame(excluded, columns=["run", "reason"]), n_runs=len(run_ids),
         final_only=final_only, n_grid=n_grid, min_tokens=min_tokens, min_fraction=min_fraction,
-        exclude_flags=tuple(exclude_flags),
+        exclude_flags=tuple(exclude_flags), runs=runs,
     )
 
 
