@@ -6,15 +6,15 @@
   other law.  Each engine returns a :class:`~._problem.Solution`.
 - :class:`FitResult`, :class:`Diagnostics`, :class:`LoadedFit` and
   :func:`load_fit` live in :mod:`._result`.
-- :func:`bootstrap` / :class:`BootstrapResult` resample runs and refit
-  (:mod:`.bootstrap`); :func:`compare` / :class:`CompareResult` check
+- :class:`BootstrapResult` and :func:`.bootstrap.bootstrap` resample runs and refit
+  (:mod:`.bootstrap`; the submodule keeps the name, so the function is not re-exported here); :func:`compare` / :class:`CompareResult` check
   extrapolation between laws (:mod:`.comparison`).
 """
 from __future__ import annotations
 
 from ._fit import fit
 from ._result import Diagnostics, FitResult, LoadedFit, load_fit
-from .bootstrap import BootstrapResult, bootstrap
+from .bootstrap import BootstrapResult
 from .comparison import CompareResult, compare
 
 __all__ = [
@@ -24,7 +24,6 @@ __all__ = [
     "load_fit",
     "Diagnostics",
     "BootstrapResult",
-    "bootstrap",
     "compare",
     "CompareResult",
 ]

@@ -170,7 +170,7 @@ class FitResult:
     ) -> "BootstrapResult":
         """Resample runs with replacement and refit each sample with the same engine.
 
-        See :func:`scalefit.fitting.bootstrap`.
+        See :func:`scalefit.fitting.bootstrap.bootstrap`.
         """
         from .bootstrap import bootstrap
 
