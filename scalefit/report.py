@@ -170,7 +170,7 @@ def build_report(
             top = float(np.max(finals.flops))
             budgets = sorted(set([float(f"{v:.2g}") for v in np.geomspace(top, top * 1000, 4)] + [5.76e23]))
         budgets = [float(b) for b in budgets]
-        given = {"parametric": boot if boot is not None else result}
+        given: dict[str, Any] = {"parametric": boot if boot is not None else result}
         if iso is not None and getattr(iso, "success", True):
             given["isoflop"] = iso
         if env is not None and getattr(env, "success", True):
