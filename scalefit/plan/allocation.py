@@ -46,9 +46,9 @@ from typing import Any, Callable, Iterator, Mapping, Sequence, Union
 
 import numpy as np
 
-from ._errors import ExtrapolationWarning, ScalefitInputError, ScalefitWarning, UnitsWarning
-from .laws import MUENNIGHOFF_2023, Law, chinchilla_compute_optimal, chinchilla_values, get_law, is_chinchilla
-from ._validation import check_positive_scalar
+from .._errors import ExtrapolationWarning, ScalefitInputError, ScalefitWarning, UnitsWarning
+from ..laws import MUENNIGHOFF_2023, Law, chinchilla_compute_optimal, chinchilla_values, get_law, is_chinchilla
+from .._validation import check_positive_scalar
 
 __all__ = [
     "Allocation",
