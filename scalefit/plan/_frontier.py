@@ -248,6 +248,14 @@ def _solve_monotone(g: Callable[[float], float], x0: float, lo: float, hi: float
     return float(brentq(g, lo_, hi_, xtol=1e-13, rtol=4 * np.finfo(float).eps))
 
 
+def _no_optimum(m: _Model, flops: float, edge_log_n: float) -> ScalefitInputError:
+    return ScalefitInputError(
+        f"law {m.law.name!r} has no compute-optimal allocation at flops={flops:.4g}: along C = "
+        f"{m.k:g}*N*D the loss keeps falling to the edge of the search range (n_params={math.exp(edge_log_n):.3g}). "
+        "Check that the law's exponents are positive and that it depends on both n_params and n_tokens."
+    )
+
+
 def _optimum(m: _Model, flops: float) -> dict[str, float]:
     """Compute-optimal N, D for one budget (closed form or numerical)."""
     if m.closed:
@@ -255,12 +263,39 @@ def _optimum(m: _Model, flops: float) -> dict[str, float]:
         return _row(m, float(n), float(d), loss=float(loss), flops=flops)
     x, ln_s, edge = _log_n_opt(m, np.array([flops]))
     if not math.isfinite(x[0]):
-        raise ScalefitInputError(
-            f"law {m.law.name!r} has no compute-optimal allocation at flops={flops:.4g}: along C = "
-            f"{m.k:g}*N*D the loss keeps falling to the edge of the search range (n_params={math.exp(edge[0]):.3g}). "
-            "Check that the law's exponents are positive and that it depends on both n_params and n_tokens."
-        )
+        raise _no_optimum(m, flops, edge[0])
     return _row(m, math.exp(x[0]), math.exp(ln_s[0] - x[0]), flops=flops)
+
+
+def _optimum_draws(law: Law, draws: Sequence[Mapping[str, float]], inputs: Mapping[str, float], k: float,
+                   flops: float) -> list[dict[str, float] | ScalefitInputError]:
+    """:func:`_optimum` for every parameter draw at once: a plan, or the error that draw gives."""
+    out: list[dict[str, float] | ScalefitInputError] = []
+    if is_chinchilla(law) and not inputs:  # closed form: cheap per draw, and bit-identical to _optimum
+        for draw in draws:
+            try:
+                out.append(_optimum(_Model(law, draw, inputs, k), flops))
+            except ScalefitInputError as exc:
+                out.append(exc)
+        return out
+    arrays = {p: np.array([d[p] for d in draws], dtype=float) for p in law.param_names}
+    m = _Model(law, arrays, inputs, k)
+    x, ln_s, edge = _log_n_opt(m, np.full(len(draws), flops))
+    ok = np.flatnonzero(np.isfinite(x))
+    n_ok = [math.exp(x[j]) for j in ok]  # math.exp, as _optimum, so each draw's plan is the same number
+    d_ok = [math.exp(ln_s[j] - x[j]) for j in ok]
+    loss_ok = m.loss(np.array(n_ok), np.array(d_ok), ok) if ok.size else np.array([])
+    found = {int(j): (n_ok[i], d_ok[i], float(loss_ok[i])) for i, j in enumerate(ok)}
+    pairs = [found.get(j) or _no_optimum(m, flops, edge[j]) for j in range(len(draws))]
+    for pair in pairs:
+        if isinstance(pair, ScalefitInputError):
+            out.append(pair)
+            continue
+        try:
+            out.append(_row(m, pair[0], pair[1], loss=pair[2], flops=flops))
+        except ScalefitInputError as exc:
+            out.append(exc)
+    return out
 
 
 def _check_target(m: _Model, loss: float) -> None:

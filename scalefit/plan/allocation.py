@@ -24,6 +24,7 @@ every number here is :mod:`scalefit.plan._frontier`.
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Callable, Mapping, Sequence, Union
 
@@ -41,6 +42,7 @@ from ._frontier import (
     _Model,
     _NoSolution,
     _optimum,
+    _optimum_draws,
     _row,
     _solve_monotone,
     _tokens_for_loss,
@@ -121,22 +123,32 @@ def _estimate(
     k: float,
     level: float,
     fixed: Sequence[str] = (),
+    compute_draws: Callable[[list[dict[str, float]]], list[dict[str, float] | ScalefitInputError]] | None = None,
 ) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
     """Point result and percentile intervals over the bootstrap samples.
 
     Keys in ``fixed`` (the numbers the caller chose) get no interval; every
     other key does.  Samples that give no plan are left out, with a warning.
+    ``compute_draws``, when given, does ``compute`` for all samples in one
+    vectorised call (a plan or the error, per sample).
     """
     point = compute(_Model(law, params, inputs, k))
     if not samples:
         return point, {}
-    rows, failures, skipped = [], [], 0
+    rows, failures, usable = [], [], []
     for s in samples:
         try:
-            ps = _params_of(law, s, "bootstrap sample")
+            usable.append(_params_of(law, s, "bootstrap sample"))
         except ScalefitInputError:
-            skipped += 1
             continue
+    skipped = len(samples) - len(usable)
+    if compute_draws is not None and usable:
+        for result in compute_draws(usable):
+            if isinstance(result, ScalefitInputError):
+                failures.append(str(result))
+            else:
+                rows.append(result)
+    for ps in usable if compute_draws is None else ():
         try:
             rows.append(compute(_Model(law, ps, inputs, k)))
         except ScalefitInputError as exc:
@@ -194,8 +206,13 @@ def _plan_each(
     k: float,
     inputs: Mapping[str, Any] | None,
     fixed: Sequence[str],
+    vectorised: Callable[..., list[dict[str, float] | ScalefitInputError]] | None = None,
 ) -> "Allocation | AllocationTable":
-    """Shared driver: normalise fit and inputs, loop over values, attach intervals."""
+    """Shared driver: normalise fit and inputs, loop over values, attach intervals.
+
+    ``vectorised(law, draws, *, inputs, k, flops)``, when given, computes all
+    bootstrap draws at once (see :func:`_estimate`).
+    """
     level, k = _level(level), _k(k)
     arr, scalar = _budgets(values, name, hint)
     law, params, samples = _as_law_params(fit)
@@ -206,7 +223,8 @@ def _plan_each(
         def at_value(m: _Model, v: float = float(v)) -> dict[str, float]:
             return compute(m, v)
 
-        row, intervals = _estimate(at_value, law, params, samples, extra, k, level, fixed)
+        all_draws = None if vectorised is None else functools.partial(vectorised, law, inputs=extra, k=k, flops=float(v))
+        row, intervals = _estimate(at_value, law, params, samples, extra, k, level, fixed, all_draws)
         out.append(_allocation(row, intervals, level, law, k, extra))
     _warn_extrapolation(fit, max(a.flops for a in out), min(a.flops for a in out))
     return out[0] if scalar else AllocationTable(tuple(out))
@@ -273,7 +291,7 @@ def compute_optimal(
     """
     return _plan_each(
         fit, flops, "flops", "Give the training compute budget in FLOPs, e.g. 5.76e23.",
-        _optimum, level=level, k=flops_per_param_token, inputs=inputs, fixed=("flops",),
+        _optimum, level=level, k=flops_per_param_token, inputs=inputs, fixed=("flops",), vectorised=_optimum_draws,
     )
 
 
