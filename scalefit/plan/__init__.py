@@ -25,6 +25,11 @@ _frontier    the one compute-optimal solver (N*, D*, L* for any law), also
 from __future__ import annotations
 
 from ._frontier import frontier, frontier_draws
+
+# Private helpers scalefit.plots still imports; importable here until it uses public names.
+from ._inputs import _as_law_params as _as_law_params
+from ._results import _human as _human
+
 from ._inputs import EXTRAPOLATION_FACTOR
 from ._results import FLOPS_PER_INFERENCE_TOKEN, FLOPS_PER_PARAM_TOKEN, Allocation, AllocationTable, InferencePlan
 from .allocation import (
@@ -59,7 +64,3 @@ __all__ = [
     "DAYS_PER_YEAR",
     "EXTRAPOLATION_FACTOR",
 ]
-
-# Private helpers scalefit.plots still imports; kept importable here until it uses public names.
-from ._inputs import _as_law_params as _as_law_params  # noqa: E402
-from ._results import _human as _human  # noqa: E402
