@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from scalefit import budget_for_loss, compute_optimal
+from scalefit.plan import frontier_draws
 from scalefit.laws import Law, chinchilla_params
 
 SETS = {
@@ -48,12 +49,12 @@ def main() -> None:
     rows = []
     for name, params in SETS.items():
         numeric = types.SimpleNamespace(law=LAW, params=params)
-        closed_plans, t_closed = timed(lambda: compute_optimal(params, BUDGETS))
-        numeric_plans, t_numeric = timed(lambda: compute_optimal(numeric, BUDGETS))
+        closed_plans, t_closed = timed(lambda params=params: compute_optimal(params, BUDGETS))
+        numeric_plans, t_numeric = timed(lambda numeric=numeric: compute_optimal(numeric, BUDGETS))
         dn = max(abs(b.n_params / a.n_params - 1) for a, b in zip(closed_plans, numeric_plans))
         dd = max(abs(b.n_tokens / a.n_tokens - 1) for a, b in zip(closed_plans, numeric_plans))
         losses = [a.loss for a in closed_plans]
-        inverse, t_inv = timed(lambda: budget_for_loss(numeric, losses), repeat=1)
+        inverse, t_inv = timed(lambda numeric=numeric, losses=losses: budget_for_loss(numeric, losses), repeat=1)
         dc = max(abs(p.flops / c - 1) for p, c in zip(inverse, BUDGETS))
         rows.append({"set": name, "max |dN*|/N*": dn, "max |dD*|/D*": dd, "max |dC|/C (inverse)": dc,
                      "closed ms/plan": 1e3 * t_closed / len(BUDGETS), "numeric ms/plan": 1e3 * t_numeric / len(BUDGETS),
@@ -65,9 +66,16 @@ def main() -> None:
     samples = pd.DataFrame({k: v * np.exp(0.05 * rng.standard_normal(1000)) for k, v in params.items()})
     for label, law in (("closed", "chinchilla"), ("numeric", LAW)):
         boot = types.SimpleNamespace(fit=types.SimpleNamespace(law=law, params=params), samples=samples)
-        plan, t = timed(lambda: compute_optimal(boot, 5.76e23), repeat=1)
+        plan, t = timed(lambda boot=boot: compute_optimal(boot, 5.76e23), repeat=1)
         lo, hi = plan.intervals["n_params"]
         print(f"1,000 bootstrap samples, {label:>7}: {t:.2f} s; N* = {plan.n_params:.3g} [{lo:.3g}, {hi:.3g}]")
+
+    # the plots' frontier bands: the same solver, all draws and budgets at once
+    draws = samples.iloc[:200].to_dict("records")
+    grid = np.geomspace(1e18, 1e25, 160)
+    for label, law in (("closed", "chinchilla"), ("numeric", LAW)):
+        band, t = timed(lambda law=law: frontier_draws(law, draws, grid), repeat=1)
+        print(f"frontier_draws, 200 draws x 160 budgets, {label:>7}: {t:.2f} s ({np.isnan(band).sum()} NaN)")
 
 
 if __name__ == "__main__":

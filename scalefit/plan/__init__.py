@@ -1,0 +1,66 @@
+"""Plan compute: model size and tokens for a budget or a loss, time and cost.
+
+Every planner takes as ``fit`` either
+
+* a fitted result: anything with ``.law`` (a :class:`~scalefit.laws.Law` or
+  a law name) and ``.params`` (natural-scale floats), such as a
+  :class:`scalefit.FitResult` or a fit loaded from JSON;
+* a bootstrap result: anything with ``.samples`` (one row per resample, one
+  column per parameter) and ``.fit`` (the point estimate), such as a
+  :class:`scalefit.BootstrapResult`.  Every estimated number then carries a
+  percentile interval;
+* a plain mapping of parameters, e.g. ``{"E": 1.69, "A": 406.4, "B": 410.7,
+  "alpha": 0.34, "beta": 0.28}``: the Chinchilla law (Hoffmann et al.
+  2022), its tied form when ``beta`` is absent, or the data-constrained law
+  (Muennighoff et al. 2023) when ``R_D_star`` and ``R_N_star`` are present.
+
+Modules
+-------
+allocation   compute_optimal, budget_for_loss, optimal_tokens, inference_optimal,
+             data_constrained_optimal.
+hardware     training_time, training_cost, gpu_presets (knows nothing of laws).
+_frontier    the one compute-optimal solver (N*, D*, L* for any law), also
+             behind ``frontier`` / ``frontier_draws`` and the plots.
+"""
+from __future__ import annotations
+
+from ._frontier import frontier, frontier_draws
+
+# Private helpers scalefit.plots still imports; importable here until it uses public names.
+from ._inputs import _as_law_params as _as_law_params
+from ._results import _human as _human
+
+from ._inputs import EXTRAPOLATION_FACTOR
+from ._results import FLOPS_PER_INFERENCE_TOKEN, FLOPS_PER_PARAM_TOKEN, Allocation, AllocationTable, InferencePlan
+from .allocation import (
+    FitLike,
+    budget_for_loss,
+    compute_optimal,
+    data_constrained_optimal,
+    inference_optimal,
+    optimal_tokens,
+)
+from .hardware import DAYS_PER_YEAR, SECONDS_PER_DAY, TrainingEstimate, gpu_presets, training_cost, training_time
+
+__all__ = [
+    "Allocation",
+    "AllocationTable",
+    "InferencePlan",
+    "TrainingEstimate",
+    "compute_optimal",
+    "budget_for_loss",
+    "optimal_tokens",
+    "inference_optimal",
+    "data_constrained_optimal",
+    "training_time",
+    "training_cost",
+    "gpu_presets",
+    "frontier",
+    "frontier_draws",
+    "FitLike",
+    "FLOPS_PER_PARAM_TOKEN",
+    "FLOPS_PER_INFERENCE_TOKEN",
+    "SECONDS_PER_DAY",
+    "DAYS_PER_YEAR",
+    "EXTRAPOLATION_FACTOR",
+]

@@ -1,0 +1,266 @@
+"""The planners' result types: Allocation, AllocationTable and InferencePlan, and the plan table."""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+from .._format import format_number, text_table
+
+#: Training FLOPs per parameter per token, C = 6 N D (Kaplan et al. 2020, sec. 2.1).
+FLOPS_PER_PARAM_TOKEN = 6.0
+#: Inference FLOPs per parameter per token, 2 N (forward pass only; Sardana et al. 2023).
+FLOPS_PER_INFERENCE_TOKEN = 2.0
+
+
+def _human(x: float) -> str:
+    """70e9 -> '70B', 1.4e12 -> '1.4T'; beyond 1e15 scientific notation."""
+    return format_number(float(x), "human")
+
+
+_COLUMNS = (
+    ("n_params", "Parameters", _human),
+    ("flops", "FLOPs", lambda v: f"{v:.3g}"),
+    ("n_tokens", "Tokens", _human),
+    ("tokens_per_param", "Tokens/param", lambda v: f"{v:.3g}"),
+    ("loss", "Loss", lambda v: f"{v:.4f}"),
+    ("epochs", "Epochs", lambda v: f"{v:.3g}"),
+)
+
+
+def _table(rows: Sequence["Allocation"]) -> str:
+    """Plain-text table like Hoffmann et al. (2022), Table 3, with intervals in brackets."""
+    cols = [c for c in _COLUMNS if c[0] != "epochs" or any(r.epochs is not None for r in rows)]
+    cells = []
+    for r in rows:
+        line = []
+        for key, _, fmt in cols:
+            value = getattr(r, key)
+            text = fmt(value) if value is not None else ""
+            if key in r.intervals:
+                lo, hi = r.intervals[key]
+                text += f" [{fmt(lo)}, {fmt(hi)}]"
+            line.append(text)
+        cells.append(line)
+    out = [text_table([c[1] for c in cols], cells, align="right", rule=False)]
+    levels = {r.level for r in rows if r.intervals and r.level is not None}
+    if levels:
+        out.append(f"[brackets: {100 * levels.pop():g}% bootstrap percentile intervals]")
+    return "\n".join(out)
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """A compute plan: model size, tokens, compute and predicted loss.
+
+    Attributes
+    ----------
+    n_params, n_tokens : float
+        Parameters N and training tokens D.
+    flops : float
+        Training compute, ``flops_per_param_token * n_params * n_tokens``.
+    loss : float
+        The law's predicted loss at (N, D).
+    tokens_per_param : float
+        ``n_tokens / n_params``.
+    intervals : dict
+        Name -> ``(low, high)`` percentile interval over bootstrap samples, for
+        every estimated number; empty without bootstrap samples.  Numbers the
+        caller fixed (e.g. ``flops`` in :func:`compute_optimal`) have none.
+    level : float or None
+        Coverage of ``intervals``.
+    law : str
+        Name of the law.
+    inputs : dict
+        Extra law inputs, e.g. ``{"unique_tokens": 25e9}``.
+    flops_per_param_token : float
+        The k in C = k N D.
+    """
+
+    n_params: float
+    n_tokens: float
+    flops: float
+    loss: float
+    tokens_per_param: float
+    intervals: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    level: float | None = None
+    law: str = "chinchilla"
+    inputs: Mapping[str, float] = field(default_factory=dict)
+    flops_per_param_token: float = FLOPS_PER_PARAM_TOKEN
+
+    @property
+    def epochs(self) -> float | None:
+        """Passes over the unique data, ``n_tokens / unique_tokens`` (None without ``unique_tokens``)."""
+        u = self.inputs.get("unique_tokens")
+        return None if u is None else self.n_tokens / u
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (intervals as ``[low, high]`` lists)."""
+        out: dict[str, Any] = {
+            "n_params": self.n_params,
+            "n_tokens": self.n_tokens,
+            "flops": self.flops,
+            "loss": self.loss,
+            "tokens_per_param": self.tokens_per_param,
+        }
+        out.update(self.inputs)
+        if self.epochs is not None:
+            out["epochs"] = self.epochs
+        out["law"] = self.law
+        out["flops_per_param_token"] = self.flops_per_param_token
+        if self.intervals:
+            out["level"] = self.level
+            out["intervals"] = {k: [lo, hi] for k, (lo, hi) in self.intervals.items()}
+        return out
+
+    def __str__(self) -> str:
+        return _table([self])
+
+    def __repr__(self) -> str:
+        return _table([self])
+
+
+@dataclass(frozen=True)
+class AllocationTable:
+    """Several :class:`Allocation` rows, one per requested value.
+
+    Iterate over it, index it, or turn it into a DataFrame with
+    :meth:`to_frame`.  ``str(table)`` is a text table like Table 3 of
+    Hoffmann et al. (2022).
+    """
+
+    allocations: tuple[Allocation, ...]
+
+    def __len__(self) -> int:
+        return len(self.allocations)
+
+    def __iter__(self) -> Iterator[Allocation]:
+        return iter(self.allocations)
+
+    def __getitem__(self, i: int) -> Allocation:
+        return self.allocations[i]
+
+    def to_frame(self):
+        """pandas DataFrame, one row per allocation; intervals as ``<name>_low`` / ``<name>_high``."""
+        import pandas as pd
+
+        records = []
+        for a in self.allocations:
+            rec = {k: v for k, v in a.to_dict().items() if k not in ("intervals", "level")}
+            for key, (lo, hi) in a.intervals.items():
+                rec[f"{key}_low"], rec[f"{key}_high"] = lo, hi
+            records.append(rec)
+        return pd.DataFrame.from_records(records)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"allocations": [row.to_dict(), ...]}``."""
+        return {"allocations": [a.to_dict() for a in self.allocations]}
+
+    def __str__(self) -> str:
+        return _table(self.allocations)
+
+    def __repr__(self) -> str:
+        return _table(self.allocations)
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(_table(self.allocations))}</pre>"
+
+
+@dataclass(frozen=True)
+class InferencePlan:
+    """Plan minimising training plus inference FLOPs at a target loss (Sardana et al. 2023).
+
+    Attributes
+    ----------
+    n_params, n_tokens : float
+        The inference-aware model size and training tokens.
+    loss : float
+        The target loss (reached by both plans).
+    inference_tokens : float
+        Tokens the model will process at inference over its lifetime.
+    training_flops, inference_flops, total_flops : float
+        ``k N D``, ``k_inf N D_inf`` and their sum.
+    chinchilla : Allocation
+        The training-compute-optimal plan for the same loss (:func:`budget_for_loss`).
+    chinchilla_total_flops : float
+        Its training plus inference FLOPs for the same ``inference_tokens``.
+    saving_flops, saving_fraction : float
+        ``chinchilla_total_flops - total_flops`` and that as a fraction of
+        ``chinchilla_total_flops`` (>= 0).
+    intervals, level, law, flops_per_param_token, flops_per_inference_token
+        As in :class:`Allocation`.
+    """
+
+    n_params: float
+    n_tokens: float
+    loss: float
+    inference_tokens: float
+    training_flops: float
+    inference_flops: float
+    total_flops: float
+    chinchilla: Allocation
+    chinchilla_total_flops: float
+    saving_flops: float
+    saving_fraction: float
+    intervals: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    level: float | None = None
+    law: str = "chinchilla"
+    flops_per_param_token: float = FLOPS_PER_PARAM_TOKEN
+    flops_per_inference_token: float = FLOPS_PER_INFERENCE_TOKEN
+
+    @property
+    def tokens_per_param(self) -> float:
+        return self.n_tokens / self.n_params
+
+    @property
+    def flops(self) -> float:
+        """Training FLOPs (same as ``training_flops``), for symmetry with :class:`Allocation`."""
+        return self.training_flops
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "n_params": self.n_params,
+            "n_tokens": self.n_tokens,
+            "flops": self.training_flops,
+            "loss": self.loss,
+            "tokens_per_param": self.tokens_per_param,
+            "inference_tokens": self.inference_tokens,
+            "training_flops": self.training_flops,
+            "inference_flops": self.inference_flops,
+            "total_flops": self.total_flops,
+            "chinchilla": self.chinchilla.to_dict(),
+            "chinchilla_total_flops": self.chinchilla_total_flops,
+            "saving_flops": self.saving_flops,
+            "saving_fraction": self.saving_fraction,
+            "law": self.law,
+            "flops_per_param_token": self.flops_per_param_token,
+            "flops_per_inference_token": self.flops_per_inference_token,
+        }
+        if self.intervals:
+            out["level"] = self.level
+            out["intervals"] = {k: [lo, hi] for k, (lo, hi) in self.intervals.items()}
+        return out
+
+    def __str__(self) -> str:
+        def iv(key: str, fmt: Callable[[float], str]) -> str:
+            if key not in self.intervals:
+                return ""
+            lo, hi = self.intervals[key]
+            return f" [{fmt(lo)}, {fmt(hi)}]"
+
+        e = lambda v: f"{v:.3g}"  # noqa: E731
+        lines = [
+            f"Inference-aware plan for loss {self.loss:.4f} and {_human(self.inference_tokens)} inference tokens "
+            f"(Sardana et al. 2023; training {self.flops_per_param_token:g}*N*D, inference "
+            f"{self.flops_per_inference_token:g}*N per token)",
+            # each interval sits beside the inference-aware value it belongs to
+            f"  {'':<22}{'inference-aware':>34}{'Chinchilla-optimal':>22}",
+            f"  {'parameters':<22}{_human(self.n_params) + iv('n_params', _human):>34}{_human(self.chinchilla.n_params):>22}",
+            f"  {'training tokens':<22}{_human(self.n_tokens) + iv('n_tokens', _human):>34}{_human(self.chinchilla.n_tokens):>22}",
+            f"  {'tokens/param':<22}{e(self.tokens_per_param):>34}{e(self.chinchilla.tokens_per_param):>22}",
+            f"  {'training FLOPs':<22}{e(self.training_flops):>34}{e(self.chinchilla.flops):>22}",
+            f"  {'total FLOPs':<22}{e(self.total_flops):>34}{e(self.chinchilla_total_flops):>22}",
+            f"  saving: {self.saving_flops:.3g} FLOPs ({100 * self.saving_fraction:.1f}% of the Chinchilla-optimal total)"
+            + iv("saving_fraction", lambda v: f"{100 * v:.1f}%"),
+        ]
+        return "\n".join(lines)
