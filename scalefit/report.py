@@ -182,7 +182,7 @@ def build_report(
             skipped["Approaches side by side"] = str(exc)
         plan = _plan.compute_optimal(boot if boot is not None else result, budgets)
         training = _training_table(plan, hw, skipped)
-        figs = _figures(result, boot, iso, env, finals, curves, hw, skipped) if figures else []
+        figs = _figures(result, boot, iso, env, hw, skipped) if figures else []
         for w in wlist:
             caught.append(f"{w.category.__name__}: {w.message}")
     return Report(
@@ -221,7 +221,7 @@ def _png(draw: Callable[[], Any]) -> bytes:
     return buf.getvalue()
 
 
-def _figures(result, boot, iso, env, finals, curves, hw, skipped) -> list:
+def _figures(result, boot, iso, env, hw, skipped) -> list:
     try:
         # the figures are rendered to PNG with savefig; the user's backend is left as it is
         from . import plots
@@ -231,20 +231,20 @@ def _figures(result, boot, iso, env, finals, curves, hw, skipped) -> list:
     specs: list[tuple[str, str, Callable[[], Any]]] = []
     if iso is not None:
         specs.append(("IsoFLOP profiles", "Loss against model size for each FLOP budget, with the fitted curves and their minima (Hoffmann et al. 2022, Fig. 3 left).",
-                      lambda: plots.plot_isoflop_profiles(iso, finals)))
+                      lambda: plots.plot_isoflop_profiles(iso)))
         specs.append(("Optimal N and D (Approach 2)", "Per-budget optima with power-law fits and bootstrap bands (Fig. 3 centre and right).",
                       lambda: plots.plot_optimal_scaling(iso)))
     if env is not None:
         specs.append(("Training-curve envelope (Approach 1)", "Training curves coloured by model size, with their lower envelope (Fig. 2).",
-                      lambda: plots.plot_envelope(env, curves)))
+                      lambda: plots.plot_envelope(env)))
         specs.append(("Optimal N and D (Approach 1)", "Envelope optima with power-law fits and bootstrap bands.",
                       lambda: plots.plot_optimal_scaling(env)))
     specs.append(("Loss contours and efficient frontier", "The fitted loss over compute and model size, the compute-optimal frontier, and the runs coloured by loss (Fig. 4).",
-                  lambda: plots.plot_loss_contours(result, runs=finals)))
+                  lambda: plots.plot_loss_contours(result)))
     specs.append(("Fit against data", "Predicted against observed loss, and residuals against N, D and C.",
                   lambda: plots.plot_fit(result)))
     specs.append(("Extrapolation", "Loss along the compute-optimal frontier with bootstrap bands beyond the data.",
-                  lambda: plots.plot_extrapolation(boot if boot is not None else result, runs=finals)))
+                  lambda: plots.plot_extrapolation(boot if boot is not None else result)))
     if boot is not None:
         specs.append(("Bootstrap distributions", "Bootstrap draws of each parameter and of a = beta/(alpha+beta).",
                       lambda: plots.plot_bootstrap(boot)))

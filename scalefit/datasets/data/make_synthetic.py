@@ -106,7 +106,7 @@ def make_curves(seed: int = SEED) -> pd.DataFrame:
             seen = steps * float(BATCH_TOKENS)
             progress = steps / total_steps
             excess = SCHEDULE_EXCESS * (1.0 + np.cos(np.pi * progress)) / 2.0
-            loss = (chinchilla_loss(n, seen) + excess) * np.exp(rng.normal(0.0, CURVE_SIGMA, steps.size))
+            loss = (chinchilla_loss(np.full(seen.shape, float(n)), seen) + excess) * np.exp(rng.normal(0.0, CURVE_SIGMA, steps.size))
             name = f"synth_{int(n / 1e6)}m_{tpp}tpp"
             for s, d, l in zip(steps, seen, loss):
                 rows.append(
