@@ -299,7 +299,7 @@ def test_loss_contours_evaluate_the_law_through_laws_evaluate(fit):
 
 
 def test_refuses_non_finite_or_negative_parameters():
-    with pytest.raises(ScalefitInputError, match=r"plot_extrapolation: parameter E must be a finite number"):
+    with pytest.raises(ScalefitInputError, match=r"plot_extrapolation: parameter E must be finite"):
         plots.plot_extrapolation({**SYNTHETIC_LAW, "E": float("nan")}, flops=[1e21])
     with pytest.raises(ScalefitInputError, match=r"plot_extrapolation: Chinchilla parameters need A, B, alpha, beta > 0"):
         plots.plot_extrapolation({**SYNTHETIC_LAW, "alpha": -0.3}, flops=[1e21])

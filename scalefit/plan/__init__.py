@@ -26,11 +26,7 @@ from __future__ import annotations
 
 from ._frontier import frontier, frontier_draws
 
-# Private helpers scalefit.plots still imports; importable here until it uses public names.
-from ._inputs import _as_law_params as _as_law_params
-from ._results import _human as _human
-
-from ._inputs import EXTRAPOLATION_FACTOR
+from ._inputs import EXTRAPOLATION_FACTOR, check_params
 from ._results import FLOPS_PER_INFERENCE_TOKEN, FLOPS_PER_PARAM_TOKEN, Allocation, AllocationTable, InferencePlan
 from .allocation import (
     FitLike,
@@ -43,6 +39,7 @@ from .allocation import (
 from .hardware import DAYS_PER_YEAR, SECONDS_PER_DAY, TrainingEstimate, gpu_presets, training_cost, training_time
 
 __all__ = [
+    "check_params",
     "Allocation",
     "AllocationTable",
     "InferencePlan",

@@ -58,8 +58,14 @@ def _budgets(values: Any, name: str, hint: str) -> tuple[np.ndarray, bool]:
     return arr, scalar
 
 
-def _params_of(law: Law, values: Mapping[str, Any], where: str) -> dict[str, float]:
-    """The law's parameters from ``values`` as floats; refuse missing or non-finite ones."""
+def check_params(law: Law, values: Mapping[str, Any], where: str, *, purpose: str = "plan") -> dict[str, float]:
+    """The law's parameters from ``values`` as floats; refuse missing or non-finite ones.
+
+    The one check of parameter values given for planning or plotting a law:
+    every parameter present and a finite number, and for the Chinchilla forms
+    A, B, alpha, beta > 0 and E >= 0 (without them there is no compute-optimal
+    ``purpose``).
+    """
     missing = [p for p in law.param_names if p not in values]
     if missing:
         raise ScalefitInputError(
@@ -80,12 +86,10 @@ def _params_of(law: Law, values: Mapping[str, Any], where: str) -> dict[str, flo
         out[p] = f
     if is_chinchilla(law):
         E, A, B, alpha, beta = chinchilla_values(out)
-        bad = {k: v for k, v in (("A", A), ("B", B), ("alpha", alpha), ("beta", beta)) if v <= 0}
-        if bad or E < 0:
-            found = ", ".join(f"{k}={v!r}" for k, v in bad.items()) or f"E={E!r}"
+        if min(A, B, alpha, beta) <= 0 or E < 0:
             raise ScalefitInputError(
-                f"{where}: Chinchilla parameters need A, B, alpha, beta > 0 and E >= 0 for a compute-optimal plan; "
-                f"found {found}. Check the fit (or the order of the values)."
+                f"{where}: Chinchilla parameters need A, B, alpha, beta > 0 and E >= 0 for a compute-optimal {purpose}; "
+                f"found E={E!r}, A={A!r}, B={B!r}, alpha={alpha!r}, beta={beta!r}. Check the fit (or the order of the values)."
             )
     return out
 
@@ -138,7 +142,7 @@ def _as_law_params(fit: Any) -> tuple[Law, dict[str, float], list[dict[str, Any]
         )
     if isinstance(fit, Mapping):
         law = _mapping_law(fit)
-        return law, _params_of(law, fit, "fit"), None
+        return law, check_params(law, fit, "fit"), None
     raw_samples = getattr(fit, "samples", None)
     point = getattr(fit, "fit", fit) if hasattr(fit, "samples") else fit  # a bootstrap result holds its fit
     if not (hasattr(point, "law") and hasattr(point, "params")):
@@ -147,7 +151,7 @@ def _as_law_params(fit: Any) -> tuple[Law, dict[str, float], list[dict[str, Any]
             f"or a mapping of Chinchilla parameters {{E, A, B, alpha, beta}}; found {type(fit).__name__}."
         )
     law = get_law(point.law)
-    params = _params_of(law, dict(point.params), "fit.params")
+    params = check_params(law, dict(point.params), "fit.params")
     samples = _sample_rows(raw_samples, law, params) if raw_samples is not None else None
     return law, params, samples or None
 

@@ -47,7 +47,7 @@ from ._frontier import (
     _solve_monotone,
     _tokens_for_loss,
 )
-from ._inputs import _as_law_params, _budgets, _extra_inputs, _k, _level, _params_of, _warn_extrapolation
+from ._inputs import _as_law_params, _budgets, _extra_inputs, _k, _level, check_params, _warn_extrapolation
 from ._results import FLOPS_PER_INFERENCE_TOKEN, FLOPS_PER_PARAM_TOKEN, Allocation, AllocationTable, InferencePlan
 
 __all__ = [
@@ -138,7 +138,7 @@ def _estimate(
     rows, failures, usable = [], [], []
     for s in samples:
         try:
-            usable.append(_params_of(law, s, "bootstrap sample"))
+            usable.append(check_params(law, s, "bootstrap sample"))
         except ScalefitInputError:
             continue
     skipped = len(samples) - len(usable)

@@ -15,7 +15,8 @@ import numpy as np
 
 from .._errors import ScalefitInputError
 from .._format import format_number
-from ..laws import Law, chinchilla_values, get_law, is_chinchilla
+from ..laws import Law, get_law
+from ..plan import check_params
 from ..runs import Runs, as_runs
 
 # Axis labels, with units, shared by every figure.
@@ -208,29 +209,7 @@ def _law_params(fn: str, result: Any) -> tuple[Law, dict[str, float], list[dict[
             f"{fn}: expected a FitResult (scalefit.fit), a BootstrapResult (FitResult.bootstrap) or a mapping "
             f"of Chinchilla parameters; got {type(result).__name__}."
         )
-    missing = [p for p in law.param_names if p not in values]
-    if missing:
-        raise ScalefitInputError(
-            f"{fn}: law {law.name!r} needs parameters {list(law.param_names)}; missing {missing}. "
-            f"Found keys {sorted(map(str, values))}."
-        )
-    params: dict[str, float] = {}
-    for name in law.param_names:
-        value = values[name]
-        try:
-            number = math.nan if isinstance(value, (bool, np.bool_, str, bytes)) else float(value)
-        except (TypeError, ValueError):
-            number = math.nan
-        if not math.isfinite(number):
-            raise ScalefitInputError(f"{fn}: parameter {name} must be a finite number; found {value!r}.")
-        params[name] = number
-    if is_chinchilla(law):
-        E, A, B, alpha, beta = chinchilla_values(params)
-        if min(A, B, alpha, beta) <= 0 or E < 0:
-            raise ScalefitInputError(
-                f"{fn}: Chinchilla parameters need A, B, alpha, beta > 0 and E >= 0 for a compute-optimal frontier; "
-                f"found E={E!r}, A={A!r}, B={B!r}, alpha={alpha!r}, beta={beta!r}. Check the fit (or the order of the values)."
-            )
+    params = check_params(law, values, fn, purpose="frontier")
     draws = None
     if samples is not None and len(samples):
         draws = [{**params, **{p: rec[p] for p in law.param_names if p in rec}} for rec in samples.to_dict("records")]
