@@ -35,10 +35,6 @@ from ._errors import ScalefitInputError
 #: FLOPs in one petaflop/s-day (1e15 FLOP/s for 86,400 s), Kaplan et al.'s compute unit.
 PF_DAY = 1e15 * 86400.0
 
-#: Columns a law may take as inputs (the canonical run columns plus optional extras).
-KNOWN_INPUTS = ("n_params", "n_tokens", "flops", "unique_tokens")
-
-
 @dataclass(frozen=True)
 class Param:
     """Specification of one law parameter (lmfit-style).
@@ -278,10 +274,6 @@ def chinchilla_params(*, tied: bool = False) -> list[Param]:
     if not tied:
         ps.append(Param("beta", 0.28, min=0.0, max=5.0, grid=_EXP_GRID))
     return ps
-
-
-def _power(x, X_c, alpha_X):
-    return (X_c / x) ** alpha_X
 
 
 def _make_kaplan(var: str, sym: str, x_c: float, alpha: float, irreducible: bool) -> Law:

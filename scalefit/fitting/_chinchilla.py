@@ -43,7 +43,6 @@ import numpy as np
 from . import _problem
 
 # Internal parameter order: (e, a, b, alpha, beta); e, a, b are logs of E, A, B.
-INTERNAL = ("e", "a", "b", "alpha", "beta")
 NATURAL = ("E", "A", "B", "alpha", "beta")
 
 
@@ -363,11 +362,6 @@ def seed_grid(
     if not keep:
         return best_theta[:0], best_f[:0]
     return best_theta[keep], best_f[keep]
-
-
-def distinct_minima_by_residual(theta: np.ndarray, f: np.ndarray, prob: Problem, *, atol: float = 1e-6) -> int:
-    """Count distinct local minima among polished points (see :func:`distinct_indices`)."""
-    return len(distinct_indices(theta, f, prob, atol=atol))
 
 
 def distinct_indices(theta: np.ndarray, f: np.ndarray, prob: Problem, *, atol: float = 1e-6) -> list:
