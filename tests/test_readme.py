@@ -48,3 +48,23 @@ def test_cli_tour_commands_parse():
             parser.parse_args(argv[1:])
         except SystemExit as exc:  # argparse error
             pytest.fail(f"README command does not parse: {line} ({exc})")
+
+
+def test_layout_section_matches_the_tree():
+    """README's layout section names every module of the package, and every folder it names exists."""
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Layout"):]
+    named = set(re.findall(r"`([\w./]+)`", section))
+    package = root / "scalefit"
+    modules = [p for p in package.rglob("*.py") if p.name not in ("__init__.py", "__main__.py")
+               and "data" not in p.relative_to(package).parts[:-1]]
+    missing = sorted(str(p.relative_to(package)) for p in modules if p.name not in named)
+    assert not missing, f"README layout section does not name {missing}"
+    folders = [n.rstrip("/") for n in named if n.endswith("/")]
+    for folder in folders:
+        assert (package / folder).is_dir() or (root / folder).is_dir(), f"README names {folder}/, which does not exist"
+    subpackages = sorted(p.parent.relative_to(package).as_posix() for p in package.glob("*/__init__.py"))
+    assert {f"{s}" for s in subpackages} <= set(folders), f"README layout section misses {subpackages}"
