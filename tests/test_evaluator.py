@@ -7,6 +7,8 @@ through :func:`scalefit.laws.evaluate`.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -29,6 +31,7 @@ def _point(law):
     return {p.name: float(p.value) for p in law.params}
 
 
+@functools.lru_cache(maxsize=None)
 def _fit_of(name):
     """A real FitResult of the law, fitted to losses the law itself generates (with a little noise)."""
     law = get_law(name)
