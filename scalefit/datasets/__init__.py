@@ -24,7 +24,6 @@ import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
-from importlib import resources
 from os import PathLike
 from pathlib import Path
 from typing import Any, Literal
@@ -33,6 +32,7 @@ import pandas as pd
 
 from .._errors import ScalefitInputError
 from .._validation import check_option
+from .data import SYNTHETIC_FILES, data_file
 
 __all__ = [
     "SYNTHETIC_FILES",
@@ -49,7 +49,6 @@ __all__ = [
 ]
 
 #: Bundled synthetic files by name.
-SYNTHETIC_FILES = {"isoflop": "synthetic_isoflop.csv", "curves": "synthetic_curves.csv"}
 
 #: The law (Hoffmann et al. 2022, Approach 3, rounded) the synthetic data follow.
 SYNTHETIC_LAW = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}
@@ -63,8 +62,7 @@ CHINCHILLA_REPLICATION_SHA256 = "193478df4e90f040016431996c45682659306840ecdadf8
 _CHINCHILLA_FILENAME = "chinchilla_svg_extracted_data.csv"
 
 
-def _data_file(name: str) -> Path:
-    return Path(str(resources.files("scalefit.datasets.data").joinpath(name)))
+_data_file = data_file
 
 
 def synthetic_path(name: Literal["isoflop", "curves"] = "isoflop") -> Path:

@@ -339,7 +339,7 @@ def _load(source: Any) -> tuple[pd.DataFrame, str]:
             )
         return source.reset_index(drop=True).copy(deep=True), "DataFrame"
     if isinstance(source, str) and source.startswith(SYNTHETIC_PREFIX):
-        from ..datasets import SYNTHETIC_FILES, synthetic_path  # datasets reads through this module
+        from ..datasets.data import SYNTHETIC_FILES, data_file
 
         name = source[len(SYNTHETIC_PREFIX):]
         if name not in SYNTHETIC_FILES:
@@ -347,7 +347,7 @@ def _load(source: Any) -> tuple[pd.DataFrame, str]:
             raise ScalefitInputError(
                 f"unknown bundled data set {source!r}; use one of {known}, or give a path.", values=[source]
             )
-        path = synthetic_path(name)  # type: ignore[arg-type]  # a key of SYNTHETIC_FILES
+        path = data_file(SYNTHETIC_FILES[name])
         return _read_file(path, _v.check_source_path(path)), source
     if isinstance(source, (str, PathLike)):
         path = Path(source).expanduser()
