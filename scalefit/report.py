@@ -216,7 +216,7 @@ def _png(draw: Callable[[], Any]) -> bytes:
     disp = draw()
     fig = disp.figure_
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=100)  # constrained layout already fits the figure: no second, "tight" draw
     plt.close(fig)
     return buf.getvalue()
 

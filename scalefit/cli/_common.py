@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 
-from .._json import jsonable as to_jsonable  # one JSON conversion for library and CLI
 
 
 def add_runs_arguments(p: argparse.ArgumentParser, *, run_id: bool = True) -> None:
@@ -94,7 +93,9 @@ def check_out_path(path: str | None, *, force: bool, what: str = "--out") -> Non
 
 def emit_json(obj: Any, *, out: str | None = None) -> None:
     """Print one JSON object to stdout, or write it to ``out``."""
-    text = json.dumps(to_jsonable(obj), indent=2, sort_keys=False)
+    from .._json import jsonable  # one JSON conversion for library and CLI (imported late: --help stays fast)
+
+    text = json.dumps(jsonable(obj), indent=2, sort_keys=False)
     if out:
         Path(out).write_text(text + "\n")
     else:
