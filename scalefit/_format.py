@@ -35,8 +35,8 @@ def format_number(value: Any, style: Style = "general") -> str:
     except (TypeError, ValueError):
         return str(value)
     if not math.isfinite(x):
-        if style == "human":
-            return str(x)
+        if style == "human" or (style == "general" and not math.isnan(x)):
+            return str(x)  # "inf", "-inf" (and "nan" in the human style)
         return MISSING_TEXT
     if style == "human":
         ax = abs(x)

@@ -5,6 +5,8 @@ import html
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from ._format import format_number, html_table, text_table
+
 
 @dataclass(frozen=True)
 class Table:
@@ -41,12 +43,7 @@ class Summary:
             lines.append("")
             if t.title:
                 lines.append(t.title)
-            cells = [[str(h) for h in t.header]] + [[_fmt(c) for c in r] for r in t.rows]
-            widths = [max(len(row[i]) for row in cells) for i in range(len(t.header))]
-            for j, row in enumerate(cells):
-                lines.append("  ".join(c.rjust(widths[i]) if i else c.ljust(widths[i]) for i, c in enumerate(row)))
-                if j == 0:
-                    lines.append("  ".join("-" * w for w in widths))
+            lines.append(text_table(t.header, [[_fmt(c) for c in r] for r in t.rows]))
         if self.notes:
             lines.append("")
             lines += [f"Note: {n}" for n in self.notes]
@@ -61,12 +58,7 @@ class Summary:
         for t in self.tables:
             if t.title:
                 out.append(f"<h4>{html.escape(t.title)}</h4>")
-            out.append("<table><thead><tr>")
-            out += [f"<th>{html.escape(str(h))}</th>" for h in t.header]
-            out.append("</tr></thead><tbody>")
-            for r in t.rows:
-                out.append("<tr>" + "".join(f"<td>{html.escape(_fmt(c))}</td>" for c in r) + "</tr>")
-            out.append("</tbody></table>")
+            out.append(html_table(t.header, [[_fmt(c) for c in r] for r in t.rows]))
         if self.notes:
             out.append("<ul class='notes'>" + "".join(f"<li>{html.escape(n)}</li>" for n in self.notes) + "</ul>")
         out.append("</div>")
@@ -83,26 +75,4 @@ class Summary:
 
 
 def _fmt(v: Any) -> str:
-    if isinstance(v, bool) or v is None:
-        return str(v)
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if v != v:
-            return "nan"
-        if v == 0:
-            return "0"
-        a = abs(v)
-        if a >= 1e5 or a < 1e-3:
-            return f"{v:.4g}"
-        return f"{v:.5g}"
-    try:
-        import numpy as np
-
-        if isinstance(v, np.floating):
-            return _fmt(float(v))
-        if isinstance(v, np.integer):
-            return str(int(v))
-    except ImportError:  # pragma: no cover
-        pass
-    return str(v)
+    return format_number(v, "general")

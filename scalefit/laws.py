@@ -444,6 +444,15 @@ def chinchilla_values(params: Mapping[str, float]) -> tuple[float, float, float,
     return E, A, B, alpha, beta
 
 
+def chinchilla_exponents(alpha: Any, beta: Any) -> tuple[Any, Any]:
+    """Compute-optimal exponents of the Chinchilla forms: ``a = beta/(alpha+beta)``, ``b = alpha/(alpha+beta)``.
+
+    N* grows as C^a and D* as C^b (Hoffmann et al. 2022, eq. 4).  Works on
+    floats and on arrays of draws.  The one place scalefit derives them.
+    """
+    return beta / (alpha + beta), alpha / (alpha + beta)
+
+
 def chinchilla_compute_optimal(params: Mapping[str, Any], flops: Any, *, flops_per_param_token: float = 6.0):
     """Closed-form compute-optimal allocation of the Chinchilla law (Hoffmann et al. 2022, eq. 4).
 

@@ -19,7 +19,7 @@ from .._format import format_interval
 from .._json import jsonable
 from .._summary import Summary
 from ..fitting import fit
-from ..laws import chinchilla_compute_optimal, chinchilla_values
+from ..laws import chinchilla_compute_optimal, chinchilla_exponents, chinchilla_values
 from ..runs import as_runs
 from ._checks import check_levels
 from ._envelope import envelope
@@ -245,7 +245,7 @@ def _parametric_row(res, c: np.ndarray, level: float, k: float) -> dict[str, Any
     fit_res = boot.fit if boot is not None else res
     p = fit_res.params
     _, _, _, alpha, beta = chinchilla_values(p)
-    a, b = beta / (alpha + beta), alpha / (alpha + beta)
+    a, b = chinchilla_exponents(alpha, beta)
     n_opt, d_opt, _ = chinchilla_compute_optimal(p, c, flops_per_param_token=k)
     row: dict[str, Any] = {"approach": "parametric", "a": a, "b": b}
     lo_a = hi_a = lo_b = hi_b = float("nan")

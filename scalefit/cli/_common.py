@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Any
 
 
-
-
 def add_runs_arguments(p: argparse.ArgumentParser, *, run_id: bool = True) -> None:
     """Add the RUNS positional and the ingestion options every subcommand shares."""
     p.add_argument(

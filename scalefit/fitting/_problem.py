@@ -305,12 +305,3 @@ def run_weights(weights: Any, runs: Any) -> np.ndarray:
     if not np.any(w > 0):
         raise ScalefitInputError("weights are all zero; at least one run must carry weight.", option="weights")
     return w
-
-
-# ================================================================ exponents
-def exponents(alpha: Any, beta: Any) -> tuple[Any, Any]:
-    """Compute-optimal exponents of the Chinchilla forms: ``a = beta/(alpha+beta)``, ``b = alpha/(alpha+beta)``.
-
-    N* grows as C^a and D* as C^b.  Works on floats and on arrays of draws.
-    """
-    return beta / (alpha + beta), alpha / (alpha + beta)

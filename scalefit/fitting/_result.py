@@ -14,9 +14,9 @@ import pandas as pd
 from .._errors import ScalefitInputError
 from .._json import jsonable
 from .._summary import Summary, Table
-from ..laws import Law, chinchilla_values, evaluate, get_law, is_chinchilla
+from ..laws import Law, chinchilla_exponents, chinchilla_values, evaluate, get_law, is_chinchilla
 from ._chinchilla import _rho
-from ._problem import Problem, Solution, Spec, exponents
+from ._problem import Problem, Solution, Spec
 
 if TYPE_CHECKING:
     from .bootstrap import BootstrapResult
@@ -151,13 +151,13 @@ class FitResult:
     def a(self) -> float:
         """Compute-optimal exponent a = beta/(alpha+beta) with N* proportional to C^a (Chinchilla forms)."""
         _, _, _, al, be = chinchilla_values(self.params)
-        return exponents(al, be)[0]
+        return chinchilla_exponents(al, be)[0]
 
     @property
     def b(self) -> float:
         """Exponent b = alpha/(alpha+beta) with D* proportional to C^b (Chinchilla forms)."""
         _, _, _, al, be = chinchilla_values(self.params)
-        return exponents(al, be)[1]
+        return chinchilla_exponents(al, be)[1]
 
     # ------------------------------------------------------------ bootstrap
     def bootstrap(

@@ -27,9 +27,8 @@ from .._errors import ScalefitInputError
 from .._intervals import percentile_interval
 from .._summary import Summary, Table
 from .._validation import check_level
-from ..laws import chinchilla_compute_optimal, evaluate, is_chinchilla
+from ..laws import chinchilla_compute_optimal, chinchilla_exponents, evaluate, is_chinchilla
 from . import _chinchilla, _generic
-from ._problem import exponents
 
 _CHUNK = 250
 
@@ -92,7 +91,7 @@ class BootstrapResult:
         if is_chinchilla(self.fit.law):
             al = tab["alpha"].to_numpy()
             be = tab["beta"].to_numpy() if "beta" in tab else al
-            tab["a"], tab["b"] = exponents(al, be)
+            tab["a"], tab["b"] = chinchilla_exponents(al, be)
         return tab
 
     @property

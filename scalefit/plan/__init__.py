@@ -25,7 +25,6 @@ _frontier    the one compute-optimal solver (N*, D*, L* for any law), also
 from __future__ import annotations
 
 from ._frontier import frontier, frontier_draws
-
 from ._inputs import EXTRAPOLATION_FACTOR, check_params
 from ._results import FLOPS_PER_INFERENCE_TOKEN, FLOPS_PER_PARAM_TOKEN, Allocation, AllocationTable, InferencePlan
 from .allocation import (

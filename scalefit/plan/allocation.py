@@ -47,7 +47,7 @@ from ._frontier import (
     _solve_monotone,
     _tokens_for_loss,
 )
-from ._inputs import _as_law_params, _budgets, _extra_inputs, _k, _level, check_params, _warn_extrapolation
+from ._inputs import _as_law_params, _budgets, _extra_inputs, _k, _level, _warn_extrapolation, check_params
 from ._results import FLOPS_PER_INFERENCE_TOKEN, FLOPS_PER_PARAM_TOKEN, Allocation, AllocationTable, InferencePlan
 
 __all__ = [

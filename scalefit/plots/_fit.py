@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any, Sequence, cast
 import numpy as np
 
 from .._errors import ScalefitInputError
-from .._validation import check_level
 from .._intervals import percentile_interval
-from ..laws import evaluate, is_chinchilla
+from .._validation import check_level
+from ..laws import chinchilla_exponents, evaluate, is_chinchilla
 from ..plan import frontier, frontier_draws
 from ._base import (
     LABEL_C,
@@ -437,7 +437,7 @@ def plot_bootstrap(
     if is_chinchilla(fit.law):
         al = values["alpha"]
         be = values.get("beta", al)
-        values["a"] = be / (al + be)
+        values["a"] = chinchilla_exponents(al, be)[0]
         estimate["a"] = float(fit.a)
         names.append("a")
     iv = bootstrap_result.interval(level)
