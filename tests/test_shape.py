@@ -222,3 +222,15 @@ def test_cli_plan_shape(capsys):
     assert {"allocation", "recipe", "memory", "time"} <= set(cfg)
     assert main(["plan", "--flops", "1e24", "--shape", "llama", "--vocab", "0", "--context", "8192"]) == 2
     assert "--vocab 32000" in capsys.readouterr().err
+
+
+def test_report_shows_a_configuration_for_each_planned_budget():
+    from scalefit.report import build_report
+
+    rep = build_report("synthetic:isoflop", bootstrap=0, figures=False)
+    assert len(rep.configurations) + rep.skipped.get("Run configuration", "").count("FLOPs:") == len(rep.plan)
+    assert rep.configurations, rep.skipped
+    for cfg in rep.configurations:
+        assert cfg.allocation.shape is not None and cfg.memory is not None
+    html = rep.to_html()
+    assert "Configuration for each budget" in html and "least H100-SXM GPUs" in html
