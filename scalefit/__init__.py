@@ -66,6 +66,16 @@ _LAZY = {
     "data_constrained_optimal": "plan",
     "training_time": "plan",
     "training_cost": "plan",
+    "Shape": "plan",
+    "ShapeCandidates": "plan",
+    "shape": "plan",
+    "Recipe": "plan",
+    "training_recipe": "plan",
+    "MemoryEstimate": "plan",
+    "training_memory": "plan",
+    "min_gpus": "plan",
+    "RunConfiguration": "plan",
+    "run_configuration": "plan",
 }
 _SUBMODULES = frozenset(
     {"runs", "laws", "fitting", "bootstrap", "comparison", "approaches", "plan", "plots", "report", "datasets"}
@@ -111,6 +121,16 @@ __all__ = [
     "training_cost",
     "TrainingEstimate",
     "gpu_presets",
+    "Shape",
+    "ShapeCandidates",
+    "shape",
+    "Recipe",
+    "training_recipe",
+    "MemoryEstimate",
+    "training_memory",
+    "min_gpus",
+    "RunConfiguration",
+    "run_configuration",
     # errors and warnings
     "ScalefitInputError",
     "FitError",
@@ -153,6 +173,16 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         optimal_tokens,
         training_cost,
         training_time,
+        Shape,
+        ShapeCandidates,
+        shape,
+        Recipe,
+        training_recipe,
+        MemoryEstimate,
+        training_memory,
+        min_gpus,
+        RunConfiguration,
+        run_configuration,
     )
     from .runs import Runs, read_runs
 

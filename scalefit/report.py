@@ -26,6 +26,8 @@ from .runs import as_runs
 
 #: Default hardware for the planning table: 1,024 H100 at 40% MFU, $2.50 per GPU-hour.
 DEFAULT_HARDWARE = dict(n_gpus=1024, gpu="H100-SXM", mfu=0.4, price_per_gpu_hour=2.5)
+#: Default architecture of the configuration table: Llama 2's blocks, vocabulary and context (Touvron et al. 2023).
+DEFAULT_SHAPE = dict(family="llama", vocab_size=32000, context=4096)
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class Report:
     figures : list of Figure
     warnings : list of str
         Warnings raised while building the report (shown in it).
+    configurations : list of RunConfiguration
+        The configuration to launch for each planned budget (those a shape reaches).
     """
 
     title: str
@@ -69,6 +73,7 @@ class Report:
     skipped: dict
     figures: list
     warnings: list = field(default_factory=list)
+    configurations: list = field(default_factory=list)
 
     def to_html(self) -> str:
         return _render(self)
@@ -96,6 +101,7 @@ def build_report(
     n_jobs: int = -1,
     progress: bool | None = None,
     figures: bool = True,
+    shape: dict | None = None,
 ) -> Report:
     """Run the analyses a report shows.
 
@@ -124,6 +130,10 @@ def build_report(
         Progress bars (default: when stderr is a terminal).
     figures : bool
         Draw the figures (needs matplotlib).
+    shape : dict, optional
+        Options of :func:`scalefit.shape` for the configuration of each budget
+        (layers, width, exact FLOPs, batch, learning rate, memory, GPUs); default
+        :data:`DEFAULT_SHAPE`.
 
     Returns
     -------
@@ -182,12 +192,14 @@ def build_report(
             skipped["Approaches side by side"] = str(exc)
         plan = _plan.compute_optimal(boot if boot is not None else result, budgets)
         training = _training_table(plan, hw, skipped)
+        configurations = _configurations(boot if boot is not None else result, budgets, shape or DEFAULT_SHAPE, hw,
+                                         skipped)
         figs = _figures(result, boot, iso, env, hw, skipped) if figures else []
         for w in wlist:
             caught.append(f"{w.category.__name__}: {w.message}")
     return Report(
         title or f"scalefit report: {getattr(runs, 'source', 'runs')}", runs, curves, result, boot, iso, env, approaches,
-        plan, training, skipped, figs, caught,
+        plan, training, skipped, figs, caught, configurations,
     )
 
 
@@ -207,6 +219,25 @@ def _training_table(plan, hw: dict, skipped: dict) -> pd.DataFrame:
     except ScalefitInputError as exc:
         skipped["Training time and cost"] = str(exc)
     return pd.DataFrame(rows)
+
+
+def _configurations(fit: Any, budgets: Sequence[float], spec: dict, hw: dict, skipped: dict) -> list:
+    """One launchable configuration per budget a shape of ``spec`` reaches; the others are named in ``skipped``."""
+    from . import plan as _plan
+
+    out, failed = [], []
+    for c in budgets:
+        try:
+            alloc = _plan.compute_optimal(fit, float(c), shape=spec)
+            if not isinstance(alloc, _plan.Allocation):  # pragma: no cover - a scalar budget gives one row
+                continue
+            gpu = hw.get("gpu")
+            out.append(_plan.run_configuration(alloc, gpu=gpu, mfu=hw.get("mfu") if gpu else None))
+        except ScalefitInputError as exc:
+            failed.append(f"{float(c):.3g} FLOPs: {exc}")
+    if failed:
+        skipped["Run configuration"] = "; ".join(failed)
+    return out
 
 
 # ------------------------------------------------------------------ figures
@@ -335,6 +366,16 @@ def _render(r: Report) -> str:
         parts.append("<h3>Training time and cost</h3>")
         parts.append("<p class='muted'>Narayanan et al. (2021) eq. 4: time = 8·N·D/(n·X) with activation recomputation.</p>")
         parts.append(_table(r.training))
+    if r.configurations:
+        parts.append("<h3>Configuration for each budget</h3>")
+        parts.append("<p class='muted'>A shape near N* (exact parameter count), tokens from its exact FLOPs per token "
+                     "(Kaplan et al. 2020, Table 1, plus the output head), batch and learning rate from DeepSeek LLM "
+                     "(Bi et al. 2024), 16 bytes per parameter of mixed-precision Adam state fully sharded, "
+                     "activations per Korthikanti et al. (2022), and the least GPU count that holds it.</p>")
+        names = [name for name, _ in r.configurations[0].rows()]
+        frame = pd.DataFrame({f"{c.allocation.flops:.3g} FLOPs": [v for _, v in c.rows()] for c in r.configurations},
+                             index=names)
+        parts.append(_table(frame.rename_axis("").reset_index()))
     # figures
     parts.append("<h2 id='s4'>Figures</h2>")
     for f in r.figures:

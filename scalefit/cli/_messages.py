@@ -36,6 +36,14 @@ FLAGS: dict[str, str] = {
     "overwrite": "--force",
     "bootstrap": "--bootstrap {value|N}",
     "law": "--law {value|NAME}",
+    "vocab_size": "--vocab {value|V}",
+    "context": "--context {value|S}",
+    "width_multiple": "--width-multiple W",
+    "head_dim": "--head-dim {value|H}",
+    "recompute": "--recompute {value|full}",
+    "micro_batch": "--micro-batch {value|B}",
+    "warmup_steps": "--warmup-steps {value|N}",
+    "n_tokens": "a larger --flops",
 }
 
 

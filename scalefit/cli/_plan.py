@@ -9,6 +9,8 @@ Which question is answered depends on the options given:
 * ``--n-params N --target-loss L``           tokens needed to reach L at fixed N
 * ``--target-loss L --inference-tokens T``   inference-aware plan (Sardana et al. 2023)
 * ``--flops C --unique-tokens U``            data-constrained plan (Muennighoff et al. 2023)
+* ``--flops C --shape FAMILY --vocab V --context S [--gpu G]``   the configuration to launch: layers,
+  width, heads, exact FLOPs, batch, learning rate, steps, memory and GPUs
 """
 from __future__ import annotations
 
@@ -75,6 +77,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--unique-tokens", metavar="U", help="Unique training tokens available (with --flops; default law: Muennighoff et al. 2023).")
     p.add_argument("--level", type=float, default=0.95, help="Bootstrap interval level (default 0.95).")
     p.add_argument("--flops-per-param-token", type=float, default=6.0, metavar="K", help="k in C = k N D (default 6).")
+    p.add_argument("--shape", choices=["gpt", "llama"], help="With --flops: propose an architecture of this family for each N* and re-solve the tokens with its exact FLOPs per token.")
+    p.add_argument("--vocab", type=int, metavar="V", help="Vocabulary size (with --shape).")
+    p.add_argument("--context", type=int, metavar="S", help="Training sequence length (with --shape).")
+    p.add_argument("--head-dim", type=int, default=128, metavar="H", help="Per-head width (with --shape; default 128).")
+    p.add_argument("--width-multiple", type=int, default=128, metavar="W", help="d_model is a multiple of W (default 128).")
+    p.add_argument("--n-kv-heads", type=int, metavar="K", help="Key/value heads, grouped-query attention (with --shape).")
+    p.add_argument("--gpu", metavar="NAME", help="GPU preset (with --shape): memory and the least GPU count with full sharding.")
+    p.add_argument("--mfu", type=float, metavar="F", help="Model FLOPs utilisation (with --gpu): training days from the exact FLOPs.")
+    p.add_argument("--recompute", choices=["full", "selective", "none"], default="full", help="Activation recomputation (default full).")
+    p.add_argument("--micro-batch", type=int, default=1, metavar="B", help="Sequences per GPU per micro-step (default 1).")
+    p.add_argument("--warmup-steps", type=int, default=2000, metavar="N", help="Warmup steps (default 2000, DeepSeek LLM).")
     p.add_argument("--json", action="store_true", help="Write JSON (one object; several rows under 'allocations').")
     p.set_defaults(func=run)
 
@@ -125,6 +138,8 @@ def run(args: argparse.Namespace) -> int:
         raise ScalefitInputError("give --flops or --target-loss, not both: a budget already fixes the loss.")
     if flops is None and losses is None and sizes is None:
         raise ScalefitInputError("say what to plan for: --flops C, --target-loss L or --n-params N.")
+    if args.shape is not None:
+        return _run_shaped(args, flops, losses, sizes, inference, unique, fit)
     if fit is None and unique is None:
         raise ScalefitInputError(
             "give the law's parameters: --fit FIT.json (from `scalefit fit --out`) or "
@@ -167,4 +182,41 @@ def run(args: argparse.Namespace) -> int:
         law = (result.allocations[0] if hasattr(result, "allocations") else result).law
         print(f"{title}; law {law}, C = {args.flops_per_param_token:g} N D")
     print(result)
+    return 0
+
+
+#: Hoffmann et al. (2022), eq. 10: the law `scalefit plan --shape` uses without --fit or --params.
+HOFFMANN_2022 = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}
+
+
+def _run_shaped(args: argparse.Namespace, flops: Any, losses: Any, sizes: Any, inference: Any, unique: Any,
+                fit: Any) -> int:
+    """``--shape``: the launchable configuration for each budget."""
+    from .._errors import Option, ScalefitInputError
+    from ..plan import AllocationTable, compute_optimal, run_configuration
+
+    if flops is None or losses is not None or sizes is not None or inference is not None or unique is not None:
+        raise ScalefitInputError("--shape plans for compute budgets: use it with --flops alone "
+                                 "(not with --target-loss, --n-params, --inference-tokens or --unique-tokens).")
+    if args.vocab is None or args.context is None:
+        raise ScalefitInputError("--shape needs the vocabulary and the sequence length: add --vocab V --context S, "
+                                 "e.g. --vocab 128256 --context 8192.", options=[Option("vocab_size"), Option("context")])
+    source = "your fit"
+    if fit is None:
+        fit, source = HOFFMANN_2022, "Hoffmann et al. (2022) eq. 10 (no --fit or --params given)"
+    spec = dict(family=args.shape, vocab_size=args.vocab, context=args.context, head_dim=args.head_dim,
+                width_multiple=args.width_multiple, n_kv_heads=args.n_kv_heads)
+    plan = compute_optimal(fit, _one(flops), level=args.level, flops_per_param_token=args.flops_per_param_token,
+                           shape=spec)
+    rows = list(plan.allocations) if isinstance(plan, AllocationTable) else [plan]
+    configs = [run_configuration(a, gpu=args.gpu, mfu=args.mfu, micro_batch=args.micro_batch,
+                                 recompute=args.recompute, warmup_steps=args.warmup_steps) for a in rows]
+    if args.json:
+        emit_json({"law_source": source, "configurations": [c.to_dict() for c in configs]})
+        return 0
+    print(f"Run configuration; law {rows[0].law} from {source}; exact FLOPs per token (Kaplan et al. 2020 "
+          "Table 1 plus the output head); batch and learning rate from DeepSeek LLM (Bi et al. 2024)")
+    for c in configs:
+        print()
+        print(c)
     return 0

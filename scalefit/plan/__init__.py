@@ -19,6 +19,10 @@ Modules
 allocation   compute_optimal, budget_for_loss, optimal_tokens, inference_optimal,
              data_constrained_optimal.
 hardware     training_time, training_cost, gpu_presets (knows nothing of laws).
+_shape       Shape (exact parameters and FLOPs per token) and shape(), shapes near a size.
+_recipe      training_recipe: batch, learning rate, steps, warmup (DeepSeek LLM, Bi et al. 2024).
+_memory      training_memory, min_gpus: bytes per GPU and the least GPU count (ZeRO, Korthikanti et al. 2022).
+_config      run_configuration: the launchable configuration of a shaped plan.
 _frontier    the one compute-optimal solver (N*, D*, L* for any law), also
              behind ``frontier`` / ``frontier_draws`` and the plots.
 """
@@ -35,6 +39,10 @@ from .allocation import (
     inference_optimal,
     optimal_tokens,
 )
+from ._config import RunConfiguration, run_configuration
+from ._memory import MemoryEstimate, min_gpus, training_memory
+from ._recipe import Recipe, training_recipe
+from ._shape import Shape, ShapeCandidates, shape
 from .hardware import DAYS_PER_YEAR, SECONDS_PER_DAY, TrainingEstimate, gpu_presets, training_cost, training_time
 
 __all__ = [
@@ -59,4 +67,14 @@ __all__ = [
     "SECONDS_PER_DAY",
     "DAYS_PER_YEAR",
     "EXTRAPOLATION_FACTOR",
+    "Shape",
+    "ShapeCandidates",
+    "shape",
+    "Recipe",
+    "training_recipe",
+    "MemoryEstimate",
+    "training_memory",
+    "min_gpus",
+    "RunConfiguration",
+    "run_configuration",
 ]

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
 from .._format import format_number, text_table
+
+if TYPE_CHECKING:
+    from ._shape import Shape
 
 #: Training FLOPs per parameter per token, C = 6 N D (Kaplan et al. 2020, sec. 2.1).
 FLOPS_PER_PARAM_TOKEN = 6.0
@@ -28,14 +31,27 @@ _COLUMNS = (
 )
 
 
+def _layout(r: "Allocation") -> str:
+    s = r.shape
+    return "" if s is None else f"{s.family} {s.n_layers}x{s.d_model}, {s.n_heads}/{s.n_kv_heads} heads"
+
+
+_SHAPE_COLUMNS = (
+    ("layout", "Shape (layers x d_model)", _layout),
+    ("six_nd_gap", "6ND short by", lambda v: f"{100 * v:.2f}%"),
+)
+
+
 def _table(rows: Sequence["Allocation"]) -> str:
     """Plain-text table like Hoffmann et al. (2022), Table 3, with intervals in brackets."""
     cols = [c for c in _COLUMNS if c[0] != "epochs" or any(r.epochs is not None for r in rows)]
+    if any(r.shape is not None for r in rows):
+        cols += list(_SHAPE_COLUMNS)
     cells = []
     for r in rows:
         line = []
         for key, _, fmt in cols:
-            value = getattr(r, key)
+            value: Any = getattr(r, key) if key != "layout" else r
             text = fmt(value) if value is not None else ""
             if key in r.intervals:
                 lo, hi = r.intervals[key]
@@ -75,6 +91,10 @@ class Allocation:
         Extra law inputs, e.g. ``{"unique_tokens": 25e9}``.
     flops_per_param_token : float
         The k in C = k N D.
+    shape : Shape or None
+        The architecture, when planned with ``shape=`` (see :func:`compute_optimal`).
+    unshaped : Allocation or None
+        The plan under ``C = k N D`` before the shape, with its intervals.
     """
 
     n_params: float
@@ -87,6 +107,13 @@ class Allocation:
     law: str = "chinchilla"
     inputs: Mapping[str, float] = field(default_factory=dict)
     flops_per_param_token: float = FLOPS_PER_PARAM_TOKEN
+    shape: "Shape | None" = None
+    unshaped: "Allocation | None" = None
+
+    @property
+    def six_nd_gap(self) -> float | None:
+        """With a shape: the share of the budget that ``6 N D`` misses, ``1 - 6 N D / flops`` (None without)."""
+        return None if self.shape is None else 1.0 - 6.0 * self.n_params * self.n_tokens / self.flops
 
     @property
     def epochs(self) -> float | None:
@@ -108,6 +135,11 @@ class Allocation:
             out["epochs"] = self.epochs
         out["law"] = self.law
         out["flops_per_param_token"] = self.flops_per_param_token
+        if self.shape is not None and self.unshaped is not None:
+            out["shape"] = self.shape.to_dict()
+            out["six_nd_gap"] = self.six_nd_gap
+            out["n_tokens_6nd"] = self.flops / (6.0 * self.n_params)
+            out["unshaped"] = self.unshaped.to_dict()
         if self.intervals:
             out["level"] = self.level
             out["intervals"] = {k: [lo, hi] for k, (lo, hi) in self.intervals.items()}
@@ -146,7 +178,9 @@ class AllocationTable:
 
         records = []
         for a in self.allocations:
-            rec = {k: v for k, v in a.to_dict().items() if k not in ("intervals", "level")}
+            rec = {k: v for k, v in a.to_dict().items() if k not in ("intervals", "level", "shape", "unshaped")}
+            if a.shape is not None:
+                rec.update({f"shape_{k}": v for k, v in a.shape.to_dict().items()})
             for key, (lo, hi) in a.intervals.items():
                 rec[f"{key}_low"], rec[f"{key}_high"] = lo, hi
             records.append(rec)

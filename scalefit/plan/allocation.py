@@ -49,6 +49,7 @@ from ._frontier import (
 )
 from ._inputs import _as_law_params, _budgets, _extra_inputs, _k, _level, _warn_extrapolation, check_params
 from ._results import FLOPS_PER_INFERENCE_TOKEN, FLOPS_PER_PARAM_TOKEN, Allocation, AllocationTable, InferencePlan
+from ._shape import Shape, shape as _propose_shape
 
 __all__ = [
     "compute_optimal",
@@ -238,6 +239,7 @@ def compute_optimal(
     level: float = 0.95,
     flops_per_param_token: float = FLOPS_PER_PARAM_TOKEN,
     inputs: Mapping[str, float] | None = None,
+    shape: "Shape | Mapping[str, Any] | None" = None,
 ) -> Allocation | AllocationTable:
     """Compute-optimal model size and tokens for a compute budget.
 
@@ -261,6 +263,16 @@ def compute_optimal(
     inputs : mapping, optional
         Extra inputs of the law besides N and D, e.g.
         ``{"unique_tokens": 25e9}`` for the data-constrained law.
+    shape : Shape or mapping, optional
+        Re-solve each plan for a real architecture, so that the budget holds
+        with exact FLOPs per token (:attr:`Shape.flops_per_token`) instead of
+        ``k N``: a :class:`Shape` is used for every budget; a mapping holds
+        the options of :func:`scalefit.shape` (``vocab_size``, ``context``,
+        ``family``, ...) and the best shape near each N* is taken.  Then
+        ``n_params`` is the shape's exact count, ``n_tokens = flops /
+        flops_per_token``, the loss is the law's at those, ``shape`` holds the
+        architecture, ``unshaped`` the plan under ``C = k N D`` (with its
+        intervals), and ``six_nd_gap`` says how far ``6 N D`` falls short of the budget.
 
     Returns
     -------
@@ -289,9 +301,34 @@ def compute_optimal(
          1.82B  1e+21   91.4B          50.1  2.3289
          14.6B  1e+23   1.14T          78.2  2.0050
     """
-    return _plan_each(
+    plan = _plan_each(
         fit, flops, "flops", "Give the training compute budget in FLOPs, e.g. 5.76e23.",
         _optimum, level=level, k=flops_per_param_token, inputs=inputs, fixed=("flops",), vectorised=_optimum_draws,
+    )
+    if shape is None:
+        return plan
+    if not isinstance(shape, (Shape, Mapping)):
+        raise ScalefitInputError(
+            f"shape must be a scalefit.Shape or a mapping of scalefit.shape options such as "
+            f"{{'family': 'llama', 'vocab_size': 128256, 'context': 8192}}; found {type(shape).__name__}.",
+            option="shape",
+        )
+    law, params, _ = _as_law_params(fit)
+    rows = [_shaped(a, shape, law, params) for a in (plan if isinstance(plan, AllocationTable) else [plan])]
+    return AllocationTable(tuple(rows)) if isinstance(plan, AllocationTable) else rows[0]
+
+
+def _shaped(plan: Allocation, spec: "Shape | Mapping[str, Any]", law: Law, params: Mapping[str, float]) -> Allocation:
+    """The plan re-solved for a real shape: exact parameters, tokens from exact FLOPs per token, the law's loss."""
+    chosen = spec if isinstance(spec, Shape) else _propose_shape(plan.n_params, **dict(spec)).best
+    n = float(chosen.n_params)
+    d = plan.flops / chosen.flops_per_token
+    model = _Model(law, params, plan.inputs, plan.flops_per_param_token)
+    loss = float(np.asarray(model.loss(np.array([n]), np.array([d])))[0])
+    return Allocation(
+        n_params=n, n_tokens=d, flops=plan.flops, loss=loss, tokens_per_param=d / n, intervals={}, level=None,
+        law=plan.law, inputs=dict(plan.inputs), flops_per_param_token=plan.flops_per_param_token,
+        shape=chosen, unshaped=plan,
     )
 
 

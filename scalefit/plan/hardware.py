@@ -207,6 +207,7 @@ def training_time(
     gpu: str | None = None,
     mfu: float | None = None,
     recompute: bool = True,
+    flops_per_token: float | None = None,
 ) -> TrainingEstimate:
     """Wall-clock training time on a GPU cluster (Narayanan et al. 2021, eq. 4).
 
@@ -232,6 +233,9 @@ def training_time(
         (6 T P), as Narayanan et al. (2021).  With ``mfu``, it has no effect:
         MFU counts only the model's 6 T P FLOPs, so the time is
         6 T P / (n * peak * mfu) either way.
+    flops_per_token : float, optional
+        Exact model FLOPs per training token (e.g. :attr:`scalefit.Shape.flops_per_token`)
+        in place of ``6 P``; recomputation then scales it by 8/6 as above.
 
     Returns
     -------
@@ -306,6 +310,9 @@ def training_time(
     # model's 6*T*P FLOPs against peak, recomputation excluded, so with mfu= the time is
     # 6*T*P / (n * peak * mfu) whether or not activations are recomputed.
     f = 6.0 if (mfu is not None or not recompute) else 8.0
+    if flops_per_token is not None:
+        exact = check_positive_scalar(flops_per_token, "flops_per_token", hint="Give model FLOPs per token, e.g. 4.3e11.")
+        f *= exact / (6.0 * p)
     flops = f * p * t
     return TrainingEstimate(
         n_params=p, n_tokens=t, n_gpus=n, flops_per_gpu=x, flops_per_param_token=f, flops=flops,
