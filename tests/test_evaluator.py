@@ -43,7 +43,7 @@ def _fit_of(name):
         df["unique_tokens"] = U
     truth = evaluate(law, _point(law), **{c: df[c].to_numpy() for c in df.columns})
     df["loss"] = truth * np.exp(0.002 * rng.standard_normal(len(df)))
-    return scalefit.fit(df, law)
+    return scalefit.fit(df, law, max_starts=4)  # the paths under test need a real fit, not a precise one
 
 
 @pytest.mark.parametrize("name", available_laws())
