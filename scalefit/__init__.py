@@ -66,9 +66,12 @@ _LAZY = {
     "data_constrained_optimal": "plan",
     "training_time": "plan",
     "training_cost": "plan",
+    "Design": "design",
+    "isoflop_grid": "design",
+    "simulate": "design",
 }
 _SUBMODULES = frozenset(
-    {"runs", "laws", "fitting", "bootstrap", "comparison", "approaches", "plan", "plots", "report", "datasets"}
+    {"runs", "laws", "fitting", "bootstrap", "comparison", "approaches", "plan", "design", "plots", "report", "datasets"}
 )
 
 __all__ = [
@@ -111,6 +114,11 @@ __all__ = [
     "training_cost",
     "TrainingEstimate",
     "gpu_presets",
+    # experiment design
+    "design",
+    "Design",
+    "isoflop_grid",
+    "simulate",
     # errors and warnings
     "ScalefitInputError",
     "FitError",
@@ -137,6 +145,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         envelope,
         isoflop,
     )
+    from .design import Design, design, isoflop_grid, simulate
     from .fitting import BootstrapResult, CompareResult, FitResult, LoadedFit, compare, fit, load_fit
     from .laws import Law, Param, available_laws, evaluate, get_law
     from .plan import (
@@ -158,6 +167,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
 
 
 def __getattr__(name: str) -> Any:
+    # "design" is a callable subpackage (calling it calls scalefit.design.design), so it resolves as a submodule
     if name in _LAZY:
         module = importlib.import_module(f".{_LAZY[name]}", __name__)
         return getattr(module, name)
