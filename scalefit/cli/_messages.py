@@ -36,6 +36,12 @@ FLAGS: dict[str, str] = {
     "overwrite": "--force",
     "bootstrap": "--bootstrap {value|N}",
     "law": "--law {value|NAME}",
+    "target_flops": "--target-flops",
+    "experiment_flops": "--experiment-flops",
+    "min_params": "--min-params",
+    "max_params": "--max-params",
+    "n_runs": "--n-runs",
+    "budgets": "--budgets",
 }
 
 
