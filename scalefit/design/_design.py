@@ -248,7 +248,8 @@ def _choose_next(prior: Prior, existing: pd.DataFrame, objective: str, n_sims: i
     seed, k = common["seed"], common["k"]
     base = existing[["n_params", "n_tokens", "flops"]].reset_index(drop=True)
     if candidates is None:
-        pool = next_candidates(prior, base, experiment, k, min_params=lo, max_params=hi, seed=seed)
+        # sizes around the optimum at budgets that leave room for all n_next runs
+        pool = next_candidates(prior, base, experiment / n_next, k, min_params=lo, max_params=hi, seed=seed)
     else:
         table = _plan_table(candidates, "design()", k)
         pool = [table.iloc[[i]][["n_params", "n_tokens", "flops"]].reset_index(drop=True) for i in range(len(table))]

@@ -159,7 +159,7 @@ def interval_width(errors: np.ndarray, objective: str) -> float:
 
 def next_candidates(prior: Any, existing: pd.DataFrame, budget_left: float, k: float, *,
                     min_params: float, max_params: float, seed: int) -> list[pd.DataFrame]:
-    """Single runs one could train next: sizes around the prior's optimum at budgets up to ``budget_left``.
+    """Single runs one could train next: 5 sizes (+-4x) around the prior's optimum at budget_left, 1/3 and 1/10 of it.
 
     A run whose (n_params, n_tokens) is within 1% of a trained run is never proposed.
     """
