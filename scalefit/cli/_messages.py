@@ -44,6 +44,12 @@ FLAGS: dict[str, str] = {
     "micro_batch": "--micro-batch {value|B}",
     "warmup_steps": "--warmup-steps {value|N}",
     "n_tokens": "a larger --flops",
+    "target_flops": "--target-flops",
+    "experiment_flops": "--experiment-flops",
+    "min_params": "--min-params",
+    "max_params": "--max-params",
+    "n_runs": "--n-runs",
+    "budgets": "--budgets",
 }
 
 

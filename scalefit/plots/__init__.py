@@ -25,12 +25,16 @@ plot_bootstrap             histograms of bootstrap draws with the      --
                            point estimate and interval
 plot_training_cost         days and money (or GPU-hours) of            --
                            compute-optimal runs on given hardware
+plot_design                a design's runs on the (N, D) plane over    --
+                           the prior's loss contours and IsoFLOP lines
+plot_design_value          expected error at the target against        --
+                           experiment compute
 =========================  ==========================================  ==========================
 
 The package holds one module per family, after statsmodels' ``graphics``:
 ``_base`` (PlotDisplay, axes helpers, colour maps, tick formatters, labels),
-``_approaches`` (Approaches 1 and 2), ``_fit`` (parametric fits) and ``_cost``
-(plans on hardware).  Every plot works from its result object alone: the
+``_approaches`` (Approaches 1 and 2), ``_fit`` (parametric fits), ``_cost``
+(plans on hardware) and ``_design`` (experiment designs).  Every plot works from its result object alone: the
 runs come from the result (``fit.runs``, ``isoflop_result.runs``,
 ``envelope_result.runs``), and ``runs=`` is only an override.
 
@@ -45,6 +49,7 @@ arXiv:2203.15556.
 from ._approaches import plot_envelope, plot_isoflop_profiles, plot_optimal_scaling
 from ._base import PlotDisplay
 from ._cost import plot_training_cost
+from ._design import plot_design, plot_design_value
 from ._fit import plot_bootstrap, plot_extrapolation, plot_fit, plot_loss_contours
 
 __all__ = [
@@ -57,4 +62,6 @@ __all__ = [
     "plot_extrapolation",
     "plot_bootstrap",
     "plot_training_cost",
+    "plot_design",
+    "plot_design_value",
 ]
