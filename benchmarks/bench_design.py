@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 import scalefit
-from scalefit.design._search import simulate_errors
+from scalefit.experiments._search import simulate_errors
 
 
 def truths(n: int, seed: int = 2024) -> pd.DataFrame:

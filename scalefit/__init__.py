@@ -76,12 +76,13 @@ _LAZY = {
     "min_gpus": "plan",
     "RunConfiguration": "plan",
     "run_configuration": "plan",
-    "Design": "design",
-    "isoflop_grid": "design",
-    "simulate": "design",
+    "design": "experiments",
+    "Design": "experiments",
+    "isoflop_grid": "experiments",
+    "simulate": "experiments",
 }
 _SUBMODULES = frozenset(
-    {"runs", "laws", "fitting", "bootstrap", "comparison", "approaches", "plan", "design", "plots", "report", "datasets"}
+    {"runs", "laws", "fitting", "bootstrap", "comparison", "approaches", "plan", "experiments", "plots", "report", "datasets"}
 )
 
 __all__ = [
@@ -165,7 +166,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         envelope,
         isoflop,
     )
-    from .design import Design, design, isoflop_grid, simulate
+    from .experiments import Design, design, isoflop_grid, simulate
     from .fitting import BootstrapResult, CompareResult, FitResult, LoadedFit, compare, fit, load_fit
     from .laws import Law, Param, available_laws, evaluate, get_law
     from .plan import (
@@ -197,7 +198,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
 
 
 def __getattr__(name: str) -> Any:
-    # "design" is a callable subpackage (calling it calls scalefit.design.design), so it resolves as a submodule
     if name in _LAZY:
         module = importlib.import_module(f".{_LAZY[name]}", __name__)
         return getattr(module, name)

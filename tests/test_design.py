@@ -74,8 +74,8 @@ def test_design_never_exceeds_its_budget_and_reports_precision():
 
 
 def test_default_budgets_spend_the_budget_and_include_the_standard_grid():
-    from scalefit.design._prior import make_prior
-    from scalefit.design._search import grid_candidates
+    from scalefit.experiments._prior import make_prior
+    from scalefit.experiments._search import grid_candidates
 
     found = grid_candidates(make_prior(None), 1e21, 6.0, n_runs=None, budgets=None, min_params=1e6,
                             max_params=np.inf, seed=0)
