@@ -22,6 +22,7 @@ import pandas as pd
 
 from ._errors import ScalefitInputError, ScalefitWarning
 from ._format import MISSING_HTML, html_table
+from ._io import html_marker, write_text
 from .runs import as_runs
 
 #: Default hardware for the planning table: 1,024 H100 at 40% MFU, $2.50 per GPU-hour.
@@ -74,13 +75,17 @@ class Report:
         return _render(self)
 
     def write(self, path: str | Path, *, overwrite: bool = False) -> Path:
-        """Write the HTML file; refuses to replace an existing file unless ``overwrite=True``."""
+        """Write the HTML file atomically; refuses to replace an existing file or link unless ``overwrite=True``.
+
+        Raises
+        ------
+        OutputExistsError
+            ``path`` exists (checked when the file is renamed into place) and ``overwrite`` is False.
+        """
         path = Path(path)
-        if path.exists() and not overwrite:
-            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it.")
+        text = self.to_html()  # before touching the file: a failure here leaves any previous file whole
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.to_html(), encoding="utf-8")
-        return path
+        return write_text(path, text, replace="any" if overwrite else "never")
 
 
 def build_report(
@@ -293,7 +298,7 @@ def _render(r: Report) -> str:
     from . import __version__
 
     parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><meta name='generator' content='scalefit'>",
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>" + html_marker(),
         f"<title>{html.escape(r.title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{html.escape(r.title)}</h1>",
         f"<p class='muted'>Written by scalefit {__version__} on {_dt.datetime.now().strftime('%Y-%m-%d %H:%M')}. "

@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
             print()
             print(boot.summary())
     if args.out:
-        emit_json(fit_payload(result, boot, samples=True), out=args.out)
+        emit_json(fit_payload(result, boot, samples=True), out=args.out, replace="any" if args.force else "never")
         print(f"wrote {args.out}", file=sys.stderr)
     report_excluded(runs)
     return 0

@@ -250,14 +250,19 @@ class FitResult:
         return d
 
     def to_json(self, path: str | Path | None = None, *, overwrite: bool = False) -> str:
-        """JSON text of :meth:`to_dict`; written to ``path`` when given (refuses to overwrite unless asked)."""
-        text = json.dumps(self.to_dict(), indent=2)
+        """JSON text of :meth:`to_dict`; written to ``path`` when given.
+
+        The file is written atomically with a ``"written_by"`` key naming scalefit
+        (:func:`scalefit._io.write_json`); an existing file or link is replaced
+        only with ``overwrite=True`` (raises ``OutputExistsError``, a
+        ``FileExistsError`` and ``ScalefitInputError``, otherwise).
+        """
+        d = self.to_dict()
         if path is not None:
-            path = Path(path)
-            if path.exists() and not overwrite:
-                raise FileExistsError(f"{path} exists; pass overwrite=True to replace it.")
-            path.write_text(text + "\n")
-        return text
+            from .._io import write_json
+
+            write_json(path, d, replace="any" if overwrite else "never")
+        return json.dumps(d, indent=2)
 
     @staticmethod
     def from_dict(d: Mapping[str, Any]) -> "LoadedFit":
