@@ -169,6 +169,33 @@ def check_positive_scalar(
     return number
 
 
+def check_integer(value: Any, name: str, *, minimum: int, where: str | None = None, hint: str = "") -> int:
+    """Check that ``value`` is an integer (not a bool, not 1.5, not "3") >= ``minimum``; return it as an int."""
+    pre = f"{where}: " if where else ""
+    tail = f" {hint}" if hint else ""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ScalefitInputError(
+            f"{pre}{name} must be an integer >= {minimum}; found {value!r} ({type(value).__name__}).{tail}",
+            option=name, values=[value],
+        )
+    return int(value)
+
+
+def check_seed(seed: Any, *, where: str | None = None) -> int:
+    """A seed: an integer >= 0 (numpy refuses negative seeds, floats and strings with its own errors)."""
+    return check_integer(seed, "seed", minimum=0, where=where, hint="Pass a whole number such as seed=0.")
+
+
+def check_n_jobs(n_jobs: Any, *, where: str | None = None) -> int:
+    """Workers: a positive integer, or -1 for all cores."""
+    pre = f"{where}: " if where else ""
+    if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0 or n_jobs < -1:
+        raise ScalefitInputError(
+            f"{pre}n_jobs must be a positive integer or -1 (all cores); found {n_jobs!r}.", option="n_jobs", values=[n_jobs]
+        )
+    return int(n_jobs)
+
+
 def check_level(level: Any, *, where: str | None = None) -> float:
     """Check that an interval level lies strictly between 0 and 1; return it as a float."""
     pre = f"{where}: " if where else ""

@@ -28,6 +28,7 @@ from .._errors import (
     ScalefitInputError,
     warn,
 )
+from .._validation import check_integer, check_seed
 from ..laws import Law, chinchilla_values, get_law, is_chinchilla
 from ..runs import as_runs
 from . import _chinchilla, _generic
@@ -128,6 +129,8 @@ def fit(
         raise ScalefitInputError(f"delta must be a positive number; got {delta!r}.", option="delta") from None
     if not (delta > 0 and math.isfinite(delta)):
         raise ScalefitInputError(f"delta must be a positive finite number; got {delta!r}.", option="delta")
+    seed = check_seed(seed, where="fit")
+    max_starts = check_integer(max_starts, "max_starts", minimum=1, where="fit", hint="Pass max_starts=64 (the default).")
     spec = build_spec(law, fixed, tie, bounds)
     if spec.n_free == 0:
         raise ScalefitInputError(

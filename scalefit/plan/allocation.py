@@ -221,7 +221,13 @@ def _plan_each(
     for v in arr:
 
         def at_value(m: _Model, v: float = float(v)) -> dict[str, float]:
-            return compute(m, v)
+            try:
+                return compute(m, v)
+            except OverflowError:  # e.g. n_params=1e300: the plan leaves the float range
+                raise ScalefitInputError(
+                    f"{name}={v:g}: the plan for this value overflows the float range (beyond ~1.8e308); "
+                    f"give a value within the law's reach. {hint}", option=name, values=[v],
+                ) from None
 
         all_draws = None if vectorised is None else functools.partial(vectorised, law, inputs=extra, k=k, flops=float(v))
         row, intervals = _estimate(at_value, law, params, samples, extra, k, level, fixed, all_draws)

@@ -6,8 +6,12 @@ with the row number of the user's input.
 """
 from __future__ import annotations
 
+import gzip
 import json
+import lzma
 import math
+import zipfile
+import zlib
 from os import PathLike
 from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence
@@ -391,7 +395,19 @@ def _read_file(path: Path, fmt: str) -> pd.DataFrame:
         ) from exc
     except pd.errors.EmptyDataError:
         raise ScalefitInputError(f"{str(path)!r} is empty; it needs a header and one row per run.") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
+    except (EOFError, lzma.LZMAError, zipfile.BadZipFile, zlib.error, gzip.BadGzipFile) as exc:
+        raise ScalefitInputError(
+            f"could not decompress {str(path)!r} ({type(exc).__name__}: {exc}): the file is truncated or is not "
+            f"{path.suffix} data. Check it with your decompression tool, or re-create it.",
+            values=[str(path)],
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ScalefitInputError(
+            f"could not read {str(path)!r} as {fmt.upper()}: byte {exc.start} is not UTF-8 ({exc.reason}); "
+            "save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8).",
+            values=[str(path)],
+        ) from None
+    except (pd.errors.ParserError, OSError, ValueError) as exc:
         raise ScalefitInputError(f"could not read {str(path)!r} as {fmt.upper()}: {exc}") from None
     if fmt == "jsonl":
         records = []
