@@ -457,6 +457,28 @@ def row_problems(
     return reasons
 
 
+def check_number_style(label: str, raw: Any, rows: np.ndarray, *, loss: bool = False) -> None:
+    """Refuse decimal commas and locale-formatted numbers in a column (they would be misread or lost).
+
+    For the loss (``loss=True``), ``"2,268"`` is taken as a decimal comma too:
+    read as thousands it would be a loss of 2268 nats.
+    """
+    from ._numbers import locale_style
+
+    where, kind = locale_style(raw, ambiguous_is_decimal=loss)
+    if len(where) == 0:
+        return
+    found = [raw[i] for i in where[:MAX_LISTED_VALUES]]
+    fix = ("write numbers with a decimal point (3.1, not 3,1)" if kind == "decimal comma"
+           else "write numbers without thousands separators and with a decimal point (1234.5, not 1.234,5)")
+    raise ScalefitInputError(
+        f"column {label} holds number(s) written with a {kind} ({format_rows(rows[where])}; found "
+        f"{format_values(found)}); scalefit does not guess locales. Re-export the file with the C/English locale, "
+        f"or {fix}.",
+        column=label, rows=rows[where], values=found,
+    )
+
+
 _KINDS = (
     ("is not a number", "non-numeric"),
     ("is missing (NaN)", "missing (NaN)"),
@@ -573,6 +595,14 @@ def warn_units(n_params: np.ndarray, loss: np.ndarray) -> None:
         warn(
             f"the median parameter count is {median_n:.4g}, below 1e4: were params given in "
             "millions or billions? Pass raw counts (e.g. '70M' or 7e7).",
+            UnitsWarning,
+        )
+    tiny = loss < 1e-3
+    if tiny.any():
+        warn(
+            f"{int(tiny.sum())} loss value(s) are below 1e-3 nats (min {float(loss.min()):.4g}): a language "
+            "model's cross-entropy is rarely this small. Check the column (a loss in another unit, or a "
+            "difference to a baseline?) before fitting.",
             UnitsWarning,
         )
     high = loss > 20

@@ -213,6 +213,8 @@ class FitResult:
             notes.append(f"parameters at a bound: {self.diagnostics.at_bound}; the optimum may lie outside the bounds.")
         if not self.success:
             notes.append("the optimiser did not converge; treat the values with suspicion.")
+        if self.runs is not None:
+            notes.extend(f"input: {n}" for n in self.runs.notes)
         return Summary(f"scalefit fit: {self.law.name}", info, tables, notes)
 
     def _loss_label(self) -> str:
@@ -242,6 +244,12 @@ class FitResult:
         if is_chinchilla(self.law):
             d["derived"] = {"a": jsonable(self.a), "b": jsonable(self.b)}
         if self.runs is not None:  # so a plan read back from JSON can still tell when it extrapolates
+            d["input"] = {  # which source column became which input, and every choice made on the way
+                "source": str(self.runs.source),
+                "columns": {str(k): str(v) for k, v in self.runs.column_map.items()},
+                "derived": list(self.runs.derived),
+                "notes": list(self.runs.notes),
+            }
             d["flops_per_param_token"] = float(self.runs.flops_per_param_token)
             d["data_range"] = {
                 k: [jsonable(np.min(v)), jsonable(np.max(v))]

@@ -6,12 +6,7 @@ with the row number of the user's input.
 """
 from __future__ import annotations
 
-import gzip
-import json
-import lzma
 import math
-import zipfile
-import zlib
 from os import PathLike
 from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence
@@ -22,6 +17,7 @@ import pandas as pd
 from .. import _validation as _v
 from .._errors import Option, ScalefitInputError
 from .._numbers import parse_column
+from ._files import read_file as _read_file
 from ._runs import CANONICAL, Runs
 
 __all__ = ["read_runs", "as_runs", "ALIASES", "SYNTHETIC_PREFIX"]
@@ -189,6 +185,7 @@ def read_runs(
     rows = np.arange(len(frame), dtype=np.int64)
 
     mapping, notes = _resolve_columns(available, columns, step=step, use_non_embedding=use_non_embedding)
+    notes[:0] = list(frame.attrs.pop("scalefit_notes", ())) if label != "DataFrame" else []
     run_cols, run_note = _resolve_run_id(run_id, available)
     if run_note:
         notes.append(run_note)
@@ -230,6 +227,8 @@ def read_runs(
         parsed, unparseable = parse_column(raw)
         values[name] = parsed
         label_col = name if str(src) == name else f"{name} ({str(src)!r})"
+        if unparseable.any() or name == "loss":
+            _v.check_number_style(repr(str(src)), raw.to_numpy(dtype=object), rows, loss=name == "loss")
         problems[name] = (src, _v.row_problems(label_col, parsed, unparseable, allow_zero=name == "step"),
                           raw.to_numpy(dtype=object))
     if run_cols:
@@ -376,88 +375,6 @@ def _load(source: Any) -> tuple[pd.DataFrame, str]:
         f"cannot read runs from a {type(source).__name__}; pass a path (CSV, TSV, JSON, JSONL, "
         "Parquet), a pandas DataFrame, a list of dicts or a Runs."
     )
-
-
-def _read_file(path: Path, fmt: str) -> pd.DataFrame:
-    try:
-        if fmt == "csv":
-            return pd.read_csv(path)
-        if fmt == "tsv":
-            return pd.read_csv(path, sep="\t")
-        if fmt == "parquet":
-            return pd.read_parquet(path)
-        with _open_text(path) as fh:
-            text = fh.read()
-    except ImportError as exc:
-        raise ImportError(
-            f"reading {path.name} needs an optional dependency ({exc}); "
-            "install it with: pip install 'scalefit[parquet]'"
-        ) from exc
-    except pd.errors.EmptyDataError:
-        raise ScalefitInputError(f"{str(path)!r} is empty; it needs a header and one row per run.") from None
-    except (EOFError, lzma.LZMAError, zipfile.BadZipFile, zlib.error, gzip.BadGzipFile) as exc:
-        raise ScalefitInputError(
-            f"could not decompress {str(path)!r} ({type(exc).__name__}: {exc}): the file is truncated or is not "
-            f"{path.suffix} data. Check it with your decompression tool, or re-create it.",
-            values=[str(path)],
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise ScalefitInputError(
-            f"could not read {str(path)!r} as {fmt.upper()}: byte {exc.start} is not UTF-8 ({exc.reason}); "
-            "save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8).",
-            values=[str(path)],
-        ) from None
-    except (pd.errors.ParserError, OSError, ValueError) as exc:
-        raise ScalefitInputError(f"could not read {str(path)!r} as {fmt.upper()}: {exc}") from None
-    if fmt == "jsonl":
-        records = []
-        for lineno, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ScalefitInputError(f"{str(path)!r} line {lineno} is not valid JSON: {exc.msg}.") from None
-            if not isinstance(item, dict):
-                raise ScalefitInputError(
-                    f"{str(path)!r} line {lineno} is a JSON {type(item).__name__}; each line must be an object."
-                )
-            records.append(item)
-        return pd.DataFrame.from_records(records)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ScalefitInputError(f"{str(path)!r} is not valid JSON: {exc.msg} (line {exc.lineno}).") from None
-    if isinstance(data, list) and all(isinstance(d, dict) for d in data):
-        return pd.DataFrame.from_records(data)
-    if isinstance(data, dict) and data and all(isinstance(v, list) for v in data.values()):
-        try:
-            return pd.DataFrame(data)
-        except ValueError as exc:
-            raise ScalefitInputError(f"{str(path)!r}: columns of unequal length ({exc}).") from None
-    raise ScalefitInputError(
-        f"{str(path)!r} holds JSON of an unsupported shape; use records, "
-        '[{"n_params": ..., "loss": ...}, ...], or columns, {"n_params": [...], ...}.'
-    )
-
-
-def _open_text(path: Path):
-    suffix = path.suffix.lower()
-    if suffix == ".gz":
-        import gzip
-
-        return gzip.open(path, "rt", encoding="utf-8")
-    if suffix == ".bz2":
-        import bz2
-
-        return bz2.open(path, "rt", encoding="utf-8")
-    if suffix == ".xz":
-        import lzma
-
-        return lzma.open(path, "rt", encoding="utf-8")
-    if suffix in (".zip", ".zst"):
-        raise ScalefitInputError(f"{suffix} compression is supported for CSV/TSV only; decompress {path.name}.")
-    return open(path, encoding="utf-8")
 
 
 def _resolve_columns(
