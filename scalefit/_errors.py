@@ -123,6 +123,10 @@ class IdentifiabilityWarning(ScalefitWarning):
     """The data do not determine some parameters (one model size, one IsoFLOP line, a vanished term)."""
 
 
+class BoundWarning(ScalefitWarning):
+    """A fitted parameter ended at a bound; the result flags it (``diagnostics.at_bound``, ``trustworthy``)."""
+
+
 class CurvesWarning(ScalefitWarning):
     """A law is being fitted to every checkpoint of training curves rather than to final losses."""
 

@@ -142,3 +142,43 @@ def test_report_keeps_its_own_warnings():
         warn("outside the report", ScalefitWarning)
     assert [str(w.message) for w in outside] == ["outside the report"]
     assert not any("outside the report" in w for w in rep.warnings)
+
+
+def _half_outliers(seed: int = 3):
+    """The synthetic sweep with half its losses replaced by uniform noise in [0.5, 10] (the issue's probe)."""
+    import numpy as np
+
+    base = scalefit.read_runs("synthetic:isoflop").table[["n_params", "n_tokens", "loss"]].copy()
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(len(base), len(base) // 2, replace=False)
+    base.loc[idx, "loss"] = rng.uniform(0.5, 10, len(idx))
+    return base
+
+
+def test_nonsense_fit_is_flagged_not_trustworthy():
+    from scalefit import BoundWarning
+
+    with pytest.warns(BoundWarning, match=r"beta = 5 \(upper\)") as record:
+        result = scalefit.fit(_half_outliers(), loss="mse")
+    assert any("NOT TRUSTWORTHY" in str(w.message) for w in record)
+    assert result.success  # the optimiser converged ...
+    assert not result.trustworthy  # ... to nonsense, and says so
+    issues = result.diagnostics.trust_issues
+    assert any(i.startswith("exponent beta = 5 sits at its upper bound") for i in issues)
+    assert any(i.startswith("scale parameter B = ") for i in issues)
+    d = result.to_dict()
+    assert d["trustworthy"] is False and d["diagnostics"]["trust_issues"] == list(issues)
+    assert "NOT TRUSTWORTHY" in str(result.summary())
+
+
+def test_sound_fit_is_trustworthy():
+    result = scalefit.fit("synthetic:isoflop")
+    assert result.trustworthy and result.to_dict()["trustworthy"] is True
+
+
+def test_data_constrained_plan_with_one_unique_token_warns():
+    from scalefit import ExtrapolationWarning
+    from scalefit.plan import data_constrained_optimal
+
+    with pytest.warns(ExtrapolationWarning, match=r"unique_tokens=1 .* parameters .* do not use it"):
+        data_constrained_optimal(flops=1e22, unique_tokens=1)

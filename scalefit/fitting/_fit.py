@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import (
+    BoundWarning,
     ConvergenceWarning,
     CurvesWarning,
     FitError,
@@ -162,7 +163,8 @@ def fit(
         params = spec.natural(internal)
         resid = problem.residuals(params)
         stderr, cov, kind = asymptotic_stderr(spec, internal, sol.jacobian, resid, w, loss, delta)
-    diag = diagnostics(spec, sol.z, sol.hessian, resid, runs, sol.grad_norm, sol.n_minima, sol.second_best)
+    diag = diagnostics(spec, sol.z, sol.hessian, resid, runs, sol.grad_norm, sol.n_minima, sol.second_best, law, params)
+    _warn_bounds(law, params, diag)
     _warn_identifiability(law, spec, params, inputs, stderr, diag)
     success = bool(sol.converged and np.isfinite(sol.objective))
     message = (
@@ -180,6 +182,17 @@ def fit(
             raise FitError(f"fit of {law.name!r} did not converge: {message}", result)
         warn(f"fit of {law.name!r} did not converge ({message}); result.success is False.", ConvergenceWarning)
     return result
+
+
+def _warn_bounds(law: Law, params: Mapping[str, float], diag: Any) -> None:
+    """A typed warning for parameters at a bound; a louder one when the fit is not trustworthy."""
+    if diag.at_bound:
+        where = ", ".join(f"{n} = {params[n]:.4g} ({side})" for n, side in diag.at_bound.items())
+        warn(f"fit of {law.name!r}: parameter(s) at a bound: {where}; the optimum may lie outside the bounds "
+             "(result.diagnostics.at_bound).", BoundWarning)
+    if diag.trust_issues:
+        warn(f"fit of {law.name!r} is NOT TRUSTWORTHY although it may have converged: "
+             + "; ".join(diag.trust_issues) + " (result.trustworthy is False).", BoundWarning)
 
 
 def _excluded(runs: Any) -> pd.DataFrame:
