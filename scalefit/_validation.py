@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -79,11 +81,54 @@ FLOPS_TOLERANCE = 0.1
 
 
 # ----------------------------------------------------------------- formatting
+#: Where the rows being read sit in the user's source: ``("line", lines)`` for a file
+#: (1-based line of each data row, the header being line 1) or ``("label", labels)``
+#: for a DataFrame's index; set by :func:`row_places` while ``read_runs`` works.
+_PLACES: ContextVar[tuple[str, Sequence[Any]] | None] = ContextVar("scalefit_row_places", default=None)
+
+
+@contextmanager
+def row_places(kind: str | None, places: Sequence[Any] | None) -> Iterator[None]:
+    """Within this block, :func:`format_rows` also names each row's file line or index label."""
+    token = _PLACES.set((kind, places) if kind and places is not None else None)
+    try:
+        yield
+    finally:
+        _PLACES.reset(token)
+
+
+def _listed(items: list[str], limit: int, total: int) -> str:
+    if len(items) == 1:
+        return items[0]
+    if total <= limit:
+        return ", ".join(items[:-1]) + f" and {items[-1]}"
+    return ", ".join(items[:limit]) + ", ..."
+
+
 def format_rows(rows: Iterable[int], limit: int = MAX_LISTED_ROWS) -> str:
-    """Describe row numbers: ``"rows 3, 7 and 9"`` or ``"rows 1, 2, ... (25 rows in all)"``."""
+    """Describe row numbers: ``"rows 3, 7 and 9"`` or ``"rows 1, 2, ... (25 rows in all)"``.
+
+    Rows count data rows from 0.  While :func:`row_places` is active, a file's
+    rows are named ``"data row 1 (file line 3)"`` (lines count from 1, the
+    header included) and a DataFrame's ``"row 1 (index label 'b')"``.
+    """
     rows = [int(r) for r in rows]
     if not rows:
         return "no rows"
+    shown = rows[:limit] if len(rows) > limit else rows
+    total = f" ({len(rows)} rows in all)" if len(rows) > limit else ""
+    places = _PLACES.get()
+    if places is not None and all(0 <= r < len(places[1]) for r in shown):
+        kind, where = places
+        if kind == "line":
+            word = "data row" if len(rows) == 1 else "data rows"
+            lines = "file line" if len(rows) == 1 else "file lines"
+            return (f"{word} {_listed([str(r) for r in shown], limit, len(rows))} "
+                    f"({lines} {_listed([str(where[r]) for r in shown], limit, len(rows))}){total}")
+        word = "row" if len(rows) == 1 else "rows"
+        labels = "index label" if len(rows) == 1 else "index labels"
+        return (f"{word} {_listed([str(r) for r in shown], limit, len(rows))} "
+                f"({labels} {_listed([repr(where[r]) for r in shown], limit, len(rows))}){total}")
     if len(rows) == 1:
         return f"row {rows[0]}"
     if len(rows) <= limit:

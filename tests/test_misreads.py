@@ -36,7 +36,7 @@ def test_repeated_json_key_is_refused(tmp_path, name, text):
                                          ('"1.234,5"', "locale grouping"), ('"2 268"', "locale grouping")])
 def test_decimal_comma_and_locale_numbers_in_the_loss_are_refused(tmp_path, value, kind):
     path = _csv(tmp_path, f"n_params,n_tokens,loss\n1e8,2e9,{value}\n2e8,4e9,2.9\n")
-    with pytest.raises(ScalefitInputError, match=rf"column 'loss' holds number\(s\) written with a {kind} \(row 0"):
+    with pytest.raises(ScalefitInputError, match=rf"column 'loss' holds number\(s\) written with a {kind} \(data row 0 \(file line 2\)"):
         scalefit.read_runs(path)
 
 
@@ -76,3 +76,31 @@ def test_alias_choice_is_shown_in_fit_summary_and_json():
     assert info["columns"]["params"] == "n_params"
     assert any("used column 'params'; also matched 'N'" in n for n in info["notes"])
     assert "input: n_params: used column 'params'; also matched 'N'" in str(result.summary())
+
+
+def test_file_messages_give_data_row_and_file_line(tmp_path):
+    """A NaN on the third line of a 3-row CSV: data row 1, file line 3 (the header is line 1)."""
+    path = _csv(tmp_path, "n_params,n_tokens,loss\n1e8,2e9,3.1\n2e8,4e9,nan\n4e8,8e9,2.7\n")
+    with pytest.raises(ScalefitInputError, match=r"data row 1 \(file line 3\) does not") as info:
+        scalefit.read_runs(path)
+    assert info.value.rows == [1]
+
+
+def test_quoted_newlines_and_blank_lines_are_counted(tmp_path):
+    path = _csv(tmp_path, 'n_params,n_tokens,note,loss\n1e8,2e9,"two\nlines",3.1\n2e8,4e9,x,2.9\n\n4e8,8e9,y,-1\n')
+    with pytest.raises(ScalefitInputError, match=r"data row 2 \(file line 6\)"):
+        scalefit.read_runs(path)
+
+
+def test_jsonl_messages_give_the_line(tmp_path):
+    text = '{"n_params": 1e8, "n_tokens": 2e9, "loss": 3.1}\n\n{"n_params": 2e8, "n_tokens": 4e9, "loss": -2}\n'
+    with pytest.raises(ScalefitInputError, match=r"data row 1 \(file line 3\)"):
+        scalefit.read_runs(_csv(tmp_path, text, "runs.jsonl"))
+
+
+def test_dataframe_messages_give_the_index_label():
+    import pandas as pd
+
+    frame = pd.DataFrame({"n_params": [1e8, 2e8], "n_tokens": [2e9, 4e9], "loss": [3.1, None]}, index=["a", "b"])
+    with pytest.raises(ScalefitInputError, match=r"row 1 \(index label 'b'\) does not"):
+        scalefit.read_runs(frame)

@@ -9,6 +9,7 @@ delimiter, and a note says so (``frame.attrs["scalefit_notes"]``, shown in ``Run
 from __future__ import annotations
 
 import bz2
+import csv
 import gzip
 import io
 import json
@@ -81,7 +82,27 @@ def _read_delimited(path: Path, fmt: str) -> pd.DataFrame:
     _v.check_unique_columns(header, f"the header of {str(path)!r}")
     frame = pd.read_csv(path, sep=sep)
     frame.attrs["scalefit_notes"] = notes
+    lines = _record_lines(path, sep)
+    if lines is not None and len(lines) == len(frame):
+        frame.attrs["scalefit_lines"] = lines
     return frame
+
+
+def _record_lines(path: Path, sep: str) -> list[int] | None:
+    """1-based file line where each data record starts (header = line 1; quoted newlines and blank lines counted)."""
+    if path.suffix.lower() == ".zip":
+        return None
+    try:
+        with _open_text(path) as fh:
+            reader = csv.reader(fh, delimiter=sep)
+            starts, end = [], 0
+            for record in reader:
+                start, end = end + 1, reader.line_num
+                if record:  # pandas skips blank lines too
+                    starts.append(start)
+    except (csv.Error, OSError, UnicodeDecodeError, EOFError, lzma.LZMAError, zlib.error):
+        return None
+    return starts[1:] if starts else None
 
 
 def _header(path: Path, sep: str) -> list[str]:
@@ -108,7 +129,7 @@ def _no_repeated_keys(path: Path):
 def _parse_json(path: Path, fmt: str, text: str) -> pd.DataFrame:
     hook = _no_repeated_keys(path)
     if fmt == "jsonl":
-        records = []
+        records, lines = [], []
         for lineno, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
@@ -121,7 +142,10 @@ def _parse_json(path: Path, fmt: str, text: str) -> pd.DataFrame:
                     f"{str(path)!r} line {lineno} is a JSON {type(item).__name__}; each line must be an object."
                 )
             records.append(item)
-        return pd.DataFrame.from_records(records)
+            lines.append(lineno)
+        frame = pd.DataFrame.from_records(records)
+        frame.attrs["scalefit_lines"] = lines
+        return frame
     try:
         data = json.loads(text, object_pairs_hook=hook)
     except json.JSONDecodeError as exc:

@@ -179,6 +179,19 @@ def read_runs(
     k = _v.check_positive_scalar(flops_per_param_token, "flops_per_param_token")
 
     frame, label = _load(source)
+    places = frame.attrs.pop("scalefit_lines", None) if label != "DataFrame" else None
+    labels = None
+    if isinstance(source, pd.DataFrame) and not source.index.equals(pd.RangeIndex(len(source))):
+        labels = list(source.index)  # messages then name the user's index labels
+    with _v.row_places("line" if places is not None else "label" if labels is not None else None,
+                       places if places is not None else labels):
+        return _read(frame, label, columns=columns, run_id=run_id, nan_policy=nan_policy, loss_unit=loss_unit,
+                     k=k, drop_duplicates=drop_duplicates, use_non_embedding=use_non_embedding, step=step)
+
+
+def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_policy: str, loss_unit: str, k: float,
+          drop_duplicates: bool, use_non_embedding: bool, step: Any) -> Runs:
+    """The body of :func:`read_runs` once the source is a DataFrame we own."""
     _v.check_not_empty(frame, label)
     _v.check_unique_columns(list(frame.columns), label)
     available = list(frame.columns)
