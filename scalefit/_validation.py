@@ -214,21 +214,23 @@ def check_positive_scalar(
     return number
 
 
-def check_integer(value: Any, name: str, *, minimum: int, where: str | None = None, hint: str = "") -> int:
+def check_integer(value: Any, name: str, *, minimum: int, where: str | None = None, hint: str = "",
+                  options: Sequence[Option] = ()) -> int:
     """Check that ``value`` is an integer (not a bool, not 1.5, not "3") >= ``minimum``; return it as an int."""
     pre = f"{where}: " if where else ""
     tail = f" {hint}" if hint else ""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ScalefitInputError(
             f"{pre}{name} must be an integer >= {minimum}; found {value!r} ({type(value).__name__}).{tail}",
-            option=name, values=[value],
+            option=name, values=[value], options=options,
         )
     return int(value)
 
 
 def check_seed(seed: Any, *, where: str | None = None) -> int:
     """A seed: an integer >= 0 (numpy refuses negative seeds, floats and strings with its own errors)."""
-    return check_integer(seed, "seed", minimum=0, where=where, hint="Pass a whole number such as seed=0.")
+    return check_integer(seed, "seed", minimum=0, where=where, hint="Pass a whole number such as seed=0.",
+                         options=[Option("seed", "0")])
 
 
 def check_n_jobs(n_jobs: Any, *, where: str | None = None) -> int:

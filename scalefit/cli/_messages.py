@@ -36,6 +36,7 @@ FLAGS: dict[str, str] = {
     "overwrite": "--force",
     "bootstrap": "--bootstrap {value|N}",
     "law": "--law {value|NAME}",
+    "seed": "--seed {value|N}",
 }
 
 
