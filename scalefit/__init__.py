@@ -14,6 +14,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._errors import (
+    BoundWarning,
     ConvergenceWarning,
     CurvesWarning,
     DuplicateRowsWarning,
@@ -144,6 +145,7 @@ __all__ = [
     "ScalefitInputError",
     "FitError",
     "ScalefitWarning",
+    "BoundWarning",
     "ConvergenceWarning",
     "CurvesWarning",
     "DuplicateRowsWarning",

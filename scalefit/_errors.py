@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from types import FrameType
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,10 @@ class IdentifiabilityWarning(ScalefitWarning):
     """The data do not determine some parameters (one model size, one IsoFLOP line, a vanished term)."""
 
 
+class BoundWarning(ScalefitWarning):
+    """A fitted parameter ended at a bound; the result flags it (``diagnostics.at_bound``, ``trustworthy``)."""
+
+
 class CurvesWarning(ScalefitWarning):
     """A law is being fitted to every checkpoint of training curves rather than to final losses."""
 
@@ -155,10 +161,37 @@ def _stacklevel() -> int:
     return level
 
 
+_COLLECTED: ContextVar[list | None] = ContextVar("scalefit_collected_warnings", default=None)
+
+
+@contextmanager
+def collect_warnings() -> Iterator[list]:
+    """Collect the scalefit warnings raised in this thread (context) instead of showing them.
+
+    Unlike ``warnings.catch_warnings``, which swaps process-wide state, this is
+    per thread: reports built in parallel threads each keep their own warnings.
+
+    Yields
+    ------
+    list of ScalefitWarning
+    """
+    box: list = []
+    token = _COLLECTED.set(box)
+    try:
+        yield box
+    finally:
+        _COLLECTED.reset(token)
+
+
 def warn(message: str, category: type[ScalefitWarning] = ScalefitWarning, *, options: Sequence[Option] = ()) -> None:
     """Warn with ``category``, pointing at the first caller outside scalefit.
 
     Every warning scalefit raises goes through here, so its stack level is
     right wherever the call sits, and the options it suggests travel with it.
+    Inside :func:`collect_warnings` the warning is collected instead.
     """
+    box = _COLLECTED.get()
+    if box is not None:
+        box.append(category(message, options=options))
+        return
     warnings.warn(category(message, options=options), stacklevel=_stacklevel())

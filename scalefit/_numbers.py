@@ -8,6 +8,10 @@ reports which entries could not be read, so that the caller (see
 
 Suffixes are case-insensitive: K = 1e3, M = 1e6, B = G = 1e9, T = 1e12.
 Thousands separators (``,`` and ``_``) and surrounding spaces are ignored.
+An exponent and a suffix together (``"1.3e9B"``) are refused, and
+:func:`locale_style` finds decimal commas and locale-formatted numbers
+(``"3,1"``, ``"1.234,5"``, ``"1 234"``) so that they are refused with the fix
+rather than misread.
 ``"nan"``, ``"inf"`` and empty strings parse to NaN/inf and are left for
 validation to flag; they are not "unparseable".
 """
@@ -86,6 +90,8 @@ def parse_number(value: Any) -> float:
         raise ValueError(f"{value!r} is not a number")
     number = float(match.group("num"))
     suffix = match.group("suffix")
+    if suffix and "e" in match.group("num").lower():
+        raise ValueError(f"{value!r} has both an exponent and a scale suffix; write 1.3e9 or 1.3B, not both")
     return number * SUFFIXES[suffix.lower()] if suffix else number
 
 
@@ -123,3 +129,39 @@ def parse_column(values: Any) -> tuple[np.ndarray, np.ndarray]:
             out[i] = np.nan
             bad[i] = True
     return out, bad
+
+
+_DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d+,\d+(?:e[+-]?\d+)?\s*$", re.IGNORECASE)
+_LOCALE = re.compile(r"^\s*[+-]?\d{1,3}(?:(?:\.\d{3})+,\d*|(?:\.\d{3}){2,}|(?:[ '\u00a0\u202f]\d{3})+(?:[.,]\d*)?)\s*$")
+_ONE_GROUP = re.compile(r"^\s*[+-]?\d{1,3},\d{3}\s*$")
+
+
+def locale_style(values: Any, *, ambiguous_is_decimal: bool = False) -> tuple[np.ndarray, str]:
+    """Find number strings written with a decimal comma or locale grouping.
+
+    Parameters
+    ----------
+    values : array-like
+        Raw values of one column.
+    ambiguous_is_decimal : bool
+        Also flag ``"2,268"`` (one comma before three digits), which otherwise
+        reads as thousands; right for a loss, where 2268 nats is never meant.
+
+    Returns
+    -------
+    positions : numpy.ndarray of int
+        Positions of the flagged values (empty when none).
+    kind : str
+        ``"decimal comma"`` or ``"locale grouping"`` (of the first flagged value).
+    """
+    positions, kinds = [], []
+    for i, v in enumerate(values):
+        if not isinstance(v, str):
+            continue
+        if _LOCALE.match(v):
+            positions.append(i)
+            kinds.append("locale grouping")
+        elif (_DECIMAL_COMMA.match(v) and not _GROUPED.match(v.strip())) or (ambiguous_is_decimal and _ONE_GROUP.match(v)):
+            positions.append(i)
+            kinds.append("decimal comma")
+    return np.asarray(positions, dtype=np.int64), (kinds[0] if kinds else "")

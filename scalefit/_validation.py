@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -79,11 +81,54 @@ FLOPS_TOLERANCE = 0.1
 
 
 # ----------------------------------------------------------------- formatting
+#: Where the rows being read sit in the user's source: ``("line", lines)`` for a file
+#: (1-based line of each data row, the header being line 1) or ``("label", labels)``
+#: for a DataFrame's index; set by :func:`row_places` while ``read_runs`` works.
+_PLACES: ContextVar[tuple[str, Sequence[Any]] | None] = ContextVar("scalefit_row_places", default=None)
+
+
+@contextmanager
+def row_places(kind: str | None, places: Sequence[Any] | None) -> Iterator[None]:
+    """Within this block, :func:`format_rows` also names each row's file line or index label."""
+    token = _PLACES.set((kind, places) if kind and places is not None else None)
+    try:
+        yield
+    finally:
+        _PLACES.reset(token)
+
+
+def _listed(items: list[str], limit: int, total: int) -> str:
+    if len(items) == 1:
+        return items[0]
+    if total <= limit:
+        return ", ".join(items[:-1]) + f" and {items[-1]}"
+    return ", ".join(items[:limit]) + ", ..."
+
+
 def format_rows(rows: Iterable[int], limit: int = MAX_LISTED_ROWS) -> str:
-    """Describe row numbers: ``"rows 3, 7 and 9"`` or ``"rows 1, 2, ... (25 rows in all)"``."""
+    """Describe row numbers: ``"rows 3, 7 and 9"`` or ``"rows 1, 2, ... (25 rows in all)"``.
+
+    Rows count data rows from 0.  While :func:`row_places` is active, a file's
+    rows are named ``"data row 1 (file line 3)"`` (lines count from 1, the
+    header included) and a DataFrame's ``"row 1 (index label 'b')"``.
+    """
     rows = [int(r) for r in rows]
     if not rows:
         return "no rows"
+    shown = rows[:limit] if len(rows) > limit else rows
+    total = f" ({len(rows)} rows in all)" if len(rows) > limit else ""
+    places = _PLACES.get()
+    if places is not None and all(0 <= r < len(places[1]) for r in shown):
+        kind, where = places
+        if kind == "line":
+            word = "data row" if len(rows) == 1 else "data rows"
+            lines = "file line" if len(rows) == 1 else "file lines"
+            return (f"{word} {_listed([str(r) for r in shown], limit, len(rows))} "
+                    f"({lines} {_listed([str(where[r]) for r in shown], limit, len(rows))}){total}")
+        word = "row" if len(rows) == 1 else "rows"
+        labels = "index label" if len(rows) == 1 else "index labels"
+        return (f"{word} {_listed([str(r) for r in shown], limit, len(rows))} "
+                f"({labels} {_listed([repr(where[r]) for r in shown], limit, len(rows))}){total}")
     if len(rows) == 1:
         return f"row {rows[0]}"
     if len(rows) <= limit:
@@ -167,6 +212,35 @@ def check_positive_scalar(
             f"{pre}{name} must be a finite number {sign}; found {value!r}.{tail}", option=name, values=[value]
         )
     return number
+
+
+def check_integer(value: Any, name: str, *, minimum: int, where: str | None = None, hint: str = "",
+                  options: Sequence[Option] = ()) -> int:
+    """Check that ``value`` is an integer (not a bool, not 1.5, not "3") >= ``minimum``; return it as an int."""
+    pre = f"{where}: " if where else ""
+    tail = f" {hint}" if hint else ""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ScalefitInputError(
+            f"{pre}{name} must be an integer >= {minimum}; found {value!r} ({type(value).__name__}).{tail}",
+            option=name, values=[value], options=options,
+        )
+    return int(value)
+
+
+def check_seed(seed: Any, *, where: str | None = None) -> int:
+    """A seed: an integer >= 0 (numpy refuses negative seeds, floats and strings with its own errors)."""
+    return check_integer(seed, "seed", minimum=0, where=where, hint="Pass a whole number such as seed=0.",
+                         options=[Option("seed", "0")])
+
+
+def check_n_jobs(n_jobs: Any, *, where: str | None = None) -> int:
+    """Workers: a positive integer, or -1 for all cores."""
+    pre = f"{where}: " if where else ""
+    if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0 or n_jobs < -1:
+        raise ScalefitInputError(
+            f"{pre}n_jobs must be a positive integer or -1 (all cores); found {n_jobs!r}.", option="n_jobs", values=[n_jobs]
+        )
+    return int(n_jobs)
 
 
 def check_level(level: Any, *, where: str | None = None) -> float:
@@ -430,6 +504,28 @@ def row_problems(
     return reasons
 
 
+def check_number_style(label: str, raw: Any, rows: np.ndarray, *, loss: bool = False) -> None:
+    """Refuse decimal commas and locale-formatted numbers in a column (they would be misread or lost).
+
+    For the loss (``loss=True``), ``"2,268"`` is taken as a decimal comma too:
+    read as thousands it would be a loss of 2268 nats.
+    """
+    from ._numbers import locale_style
+
+    where, kind = locale_style(raw, ambiguous_is_decimal=loss)
+    if len(where) == 0:
+        return
+    found = [raw[i] for i in where[:MAX_LISTED_VALUES]]
+    fix = ("write numbers with a decimal point (3.1, not 3,1)" if kind == "decimal comma"
+           else "write numbers without thousands separators and with a decimal point (1234.5, not 1.234,5)")
+    raise ScalefitInputError(
+        f"column {label} holds number(s) written with a {kind} ({format_rows(rows[where])}; found "
+        f"{format_values(found)}); scalefit does not guess locales. Re-export the file with the C/English locale, "
+        f"or {fix}.",
+        column=label, rows=rows[where], values=found,
+    )
+
+
 _KINDS = (
     ("is not a number", "non-numeric"),
     ("is missing (NaN)", "missing (NaN)"),
@@ -546,6 +642,14 @@ def warn_units(n_params: np.ndarray, loss: np.ndarray) -> None:
         warn(
             f"the median parameter count is {median_n:.4g}, below 1e4: were params given in "
             "millions or billions? Pass raw counts (e.g. '70M' or 7e7).",
+            UnitsWarning,
+        )
+    tiny = loss < 1e-3
+    if tiny.any():
+        warn(
+            f"{int(tiny.sum())} loss value(s) are below 1e-3 nats (min {float(loss.min()):.4g}): a language "
+            "model's cross-entropy is rarely this small. Check the column (a loss in another unit, or a "
+            "difference to a baseline?) before fitting.",
             UnitsWarning,
         )
     high = loss > 20

@@ -12,7 +12,6 @@ import base64
 import datetime as _dt
 import html
 import io
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -20,8 +19,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from ._errors import ScalefitInputError, ScalefitWarning
+from ._errors import ScalefitInputError, collect_warnings
 from ._format import MISSING_HTML, html_table
+from ._io import html_marker, write_text
 from .runs import as_runs
 
 #: Default hardware for the planning table: 1,024 H100 at 40% MFU, $2.50 per GPU-hour.
@@ -79,13 +79,17 @@ class Report:
         return _render(self)
 
     def write(self, path: str | Path, *, overwrite: bool = False) -> Path:
-        """Write the HTML file; refuses to replace an existing file unless ``overwrite=True``."""
+        """Write the HTML file atomically; refuses to replace an existing file or link unless ``overwrite=True``.
+
+        Raises
+        ------
+        OutputExistsError
+            ``path`` exists (checked when the file is renamed into place) and ``overwrite`` is False.
+        """
         path = Path(path)
-        if path.exists() and not overwrite:
-            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it.")
+        text = self.to_html()  # before touching the file: a failure here leaves any previous file whole
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.to_html(), encoding="utf-8")
-        return path
+        return write_text(path, text, replace="any" if overwrite else "never")
 
 
 def build_report(
@@ -158,10 +162,10 @@ def build_report(
     if bootstrap < 0 or bootstrap == 1:
         raise ScalefitInputError(f"bootstrap must be 0 (none) or at least 2 resamples; got {bootstrap}.")
     hw = dict(DEFAULT_HARDWARE if hardware is None else hardware)
+    _check_options(law, seed, n_jobs, hw)  # every option, before any work
     skipped: dict[str, str] = {}
     caught: list[str] = []
-    with warnings.catch_warnings(record=True) as wlist:
-        warnings.simplefilter("always", ScalefitWarning)
+    with collect_warnings() as wlist:  # per call and per thread, not process-wide
         result = _fit(finals, law)
         boot = result.bootstrap(bootstrap, seed=seed, n_jobs=n_jobs, progress=progress) if bootstrap else None
         iso = env = None
@@ -195,12 +199,36 @@ def build_report(
         configurations = _configurations(boot if boot is not None else result, budgets, shape or DEFAULT_SHAPE, hw,
                                          skipped)
         figs = _figures(result, boot, iso, env, hw, skipped) if figures else []
-        for w in wlist:
-            caught.append(f"{w.category.__name__}: {w.message}")
+    for w in wlist:
+        caught.append(f"{type(w).__name__}: {w}")
     return Report(
         title or f"scalefit report: {getattr(runs, 'source', 'runs')}", runs, curves, result, boot, iso, env, approaches,
         plan, training, skipped, figs, caught, configurations,
     )
+
+
+def _check_options(law: Any, seed: Any, n_jobs: Any, hw: dict) -> None:
+    """Refuse a bad law, seed, worker count or hardware before any fit is run."""
+    from . import plan as _plan
+    from ._validation import check_n_jobs, check_seed
+    from .laws import get_law
+
+    get_law(law)
+    check_seed(seed, where="build_report")
+    check_n_jobs(n_jobs, where="build_report")
+    unknown = sorted(set(hw) - {"n_gpus", "gpu", "flops_per_gpu", "mfu", "price_per_gpu_hour"})
+    if unknown:
+        raise ScalefitInputError(f"build_report: hardware has unknown key(s) {unknown}; use n_gpus, gpu or "
+                                 "flops_per_gpu, mfu, price_per_gpu_hour.", option="hardware", values=unknown)
+    if "n_gpus" not in hw:
+        raise ScalefitInputError("build_report: hardware needs n_gpus (the GPU count), e.g. hardware=dict(n_gpus=1024, "
+                                 "gpu='H100-SXM', mfu=0.4).", option="hardware")
+    kw = {k: hw[k] for k in ("gpu", "mfu", "flops_per_gpu") if hw.get(k) is not None}
+    with collect_warnings():  # a trial estimate checks the hardware; its unit warnings come again with the table
+        if hw.get("price_per_gpu_hour") is not None:
+            _plan.training_cost(1e9, 2e10, n_gpus=hw["n_gpus"], price_per_gpu_hour=hw["price_per_gpu_hour"], **kw)
+        else:
+            _plan.training_time(1e9, 2e10, n_gpus=hw["n_gpus"], **kw)
 
 
 def _training_table(plan, hw: dict, skipped: dict) -> pd.DataFrame:
@@ -324,7 +352,7 @@ def _render(r: Report) -> str:
     from . import __version__
 
     parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><meta name='generator' content='scalefit'>",
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>" + html_marker(),
         f"<title>{html.escape(r.title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{html.escape(r.title)}</h1>",
         f"<p class='muted'>Written by scalefit {__version__} on {_dt.datetime.now().strftime('%Y-%m-%d %H:%M')}. "

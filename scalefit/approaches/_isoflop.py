@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import Option, ScalefitInputError
-from .._validation import check_positive_scalar
+from .._validation import check_n_jobs, check_positive_scalar
 from ..runs import Runs, as_runs
 from ._checks import (
     FLAGS,
@@ -303,9 +303,7 @@ def isoflop(
     seed = check_seed(what, seed)
     flags = check_flags(what, exclude_flags)
     best_per_size = check_bool(what, "best_per_size", best_per_size)
-    if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0 or n_jobs < -1:
-        raise ScalefitInputError(f"{what}: n_jobs must be a positive integer or -1 (all cores); got {n_jobs!r}.",
-                                 option="n_jobs")
+    n_jobs = check_n_jobs(n_jobs, where=what)
     group_cols = check_columns(what, "group_by", group_by)
     if budget is not None and not isinstance(budget, str):
         raise ScalefitInputError(f"{what}: budget must be the name of a column holding FLOP budgets; got {budget!r}.",

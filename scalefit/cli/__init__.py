@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 import warnings
 from typing import Sequence
@@ -39,7 +40,50 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Terminated(BaseException):
+    """SIGTERM arrived: unwind like Ctrl-C (``except Exception`` does not catch it), then stop the workers."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated(signum)
+
+
+def stop_workers() -> None:
+    """Kill the joblib/loky worker processes, if any were started, so none outlives the command.
+
+    Their resource trackers exit by themselves once no worker holds their pipe.
+    """
+    module = sys.modules.get("joblib.externals.loky.reusable_executor")
+    executor = getattr(module, "_executor", None)
+    if executor is not None:
+        executor.shutdown(wait=True, kill_workers=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; SIGTERM and SIGINT end it and its worker processes (exit 143 / 130)."""
+    previous = None
+    try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread (e.g. main() called from a thread): leave signals alone
+        pass
+    try:
+        return _main(argv)
+    except _Terminated:
+        stop_workers()
+        return 128 + signal.SIGTERM
+    except KeyboardInterrupt:
+        stop_workers()
+        return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     from .._errors import FitError, Option, ScalefitInputError, ScalefitWarning
     from ._messages import cli_message, render
 
@@ -67,8 +111,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             message = render(str(exc), [Option("overwrite", "True")])
             print(f"scalefit {args.command}: error: {message}", file=sys.stderr)
             return 2
-        except KeyboardInterrupt:
-            return 130
         except Exception as exc:  # noqa: BLE001 - internal error, exit 1 with a traceback hint
             import traceback
 

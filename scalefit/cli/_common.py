@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
+
+
+from .._io import Replace, write_json
 
 
 def add_runs_arguments(p: argparse.ArgumentParser, *, run_id: bool = True) -> None:
@@ -81,6 +85,11 @@ def check_out_path(path: str | None, *, force: bool, what: str = "--out") -> Non
     if not path:
         return
     p = Path(path)
+    if p.is_symlink() and not force:
+        raise ScalefitInputError(
+            f"{what} {path} is a symbolic link (to {os.readlink(p)}); scalefit does not write through links. "
+            "Pass --force to replace the link itself with the file, or choose another path."
+        )
     if p.is_dir():
         raise ScalefitInputError(f"{what} {path} is a folder; give a file path such as {p / 'out.json'}.")
     if not p.parent.exists() or not p.parent.is_dir():
@@ -89,13 +98,12 @@ def check_out_path(path: str | None, *, force: bool, what: str = "--out") -> Non
         raise ScalefitInputError(f"{what} {path} exists; pass --force to overwrite it or choose another path.")
 
 
-def emit_json(obj: Any, *, out: str | None = None) -> None:
-    """Print one JSON object to stdout, or write it to ``out``."""
-    from .._json import jsonable  # one JSON conversion for library and CLI (imported late: --help stays fast)
-
-    text = json.dumps(jsonable(obj), indent=2, sort_keys=False)
+def emit_json(obj: Any, *, out: str | None = None, replace: Replace = "never") -> None:
+    """Print one JSON object to stdout, or write it to ``out`` (atomically, marked as scalefit's; see :mod:`scalefit._io`)."""
     if out:
-        Path(out).write_text(text + "\n")
+        write_json(out, obj, replace=replace)
     else:
-        sys.stdout.write(text + "\n")
+        from .._json import jsonable  # imported late: --help stays fast
+
+        sys.stdout.write(json.dumps(jsonable(obj), indent=2, sort_keys=False) + "\n")
 

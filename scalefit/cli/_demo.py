@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -23,20 +24,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _ours(path: Path) -> bool:
-    """True when ``path`` is absent or was written by scalefit (so re-running the demo may replace it)."""
-    if not path.exists():
-        return True
-    try:
-        head = path.read_text(encoding="utf-8", errors="replace")[:4000]
-    except OSError:
-        return False
-    return "content='scalefit'" in head or '"law":' in head and '"params":' in head
-
-
 def run(args: argparse.Namespace) -> int:
     from .. import datasets
     from .._errors import ScalefitInputError
+    from .._io import Replace, write_text, written_by_scalefit
     from ..report import build_report
     from ._common import emit_json
     from ._fit import fit_payload
@@ -45,8 +36,9 @@ def run(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise ScalefitInputError(f"--out {out} is a file; the demo writes report.html and fit.json into a folder. Choose a folder path.")
     report_path, fit_path = out / "report.html", out / "fit.json"
+    replace: Replace = "any" if args.force else "ours"  # re-running the demo replaces only what scalefit wrote (its marker)
     for p in (report_path, fit_path):
-        if not args.force and not _ours(p):
+        if not args.force and os.path.lexists(p) and not written_by_scalefit(p):
             raise ScalefitInputError(f"{p} exists and was not written by scalefit; pass --force or choose another --out.")
     t0 = time.perf_counter()
     runs = datasets.load_synthetic()
@@ -55,8 +47,8 @@ def run(args: argparse.Namespace) -> int:
     rep = build_report(runs, curves=curves, law=args.law, bootstrap=args.bootstrap, seed=args.seed,
                        hardware=hardware(args), n_jobs=args.jobs, title="scalefit demo: bundled SYNTHETIC data")
     out.mkdir(parents=True, exist_ok=True)
-    rep.write(report_path, overwrite=True)
-    emit_json(fit_payload(rep.fit, rep.bootstrap, samples=True), out=str(fit_path))
+    write_text(report_path, rep.to_html(), replace=replace)
+    emit_json(fit_payload(rep.fit, rep.bootstrap, samples=True), out=str(fit_path), replace=replace)
     p = rep.fit.params
     print(f"fit: E={p['E']:.3f} A={p['A']:.1f} B={p['B']:.1f} alpha={p['alpha']:.3f} beta={p['beta']:.3f} "
           f"(objective {rep.fit.objective:.3g}, {'converged' if rep.fit.success else 'NOT converged'})")

@@ -86,8 +86,11 @@ def fit_payload(result, boot=None, *, levels=(0.8, 0.95), samples: bool = False)
 
 def run(args: argparse.Namespace) -> int:
     from .. import fit
+    from .._validation import check_n_jobs, check_seed
 
     check_out_path(args.out, force=args.force)
+    check_seed(args.seed)  # every option before any work, even those only a bootstrap uses
+    check_n_jobs(args.jobs)
     runs = load_runs(args)
     if args.final:
         runs = runs.final()
@@ -110,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
             print()
             print(boot.summary())
     if args.out:
-        emit_json(fit_payload(result, boot, samples=True), out=args.out)
+        emit_json(fit_payload(result, boot, samples=True), out=args.out, replace="any" if args.force else "never")
         print(f"wrote {args.out}", file=sys.stderr)
     report_excluded(runs)
     return 0

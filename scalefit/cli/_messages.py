@@ -50,6 +50,7 @@ FLAGS: dict[str, str] = {
     "max_params": "--max-params",
     "n_runs": "--n-runs",
     "budgets": "--budgets",
+    "seed": "--seed {value|N}",
 }
 
 

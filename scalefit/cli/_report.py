@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         curves = read_runs(args.curves, run_id=rid)
     rep = build_report(runs, curves=curves, law=args.law, bootstrap=args.bootstrap, seed=args.seed,
                        hardware=hardware(args), n_jobs=args.jobs)
-    rep.write(out, overwrite=True)
+    rep.write(out, overwrite=args.force)  # refuses a file that appeared while the report was built
     report_excluded(runs)
     print(f"wrote {out}")
     return 0

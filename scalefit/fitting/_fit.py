@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import (
+    BoundWarning,
     ConvergenceWarning,
     CurvesWarning,
     FitError,
@@ -28,6 +29,7 @@ from .._errors import (
     ScalefitInputError,
     warn,
 )
+from .._validation import check_integer, check_seed
 from ..laws import Law, chinchilla_values, get_law, is_chinchilla
 from ..runs import as_runs
 from . import _chinchilla, _generic
@@ -128,6 +130,8 @@ def fit(
         raise ScalefitInputError(f"delta must be a positive number; got {delta!r}.", option="delta") from None
     if not (delta > 0 and math.isfinite(delta)):
         raise ScalefitInputError(f"delta must be a positive finite number; got {delta!r}.", option="delta")
+    seed = check_seed(seed, where="fit")
+    max_starts = check_integer(max_starts, "max_starts", minimum=1, where="fit", hint="Pass max_starts=64 (the default).")
     spec = build_spec(law, fixed, tie, bounds)
     if spec.n_free == 0:
         raise ScalefitInputError(
@@ -159,7 +163,8 @@ def fit(
         params = spec.natural(internal)
         resid = problem.residuals(params)
         stderr, cov, kind = asymptotic_stderr(spec, internal, sol.jacobian, resid, w, loss, delta)
-    diag = diagnostics(spec, sol.z, sol.hessian, resid, runs, sol.grad_norm, sol.n_minima, sol.second_best)
+    diag = diagnostics(spec, sol.z, sol.hessian, resid, runs, sol.grad_norm, sol.n_minima, sol.second_best, law, params)
+    _warn_bounds(law, params, diag)
     _warn_identifiability(law, spec, params, inputs, stderr, diag)
     success = bool(sol.converged and np.isfinite(sol.objective))
     message = (
@@ -177,6 +182,17 @@ def fit(
             raise FitError(f"fit of {law.name!r} did not converge: {message}", result)
         warn(f"fit of {law.name!r} did not converge ({message}); result.success is False.", ConvergenceWarning)
     return result
+
+
+def _warn_bounds(law: Law, params: Mapping[str, float], diag: Any) -> None:
+    """A typed warning for parameters at a bound; a louder one when the fit is not trustworthy."""
+    if diag.at_bound:
+        where = ", ".join(f"{n} = {params[n]:.4g} ({side})" for n, side in diag.at_bound.items())
+        warn(f"fit of {law.name!r}: parameter(s) at a bound: {where}; the optimum may lie outside the bounds "
+             "(result.diagnostics.at_bound).", BoundWarning)
+    if diag.trust_issues:
+        warn(f"fit of {law.name!r} is NOT TRUSTWORTHY although it may have converged: "
+             + "; ".join(diag.trust_issues) + " (result.trustworthy is False).", BoundWarning)
 
 
 def _excluded(runs: Any) -> pd.DataFrame:

@@ -43,6 +43,10 @@ class Diagnostics:
         Distinct local minima reached from the starts.
     second_best_objective : float
         Best objective among the other local minima (``nan`` if none).
+    trust_issues : tuple of str
+        Why the values should not be trusted even if the optimiser converged:
+        an exponent at a bound, or a scale parameter that exploded (more than
+        1e6 times, or less than 1e-6 times, its law's typical value).
     """
 
     at_bound: dict
@@ -51,6 +55,7 @@ class Diagnostics:
     gradient_norm: float
     n_local_minima: int
     second_best_objective: float
+    trust_issues: tuple = ()
 
     def to_dict(self) -> dict:
         return {
@@ -62,6 +67,7 @@ class Diagnostics:
             "gradient_norm": jsonable(self.gradient_norm),
             "n_local_minima": int(self.n_local_minima),
             "second_best_objective": jsonable(self.second_best_objective),
+            "trust_issues": list(self.trust_issues),
         }
 
 
@@ -142,6 +148,14 @@ class FitResult:
         return _predict(self.law, self.params, k, n_params=n_params, n_tokens=n_tokens, **inputs)
 
     @property
+    def trustworthy(self) -> bool:
+        """False when an exponent sits at a bound or a scale parameter exploded (``diagnostics.trust_issues``).
+
+        ``success`` says the optimiser converged; this says whether what it converged to means anything.
+        """
+        return not self.diagnostics.trust_issues
+
+    @property
     def fitted(self) -> np.ndarray:
         """Predicted loss at each fitted run."""
         return self.law(self.params, **self.problem.inputs)
@@ -213,6 +227,11 @@ class FitResult:
             notes.append(f"parameters at a bound: {self.diagnostics.at_bound}; the optimum may lie outside the bounds.")
         if not self.success:
             notes.append("the optimiser did not converge; treat the values with suspicion.")
+        if not self.trustworthy:
+            notes.append("NOT TRUSTWORTHY: " + "; ".join(self.diagnostics.trust_issues)
+                         + ". The data do not pin this law down (outliers, too narrow a range?); do not plan with it.")
+        if self.runs is not None:
+            notes.extend(f"input: {n}" for n in self.runs.notes)
         return Summary(f"scalefit fit: {self.law.name}", info, tables, notes)
 
     def _loss_label(self) -> str:
@@ -229,6 +248,7 @@ class FitResult:
             "stderr_kind": self.stderr_kind,
             "objective": jsonable(self.objective),
             "success": bool(self.success),
+            "trustworthy": bool(self.trustworthy),
             "message": self.message,
             "n_runs": int(self.n_runs),
             "n_starts": int(self.n_starts),
@@ -242,6 +262,12 @@ class FitResult:
         if is_chinchilla(self.law):
             d["derived"] = {"a": jsonable(self.a), "b": jsonable(self.b)}
         if self.runs is not None:  # so a plan read back from JSON can still tell when it extrapolates
+            d["input"] = {  # which source column became which input, and every choice made on the way
+                "source": str(self.runs.source),
+                "columns": {str(k): str(v) for k, v in self.runs.column_map.items()},
+                "derived": list(self.runs.derived),
+                "notes": list(self.runs.notes),
+            }
             d["flops_per_param_token"] = float(self.runs.flops_per_param_token)
             d["data_range"] = {
                 k: [jsonable(np.min(v)), jsonable(np.max(v))]
@@ -250,14 +276,19 @@ class FitResult:
         return d
 
     def to_json(self, path: str | Path | None = None, *, overwrite: bool = False) -> str:
-        """JSON text of :meth:`to_dict`; written to ``path`` when given (refuses to overwrite unless asked)."""
-        text = json.dumps(self.to_dict(), indent=2)
+        """JSON text of :meth:`to_dict`; written to ``path`` when given.
+
+        The file is written atomically with a ``"written_by"`` key naming scalefit
+        (:func:`scalefit._io.write_json`); an existing file or link is replaced
+        only with ``overwrite=True`` (raises ``OutputExistsError``, a
+        ``FileExistsError`` and ``ScalefitInputError``, otherwise).
+        """
+        d = self.to_dict()
         if path is not None:
-            path = Path(path)
-            if path.exists() and not overwrite:
-                raise FileExistsError(f"{path} exists; pass overwrite=True to replace it.")
-            path.write_text(text + "\n")
-        return text
+            from .._io import write_json
+
+            write_json(path, d, replace="any" if overwrite else "never")
+        return json.dumps(d, indent=2)
 
     @staticmethod
     def from_dict(d: Mapping[str, Any]) -> "LoadedFit":
@@ -421,7 +452,7 @@ def asymptotic_stderr(spec: Spec, internal: np.ndarray, J: np.ndarray, resid: np
 
 # ------------------------------------------------------------ diagnostics
 def diagnostics(spec: Spec, z: np.ndarray, H_z: np.ndarray, resid: np.ndarray, runs: Any, gnorm: float,
-                n_minima: int, second: float) -> Diagnostics:
+                n_minima: int, second: float, law: Law | None = None, params: Mapping[str, float] | None = None) -> Diagnostics:
     """Bounds reached, Hessian condition number and outlying runs at the optimum."""
     at_bound = {}
     for j, g in enumerate(spec.groups):
@@ -446,4 +477,25 @@ def diagnostics(spec: Spec, z: np.ndarray, H_z: np.ndarray, resid: np.ndarray, r
     else:
         out = np.zeros(r.shape, bool)
     outliers = pd.DataFrame({"row": rows[out].astype(int), "residual": r[out]})
-    return Diagnostics(at_bound, cond, outliers, float(gnorm), int(n_minima), float(second))
+    issues = trust_issues(law, spec, params, at_bound) if law is not None and params is not None else ()
+    return Diagnostics(at_bound, cond, outliers, float(gnorm), int(n_minima), float(second), issues)
+
+
+#: A scale parameter more than this many decades from its law's typical value has exploded (B = 1.9e42 for 400).
+EXPLODED_DECADES = 6.0
+
+
+def trust_issues(law: Law, spec: Spec, params: Mapping[str, float], at_bound: Mapping[str, str]) -> tuple[str, ...]:
+    """Reasons not to trust a fit: free exponents at a bound, exploded free scale parameters."""
+    out = []
+    for p in law.params:
+        if p.name in spec.fixed or p.name not in params:
+            continue
+        v = float(params[p.name])
+        if not p.log and p.name in at_bound:
+            out.append(f"exponent {p.name} = {v:.4g} sits at its {at_bound[p.name]} bound")
+        elif p.log and p.value > 0 and v > 0 and abs(math.log10(v / p.value)) > EXPLODED_DECADES:
+            out.append(f"scale parameter {p.name} = {v:.3g} is {v / p.value:.1e} times the law's typical {p.value:g}")
+        elif p.log and not math.isfinite(v):
+            out.append(f"scale parameter {p.name} is {v}")
+    return tuple(out)

@@ -26,7 +26,7 @@ import pandas as pd
 from .._errors import ScalefitInputError
 from .._intervals import percentile_interval
 from .._summary import Summary, Table
-from .._validation import check_level
+from .._validation import check_level, check_n_jobs, check_seed
 from ..laws import chinchilla_compute_optimal, chinchilla_exponents, evaluate, is_chinchilla
 from . import _chinchilla, _generic
 
@@ -301,6 +301,8 @@ def bootstrap(fit_result: Any, n: int = 1000, *, seed: int = 0, n_jobs: int = -1
         raise ScalefitInputError(f"n must be a positive integer; got {n!r}.") from None
     if n < 2:
         raise ScalefitInputError(f"n must be at least 2 resamples; got {n}.")
+    seed = check_seed(seed, where="bootstrap")
+    n_jobs = check_n_jobs(n_jobs, where="bootstrap")
     if getattr(fit_result, "runs", None) is None or getattr(fit_result, "problem", None) is None:
         raise ScalefitInputError("this fit carries no data (was it loaded from JSON?); refit with scalefit.fit to bootstrap.")
     table = fit_result.runs.table

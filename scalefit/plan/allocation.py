@@ -30,7 +30,7 @@ from typing import Any, Callable, Mapping, Sequence, Union
 
 import numpy as np
 
-from .._errors import ScalefitInputError, ScalefitWarning, warn
+from .._errors import ExtrapolationWarning, ScalefitInputError, ScalefitWarning, warn
 from .._intervals import percentile_interval
 from .._validation import check_positive_scalar
 from ..laws import MUENNIGHOFF_2023, Law, get_law
@@ -50,6 +50,9 @@ from ._frontier import (
 from ._inputs import _as_law_params, _budgets, _extra_inputs, _k, _level, _warn_extrapolation, check_params
 from ._results import FLOPS_PER_INFERENCE_TOKEN, FLOPS_PER_PARAM_TOKEN, Allocation, AllocationTable, InferencePlan
 from ._shape import Shape, shape as _propose_shape
+
+#: Plans for fewer parameters than this leave the range the published laws were fitted on.
+MIN_PLAN_PARAMS = 1e6
 
 __all__ = [
     "compute_optimal",
@@ -222,7 +225,13 @@ def _plan_each(
     for v in arr:
 
         def at_value(m: _Model, v: float = float(v)) -> dict[str, float]:
-            return compute(m, v)
+            try:
+                return compute(m, v)
+            except OverflowError:  # e.g. n_params=1e300: the plan leaves the float range
+                raise ScalefitInputError(
+                    f"{name}={v:g}: the plan for this value overflows the float range (beyond ~1.8e308); "
+                    f"give a value within the law's reach. {hint}", option=name, values=[v],
+                ) from None
 
         all_draws = None if vectorised is None else functools.partial(vectorised, law, inputs=extra, k=k, flops=float(v))
         row, intervals = _estimate(at_value, law, params, samples, extra, k, level, fixed, all_draws)
@@ -608,10 +617,21 @@ def data_constrained_optimal(
             f"(inputs {list(law.inputs)}). Fit the 'data-constrained' law, pass its parameters "
             "(E, A, B, alpha, beta, R_D_star, R_N_star), or pass fit=None for Muennighoff et al.'s published values."
         )
-    return compute_optimal(
+    plan = compute_optimal(
         dict(MUENNIGHOFF_2023) if fit is None else fit,
         flops,
         level=level,
         flops_per_param_token=flops_per_param_token,
         inputs={"unique_tokens": unique},
     )
+    small = [a for a in (plan if isinstance(plan, AllocationTable) else [plan]) if a.n_params < MIN_PLAN_PARAMS]
+    if small:  # e.g. 1 unique token: "12 parameters, 1.4e20 epochs, loss 1334 nats" is no plan
+        a = small[0]
+        warn(
+            f"data_constrained_optimal: with unique_tokens={unique:g} the plan for flops={a.flops:g} has "
+            f"{a.n_params:.3g} parameters and {a.n_tokens / unique:.3g} epochs (loss {a.loss:.4g}), far outside "
+            f"the range the law was fitted on (models of {MIN_PLAN_PARAMS:.0e} parameters and more); do not use it. "
+            "Check unique_tokens (a raw token count, e.g. 25e9).",
+            ExtrapolationWarning,
+        )
+    return plan

@@ -6,7 +6,6 @@ with the row number of the user's input.
 """
 from __future__ import annotations
 
-import json
 import math
 from os import PathLike
 from pathlib import Path
@@ -18,6 +17,7 @@ import pandas as pd
 from .. import _validation as _v
 from .._errors import Option, ScalefitInputError
 from .._numbers import parse_column
+from ._files import read_file as _read_file
 from ._runs import CANONICAL, Runs
 
 __all__ = ["read_runs", "as_runs", "ALIASES", "SYNTHETIC_PREFIX"]
@@ -179,12 +179,26 @@ def read_runs(
     k = _v.check_positive_scalar(flops_per_param_token, "flops_per_param_token")
 
     frame, label = _load(source)
+    places = frame.attrs.pop("scalefit_lines", None) if label != "DataFrame" else None
+    labels = None
+    if isinstance(source, pd.DataFrame) and not source.index.equals(pd.RangeIndex(len(source))):
+        labels = list(source.index)  # messages then name the user's index labels
+    with _v.row_places("line" if places is not None else "label" if labels is not None else None,
+                       places if places is not None else labels):
+        return _read(frame, label, columns=columns, run_id=run_id, nan_policy=nan_policy, loss_unit=loss_unit,
+                     k=k, drop_duplicates=drop_duplicates, use_non_embedding=use_non_embedding, step=step)
+
+
+def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_policy: str, loss_unit: str, k: float,
+          drop_duplicates: bool, use_non_embedding: bool, step: Any) -> Runs:
+    """The body of :func:`read_runs` once the source is a DataFrame we own."""
     _v.check_not_empty(frame, label)
     _v.check_unique_columns(list(frame.columns), label)
     available = list(frame.columns)
     rows = np.arange(len(frame), dtype=np.int64)
 
     mapping, notes = _resolve_columns(available, columns, step=step, use_non_embedding=use_non_embedding)
+    notes[:0] = list(frame.attrs.pop("scalefit_notes", ())) if label != "DataFrame" else []
     run_cols, run_note = _resolve_run_id(run_id, available)
     if run_note:
         notes.append(run_note)
@@ -226,6 +240,8 @@ def read_runs(
         parsed, unparseable = parse_column(raw)
         values[name] = parsed
         label_col = name if str(src) == name else f"{name} ({str(src)!r})"
+        if unparseable.any() or name == "loss":
+            _v.check_number_style(repr(str(src)), raw.to_numpy(dtype=object), rows, loss=name == "loss")
         problems[name] = (src, _v.row_problems(label_col, parsed, unparseable, allow_zero=name == "step"),
                           raw.to_numpy(dtype=object))
     if run_cols:
@@ -372,76 +388,6 @@ def _load(source: Any) -> tuple[pd.DataFrame, str]:
         f"cannot read runs from a {type(source).__name__}; pass a path (CSV, TSV, JSON, JSONL, "
         "Parquet), a pandas DataFrame, a list of dicts or a Runs."
     )
-
-
-def _read_file(path: Path, fmt: str) -> pd.DataFrame:
-    try:
-        if fmt == "csv":
-            return pd.read_csv(path)
-        if fmt == "tsv":
-            return pd.read_csv(path, sep="\t")
-        if fmt == "parquet":
-            return pd.read_parquet(path)
-        with _open_text(path) as fh:
-            text = fh.read()
-    except ImportError as exc:
-        raise ImportError(
-            f"reading {path.name} needs an optional dependency ({exc}); "
-            "install it with: pip install 'scalefit[parquet]'"
-        ) from exc
-    except pd.errors.EmptyDataError:
-        raise ScalefitInputError(f"{str(path)!r} is empty; it needs a header and one row per run.") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
-        raise ScalefitInputError(f"could not read {str(path)!r} as {fmt.upper()}: {exc}") from None
-    if fmt == "jsonl":
-        records = []
-        for lineno, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ScalefitInputError(f"{str(path)!r} line {lineno} is not valid JSON: {exc.msg}.") from None
-            if not isinstance(item, dict):
-                raise ScalefitInputError(
-                    f"{str(path)!r} line {lineno} is a JSON {type(item).__name__}; each line must be an object."
-                )
-            records.append(item)
-        return pd.DataFrame.from_records(records)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ScalefitInputError(f"{str(path)!r} is not valid JSON: {exc.msg} (line {exc.lineno}).") from None
-    if isinstance(data, list) and all(isinstance(d, dict) for d in data):
-        return pd.DataFrame.from_records(data)
-    if isinstance(data, dict) and data and all(isinstance(v, list) for v in data.values()):
-        try:
-            return pd.DataFrame(data)
-        except ValueError as exc:
-            raise ScalefitInputError(f"{str(path)!r}: columns of unequal length ({exc}).") from None
-    raise ScalefitInputError(
-        f"{str(path)!r} holds JSON of an unsupported shape; use records, "
-        '[{"n_params": ..., "loss": ...}, ...], or columns, {"n_params": [...], ...}.'
-    )
-
-
-def _open_text(path: Path):
-    suffix = path.suffix.lower()
-    if suffix == ".gz":
-        import gzip
-
-        return gzip.open(path, "rt", encoding="utf-8")
-    if suffix == ".bz2":
-        import bz2
-
-        return bz2.open(path, "rt", encoding="utf-8")
-    if suffix == ".xz":
-        import lzma
-
-        return lzma.open(path, "rt", encoding="utf-8")
-    if suffix in (".zip", ".zst"):
-        raise ScalefitInputError(f"{suffix} compression is supported for CSV/TSV only; decompress {path.name}.")
-    return open(path, encoding="utf-8")
 
 
 def _resolve_columns(
