@@ -4,6 +4,8 @@
 residual is ``log L_hat - log L`` (``space="log"``, the default, as Hoffmann et
 al. 2022) or ``L_hat - L`` (``space="linear"``) and ``rho`` is the Huber loss
 with threshold ``delta`` (``loss="huber"``) or ``r**2 / 2`` (``loss="mse"``).
+``loss="huber-likelihood"`` instead maximises the Huber-shaped likelihood of
+Besiroglu et al. (2024) with a fitted scale (:mod:`._likelihood`).
 
 The Chinchilla forms use a dedicated engine (:mod:`._chinchilla`):
 variable-projection seeding over (alpha, beta) followed by a batched exact
@@ -14,6 +16,7 @@ exact polish of the objective (:mod:`._generic`).
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -30,11 +33,11 @@ from .._errors import (
 )
 from ..laws import Law, chinchilla_values, get_law, is_chinchilla
 from ..runs import as_runs
-from . import _chinchilla, _generic
-from ._problem import Problem, Spec, build_spec, law_inputs, run_weights
+from . import _chinchilla, _generic, _likelihood
+from ._problem import Problem, Solution, Spec, build_spec, law_inputs, run_weights
 from ._result import Diagnostics, FitResult, asymptotic_stderr, diagnostics
 
-_LOSSES = ("huber", "mse")
+_LOSSES = ("huber", "mse", "huber-likelihood")
 _SPACES = ("log", "linear")
 
 
@@ -64,11 +67,15 @@ def fit(
     law : str or Law, default "chinchilla"
         A built-in law name (see :func:`scalefit.available_laws`) or a
         :class:`scalefit.Law`.
-    loss : {"huber", "mse"}
+    loss : {"huber", "mse", "huber-likelihood"}
         ``rho`` in the objective ``sum(weight * rho(residual))``; Huber as in
-        Hoffmann et al. (2022), or ``r**2/2``.
+        Hoffmann et al. (2022), or ``r**2/2``.  ``"huber-likelihood"``
+        maximises the Huber-shaped likelihood of Besiroglu et al. (2024) with a
+        fitted scale ``s`` (kept in ``result.options["scale"]``); the objective
+        is then the negative log-likelihood.
     delta : float, default 1e-3
-        Huber threshold, in units of the residual.
+        Huber threshold, in units of the residual (for ``"huber-likelihood"``,
+        in units of the fitted scale, as in Besiroglu et al.).
     space : {"log", "linear"}
         Residual ``log L_hat - log L`` (default) or ``L_hat - L``.
     fixed : dict, optional
@@ -139,7 +146,8 @@ def fit(
     n_eff = int(np.count_nonzero(w > 0))
     _check_min_runs(n_eff, spec.n_free, law)
     _check_identifiable(law, spec, inputs, w)
-    problem = Problem(law, spec, inputs, runs.loss, w, loss, delta, space)
+    likelihood = loss == "huber-likelihood"
+    problem = Problem(law, spec, inputs, runs.loss, w, "huber" if likelihood else loss, delta, space)
     options = dict(
         loss=loss, delta=delta, space=space, fixed=dict(spec.fixed),
         tie=[list(g) for g in spec.groups if len(g) > 1], bounds={k: list(v) for k, v in (bounds or {}).items()},
@@ -154,18 +162,33 @@ def fit(
             sol = _chinchilla.fit_chinchilla(problem)
         else:
             sol = _generic.fit_generic(problem, seed=seed, max_starts=max_starts)
+        scale = float("nan")
+        if likelihood:
+            problem, sol, scale = _likelihood_solution(problem, sol)
+            options["scale"] = scale
         assert sol.hessian is not None and sol.jacobian is not None  # engines return derivatives by default
         internal = spec.internal(sol.z)
         params = spec.natural(internal)
         resid = problem.residuals(params)
-        stderr, cov, kind = asymptotic_stderr(spec, internal, sol.jacobian, resid, w, loss, delta)
+        if likelihood:
+            # for a fixed scale s the likelihood fit is a Huber M-estimator with threshold delta * s
+            stderr, cov, kind = asymptotic_stderr(spec, internal, sol.jacobian, resid, w, "huber", delta * scale)
+            kind += "; at the fitted scale, which is treated as known"
+        else:
+            stderr, cov, kind = asymptotic_stderr(spec, internal, sol.jacobian, resid, w, loss, delta)
     diag = diagnostics(spec, sol.z, sol.hessian, resid, runs, sol.grad_norm, sol.n_minima, sol.second_best)
     _warn_identifiability(law, spec, params, inputs, stderr, diag)
     success = bool(sol.converged and np.isfinite(sol.objective))
-    message = (
-        "converged: projected gradient below tolerance" if success else
-        f"did not converge: projected gradient norm {sol.grad_norm:.3g}"
-    )
+    if likelihood:
+        message = (
+            "converged: Nelder-Mead restarts no longer improve the likelihood" if success else
+            "did not converge: Nelder-Mead restarts still improved the likelihood"
+        )
+    else:
+        message = (
+            "converged: projected gradient below tolerance" if success else
+            f"did not converge: projected gradient norm {sol.grad_norm:.3g}"
+        )
     result = FitResult(
         law=law, params=params, stderr=stderr, stderr_kind=kind, covariance=cov,
         objective=float(sol.objective), success=success, message=message, n_runs=n_eff,
@@ -177,6 +200,23 @@ def fit(
             raise FitError(f"fit of {law.name!r} did not converge: {message}", result)
         warn(f"fit of {law.name!r} did not converge ({message}); result.success is False.", ConvergenceWarning)
     return result
+
+
+def _likelihood_solution(problem: Problem, seed_sol: Solution) -> tuple[Problem, Solution, float]:
+    """Maximise the Huber likelihood from the Huber fit's optimum; the Solution the result reads."""
+    spec = problem.spec
+    z, log_scale, nll, converged, n_starts = _likelihood.maximise(problem, [seed_sol.z])
+    lik_problem = replace(problem, loss="huber-likelihood")
+    lo, hi = spec.lower, spec.upper
+
+    def resid(zz: np.ndarray) -> np.ndarray:
+        return problem.residuals(spec.natural(spec.internal(zz)))
+
+    J = _generic.num_jac(resid, z, lo, hi)
+    # Gauss-Newton curvature, weighted: the objective's kinks make a finite-difference Hessian meaningless
+    H = (J * problem.weights[:, None]).T @ J
+    sol = Solution(z, nll, float("nan"), bool(converged), seed_sol.n_starts + n_starts, 1, float("nan"), hessian=H, jacobian=J)
+    return lik_problem, sol, math.exp(log_scale)
 
 
 def _excluded(runs: Any) -> pd.DataFrame:

@@ -181,7 +181,7 @@ class FitResult:
         """Summary of the fit: parameters with standard errors and diagnostics (text or HTML)."""
         info = [
             ("law", f"{self.law.name}: {self.law.formula}" if self.law.formula else self.law.name),
-            ("objective", f"sum of {self._loss_label()} on {self.options.get('space')} loss"),
+            ("objective", f"{'' if self.options.get('loss') == 'huber-likelihood' else 'sum of '}{self._loss_label()} on {self.options.get('space')} loss"),
             ("objective value", self.objective),
             ("success", self.success),
             ("message", self.message),
@@ -216,6 +216,9 @@ class FitResult:
         return Summary(f"scalefit fit: {self.law.name}", info, tables, notes)
 
     def _loss_label(self) -> str:
+        if self.options.get("loss") == "huber-likelihood":
+            return (f"negative Huber log-likelihood (delta={self.options.get('delta')} in units of the fitted "
+                    f"scale s={self.options.get('scale', float('nan')):.4g}; Besiroglu et al. 2024)")
         if self.options.get("loss") == "huber":
             return f"Huber(delta={self.options.get('delta')})"
         return "r^2/2"

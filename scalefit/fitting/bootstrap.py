@@ -28,7 +28,7 @@ from .._intervals import percentile_interval
 from .._summary import Summary, Table
 from .._validation import check_level
 from ..laws import chinchilla_compute_optimal, evaluate, is_chinchilla
-from . import _chinchilla, _generic
+from . import _chinchilla, _generic, _likelihood
 from ._problem import exponents
 
 _CHUNK = 250
@@ -271,6 +271,21 @@ def _generic_chunk(fit_result: Any, idx: Sequence[int], seed: int, units: np.nda
     return np.array(out_z), np.array(out_f), np.array(out_c)
 
 
+def _likelihood_chunk(fit_result: Any, idx: Sequence[int], seed: int, units: np.ndarray, n_units: int):
+    """Refit the Huber-likelihood objective (:mod:`._likelihood`) on each resample, from the full fit's optimum."""
+    problem = fit_result.problem
+    W = _resample_weights(units, n_units, seed, idx) * problem.weights[None, :]
+    warm = fit_result.solution.z
+    out_z, out_f, out_c = [], [], []
+    for w in W:
+        with np.errstate(all="ignore"):
+            z, _, f, conv, _ = _likelihood.maximise(problem.with_weights(w), [warm])
+        out_z.append(z)
+        out_f.append(f)
+        out_c.append(conv)
+    return np.array(out_z), np.array(out_f), np.array(out_c)
+
+
 def bootstrap(fit_result: Any, n: int = 1000, *, seed: int = 0, n_jobs: int = -1, progress: bool | None = None) -> BootstrapResult:
     """Bootstrap a :class:`~scalefit.FitResult` (see :meth:`FitResult.bootstrap`).
 
@@ -311,7 +326,11 @@ def bootstrap(fit_result: Any, n: int = 1000, *, seed: int = 0, n_jobs: int = -1
     else:
         units, n_units, unit = np.arange(len(table)), len(table), "runs"
     chunks = [list(range(i, min(i + _CHUNK, n))) for i in range(0, n, _CHUNK)]
-    worker = _chinchilla_chunk if is_chinchilla(fit_result.law) else _generic_chunk
+    likelihood = fit_result.problem.loss == "huber-likelihood"
+    if likelihood:
+        worker = _likelihood_chunk
+    else:
+        worker = _chinchilla_chunk if is_chinchilla(fit_result.law) else _generic_chunk
     if progress is None:
         progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
     bar = None
@@ -342,7 +361,7 @@ def bootstrap(fit_result: Any, n: int = 1000, *, seed: int = 0, n_jobs: int = -1
     fvals = np.concatenate([p[1] for p in parts])
     conv = np.concatenate([p[2] for p in parts])
     spec = fit_result.problem.spec
-    if is_chinchilla(fit_result.law):
+    if is_chinchilla(fit_result.law) and not likelihood:
         E, A, B = np.exp(theta[:, 0]), np.exp(theta[:, 1]), np.exp(theta[:, 2])
         cols = {"E": E, "A": A, "B": B, "alpha": theta[:, 3], "beta": theta[:, 4]}
         samples = pd.DataFrame({k: cols[k] for k in spec.names})
