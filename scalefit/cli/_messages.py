@@ -34,6 +34,9 @@ FLAGS: dict[str, str] = {
     "exclude_flags": "--keep-flagged",
     "columns": "--columns '{mapping}'",
     "overwrite": "--force",
+    "force": "--force-plan",
+    "exclude": "--exclude EXPR",
+    "highest_loss": "--drop-highest K",
     "bootstrap": "--bootstrap {value|N}",
     "law": "--law {value|NAME}",
 }

@@ -76,6 +76,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--level", type=float, default=0.95, help="Bootstrap interval level (default 0.95).")
     p.add_argument("--flops-per-param-token", type=float, default=6.0, metavar="K", help="k in C = k N D (default 6).")
     p.add_argument("--json", action="store_true", help="Write JSON (one object; several rows under 'allocations').")
+    p.add_argument("--force-plan", action="store_true",
+                   help="Plan even from a fit with a fatal diagnostic (e.g. loss rising with N), which is otherwise refused.")
     p.set_defaults(func=run)
 
 
@@ -147,17 +149,18 @@ def run(args: argparse.Namespace) -> int:
         if (flops is not None and len(flops) != 1) or (losses is not None and len(losses) != 1):
             raise ScalefitInputError("with --n-params, give a single --flops or --target-loss value.")
         result = optimal_tokens(
-            fit, _one(sizes), flops=flops[0] if flops else None, loss=losses[0] if losses else None, **opts
+            fit, _one(sizes), flops=flops[0] if flops else None, loss=losses[0] if losses else None,
+            force=args.force_plan, **opts,
         )
         title = (
             "Tokens for a fixed model size: "
             + ("D = C / (k N)" if flops else "tokens to reach the target loss" if losses else "the size is compute-optimal")
         )
     elif flops is not None:
-        result = compute_optimal(fit, _one(flops), **opts)
+        result = compute_optimal(fit, _one(flops), force=args.force_plan, **opts)
         title = "Compute-optimal allocation"
     else:
-        result = budget_for_loss(fit, _one(losses), **opts)
+        result = budget_for_loss(fit, _one(losses), force=args.force_plan, **opts)
         title = "Least compute reaching the target loss"
 
     if args.json:

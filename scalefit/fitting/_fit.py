@@ -177,7 +177,17 @@ def fit(
         else:
             stderr, cov, kind = asymptotic_stderr(spec, internal, sol.jacobian, resid, w, loss, delta)
     diag = diagnostics(spec, sol.z, sol.hessian, resid, runs, sol.grad_norm, sol.n_minima, sol.second_best)
-    _warn_identifiability(law, spec, params, inputs, stderr, diag)
+    fit_warnings = []
+    fatal = _warn_identifiability(law, spec, params, inputs, stderr, diag)
+    if fatal:
+        fit_warnings.append({"category": "IdentifiabilityWarning", "message": fatal, "fatal": True})
+    if len(diag.outliers):
+        rows = ", ".join(str(int(r)) for r in diag.outliers["row"][:10]) + (", ..." if len(diag.outliers) > 10 else "")
+        fit_warnings.append({
+            "category": "OutlierRuns", "fatal": False,
+            "message": f"{len(diag.outliers)} run(s) have residuals beyond 3 robust standard deviations (0-based data "
+                       f"rows {rows}); check them, and exclude bad rows before planning (read_runs(..., exclude=...) or Runs.exclude(...); in the CLI --exclude or --drop-highest K).",
+        })
     success = bool(sol.converged and np.isfinite(sol.objective))
     if likelihood:
         message = (
@@ -189,11 +199,15 @@ def fit(
             "converged: projected gradient below tolerance" if success else
             f"did not converge: projected gradient norm {sol.grad_norm:.3g}"
         )
+    if not success:
+        fit_warnings.append({"category": "ConvergenceWarning", "fatal": False,
+                             "message": f"the fit of {law.name!r} did not converge ({message})."})
     result = FitResult(
         law=law, params=params, stderr=stderr, stderr_kind=kind, covariance=cov,
         objective=float(sol.objective), success=success, message=message, n_runs=n_eff,
         n_starts=int(sol.n_starts), n_local_minima=int(sol.n_minima), residuals=resid, diagnostics=diag,
         options=options, problem=problem, solution=sol, excluded=_excluded(runs), runs=runs,
+        warnings=tuple(fit_warnings),
     )
     if not success:
         if strict:
@@ -254,8 +268,8 @@ def _check_identifiable(law: Law, spec: Spec, inputs: dict, w: np.ndarray) -> No
                 )
 
 
-def _warn_identifiability(law: Law, spec: Spec, params: dict, inputs: dict, stderr: dict, diag: Diagnostics) -> None:
-    """Warn when the fit leaves parameters undetermined: singular Hessian, undefined errors, vanished terms."""
+def _warn_identifiability(law: Law, spec: Spec, params: dict, inputs: dict, stderr: dict, diag: Diagnostics) -> str | None:
+    """Warn when the fit leaves parameters undetermined (singular Hessian, undefined errors, vanished terms); the message or None."""
     problems = []
     free = [n for g in spec.groups for n in g]
     bad_se = [n for n in free if not np.isfinite(stderr.get(n, np.nan))]
@@ -272,8 +286,10 @@ def _warn_identifiability(law: Law, spec: Spec, params: dict, inputs: dict, stde
         if np.ptp(np.log(inputs["n_params"] * inputs["n_tokens"])) < 1e-6:
             problems.append("every run has the same N*D (one IsoFLOP line), on which N and D move together")
     if problems:
-        warn(
+        message = (
             f"fit of {law.name!r}: the data do not determine the parameters well: " + "; ".join(problems)
-            + ". Add runs that vary N and D independently, or fix parameters; do not plan from this fit.",
-            IdentifiabilityWarning,
+            + ". Add runs that vary N and D independently, or fix parameters; do not plan from this fit."
         )
+        warn(message, IdentifiabilityWarning)
+        return message
+    return None

@@ -108,6 +108,10 @@ class FitResult:
         Rows of the input excluded before fitting, and why.
     runs : Runs
         The runs fitted.
+    warnings : tuple of dict
+        What the fit warned about, as ``{"category", "message", "fatal"}``;
+        a planner refuses a fit with a ``fatal`` one unless forced, and
+        carries the others into the plan.
     """
 
     law: Law
@@ -128,6 +132,7 @@ class FitResult:
     solution: Solution = field(repr=False)
     excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["row", "reason"]))
     runs: Any = field(default=None, repr=False)
+    warnings: tuple = ()
 
     # ------------------------------------------------------------ predictions
     def predict(self, n_params: Any = None, n_tokens: Any = None, **inputs: Any) -> np.ndarray:
@@ -241,6 +246,7 @@ class FitResult:
             "excluded": [
                 {"row": int(r["row"]), "reason": str(r["reason"])} for _, r in self.excluded.iterrows()
             ],
+            "warnings": [dict(w) for w in self.warnings],
         }
         if is_chinchilla(self.law):
             d["derived"] = {"a": jsonable(self.a), "b": jsonable(self.b)}
@@ -328,6 +334,17 @@ class LoadedFit:
         except json.JSONDecodeError as exc:
             raise ScalefitInputError(f"fit file {str(path)!r} is not valid JSON ({exc}).") from None
         return cls.from_dict(d)
+
+    @property
+    def warnings(self) -> tuple:
+        """What the fit warned about, as saved (see :attr:`FitResult.warnings`)."""
+        saved = self.info.get("warnings") if isinstance(self.info, dict) else None
+        if not isinstance(saved, list):
+            return ()
+        return tuple(
+            {"category": str(w.get("category", "")), "message": str(w.get("message", "")), "fatal": bool(w.get("fatal", False))}
+            for w in saved if isinstance(w, Mapping)
+        )
 
     @property
     def runs(self) -> Any:

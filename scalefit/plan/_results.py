@@ -46,7 +46,17 @@ def _table(rows: Sequence["Allocation"]) -> str:
     levels = {r.level for r in rows if r.intervals and r.level is not None}
     if levels:
         out.append(f"[brackets: {100 * levels.pop():g}% bootstrap percentile intervals]")
+    out.extend(f"Warning: {w}" for w in _warnings(rows))
     return "\n".join(out)
+
+
+def _warnings(rows: Sequence["Allocation"]) -> list[str]:
+    """The rows' warnings, each once, in order."""
+    seen: dict[str, None] = {}
+    for r in rows:
+        for w in r.warnings:
+            seen.setdefault(w)
+    return list(seen)
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,9 @@ class Allocation:
         Extra law inputs, e.g. ``{"unique_tokens": 25e9}``.
     flops_per_param_token : float
         The k in C = k N D.
+    warnings : tuple of str
+        Warnings of the fit the plan came from, and how far the plan
+        extrapolates beyond the largest run.
     """
 
     n_params: float
@@ -87,6 +100,7 @@ class Allocation:
     law: str = "chinchilla"
     inputs: Mapping[str, float] = field(default_factory=dict)
     flops_per_param_token: float = FLOPS_PER_PARAM_TOKEN
+    warnings: tuple[str, ...] = ()
 
     @property
     def epochs(self) -> float | None:
@@ -111,6 +125,8 @@ class Allocation:
         if self.intervals:
             out["level"] = self.level
             out["intervals"] = {k: [lo, hi] for k, (lo, hi) in self.intervals.items()}
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
         return out
 
     def __str__(self) -> str:
@@ -146,15 +162,24 @@ class AllocationTable:
 
         records = []
         for a in self.allocations:
-            rec = {k: v for k, v in a.to_dict().items() if k not in ("intervals", "level")}
+            rec = {k: v for k, v in a.to_dict().items() if k not in ("intervals", "level", "warnings")}
             for key, (lo, hi) in a.intervals.items():
                 rec[f"{key}_low"], rec[f"{key}_high"] = lo, hi
             records.append(rec)
         return pd.DataFrame.from_records(records)
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"allocations": [row.to_dict(), ...]}``."""
-        return {"allocations": [a.to_dict() for a in self.allocations]}
+        """``{"allocations": [row.to_dict(), ...]}``, plus ``"warnings"`` (each once) when there are any."""
+        out: dict[str, Any] = {"allocations": [a.to_dict() for a in self.allocations]}
+        notes = _warnings(self.allocations)
+        if notes:
+            out["warnings"] = notes
+        return out
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The rows' warnings, each once (see :attr:`Allocation.warnings`)."""
+        return tuple(_warnings(self.allocations))
 
     def __str__(self) -> str:
         return _table(self.allocations)

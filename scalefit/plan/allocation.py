@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import replace
 from typing import Any, Callable, Mapping, Sequence, Union
 
 import numpy as np
@@ -47,7 +48,17 @@ from ._frontier import (
     _solve_monotone,
     _tokens_for_loss,
 )
-from ._inputs import _as_law_params, _budgets, _extra_inputs, _k, _level, check_params, _warn_extrapolation
+from ._inputs import (
+    _as_law_params,
+    _budgets,
+    _extra_inputs,
+    _k,
+    _level,
+    _warn_extrapolation,
+    carried_warnings,
+    check_params,
+    extrapolation_note,
+)
 from ._results import FLOPS_PER_INFERENCE_TOKEN, FLOPS_PER_PARAM_TOKEN, Allocation, AllocationTable, InferencePlan
 
 __all__ = [
@@ -180,7 +191,7 @@ def _estimate(
 
 # ================================================================= driver
 def _allocation(row: Mapping[str, float], intervals: Mapping[str, Any], level: float, m_law: Law, k: float,
-                inputs: Mapping[str, float]) -> Allocation:
+                inputs: Mapping[str, float], warnings: Sequence[str] = ()) -> Allocation:
     return Allocation(
         n_params=row["n_params"],
         n_tokens=row["n_tokens"],
@@ -192,6 +203,7 @@ def _allocation(row: Mapping[str, float], intervals: Mapping[str, Any], level: f
         law=m_law.name,
         inputs=dict(inputs),
         flops_per_param_token=k,
+        warnings=tuple(warnings),
     )
 
 
@@ -207,6 +219,7 @@ def _plan_each(
     inputs: Mapping[str, Any] | None,
     fixed: Sequence[str],
     vectorised: Callable[..., list[dict[str, float] | ScalefitInputError]] | None = None,
+    force: bool = False,
 ) -> "Allocation | AllocationTable":
     """Shared driver: normalise fit and inputs, loop over values, attach intervals.
 
@@ -216,6 +229,7 @@ def _plan_each(
     level, k = _level(level), _k(k)
     arr, scalar = _budgets(values, name, hint)
     law, params, samples = _as_law_params(fit)
+    carried = carried_warnings(fit, force=force)
     extra = _extra_inputs(law, inputs)
     out = []
     for v in arr:
@@ -227,6 +241,7 @@ def _plan_each(
         row, intervals = _estimate(at_value, law, params, samples, extra, k, level, fixed, all_draws)
         out.append(_allocation(row, intervals, level, law, k, extra))
     _warn_extrapolation(fit, max(a.flops for a in out), min(a.flops for a in out))
+    out = [replace(a, warnings=carried + tuple(n for n in [extrapolation_note(fit, a.flops)] if n)) for a in out]
     return out[0] if scalar else AllocationTable(tuple(out))
 
 
@@ -238,6 +253,7 @@ def compute_optimal(
     level: float = 0.95,
     flops_per_param_token: float = FLOPS_PER_PARAM_TOKEN,
     inputs: Mapping[str, float] | None = None,
+    force: bool = False,
 ) -> Allocation | AllocationTable:
     """Compute-optimal model size and tokens for a compute budget.
 
@@ -262,6 +278,11 @@ def compute_optimal(
         Extra inputs of the law besides N and D, e.g.
         ``{"unique_tokens": 25e9}`` for the data-constrained law.
 
+    force : bool, default False
+        Plan even from a fit with a fatal diagnostic (e.g. loss rising with N),
+        which is otherwise refused with :class:`scalefit.PlanRefusedError`.  The
+        fit's other warnings travel into the plan (``plan.warnings``).
+
     Returns
     -------
     Allocation
@@ -274,6 +295,8 @@ def compute_optimal(
     ScalefitInputError
         If a budget is not a finite number > 0, the fit is not usable, or the
         law has no interior optimum.
+    PlanRefusedError
+        If the fit carries a fatal diagnostic and ``force`` is False.
 
     Examples
     --------
@@ -292,6 +315,7 @@ def compute_optimal(
     return _plan_each(
         fit, flops, "flops", "Give the training compute budget in FLOPs, e.g. 5.76e23.",
         _optimum, level=level, k=flops_per_param_token, inputs=inputs, fixed=("flops",), vectorised=_optimum_draws,
+        force=force,
     )
 
 
@@ -302,6 +326,7 @@ def budget_for_loss(
     level: float = 0.95,
     flops_per_param_token: float = FLOPS_PER_PARAM_TOKEN,
     inputs: Mapping[str, float] | None = None,
+    force: bool = False,
 ) -> Allocation | AllocationTable:
     """Least training compute that reaches a target loss, with its N* and D*.
 
@@ -319,6 +344,11 @@ def budget_for_loss(
     level, flops_per_param_token, inputs
         As in :func:`compute_optimal`.
 
+    force : bool, default False
+        Plan even from a fit with a fatal diagnostic (e.g. loss rising with N),
+        which is otherwise refused with :class:`scalefit.PlanRefusedError`.  The
+        fit's other warnings travel into the plan (``plan.warnings``).
+
     Returns
     -------
     Allocation or AllocationTable
@@ -329,6 +359,8 @@ def budget_for_loss(
     ScalefitInputError
         If the target is at or below the irreducible loss E (no finite compute
         reaches it), or is not reached by any budget up to 1e60 FLOPs.
+    PlanRefusedError
+        If the fit carries a fatal diagnostic and ``force`` is False.
 
     Examples
     --------
@@ -340,7 +372,7 @@ def budget_for_loss(
     """
     return _plan_each(
         fit, loss, "loss", "Give the target loss in nats, above the fit's irreducible loss E.",
-        _budget, level=level, k=flops_per_param_token, inputs=inputs, fixed=("loss",),
+        _budget, level=level, k=flops_per_param_token, inputs=inputs, fixed=("loss",), force=force,
     )
 
 
@@ -353,6 +385,7 @@ def optimal_tokens(
     level: float = 0.95,
     flops_per_param_token: float = FLOPS_PER_PARAM_TOKEN,
     inputs: Mapping[str, float] | None = None,
+    force: bool = False,
 ) -> Allocation | AllocationTable:
     """Training tokens for a model whose size is already fixed.
 
@@ -381,6 +414,11 @@ def optimal_tokens(
     level, flops_per_param_token, inputs
         As in :func:`compute_optimal`.
 
+    force : bool, default False
+        Plan even from a fit with a fatal diagnostic (e.g. loss rising with N),
+        which is otherwise refused with :class:`scalefit.PlanRefusedError`.  The
+        fit's other warnings travel into the plan (``plan.warnings``).
+
     Returns
     -------
     Allocation or AllocationTable
@@ -390,6 +428,8 @@ def optimal_tokens(
     ScalefitInputError
         If both ``flops`` and ``loss`` are given, a value is not a finite
         number > 0, or the loss is unreachable at this N.
+    PlanRefusedError
+        If the fit carries a fatal diagnostic and ``force`` is False.
 
     Examples
     --------
@@ -419,7 +459,7 @@ def optimal_tokens(
         fit, n_params, "n_params", "Give the model size as a raw parameter count, e.g. 70e9.",
         compute, level=level, k=flops_per_param_token, inputs=inputs,
         fixed=("n_params", "flops", "n_tokens", "tokens_per_param") if flops is not None
-        else ("n_params", "loss") if loss is not None else ("n_params",),
+        else ("n_params", "loss") if loss is not None else ("n_params",), force=force,
     )
 
 

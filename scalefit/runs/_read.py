@@ -87,6 +87,8 @@ def read_runs(
     drop_duplicates: bool = False,
     use_non_embedding: bool = False,
     step: str | None = None,
+    exclude: str | Mapping[str, Any] | Sequence[str | Mapping[str, Any]] | None = None,
+    drop_highest: int | None = None,
 ) -> Runs:
     """Read training runs into canonical, validated form.
 
@@ -133,6 +135,14 @@ def read_runs(
         Column holding the checkpoint step; otherwise an alias (``step``,
         ``global_step``, ``current_steps``, ...) or, for curves, the order of
         ``n_tokens`` within each run (starting at 0).
+
+    exclude : str, mapping or list of them, optional
+        Rows to exclude after reading, each recorded in ``Runs.excluded`` with
+        its reason: an expression over the canonical columns (``"loss > 4"``)
+        or ``{column: value or values}`` (a QC flag); see :meth:`Runs.exclude`.
+    drop_highest : int, optional
+        Exclude the ``k`` rows with the highest loss (the replication of
+        Besiroglu et al. 2024 drops 5).
 
     Returns
     -------
@@ -315,7 +325,7 @@ def read_runs(
         table[name] = kept_frame[col].to_numpy()
 
     column_map = {src: target for src, target in mapping.items()}
-    return Runs(
+    runs = Runs(
         table=table,
         excluded=excluded,
         derived=derived,
@@ -327,6 +337,10 @@ def read_runs(
         run_id=tuple(str(c) for c in run_cols),
         notes=tuple(notes),
     )
+    filters = [] if exclude is None else ([exclude] if isinstance(exclude, (str, Mapping)) else list(exclude))
+    for item in filters:
+        runs = runs.exclude(item)
+    return runs.exclude(highest_loss=drop_highest) if drop_highest else runs
 
 
 # ------------------------------------------------------------------- helpers
