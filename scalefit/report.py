@@ -324,7 +324,7 @@ def _render(r: Report) -> str:
         parts.append(_html_of(r.bootstrap))
     # approaches
     parts.append("<h2 id='s2'>Three approaches side by side</h2>")
-    parts.append("<p>As Table 2 of Hoffmann et al. (2022): N* ∝ C<sup>a</sup> and D* ∝ C<sup>b</sup>, with percentile intervals.</p>")
+    parts.append("<p>As Table 2 of Hoffmann et al. (2022): N* ∝ C<sup>a</sup> and D* ∝ C<sup>b</sup>, with bias-corrected percentile intervals.</p>")
     if r.approaches is not None:
         parts.append(_table(r.approaches.table().reset_index()))
     for name in ("isoflop", "envelope"):

@@ -4,7 +4,7 @@ Which question is answered depends on the options given:
 
 * ``--flops C[,C...]``                       compute-optimal N and D for each budget
 * ``--target-loss L[,L...]``                 least compute reaching each loss
-* ``--n-params N[,N...]``                    tokens that make N compute-optimal (Hoffmann Table 3)
+* ``--n-params N[,N...]``                    tokens that make N compute-optimal (Hoffmann Table A3)
 * ``--n-params N --flops C``                 tokens a budget buys at fixed N
 * ``--n-params N --target-loss L``           tokens needed to reach L at fixed N
 * ``--target-loss L --inference-tokens T``   inference-aware plan (Sardana et al. 2023)

@@ -17,8 +17,8 @@ evaluator as ``FitResult.predict``.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -74,9 +74,12 @@ class BootstrapResult:
         return self.samples.cov()
 
     def interval(self, level: float = 0.95) -> pd.DataFrame:
-        """Percentile intervals of the parameters and of a, b (Chinchilla) at ``level``."""
+        """Bias-corrected percentile intervals of the parameters and of a, b (Chinchilla) at ``level`` (see :mod:`scalefit._intervals`)."""
         check_level(level)
-        return _intervals(self._with_exponents(), level)
+        point = dict(self.fit.params)
+        if is_chinchilla(self.fit.law):
+            point["a"], point["b"] = self.fit.a, self.fit.b
+        return _intervals(self._with_exponents(), level, point)
 
     def intervals(self, levels: Sequence[float] = (0.8, 0.95)) -> dict:
         """``{name: {level: [low, high]}}`` for every parameter (and a, b)."""
@@ -154,10 +157,12 @@ class BootstrapResult:
         return out
 
     def derived_interval(self, level: float = 0.95, **kwargs: Any) -> pd.DataFrame:
-        """Percentile intervals (and standard errors) of :meth:`derived` quantities."""
+        """Bias-corrected percentile intervals (and standard errors) of :meth:`derived` quantities."""
         check_level(level)
         d = self.derived(**kwargs)
-        q = _intervals(d, level)
+        at_fit = replace(self, samples=pd.DataFrame([{k: self.fit.params[k] for k in self.samples.columns}]))
+        point = at_fit.derived(**kwargs).iloc[0].to_dict()  # the same quantities at the fit's own estimates
+        q = _intervals(d, level, point)
         q["stderr"] = d.std(ddof=1)
         return q
 
@@ -180,12 +185,14 @@ class BootstrapResult:
             rows.append(row)
         notes = [
             f"Nonparametric bootstrap: {self.n} resamples of the {self.unit} with replacement, each refitted "
-            f"with the same engine (seed {self.seed}); percentile intervals.",
+            f"with the same engine (seed {self.seed}); bias-corrected percentile intervals (Efron 1981), which "
+            "contain the estimate unless a warning says otherwise.",
         ]
         notes.append(
-            "Coverage (benchmarks/bench_coverage.py, 1,000 simulated sweeps): nominal 80% intervals covered "
-            "85-87% (alpha, beta, N*(C) 1,000x beyond the data), more than 5 points above nominal; 95% intervals "
-            "covered 97-97.5%. Treat the intervals as conservative. See benchmarks/RESULTS.md."
+            "Coverage was measured for one design only (benchmarks/bench_coverage.py: 1,000 simulated IsoFLOP "
+            "sweeps of Chinchilla's law with 1% noise, plain percentile intervals): nominal 80% intervals covered "
+            "85-87% (alpha, beta, N*(C) 1,000x beyond the data), 95% intervals 97-97.5%. Other designs (training "
+            "curves, unequal exponents) were not measured, so this is no guarantee for yours. See benchmarks/RESULTS.md."
         )
         n_bad = int((~self.converged).sum())
         if n_bad:
@@ -206,9 +213,10 @@ class BootstrapResult:
 
 
 # ========================================================================
-def _intervals(draws: pd.DataFrame, level: float) -> pd.DataFrame:
-    """``low``/``high`` percentile interval of each column of ``draws``."""
-    low, high = percentile_interval(draws.to_numpy(dtype=float), level, axis=0)
+def _intervals(draws: pd.DataFrame, level: float, point: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """``low``/``high`` interval of each column of ``draws``: bias-corrected percentile with the ``point`` estimates."""
+    est = None if point is None else np.array([point.get(c, np.nan) for c in draws.columns], dtype=float)
+    low, high = percentile_interval(draws.to_numpy(dtype=float), level, axis=0, estimate=est, what=list(draws.columns))
     return pd.DataFrame({"low": low, "high": high}, index=draws.columns)
 
 

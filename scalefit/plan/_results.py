@@ -29,7 +29,7 @@ _COLUMNS = (
 
 
 def _table(rows: Sequence["Allocation"]) -> str:
-    """Plain-text table like Hoffmann et al. (2022), Table 3, with intervals in brackets."""
+    """Plain-text table like Hoffmann et al. (2022), Table A3 (the parametric fit), with intervals in brackets."""
     cols = [c for c in _COLUMNS if c[0] != "epochs" or any(r.epochs is not None for r in rows)]
     cells = []
     for r in rows:
@@ -45,7 +45,7 @@ def _table(rows: Sequence["Allocation"]) -> str:
     out = [text_table([c[1] for c in cols], cells, align="right", rule=False)]
     levels = {r.level for r in rows if r.intervals and r.level is not None}
     if levels:
-        out.append(f"[brackets: {100 * levels.pop():g}% bootstrap percentile intervals]")
+        out.append(f"[brackets: {100 * levels.pop():g}% bootstrap bias-corrected percentile intervals]")
     out.extend(f"Warning: {w}" for w in _warnings(rows))
     return "\n".join(out)
 
@@ -141,7 +141,7 @@ class AllocationTable:
     """Several :class:`Allocation` rows, one per requested value.
 
     Iterate over it, index it, or turn it into a DataFrame with
-    :meth:`to_frame`.  ``str(table)`` is a text table like Table 3 of
+    :meth:`to_frame`.  ``str(table)`` is a text table like Table A3 of
     Hoffmann et al. (2022).
     """
 

@@ -185,7 +185,7 @@ def _estimate(
             # a draw that gives no plan needs unbounded compute (the target is out of its reach):
             # count it as +inf rather than drop it, so an interval never looks narrower than it is
             values = np.concatenate([values, np.full(len(failures), np.inf)])
-        intervals[key] = percentile_interval(values, level, keep_infinite=True)
+        intervals[key] = percentile_interval(values, level, keep_infinite=True, estimate=point[key], what=key)
     return point, intervals
 
 
@@ -399,7 +399,7 @@ def optimal_tokens(
       ``L <= E + A/N^alpha`` (even infinite data is not enough).
     * neither: the tokens for which N is compute-optimal, i.e. the inverse of
       ``N*(C)`` (for the Chinchilla law ``C/k = (N/G)^((alpha+beta)/beta)``).
-      This is Table 3 of Hoffmann et al. (2022) read by parameters.
+      This is Table A3 of Hoffmann et al. (2022) (Table 3 with the parametric fit) read by parameters.
 
     Parameters
     ----------
