@@ -135,6 +135,28 @@ class IsoFLOPWarning(ScalefitWarning):
     """An IsoFLOP or envelope analysis left budgets, rows or resamples out (the result says which)."""
 
 
+class FitCarriedWarning(ScalefitWarning):
+    """A plan carries a warning of the fit it was made from (outliers, non-convergence, a forced fatal one)."""
+
+
+class IntervalWarning(ScalefitWarning):
+    """A point estimate lies outside, or at the edge of, its own bootstrap interval."""
+
+
+class PlanRefusedError(ScalefitInputError):
+    """A plan was asked of a fit with a fatal diagnostic (e.g. loss rising with N); ``force=True`` overrides.
+
+    Attributes
+    ----------
+    reasons : tuple of str
+        The fit's fatal diagnostics.
+    """
+
+    def __init__(self, message: str, *, reasons: Sequence[str] = (), **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.reasons = tuple(reasons)
+
+
 class FitError(RuntimeError):
     """Raised by ``strict=True`` fits that fail; carries the partial result.
 

@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from ._errors import ScalefitInputError, collect_warnings
+from ._errors import PlanRefusedError, ScalefitInputError, collect_warnings
 from ._format import MISSING_HTML, html_table
 from ._io import html_marker, write_text
 from .runs import as_runs
@@ -194,10 +194,14 @@ def build_report(
         except ScalefitInputError as exc:
             approaches = None
             skipped["Approaches side by side"] = str(exc)
-        plan = _plan.compute_optimal(boot if boot is not None else result, budgets)
-        training = _training_table(plan, hw, skipped)
-        configurations = _configurations(boot if boot is not None else result, budgets, shape or DEFAULT_SHAPE, hw,
-                                         skipped)
+        try:
+            plan = _plan.compute_optimal(boot if boot is not None else result, budgets)
+        except PlanRefusedError as exc:  # a fit with a fatal diagnostic gives no plan; the report says why
+            plan = None
+            skipped["Compute-optimal plan"] = str(exc)
+        training = _training_table(plan, hw, skipped) if plan is not None else pd.DataFrame()
+        configurations = (_configurations(boot if boot is not None else result, budgets, shape or DEFAULT_SHAPE, hw, skipped)
+                          if plan is not None else [])
         figs = _figures(result, boot, iso, env, hw, skipped) if figures else []
     for w in wlist:
         caught.append(f"{type(w).__name__}: {w}")
@@ -379,7 +383,7 @@ def _render(r: Report) -> str:
         parts.append(_html_of(r.bootstrap))
     # approaches
     parts.append("<h2 id='s2'>Three approaches side by side</h2>")
-    parts.append("<p>As Table 2 of Hoffmann et al. (2022): N* ∝ C<sup>a</sup> and D* ∝ C<sup>b</sup>, with percentile intervals.</p>")
+    parts.append("<p>As Table 2 of Hoffmann et al. (2022): N* ∝ C<sup>a</sup> and D* ∝ C<sup>b</sup>, with bias-corrected percentile intervals.</p>")
     if r.approaches is not None:
         parts.append(_table(r.approaches.table().reset_index()))
     for name in ("isoflop", "envelope"):
@@ -388,8 +392,13 @@ def _render(r: Report) -> str:
             parts.append(f"<details><summary>{'Approach 2 (IsoFLOP)' if name == 'isoflop' else 'Approach 1 (envelope)'} details</summary>{_html_of(res)}</details>")
     # plan
     parts.append("<h2 id='s3'>Compute-optimal plan</h2>")
-    parts.append("<p>From the parametric fit (closed form), as Table 3 of Hoffmann et al. (2022); intervals from the bootstrap where available.</p>")
-    parts.append(_table(r.plan.to_frame()))
+    parts.append("<p>From the parametric fit (closed form), as Table A3 of Hoffmann et al. (2022); intervals from the bootstrap where available.</p>")
+    if r.plan is None:
+        parts.append(f"<p class='warn'>No plan: {html.escape(r.skipped.get('Compute-optimal plan', ''))}</p>")
+    else:
+        parts.append(_table(r.plan.to_frame()))
+        for w in r.plan.warnings:
+            parts.append(f"<p class='warn'>Warning: {html.escape(w)}</p>")
     if len(r.training):
         parts.append("<h3>Training time and cost</h3>")
         parts.append("<p class='muted'>Narayanan et al. (2021) eq. 4: time = 8·N·D/(n·X) with activation recomputation.</p>")

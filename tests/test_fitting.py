@@ -378,3 +378,33 @@ def test_well_posed_fit_raises_no_identifiability_warning(chinchilla_csv):
     with warnings.catch_warnings():
         warnings.simplefilter("error", scalefit.IdentifiabilityWarning)
         scalefit.fit(_replication(chinchilla_csv))
+
+
+def test_huber_likelihood_matches_besiroglu(chinchilla_csv):
+    # Besiroglu et al. (2024), "Chinchilla Scaling: A replication attempt", their maximum-likelihood fit with a
+    # Huber-shaped likelihood and a fitted scale on the 240 runs (epoch-research/analyzing-chinchilla@9225883):
+    # A 482.01, B 2085.43, E 1.81686, alpha 0.34781, beta 0.36585, negative log-likelihood -879.7731.
+    res = scalefit.fit(_replication(chinchilla_csv), loss="huber-likelihood")
+    assert res.n_runs == 240
+    assert res.success
+    for name, ref in dict(A=482.01, B=2085.43, E=1.81686, alpha=0.34781, beta=0.36585).items():
+        assert res.params[name] == pytest.approx(ref, rel=5e-4), name  # 3 significant figures and more
+    assert res.objective == pytest.approx(-879.7731, abs=5e-3)
+    assert res.options["scale"] > 0
+    assert "likelihood" in str(res.summary())
+    # the likelihood is not the Huber objective: the two optima differ (B 2085 against 2144, same source)
+    assert abs(res.params["B"] - scalefit.fit(_replication(chinchilla_csv)).params["B"]) > 20
+
+
+def test_huber_likelihood_recovery_and_bootstrap():
+    data = _noiseless(n=40)
+    data["loss"] *= np.exp(np.random.default_rng(3).normal(0.0, 0.002, len(data)))
+    res = scalefit.fit(data, loss="huber-likelihood")
+    assert res.success
+    for k in ("E", "alpha", "beta"):
+        assert res.params[k] == pytest.approx(HOFFMANN[k], rel=0.05), k
+    # the fitted scale is the Laplace-like scale of 0.2% noise: delta * s is about delta * mean|r|
+    assert 1e-7 < res.options["scale"] < 1e-5
+    boot = res.bootstrap(2, n_jobs=1)
+    assert list(boot.samples.columns) == list(res.law.param_names)
+    assert np.isfinite(boot.samples.to_numpy()).all()

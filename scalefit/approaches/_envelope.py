@@ -213,7 +213,7 @@ def compute_envelope(table: pd.DataFrame, *, not_final: int, n_grid, final_only,
     nan = float("nan")
     return EnvelopeResult(
         a=fits.a, b=fits.b, k_n=fits.k_n if ok else nan, k_d=fits.k_d if ok else nan,
-        intervals=intervals_from_samples(fits.samples, levels), level=levels, bootstrap_samples=fits.samples,
+        intervals=intervals_from_samples(fits.samples, levels, dict(a=fits.a, b=fits.b, k_n=fits.k_n, k_d=fits.k_d)), level=levels, bootstrap_samples=fits.samples,
         n_bootstrap=bootstrap, n_bootstrap_valid=fits.n_valid, success=ok, message=message, seed=seed,
         frontier=fr, dropped=MappingProxyType(dropped),
         excluded_runs=pd.DataFrame(excluded, columns=["run", "reason"]), n_runs=len(run_ids),

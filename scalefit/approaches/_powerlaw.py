@@ -54,12 +54,19 @@ def loglog_fit(log_c: np.ndarray, log_y: np.ndarray, mask: np.ndarray) -> tuple[
 
 
 
-def intervals_from_samples(samples: pd.DataFrame, levels: tuple[float, ...]) -> Mapping[str, Mapping[float, tuple[float, float]]]:
-    """Percentile intervals ``{quantity: {level: (low, high)}}`` from bootstrap samples."""
+def intervals_from_samples(samples: pd.DataFrame, levels: tuple[float, ...],
+                           point: Mapping[str, float] | None = None) -> Mapping[str, Mapping[float, tuple[float, float]]]:
+    """Intervals ``{quantity: {level: (low, high)}}`` from bootstrap samples.
+
+    With ``point`` (the estimates on the data), bias-corrected percentile
+    intervals that warn when an estimate sits at their edge
+    (:func:`scalefit._intervals.percentile_interval`); plain percentile ones otherwise.
+    """
     out = {}
     for q in QUANTITIES:
         col = samples[q].to_numpy(dtype=float) if q in samples else np.array([])
-        out[q] = MappingProxyType({lv: percentile_interval(col, lv) for lv in levels})
+        est = None if point is None else point.get(q)
+        out[q] = MappingProxyType({lv: percentile_interval(col, lv, estimate=est, what=q) for lv in levels})
     return MappingProxyType(out)
 
 
@@ -234,7 +241,9 @@ class PowerLawResult:
                 per = {}
                 for lv in self.level:
                     if ok.sum() >= 2:
-                        lo, hi = percentile_interval(samp[ok], lv, axis=0)
+                        point = n if name == "n_params" else d
+                        labels = [f"{'N*' if name == 'n_params' else 'D*'} at {v:.3g} FLOPs" for v in c]
+                        lo, hi = percentile_interval(samp[ok], lv, axis=0, estimate=point, what=labels)
                     else:
                         lo = hi = np.full(c.shape, np.nan)
                     per[lv] = (lo, hi)

@@ -31,6 +31,12 @@ def add_runs_arguments(p: argparse.ArgumentParser, *, run_id: bool = True) -> No
     p.add_argument("--nan-policy", choices=("raise", "omit"), default="raise", help="What to do with NaN/inf/non-positive values (default: raise).")
     p.add_argument("--loss-unit", choices=("nats", "bits"), default="nats", help="Unit of the loss column (bits are converted to nats).")
     p.add_argument("--drop-duplicates", action="store_true", help="Exclude exact duplicate rows (they are always reported).")
+    p.add_argument("--exclude", action="append", default=[], metavar="EXPR",
+                   help="Exclude rows where EXPR holds, e.g. \"loss > 4\" or \"qc == 'bad'\" (repeatable; each excluded row is listed with its reason).")
+    p.add_argument("--exclude-value", action="append", default=[], metavar="COL=V[,V...]",
+                   help="Exclude rows whose column COL equals one of the values, e.g. qc=bad (repeatable).")
+    p.add_argument("--drop-highest", type=int, default=None, metavar="K",
+                   help="Exclude the K rows with the highest loss (the Chinchilla replication drops 5).")
 
 
 def parse_mapping(text: str | None, *, what: str = "--columns") -> dict[str, str]:
@@ -57,6 +63,14 @@ def load_runs(args: argparse.Namespace):
     run_id = getattr(args, "run_id", None)
     if run_id:
         run_id = [c.strip() for c in run_id.split(",") if c.strip()]
+    exclude: list[Any] = list(getattr(args, "exclude", None) or [])
+    for item in getattr(args, "exclude_value", None) or []:
+        if "=" not in item:
+            from .._errors import ScalefitInputError
+
+            raise ScalefitInputError(f"--exclude-value {item!r} has no '='; write COL=VALUE, e.g. qc=bad.", option="exclude")
+        col, values = item.split("=", 1)
+        exclude.append({col.strip(): [v.strip() for v in values.split(",")]})
     return read_runs(
         args.runs,  # read_runs also knows 'synthetic:isoflop' / 'synthetic:curves'
         columns=parse_mapping(args.columns) or None,
@@ -64,6 +78,8 @@ def load_runs(args: argparse.Namespace):
         nan_policy=args.nan_policy,
         loss_unit=args.loss_unit,
         drop_duplicates=args.drop_duplicates,
+        exclude=exclude or None,
+        drop_highest=getattr(args, "drop_highest", None),
     )
 
 

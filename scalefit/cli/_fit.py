@@ -19,7 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_runs_arguments(p)
     p.add_argument("--law", default="chinchilla", help="Law name (chinchilla, chinchilla-tied, kaplan-n, kaplan-d, kaplan-c, kaplan-nd, ...).")
-    p.add_argument("--loss", choices=("huber", "mse"), default="huber", help="Loss on residuals (default huber).")
+    p.add_argument("--loss", choices=("huber", "mse", "huber-likelihood"), default="huber",
+                   help="Loss on residuals (default huber); huber-likelihood: the maximum-likelihood fit of Besiroglu et al. (2024) with a fitted scale.")
     p.add_argument("--delta", type=float, default=1e-3, help="Huber threshold (default 1e-3).")
     p.add_argument("--space", choices=("log", "linear"), default="log", help="Fit log-loss (default) or loss.")
     p.add_argument("--fix", action="append", default=[], metavar="NAME=VALUE", help="Hold a parameter fixed, e.g. E=1.69 (repeatable, or comma-separated).")

@@ -4,7 +4,7 @@ Which question is answered depends on the options given:
 
 * ``--flops C[,C...]``                       compute-optimal N and D for each budget
 * ``--target-loss L[,L...]``                 least compute reaching each loss
-* ``--n-params N[,N...]``                    tokens that make N compute-optimal (Hoffmann Table 3)
+* ``--n-params N[,N...]``                    tokens that make N compute-optimal (Hoffmann Table A3)
 * ``--n-params N --flops C``                 tokens a budget buys at fixed N
 * ``--n-params N --target-loss L``           tokens needed to reach L at fixed N
 * ``--target-loss L --inference-tokens T``   inference-aware plan (Sardana et al. 2023)
@@ -89,6 +89,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--micro-batch", type=int, default=1, metavar="B", help="Sequences per GPU per micro-step (default 1).")
     p.add_argument("--warmup-steps", type=int, default=2000, metavar="N", help="Warmup steps (default 2000, DeepSeek LLM).")
     p.add_argument("--json", action="store_true", help="Write JSON (one object; several rows under 'allocations').")
+    p.add_argument("--force-plan", action="store_true",
+                   help="Plan even from a fit with a fatal diagnostic (e.g. loss rising with N), which is otherwise refused.")
     p.set_defaults(func=run)
 
 
@@ -162,17 +164,18 @@ def run(args: argparse.Namespace) -> int:
         if (flops is not None and len(flops) != 1) or (losses is not None and len(losses) != 1):
             raise ScalefitInputError("with --n-params, give a single --flops or --target-loss value.")
         result = optimal_tokens(
-            fit, _one(sizes), flops=flops[0] if flops else None, loss=losses[0] if losses else None, **opts
+            fit, _one(sizes), flops=flops[0] if flops else None, loss=losses[0] if losses else None,
+            force=args.force_plan, **opts,
         )
         title = (
             "Tokens for a fixed model size: "
             + ("D = C / (k N)" if flops else "tokens to reach the target loss" if losses else "the size is compute-optimal")
         )
     elif flops is not None:
-        result = compute_optimal(fit, _one(flops), **opts)
+        result = compute_optimal(fit, _one(flops), force=args.force_plan, **opts)
         title = "Compute-optimal allocation"
     else:
-        result = budget_for_loss(fit, _one(losses), **opts)
+        result = budget_for_loss(fit, _one(losses), force=args.force_plan, **opts)
         title = "Least compute reaching the target loss"
 
     if args.json:

@@ -4,6 +4,8 @@
 residual is ``log L_hat - log L`` (``space="log"``, the default, as Hoffmann et
 al. 2022) or ``L_hat - L`` (``space="linear"``) and ``rho`` is the Huber loss
 with threshold ``delta`` (``loss="huber"``) or ``r**2 / 2`` (``loss="mse"``).
+``loss="huber-likelihood"`` instead maximises the Huber-shaped likelihood of
+Besiroglu et al. (2024) with a fitted scale (:mod:`._likelihood`).
 
 The Chinchilla forms use a dedicated engine (:mod:`._chinchilla`):
 variable-projection seeding over (alpha, beta) followed by a batched exact
@@ -14,6 +16,7 @@ exact polish of the objective (:mod:`._generic`).
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -32,11 +35,11 @@ from .._errors import (
 from .._validation import check_integer, check_seed
 from ..laws import Law, chinchilla_values, get_law, is_chinchilla
 from ..runs import as_runs
-from . import _chinchilla, _generic
-from ._problem import Problem, Spec, build_spec, law_inputs, run_weights
+from . import _chinchilla, _generic, _likelihood
+from ._problem import Problem, Solution, Spec, build_spec, law_inputs, run_weights
 from ._result import Diagnostics, FitResult, asymptotic_stderr, diagnostics
 
-_LOSSES = ("huber", "mse")
+_LOSSES = ("huber", "mse", "huber-likelihood")
 _SPACES = ("log", "linear")
 
 
@@ -66,11 +69,15 @@ def fit(
     law : str or Law, default "chinchilla"
         A built-in law name (see :func:`scalefit.available_laws`) or a
         :class:`scalefit.Law`.
-    loss : {"huber", "mse"}
+    loss : {"huber", "mse", "huber-likelihood"}
         ``rho`` in the objective ``sum(weight * rho(residual))``; Huber as in
-        Hoffmann et al. (2022), or ``r**2/2``.
+        Hoffmann et al. (2022), or ``r**2/2``.  ``"huber-likelihood"``
+        maximises the Huber-shaped likelihood of Besiroglu et al. (2024) with a
+        fitted scale ``s`` (kept in ``result.options["scale"]``); the objective
+        is then the negative log-likelihood.
     delta : float, default 1e-3
-        Huber threshold, in units of the residual.
+        Huber threshold, in units of the residual (for ``"huber-likelihood"``,
+        in units of the fitted scale, as in Besiroglu et al.).
     space : {"log", "linear"}
         Residual ``log L_hat - log L`` (default) or ``L_hat - L``.
     fixed : dict, optional
@@ -143,7 +150,8 @@ def fit(
     n_eff = int(np.count_nonzero(w > 0))
     _check_min_runs(n_eff, spec.n_free, law)
     _check_identifiable(law, spec, inputs, w)
-    problem = Problem(law, spec, inputs, runs.loss, w, loss, delta, space)
+    likelihood = loss == "huber-likelihood"
+    problem = Problem(law, spec, inputs, runs.loss, w, "huber" if likelihood else loss, delta, space)
     options = dict(
         loss=loss, delta=delta, space=space, fixed=dict(spec.fixed),
         tie=[list(g) for g in spec.groups if len(g) > 1], bounds={k: list(v) for k, v in (bounds or {}).items()},
@@ -158,24 +166,53 @@ def fit(
             sol = _chinchilla.fit_chinchilla(problem)
         else:
             sol = _generic.fit_generic(problem, seed=seed, max_starts=max_starts)
+        scale = float("nan")
+        if likelihood:
+            problem, sol, scale = _likelihood_solution(problem, sol)
+            options["scale"] = scale
         assert sol.hessian is not None and sol.jacobian is not None  # engines return derivatives by default
         internal = spec.internal(sol.z)
         params = spec.natural(internal)
         resid = problem.residuals(params)
-        stderr, cov, kind = asymptotic_stderr(spec, internal, sol.jacobian, resid, w, loss, delta)
+        if likelihood:
+            # for a fixed scale s the likelihood fit is a Huber M-estimator with threshold delta * s
+            stderr, cov, kind = asymptotic_stderr(spec, internal, sol.jacobian, resid, w, "huber", delta * scale)
+            kind += "; at the fitted scale, which is treated as known"
+        else:
+            stderr, cov, kind = asymptotic_stderr(spec, internal, sol.jacobian, resid, w, loss, delta)
     diag = diagnostics(spec, sol.z, sol.hessian, resid, runs, sol.grad_norm, sol.n_minima, sol.second_best, law, params)
     _warn_bounds(law, params, diag)
-    _warn_identifiability(law, spec, params, inputs, stderr, diag)
+    fit_warnings = []
+    fatal = _warn_identifiability(law, spec, params, inputs, stderr, diag)
+    if fatal:
+        fit_warnings.append({"category": "IdentifiabilityWarning", "message": fatal, "fatal": True})
+    if len(diag.outliers):
+        rows = ", ".join(str(int(r)) for r in diag.outliers["row"][:10]) + (", ..." if len(diag.outliers) > 10 else "")
+        fit_warnings.append({
+            "category": "OutlierRuns", "fatal": False,
+            "message": f"{len(diag.outliers)} run(s) have residuals beyond 3 robust standard deviations (0-based data "
+                       f"rows {rows}); check them, and exclude bad rows before planning (read_runs(..., exclude=...) or Runs.exclude(...); in the CLI --exclude or --drop-highest K).",
+        })
     success = bool(sol.converged and np.isfinite(sol.objective))
-    message = (
-        "converged: projected gradient below tolerance" if success else
-        f"did not converge: projected gradient norm {sol.grad_norm:.3g}"
-    )
+    if likelihood:
+        message = (
+            "converged: Nelder-Mead restarts no longer improve the likelihood" if success else
+            "did not converge: Nelder-Mead restarts still improved the likelihood"
+        )
+    else:
+        message = (
+            "converged: projected gradient below tolerance" if success else
+            f"did not converge: projected gradient norm {sol.grad_norm:.3g}"
+        )
+    if not success:
+        fit_warnings.append({"category": "ConvergenceWarning", "fatal": False,
+                             "message": f"the fit of {law.name!r} did not converge ({message})."})
     result = FitResult(
         law=law, params=params, stderr=stderr, stderr_kind=kind, covariance=cov,
         objective=float(sol.objective), success=success, message=message, n_runs=n_eff,
         n_starts=int(sol.n_starts), n_local_minima=int(sol.n_minima), residuals=resid, diagnostics=diag,
         options=options, problem=problem, solution=sol, excluded=_excluded(runs), runs=runs,
+        warnings=tuple(fit_warnings),
     )
     if not success:
         if strict:
@@ -193,6 +230,23 @@ def _warn_bounds(law: Law, params: Mapping[str, float], diag: Any) -> None:
     if diag.trust_issues:
         warn(f"fit of {law.name!r} is NOT TRUSTWORTHY although it may have converged: "
              + "; ".join(diag.trust_issues) + " (result.trustworthy is False).", BoundWarning)
+
+
+def _likelihood_solution(problem: Problem, seed_sol: Solution) -> tuple[Problem, Solution, float]:
+    """Maximise the Huber likelihood from the Huber fit's optimum; the Solution the result reads."""
+    spec = problem.spec
+    z, log_scale, nll, converged, n_starts = _likelihood.maximise(problem, [seed_sol.z])
+    lik_problem = replace(problem, loss="huber-likelihood")
+    lo, hi = spec.lower, spec.upper
+
+    def resid(zz: np.ndarray) -> np.ndarray:
+        return problem.residuals(spec.natural(spec.internal(zz)))
+
+    J = _generic.num_jac(resid, z, lo, hi)
+    # Gauss-Newton curvature, weighted: the objective's kinks make a finite-difference Hessian meaningless
+    H = (J * problem.weights[:, None]).T @ J
+    sol = Solution(z, nll, float("nan"), bool(converged), seed_sol.n_starts + n_starts, 1, float("nan"), hessian=H, jacobian=J)
+    return lik_problem, sol, math.exp(log_scale)
 
 
 def _excluded(runs: Any) -> pd.DataFrame:
@@ -230,8 +284,8 @@ def _check_identifiable(law: Law, spec: Spec, inputs: dict, w: np.ndarray) -> No
                 )
 
 
-def _warn_identifiability(law: Law, spec: Spec, params: dict, inputs: dict, stderr: dict, diag: Diagnostics) -> None:
-    """Warn when the fit leaves parameters undetermined: singular Hessian, undefined errors, vanished terms."""
+def _warn_identifiability(law: Law, spec: Spec, params: dict, inputs: dict, stderr: dict, diag: Diagnostics) -> str | None:
+    """Warn when the fit leaves parameters undetermined (singular Hessian, undefined errors, vanished terms); the message or None."""
     problems = []
     free = [n for g in spec.groups for n in g]
     bad_se = [n for n in free if not np.isfinite(stderr.get(n, np.nan))]
@@ -248,8 +302,10 @@ def _warn_identifiability(law: Law, spec: Spec, params: dict, inputs: dict, stde
         if np.ptp(np.log(inputs["n_params"] * inputs["n_tokens"])) < 1e-6:
             problems.append("every run has the same N*D (one IsoFLOP line), on which N and D move together")
     if problems:
-        warn(
+        message = (
             f"fit of {law.name!r}: the data do not determine the parameters well: " + "; ".join(problems)
-            + ". Add runs that vary N and D independently, or fix parameters; do not plan from this fit.",
-            IdentifiabilityWarning,
+            + ". Add runs that vary N and D independently, or fix parameters; do not plan from this fit."
         )
+        warn(message, IdentifiabilityWarning)
+        return message
+    return None

@@ -114,6 +114,10 @@ class FitResult:
         Rows of the input excluded before fitting, and why.
     runs : Runs
         The runs fitted.
+    warnings : tuple of dict
+        What the fit warned about, as ``{"category", "message", "fatal"}``;
+        a planner refuses a fit with a ``fatal`` one unless forced, and
+        carries the others into the plan.
     """
 
     law: Law
@@ -134,6 +138,7 @@ class FitResult:
     solution: Solution = field(repr=False)
     excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["row", "reason"]))
     runs: Any = field(default=None, repr=False)
+    warnings: tuple = ()
 
     # ------------------------------------------------------------ predictions
     def predict(self, n_params: Any = None, n_tokens: Any = None, **inputs: Any) -> np.ndarray:
@@ -195,7 +200,7 @@ class FitResult:
         """Summary of the fit: parameters with standard errors and diagnostics (text or HTML)."""
         info = [
             ("law", f"{self.law.name}: {self.law.formula}" if self.law.formula else self.law.name),
-            ("objective", f"sum of {self._loss_label()} on {self.options.get('space')} loss"),
+            ("objective", f"{'' if self.options.get('loss') == 'huber-likelihood' else 'sum of '}{self._loss_label()} on {self.options.get('space')} loss"),
             ("objective value", self.objective),
             ("success", self.success),
             ("message", self.message),
@@ -235,6 +240,9 @@ class FitResult:
         return Summary(f"scalefit fit: {self.law.name}", info, tables, notes)
 
     def _loss_label(self) -> str:
+        if self.options.get("loss") == "huber-likelihood":
+            return (f"negative Huber log-likelihood (delta={self.options.get('delta')} in units of the fitted "
+                    f"scale s={self.options.get('scale', float('nan')):.4g}; Besiroglu et al. 2024)")
         if self.options.get("loss") == "huber":
             return f"Huber(delta={self.options.get('delta')})"
         return "r^2/2"
@@ -258,6 +266,7 @@ class FitResult:
             "excluded": [
                 {"row": int(r["row"]), "reason": str(r["reason"])} for _, r in self.excluded.iterrows()
             ],
+            "warnings": [dict(w) for w in self.warnings],
         }
         if is_chinchilla(self.law):
             d["derived"] = {"a": jsonable(self.a), "b": jsonable(self.b)}
@@ -356,6 +365,17 @@ class LoadedFit:
         except json.JSONDecodeError as exc:
             raise ScalefitInputError(f"fit file {str(path)!r} is not valid JSON ({exc}).") from None
         return cls.from_dict(d)
+
+    @property
+    def warnings(self) -> tuple:
+        """What the fit warned about, as saved (see :attr:`FitResult.warnings`)."""
+        saved = self.info.get("warnings") if isinstance(self.info, dict) else None
+        if not isinstance(saved, list):
+            return ()
+        return tuple(
+            {"category": str(w.get("category", "")), "message": str(w.get("message", "")), "fatal": bool(w.get("fatal", False))}
+            for w in saved if isinstance(w, Mapping)
+        )
 
     @property
     def runs(self) -> Any:

@@ -17,8 +17,8 @@ evaluator as ``FitResult.predict``.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -28,7 +28,7 @@ from .._intervals import percentile_interval
 from .._summary import Summary, Table
 from .._validation import check_level, check_n_jobs, check_seed
 from ..laws import chinchilla_compute_optimal, chinchilla_exponents, evaluate, is_chinchilla
-from . import _chinchilla, _generic
+from . import _chinchilla, _generic, _likelihood
 
 _CHUNK = 250
 
@@ -73,9 +73,12 @@ class BootstrapResult:
         return self.samples.cov()
 
     def interval(self, level: float = 0.95) -> pd.DataFrame:
-        """Percentile intervals of the parameters and of a, b (Chinchilla) at ``level``."""
+        """Bias-corrected percentile intervals of the parameters and of a, b (Chinchilla) at ``level`` (see :mod:`scalefit._intervals`)."""
         check_level(level)
-        return _intervals(self._with_exponents(), level)
+        point = dict(self.fit.params)
+        if is_chinchilla(self.fit.law):
+            point["a"], point["b"] = self.fit.a, self.fit.b
+        return _intervals(self._with_exponents(), level, point)
 
     def intervals(self, levels: Sequence[float] = (0.8, 0.95)) -> dict:
         """``{name: {level: [low, high]}}`` for every parameter (and a, b)."""
@@ -153,10 +156,12 @@ class BootstrapResult:
         return out
 
     def derived_interval(self, level: float = 0.95, **kwargs: Any) -> pd.DataFrame:
-        """Percentile intervals (and standard errors) of :meth:`derived` quantities."""
+        """Bias-corrected percentile intervals (and standard errors) of :meth:`derived` quantities."""
         check_level(level)
         d = self.derived(**kwargs)
-        q = _intervals(d, level)
+        at_fit = replace(self, samples=pd.DataFrame([{k: self.fit.params[k] for k in self.samples.columns}]))
+        point = at_fit.derived(**kwargs).iloc[0].to_dict()  # the same quantities at the fit's own estimates
+        q = _intervals(d, level, point)
         q["stderr"] = d.std(ddof=1)
         return q
 
@@ -179,12 +184,14 @@ class BootstrapResult:
             rows.append(row)
         notes = [
             f"Nonparametric bootstrap: {self.n} resamples of the {self.unit} with replacement, each refitted "
-            f"with the same engine (seed {self.seed}); percentile intervals.",
+            f"with the same engine (seed {self.seed}); bias-corrected percentile intervals (Efron 1981), which "
+            "contain the estimate unless a warning says otherwise.",
         ]
         notes.append(
-            "Coverage (benchmarks/bench_coverage.py, 1,000 simulated sweeps): nominal 80% intervals covered "
-            "85-87% (alpha, beta, N*(C) 1,000x beyond the data), more than 5 points above nominal; 95% intervals "
-            "covered 97-97.5%. Treat the intervals as conservative. See benchmarks/RESULTS.md."
+            "Coverage was measured for one design only (benchmarks/bench_coverage.py: 1,000 simulated IsoFLOP "
+            "sweeps of Chinchilla's law with 1% noise, plain percentile intervals): nominal 80% intervals covered "
+            "85-87% (alpha, beta, N*(C) 1,000x beyond the data), 95% intervals 97-97.5%. Other designs (training "
+            "curves, unequal exponents) were not measured, so this is no guarantee for yours. See benchmarks/RESULTS.md."
         )
         n_bad = int((~self.converged).sum())
         if n_bad:
@@ -205,9 +212,10 @@ class BootstrapResult:
 
 
 # ========================================================================
-def _intervals(draws: pd.DataFrame, level: float) -> pd.DataFrame:
-    """``low``/``high`` percentile interval of each column of ``draws``."""
-    low, high = percentile_interval(draws.to_numpy(dtype=float), level, axis=0)
+def _intervals(draws: pd.DataFrame, level: float, point: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """``low``/``high`` interval of each column of ``draws``: bias-corrected percentile with the ``point`` estimates."""
+    est = None if point is None else np.array([point.get(c, np.nan) for c in draws.columns], dtype=float)
+    low, high = percentile_interval(draws.to_numpy(dtype=float), level, axis=0, estimate=est, what=list(draws.columns))
     return pd.DataFrame({"low": low, "high": high}, index=draws.columns)
 
 
@@ -270,6 +278,21 @@ def _generic_chunk(fit_result: Any, idx: Sequence[int], seed: int, units: np.nda
     return np.array(out_z), np.array(out_f), np.array(out_c)
 
 
+def _likelihood_chunk(fit_result: Any, idx: Sequence[int], seed: int, units: np.ndarray, n_units: int):
+    """Refit the Huber-likelihood objective (:mod:`._likelihood`) on each resample, from the full fit's optimum."""
+    problem = fit_result.problem
+    W = _resample_weights(units, n_units, seed, idx) * problem.weights[None, :]
+    warm = fit_result.solution.z
+    out_z, out_f, out_c = [], [], []
+    for w in W:
+        with np.errstate(all="ignore"):
+            z, _, f, conv, _ = _likelihood.maximise(problem.with_weights(w), [warm])
+        out_z.append(z)
+        out_f.append(f)
+        out_c.append(conv)
+    return np.array(out_z), np.array(out_f), np.array(out_c)
+
+
 def bootstrap(fit_result: Any, n: int = 1000, *, seed: int = 0, n_jobs: int = -1, progress: bool | None = None) -> BootstrapResult:
     """Bootstrap a :class:`~scalefit.FitResult` (see :meth:`FitResult.bootstrap`).
 
@@ -312,7 +335,11 @@ def bootstrap(fit_result: Any, n: int = 1000, *, seed: int = 0, n_jobs: int = -1
     else:
         units, n_units, unit = np.arange(len(table)), len(table), "runs"
     chunks = [list(range(i, min(i + _CHUNK, n))) for i in range(0, n, _CHUNK)]
-    worker = _chinchilla_chunk if is_chinchilla(fit_result.law) else _generic_chunk
+    likelihood = fit_result.problem.loss == "huber-likelihood"
+    if likelihood:
+        worker = _likelihood_chunk
+    else:
+        worker = _chinchilla_chunk if is_chinchilla(fit_result.law) else _generic_chunk
     if progress is None:
         progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
     bar = None
@@ -343,7 +370,7 @@ def bootstrap(fit_result: Any, n: int = 1000, *, seed: int = 0, n_jobs: int = -1
     fvals = np.concatenate([p[1] for p in parts])
     conv = np.concatenate([p[2] for p in parts])
     spec = fit_result.problem.spec
-    if is_chinchilla(fit_result.law):
+    if is_chinchilla(fit_result.law) and not likelihood:
         E, A, B = np.exp(theta[:, 0]), np.exp(theta[:, 1]), np.exp(theta[:, 2])
         cols = {"E": E, "A": A, "B": B, "alpha": theta[:, 3], "beta": theta[:, 4]}
         samples = pd.DataFrame({k: cols[k] for k in spec.names})

@@ -8,7 +8,7 @@ Every planner takes as ``fit`` either
 * a bootstrap result: anything with ``.samples`` (one row per resample, one
   column per parameter) and ``.fit`` (the point estimate), such as a
   :class:`scalefit.BootstrapResult`.  Every estimated number then carries a
-  percentile interval;
+  bias-corrected percentile interval (see :mod:`scalefit._intervals`);
 * a plain mapping of parameters, e.g. ``{"E": 1.69, "A": 406.4, "B": 410.7,
   "alpha": 0.34, "beta": 0.28}``: the Chinchilla law (Hoffmann et al.
   2022), its tied form when ``beta`` is absent, or the data-constrained law

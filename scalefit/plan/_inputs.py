@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .._errors import ExtrapolationWarning, Option, ScalefitInputError, warn
+from .._errors import ExtrapolationWarning, FitCarriedWarning, Option, PlanRefusedError, ScalefitInputError, warn
 from .._validation import check_positive_scalar
 from ..laws import Law, chinchilla_values, get_law, is_chinchilla
 
@@ -218,3 +218,37 @@ def _extra_inputs(law: Law, inputs: Mapping[str, Any] | None) -> dict[str, float
             f"e.g. inputs={{'{missing[0]}': 25e9}}."
         )
     return {k: check_positive_scalar(inputs[k], k, hint="Give it as a plain number.") for k in needed}
+
+
+def carried_warnings(fit: Any, *, force: bool) -> tuple[str, ...]:
+    """The fit's warnings a plan carries; refuses (:class:`PlanRefusedError`) a fit with a fatal one unless forced.
+
+    A fit records what it warned about in ``fit.warnings`` (saved in its JSON);
+    a fatal one (such as a vanished N term: loss rising with N) means the law
+    cannot allocate compute, so planning from it needs ``force=True``.
+    """
+    if fit is None or isinstance(fit, Mapping):
+        return ()
+    point = getattr(fit, "fit", fit) if hasattr(fit, "samples") else fit
+    saved = getattr(point, "warnings", ()) or ()
+    records = [w for w in saved if isinstance(w, Mapping)]
+    fatal = [str(w.get("message", "")) for w in records if w.get("fatal")]
+    if fatal and not force:
+        raise PlanRefusedError(
+            "refusing to plan from this fit: " + " ".join(fatal)
+            + " Fix the data or the fit; pass force=True to plan from it anyway.",
+            reasons=fatal, option="force", options=[Option("force", text="force=True")],
+        )
+    carried = tuple(("FORCED PAST A FATAL DIAGNOSTIC: " if w.get("fatal") else "") + str(w.get("message", "")) for w in records)
+    for message in carried:
+        warn(f"the fit behind this plan warned: {message}", FitCarriedWarning)
+    return carried
+
+
+def extrapolation_note(fit: Any, flops: float) -> str | None:
+    """How far the largest budget lies beyond the largest run behind the fit ("77x the largest run"), or None."""
+    span = _run_flops_range(fit)
+    if span is None or not flops > span[1]:
+        return None
+    return (f"extrapolation: the plan's {flops:.3g} FLOPs are {flops / span[1]:,.3g}x the largest run's "
+            f"{span[1]:.3g} FLOPs.")

@@ -43,7 +43,7 @@ _SHAPE_COLUMNS = (
 
 
 def _table(rows: Sequence["Allocation"]) -> str:
-    """Plain-text table like Hoffmann et al. (2022), Table 3, with intervals in brackets."""
+    """Plain-text table like Hoffmann et al. (2022), Table A3 (the parametric fit), with intervals in brackets."""
     cols = [c for c in _COLUMNS if c[0] != "epochs" or any(r.epochs is not None for r in rows)]
     if any(r.shape is not None for r in rows):
         cols += list(_SHAPE_COLUMNS)
@@ -61,8 +61,18 @@ def _table(rows: Sequence["Allocation"]) -> str:
     out = [text_table([c[1] for c in cols], cells, align="right", rule=False)]
     levels = {r.level for r in rows if r.intervals and r.level is not None}
     if levels:
-        out.append(f"[brackets: {100 * levels.pop():g}% bootstrap percentile intervals]")
+        out.append(f"[brackets: {100 * levels.pop():g}% bootstrap bias-corrected percentile intervals]")
+    out.extend(f"Warning: {w}" for w in _warnings(rows))
     return "\n".join(out)
+
+
+def _warnings(rows: Sequence["Allocation"]) -> list[str]:
+    """The rows' warnings, each once, in order."""
+    seen: dict[str, None] = {}
+    for r in rows:
+        for w in r.warnings:
+            seen.setdefault(w)
+    return list(seen)
 
 
 @dataclass(frozen=True)
@@ -95,6 +105,9 @@ class Allocation:
         The architecture, when planned with ``shape=`` (see :func:`compute_optimal`).
     unshaped : Allocation or None
         The plan under ``C = k N D`` before the shape, with its intervals.
+    warnings : tuple of str
+        Warnings of the fit the plan came from, and how far the plan
+        extrapolates beyond the largest run.
     """
 
     n_params: float
@@ -114,6 +127,7 @@ class Allocation:
     def six_nd_gap(self) -> float | None:
         """With a shape: the share of the budget that ``6 N D`` misses, ``1 - 6 N D / flops`` (None without)."""
         return None if self.shape is None else 1.0 - 6.0 * self.n_params * self.n_tokens / self.flops
+    warnings: tuple[str, ...] = ()
 
     @property
     def epochs(self) -> float | None:
@@ -143,6 +157,8 @@ class Allocation:
         if self.intervals:
             out["level"] = self.level
             out["intervals"] = {k: [lo, hi] for k, (lo, hi) in self.intervals.items()}
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
         return out
 
     def __str__(self) -> str:
@@ -157,7 +173,7 @@ class AllocationTable:
     """Several :class:`Allocation` rows, one per requested value.
 
     Iterate over it, index it, or turn it into a DataFrame with
-    :meth:`to_frame`.  ``str(table)`` is a text table like Table 3 of
+    :meth:`to_frame`.  ``str(table)`` is a text table like Table A3 of
     Hoffmann et al. (2022).
     """
 
@@ -178,7 +194,7 @@ class AllocationTable:
 
         records = []
         for a in self.allocations:
-            rec = {k: v for k, v in a.to_dict().items() if k not in ("intervals", "level", "shape", "unshaped")}
+            rec = {k: v for k, v in a.to_dict().items() if k not in ("intervals", "level", "shape", "unshaped", "warnings")}
             if a.shape is not None:
                 rec.update({f"shape_{k}": v for k, v in a.shape.to_dict().items()})
             for key, (lo, hi) in a.intervals.items():
@@ -187,8 +203,17 @@ class AllocationTable:
         return pd.DataFrame.from_records(records)
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"allocations": [row.to_dict(), ...]}``."""
-        return {"allocations": [a.to_dict() for a in self.allocations]}
+        """``{"allocations": [row.to_dict(), ...]}``, plus ``"warnings"`` (each once) when there are any."""
+        out: dict[str, Any] = {"allocations": [a.to_dict() for a in self.allocations]}
+        notes = _warnings(self.allocations)
+        if notes:
+            out["warnings"] = notes
+        return out
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The rows' warnings, each once (see :attr:`Allocation.warnings`)."""
+        return tuple(_warnings(self.allocations))
 
     def __str__(self) -> str:
         return _table(self.allocations)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import replace
 from typing import Any, Callable, Mapping, Sequence, Union
 
 import numpy as np
@@ -47,7 +48,17 @@ from ._frontier import (
     _solve_monotone,
     _tokens_for_loss,
 )
-from ._inputs import _as_law_params, _budgets, _extra_inputs, _k, _level, _warn_extrapolation, check_params
+from ._inputs import (
+    _as_law_params,
+    _budgets,
+    _extra_inputs,
+    _k,
+    _level,
+    _warn_extrapolation,
+    carried_warnings,
+    check_params,
+    extrapolation_note,
+)
 from ._results import FLOPS_PER_INFERENCE_TOKEN, FLOPS_PER_PARAM_TOKEN, Allocation, AllocationTable, InferencePlan
 from ._shape import Shape, shape as _propose_shape
 
@@ -178,13 +189,13 @@ def _estimate(
             # a draw that gives no plan needs unbounded compute (the target is out of its reach):
             # count it as +inf rather than drop it, so an interval never looks narrower than it is
             values = np.concatenate([values, np.full(len(failures), np.inf)])
-        intervals[key] = percentile_interval(values, level, keep_infinite=True)
+        intervals[key] = percentile_interval(values, level, keep_infinite=True, estimate=point[key], what=key)
     return point, intervals
 
 
 # ================================================================= driver
 def _allocation(row: Mapping[str, float], intervals: Mapping[str, Any], level: float, m_law: Law, k: float,
-                inputs: Mapping[str, float]) -> Allocation:
+                inputs: Mapping[str, float], warnings: Sequence[str] = ()) -> Allocation:
     return Allocation(
         n_params=row["n_params"],
         n_tokens=row["n_tokens"],
@@ -196,6 +207,7 @@ def _allocation(row: Mapping[str, float], intervals: Mapping[str, Any], level: f
         law=m_law.name,
         inputs=dict(inputs),
         flops_per_param_token=k,
+        warnings=tuple(warnings),
     )
 
 
@@ -211,6 +223,7 @@ def _plan_each(
     inputs: Mapping[str, Any] | None,
     fixed: Sequence[str],
     vectorised: Callable[..., list[dict[str, float] | ScalefitInputError]] | None = None,
+    force: bool = False,
 ) -> "Allocation | AllocationTable":
     """Shared driver: normalise fit and inputs, loop over values, attach intervals.
 
@@ -220,6 +233,7 @@ def _plan_each(
     level, k = _level(level), _k(k)
     arr, scalar = _budgets(values, name, hint)
     law, params, samples = _as_law_params(fit)
+    carried = carried_warnings(fit, force=force)
     extra = _extra_inputs(law, inputs)
     out = []
     for v in arr:
@@ -237,6 +251,7 @@ def _plan_each(
         row, intervals = _estimate(at_value, law, params, samples, extra, k, level, fixed, all_draws)
         out.append(_allocation(row, intervals, level, law, k, extra))
     _warn_extrapolation(fit, max(a.flops for a in out), min(a.flops for a in out))
+    out = [replace(a, warnings=carried + tuple(n for n in [extrapolation_note(fit, a.flops)] if n)) for a in out]
     return out[0] if scalar else AllocationTable(tuple(out))
 
 
@@ -249,6 +264,7 @@ def compute_optimal(
     flops_per_param_token: float = FLOPS_PER_PARAM_TOKEN,
     inputs: Mapping[str, float] | None = None,
     shape: "Shape | Mapping[str, Any] | None" = None,
+    force: bool = False,
 ) -> Allocation | AllocationTable:
     """Compute-optimal model size and tokens for a compute budget.
 
@@ -283,6 +299,11 @@ def compute_optimal(
         architecture, ``unshaped`` the plan under ``C = k N D`` (with its
         intervals), and ``six_nd_gap`` says how far ``6 N D`` falls short of the budget.
 
+    force : bool, default False
+        Plan even from a fit with a fatal diagnostic (e.g. loss rising with N),
+        which is otherwise refused with :class:`scalefit.PlanRefusedError`.  The
+        fit's other warnings travel into the plan (``plan.warnings``).
+
     Returns
     -------
     Allocation
@@ -295,6 +316,8 @@ def compute_optimal(
     ScalefitInputError
         If a budget is not a finite number > 0, the fit is not usable, or the
         law has no interior optimum.
+    PlanRefusedError
+        If the fit carries a fatal diagnostic and ``force`` is False.
 
     Examples
     --------
@@ -313,6 +336,7 @@ def compute_optimal(
     plan = _plan_each(
         fit, flops, "flops", "Give the training compute budget in FLOPs, e.g. 5.76e23.",
         _optimum, level=level, k=flops_per_param_token, inputs=inputs, fixed=("flops",), vectorised=_optimum_draws,
+        force=force,
     )
     if shape is None:
         return plan
@@ -348,6 +372,7 @@ def budget_for_loss(
     level: float = 0.95,
     flops_per_param_token: float = FLOPS_PER_PARAM_TOKEN,
     inputs: Mapping[str, float] | None = None,
+    force: bool = False,
 ) -> Allocation | AllocationTable:
     """Least training compute that reaches a target loss, with its N* and D*.
 
@@ -365,6 +390,11 @@ def budget_for_loss(
     level, flops_per_param_token, inputs
         As in :func:`compute_optimal`.
 
+    force : bool, default False
+        Plan even from a fit with a fatal diagnostic (e.g. loss rising with N),
+        which is otherwise refused with :class:`scalefit.PlanRefusedError`.  The
+        fit's other warnings travel into the plan (``plan.warnings``).
+
     Returns
     -------
     Allocation or AllocationTable
@@ -375,6 +405,8 @@ def budget_for_loss(
     ScalefitInputError
         If the target is at or below the irreducible loss E (no finite compute
         reaches it), or is not reached by any budget up to 1e60 FLOPs.
+    PlanRefusedError
+        If the fit carries a fatal diagnostic and ``force`` is False.
 
     Examples
     --------
@@ -386,7 +418,7 @@ def budget_for_loss(
     """
     return _plan_each(
         fit, loss, "loss", "Give the target loss in nats, above the fit's irreducible loss E.",
-        _budget, level=level, k=flops_per_param_token, inputs=inputs, fixed=("loss",),
+        _budget, level=level, k=flops_per_param_token, inputs=inputs, fixed=("loss",), force=force,
     )
 
 
@@ -399,6 +431,7 @@ def optimal_tokens(
     level: float = 0.95,
     flops_per_param_token: float = FLOPS_PER_PARAM_TOKEN,
     inputs: Mapping[str, float] | None = None,
+    force: bool = False,
 ) -> Allocation | AllocationTable:
     """Training tokens for a model whose size is already fixed.
 
@@ -412,7 +445,7 @@ def optimal_tokens(
       ``L <= E + A/N^alpha`` (even infinite data is not enough).
     * neither: the tokens for which N is compute-optimal, i.e. the inverse of
       ``N*(C)`` (for the Chinchilla law ``C/k = (N/G)^((alpha+beta)/beta)``).
-      This is Table 3 of Hoffmann et al. (2022) read by parameters.
+      This is Table A3 of Hoffmann et al. (2022) (Table 3 with the parametric fit) read by parameters.
 
     Parameters
     ----------
@@ -427,6 +460,11 @@ def optimal_tokens(
     level, flops_per_param_token, inputs
         As in :func:`compute_optimal`.
 
+    force : bool, default False
+        Plan even from a fit with a fatal diagnostic (e.g. loss rising with N),
+        which is otherwise refused with :class:`scalefit.PlanRefusedError`.  The
+        fit's other warnings travel into the plan (``plan.warnings``).
+
     Returns
     -------
     Allocation or AllocationTable
@@ -436,6 +474,8 @@ def optimal_tokens(
     ScalefitInputError
         If both ``flops`` and ``loss`` are given, a value is not a finite
         number > 0, or the loss is unreachable at this N.
+    PlanRefusedError
+        If the fit carries a fatal diagnostic and ``force`` is False.
 
     Examples
     --------
@@ -465,7 +505,7 @@ def optimal_tokens(
         fit, n_params, "n_params", "Give the model size as a raw parameter count, e.g. 70e9.",
         compute, level=level, k=flops_per_param_token, inputs=inputs,
         fixed=("n_params", "flops", "n_tokens", "tokens_per_param") if flops is not None
-        else ("n_params", "loss") if loss is not None else ("n_params",),
+        else ("n_params", "loss") if loss is not None else ("n_params",), force=force,
     )
 
 

@@ -87,6 +87,8 @@ def read_runs(
     drop_duplicates: bool = False,
     use_non_embedding: bool = False,
     step: str | None = None,
+    exclude: str | Mapping[str, Any] | Sequence[str | Mapping[str, Any]] | None = None,
+    drop_highest: int | None = None,
 ) -> Runs:
     """Read training runs into canonical, validated form.
 
@@ -133,6 +135,14 @@ def read_runs(
         Column holding the checkpoint step; otherwise an alias (``step``,
         ``global_step``, ``current_steps``, ...) or, for curves, the order of
         ``n_tokens`` within each run (starting at 0).
+
+    exclude : str, mapping or list of them, optional
+        Rows to exclude after reading, each recorded in ``Runs.excluded`` with
+        its reason: an expression over the canonical columns (``"loss > 4"``)
+        or ``{column: value or values}`` (a QC flag); see :meth:`Runs.exclude`.
+    drop_highest : int, optional
+        Exclude the ``k`` rows with the highest loss (the replication of
+        Besiroglu et al. 2024 drops 5).
 
     Returns
     -------
@@ -186,11 +196,13 @@ def read_runs(
     with _v.row_places("line" if places is not None else "label" if labels is not None else None,
                        places if places is not None else labels):
         return _read(frame, label, columns=columns, run_id=run_id, nan_policy=nan_policy, loss_unit=loss_unit,
-                     k=k, drop_duplicates=drop_duplicates, use_non_embedding=use_non_embedding, step=step)
+                     k=k, drop_duplicates=drop_duplicates, use_non_embedding=use_non_embedding, step=step,
+                     exclude=exclude, drop_highest=drop_highest)
 
 
 def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_policy: str, loss_unit: str, k: float,
-          drop_duplicates: bool, use_non_embedding: bool, step: Any) -> Runs:
+          drop_duplicates: bool, use_non_embedding: bool, step: Any, exclude: Any = None,
+          drop_highest: int | None = None) -> Runs:
     """The body of :func:`read_runs` once the source is a DataFrame we own."""
     _v.check_not_empty(frame, label)
     _v.check_unique_columns(list(frame.columns), label)
@@ -331,7 +343,7 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
         table[name] = kept_frame[col].to_numpy()
 
     column_map = {src: target for src, target in mapping.items()}
-    return Runs(
+    runs = Runs(
         table=table,
         excluded=excluded,
         derived=derived,
@@ -343,6 +355,10 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
         run_id=tuple(str(c) for c in run_cols),
         notes=tuple(notes),
     )
+    filters = [] if exclude is None else ([exclude] if isinstance(exclude, (str, Mapping)) else list(exclude))
+    for item in filters:
+        runs = runs.exclude(item)
+    return runs.exclude(highest_loss=drop_highest) if drop_highest else runs
 
 
 # ------------------------------------------------------------------- helpers

@@ -9,16 +9,35 @@ every message and every exclusion can point back at it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .._errors import ScalefitInputError
+from .._errors import Option, ScalefitInputError
 
 __all__ = ["Runs", "RunsSummary", "CANONICAL"]
 
 CANONICAL = ("n_params", "n_tokens", "flops", "loss")
+
+
+def _eval_mask(table: pd.DataFrame, expr: str) -> np.ndarray:
+    """The boolean row mask of ``expr`` over ``table``; a clear error when it fails or is not boolean."""
+    try:
+        out = table.eval(expr)
+    except Exception as exc:  # pandas raises many types for a bad expression
+        raise ScalefitInputError(
+            f"exclude expression {expr!r} cannot be evaluated ({type(exc).__name__}: {exc}); write a condition over "
+            f"the columns {list(table.columns)}, e.g. 'loss > 4' (quote names with spaces in backticks).",
+            option="exclude", options=[Option("exclude", text="exclude='loss > 4'")],
+        ) from None
+    values = np.asarray(out)
+    if values.shape != (len(table),) or values.dtype != bool:
+        raise ScalefitInputError(
+            f"exclude expression {expr!r} must give True or False per row; it gave {values.dtype} of shape {values.shape}.",
+            option="exclude",
+        )
+    return values
 
 
 @dataclass(frozen=True, eq=False)
@@ -142,6 +161,101 @@ class Runs:
                 f"mask has shape {mask.shape}; expected ({len(self.table)},), one entry per row.", option="mask"
             )
         return self._replace(self.table.loc[mask].copy())
+
+    def exclude(
+        self,
+        where: str | Mapping[str, Any] | None = None,
+        *,
+        highest_loss: int | None = None,
+    ) -> "Runs":
+        """Exclude rows, listing each in ``excluded`` with its reason (the rows are never dropped silently).
+
+        Parameters
+        ----------
+        where : str or mapping, optional
+            A boolean expression over the table's columns, evaluated by
+            :meth:`pandas.DataFrame.eval` (``"loss > 4"``; quote names with
+            spaces in backticks), or a mapping ``{column: value or list of
+            values}`` that excludes rows whose column equals one of the values
+            (``{"qc": "bad"}``).
+        highest_loss : int, optional
+            Exclude the ``k`` rows with the highest loss (Besiroglu et al.
+            2024 drop the 5 highest before refitting Chinchilla's runs).
+
+        Returns
+        -------
+        Runs
+            The remaining rows; ``excluded`` lists the earlier exclusions and
+            these, each with its reason and values.
+
+        Raises
+        ------
+        ScalefitInputError
+            An unknown column, an expression that cannot be evaluated or is
+            not boolean, a bad ``highest_loss``, or nothing left.
+
+        Examples
+        --------
+        >>> from scalefit.datasets import load_synthetic
+        >>> runs = load_synthetic()
+        >>> kept = runs.exclude(highest_loss=2)
+        >>> len(runs) - len(kept), list(kept.excluded["reason"])[-1].startswith("one of the 2 highest losses")
+        (2, True)
+        """
+        table = self.table
+        drop = np.zeros(len(table), bool)
+        reasons = np.full(len(table), "", dtype=object)
+
+        def add(mask: np.ndarray, why: Any) -> None:
+            for i in np.flatnonzero(mask):
+                text = why(i) if callable(why) else why
+                reasons[i] = f"{reasons[i]}; {text}" if reasons[i] else text
+            drop[mask] = True
+
+        if isinstance(where, str):
+            add(_eval_mask(table, where), f"excluded by {where!r}")
+        elif isinstance(where, Mapping):
+            for col, wanted in where.items():
+                if col not in table.columns:
+                    raise ScalefitInputError(
+                        f"exclude: column {col!r} not found; the runs have columns {list(table.columns)}.",
+                        column=str(col), option="exclude",
+                    )
+                vals = list(wanted) if isinstance(wanted, (list, tuple, set, np.ndarray)) else [wanted]
+                col_values = table[col]
+                mask = col_values.isin(vals).to_numpy()
+                try:  # "1" from the CLI also matches a numeric 1
+                    numeric = [float(v) for v in vals]
+                    mask |= pd.to_numeric(col_values, errors="coerce").isin(numeric).to_numpy()
+                except (TypeError, ValueError):
+                    pass
+                add(mask, lambda i, c=col: f"excluded: {c} = {table[c].iloc[i]!r}")
+        elif where is not None:
+            raise ScalefitInputError(
+                f"exclude must be an expression such as 'loss > 4' or a mapping {{column: values}}; found {type(where).__name__}.",
+                option="exclude",
+            )
+        if highest_loss is not None:
+            if isinstance(highest_loss, (bool, np.bool_)) or not isinstance(highest_loss, (int, np.integer)) or highest_loss < 0:
+                raise ScalefitInputError(
+                    f"highest_loss must be a non-negative whole number of rows; found {highest_loss!r}.", option="highest_loss"
+                )
+            k = int(highest_loss)
+            if k:
+                order = np.argsort(-table["loss"].to_numpy(dtype=float), kind="mergesort")[:k]
+                mask = np.zeros(len(table), bool)
+                mask[order] = True
+                add(mask, lambda i: f"one of the {k} highest losses (loss {table['loss'].iloc[i]:.6g})")
+        if drop.all():
+            raise ScalefitInputError(
+                f"the exclusions leave no rows: all {len(table)} matched. Loosen them.", option="exclude",
+            )
+        if not drop.any():
+            return self
+        gone = table.loc[drop].copy()
+        gone.insert(1, "reason", list(reasons[drop]))
+        excluded = pd.concat([self.excluded, gone], ignore_index=True) if len(self.excluded) else gone.reset_index(drop=True)
+        return self._replace(table.loc[~drop].copy(), excluded=excluded)
 
     # ----------------------------------------------------------------- curves
     def final(self) -> "Runs":
