@@ -36,6 +36,10 @@ FLAGS: dict[str, str] = {
     "overwrite": "--force",
     "bootstrap": "--bootstrap {value|N}",
     "law": "--law {value|NAME}",
+    "by": "--by {value|COLUMN}",
+    "horizon": "--horizon {value|N}",
+    "origins": "--origin SCALE",
+    "min_train": "--min-train {value|N}",
 }
 
 
