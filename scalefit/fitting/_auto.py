@@ -1,13 +1,13 @@
 """``fit(runs, law="auto")``: choose the law and objective by a nested backtest on the runs given.
 
-The runs given are the only data used.  Their largest scale levels are held
-out in turn (:func:`scalefit.fitting.backtest.backtest` with ``horizon=None``:
-each inner origin forecasts every level above it, from the last three origins
-that leave at least three levels to train on), every candidate (law,
-objective) is fitted below each inner origin, and the candidate with the
+The runs given are the only data used.  Their largest scales are held out in
+turn (:func:`scalefit.fitting.backtest.backtest` with ``horizon=None``): inner
+origins sit at 60%, 70% and 80% of the runs' log-scale range (each with at
+least three scale levels below it), each forecasts every run above it, every
+candidate (law, objective) is fitted below each inner origin, and the candidate with the
 lowest mean absolute percentage error on the inner held-out runs wins.  It is
 then refitted on all the runs.  A candidate that cannot be fitted at some
-inner origin is not eligible.  With fewer than four scale levels there is
+inner origin is not eligible.  When no inner origin has three levels below it there is
 nothing to hold out and the default (``chinchilla``, Huber in log space) is
 fitted, saying so.
 
@@ -28,6 +28,8 @@ CANDIDATE_LAWS = ("chinchilla", "chinchilla-tied", "kaplan-c-e", "kaplan-n-e")
 #: Candidate objectives: (loss, delta, space).
 CANDIDATE_OBJECTIVES = (("huber", 1e-3, "log"), ("mse", 1e-3, "log"))
 DEFAULT = ("chinchilla", "huber", 1e-3, "log")
+#: Where the inner origins sit, as fractions of the log-scale range of the runs given.
+INNER_FRACTIONS = (0.6, 0.7, 0.8)
 
 
 def fit_auto(runs: Any, *, by: str = "flops", seed: int = 0, laws: Sequence[str] | None = None,
@@ -41,9 +43,10 @@ def fit_auto(runs: Any, *, by: str = "flops", seed: int = 0, laws: Sequence[str]
     _, scale = run_units(runs, by)
     n_levels = scale_levels(scale).size
     scores: list[dict] = []
-    if n_levels >= 4 and cands:
+    origins = inner_origins(scale)
+    if origins and cands:
         for loss, delta, space in CANDIDATE_OBJECTIVES:
-            bt = backtest(runs, cands, by=by, min_train=3, horizon=None, max_origins=3, loss=loss, delta=delta,
+            bt = backtest(runs, cands, by=by, origins=origins, horizon=None, loss=loss, delta=delta,
                           space=space, seed=seed, intervals=False)
             failed = set(bt.skipped["law"])
             n_origins = len(bt.options["origins"])
@@ -61,8 +64,8 @@ def fit_auto(runs: Any, *, by: str = "flops", seed: int = 0, laws: Sequence[str]
         choice = (best["law"], best["loss"], best["delta"], best["space"])
     else:
         runner = None
-        why = (f"too few distinct {by} levels ({n_levels}; need 4) or no candidate could be fitted below the "
-               "inner origins, so the default was kept")
+        why = (f"too few distinct {by} levels ({n_levels}; need 3 below an inner origin and 1 above) or no "
+               "candidate could be fitted below the inner origins, so the default was kept")
         choice = DEFAULT
     law, loss, delta, space = choice
     result = fit(runs, law, loss=loss, delta=delta, space=space, seed=seed, **fit_kw)
@@ -73,3 +76,25 @@ def fit_auto(runs: Any, *, by: str = "flops", seed: int = 0, laws: Sequence[str]
         scores=scores, by=by,
     )
     return dataclasses.replace(result, options={**result.options, "auto": auto})
+
+
+def inner_origins(scale: np.ndarray) -> list[float]:
+    """Inner origins at 60%, 70% and 80% of the runs' log-scale range, each with 3 levels below and 1 above.
+
+    Placing them on the log range (not at the last few distinct levels) makes each inner forecast an
+    extrapolation over a fixed share of the range, however many distinct scales the runs have.
+    """
+    from .backtest import scale_levels
+
+    lev = scale_levels(scale)
+    lo, hi = np.log(lev[0]), np.log(lev[-1])
+    out: list[float] = []
+    seen: set[int] = set()
+    for frac in INNER_FRACTIONS:
+        t = float(np.exp(lo + frac * (hi - lo)))
+        start = int(np.searchsorted(lev, t, side="left"))
+        if start < 3 or start >= lev.size or start in seen:
+            continue
+        seen.add(start)
+        out.append(float(lev[start]))
+    return out
