@@ -156,3 +156,20 @@ def test_cli_fit_law_auto(capsys):
 def test_cli_backtest_bad_by(capsys):
     assert main(["backtest", "synthetic:isoflop", "--by", "nope", "--no-intervals"]) == 2
     assert "nope" in capsys.readouterr().err
+
+
+def test_auto_keeps_the_default_when_there_is_nothing_to_hold_out():
+    df = _sweep("kaplan-c-e", TRUE_SATURATING)
+    df = df[df["flops"] <= 1e18].reset_index(drop=True)  # two budgets: no inner origin has 3 levels below it
+    res = scalefit.fit(scalefit.read_runs(df), "auto")
+    assert res.law.name == "chinchilla"
+    assert "too few distinct flops levels" in res.options["auto"]["why"]
+    assert res.options["auto"]["runner_up"] is None
+
+
+def test_inner_origins_sit_on_the_log_range():
+    from scalefit.fitting._auto import inner_origins
+
+    scale = np.logspace(0, 10, 11)  # levels 1, 10, ..., 1e10
+    assert inner_origins(scale) == [1e6, 1e7, 1e8]
+    assert inner_origins(np.array([1.0, 2.0, 4.0])) == []

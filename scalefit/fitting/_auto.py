@@ -92,7 +92,7 @@ def inner_origins(scale: np.ndarray) -> list[float]:
     seen: set[int] = set()
     for frac in INNER_FRACTIONS:
         t = float(np.exp(lo + frac * (hi - lo)))
-        start = int(np.searchsorted(lev, t, side="left"))
+        start = int(np.searchsorted(lev, t * (1 - 1e-9), side="left"))  # first level at or above t
         if start < 3 or start >= lev.size or start in seen:
             continue
         seen.add(start)
