@@ -173,3 +173,11 @@ def test_inner_origins_sit_on_the_log_range():
     scale = np.logspace(0, 10, 11)  # levels 1, 10, ..., 1e10
     assert inner_origins(scale) == [1e6, 1e7, 1e8]
     assert inner_origins(np.array([1.0, 2.0, 4.0])) == []
+
+
+def test_cli_compare_fixed_training_rows_and_space(capsys):
+    code = main(["compare", "synthetic:isoflop", "--laws", "chinchilla", "--train-rows", "0-59", "--space", "linear", "--json"])
+    assert code == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["holdout"]["n_holdout"] == 12 == len(d["rows"])
+    assert {r["row"] for r in d["rows"]} == set(range(60, 72))

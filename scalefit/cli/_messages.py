@@ -40,6 +40,7 @@ FLAGS: dict[str, str] = {
     "horizon": "--horizon {value|N}",
     "origins": "--origin SCALE",
     "min_train": "--min-train {value|N}",
+    "train_rows": "--train-rows ROWS",
 }
 
 
