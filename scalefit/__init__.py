@@ -50,6 +50,8 @@ _LAZY = {
     "BootstrapResult": "fitting",
     "compare": "fitting",
     "CompareResult": "fitting",
+    "backtest": "fitting.backtest",
+    "BacktestResult": "fitting.backtest",
     "isoflop": "approaches",
     "IsoFLOPResult": "approaches",
     "GroupedIsoFLOPResult": "approaches",
@@ -107,6 +109,8 @@ __all__ = [
     "BootstrapResult",
     "compare",
     "CompareResult",
+    "backtest",
+    "BacktestResult",
     # approaches
     "isoflop",
     "IsoFLOPResult",
@@ -175,7 +179,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         isoflop,
     )
     from .experiments import Design, design, isoflop_grid, simulate
-    from .fitting import BootstrapResult, CompareResult, FitResult, LoadedFit, compare, fit, load_fit
+    from .fitting import BacktestResult, BootstrapResult, CompareResult, FitResult, LoadedFit, compare, fit, load_fit
+    from .fitting.backtest import backtest
     from .laws import Law, Param, available_laws, evaluate, get_law
     from .plan import (
         Allocation,

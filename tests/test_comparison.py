@@ -71,3 +71,18 @@ def test_training_curves_are_held_out_whole():
     held, kept = set(table["run"][res.holdout]), set(table["run"][~res.holdout])
     assert len(held) == 6 and not held & kept  # no run has checkpoints on both sides
     assert "whole training curves held out" in res.rule
+
+
+def test_compare_per_run_rows_and_fixed_training_set():
+    """A fixed training set (input row numbers) is fitted as given; every other row gets a per-run row."""
+    runs = scalefit.read_runs(_sweep())
+    small = runs.table.loc[runs.table["flops"] <= 2e21, "row"].tolist()
+    fixed = scalefit.compare(runs, ["chinchilla"], train_rows=small)
+    rule = scalefit.compare(runs, ["chinchilla"], holdout_flops=2e21)
+    assert fixed.fits_train["chinchilla"].params == rule.fits_train["chinchilla"].params
+    assert len(fixed.rows) == int(fixed.holdout.sum()) == int(rule.holdout.sum())
+    np.testing.assert_allclose(fixed.rows["error"].abs().mean(), fixed.table["mape"].iloc[0])
+    assert set(fixed.rows["row"]).isdisjoint(small)
+    assert len(fixed.to_dict()["rows"]) == len(fixed.rows)
+    with pytest.raises(scalefit.ScalefitInputError, match="train_rows names"):
+        scalefit.compare(runs, ["chinchilla"], train_rows=[10_000])

@@ -17,7 +17,7 @@ import warnings
 from typing import Sequence
 
 # Subcommand modules, in the order --help lists them.
-_SUBCOMMANDS = ("demo", "inspect", "fit", "compare", "isoflop", "envelope", "plan", "design", "train_time", "report")
+_SUBCOMMANDS = ("demo", "inspect", "fit", "compare", "backtest", "isoflop", "envelope", "plan", "design", "train_time", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:

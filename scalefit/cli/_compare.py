@@ -22,9 +22,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--holdout-flops", type=float, default=None, help="Hold out runs with more FLOPs than this.")
     g.add_argument("--holdout-params", type=float, default=None, help="Hold out runs with more parameters than this.")
     g.add_argument("--holdout-fraction", type=float, default=None, help="Hold out this fraction of runs with the most compute (default 0.2).")
+    g.add_argument("--train-rows", default=None, metavar="ROWS",
+                   help="Fixed training set: comma-separated 0-based input row numbers (ranges a-b allowed); the rest is held out.")
     p.add_argument("--final", action="store_true", help="For training curves, use the last checkpoint of each run.")
     p.add_argument("--loss", choices=("huber", "mse"), default="huber")
     p.add_argument("--delta", type=float, default=1e-3)
+    p.add_argument("--space", choices=("log", "linear"), default="log", help="Fit log-loss (default) or loss.")
     p.add_argument("--json", action="store_true", help="Print one JSON object instead of text.")
     p.set_defaults(func=run)
 
@@ -37,10 +40,29 @@ def run(args: argparse.Namespace) -> int:
         runs = runs.final()
     laws = [s.strip() for s in args.laws.split(",") if s.strip()]
     res = compare(runs, laws, holdout_flops=args.holdout_flops, holdout_params=args.holdout_params,
-                  holdout_fraction=args.holdout_fraction, loss=args.loss, delta=args.delta)
+                  holdout_fraction=args.holdout_fraction, train_rows=_rows(args.train_rows), loss=args.loss,
+                  delta=args.delta, space=args.space)
     if args.json:
         emit_json(res.to_dict())
     else:
         print(res.summary())
     report_excluded(runs)
     return 0
+
+
+def _rows(text: str | None) -> list[int] | None:
+    from .._errors import ScalefitInputError
+
+    if text is None:
+        return None
+    out: list[int] = []
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        lo, sep, hi = item.partition("-")
+        try:
+            out.extend(range(int(lo), int(hi) + 1) if sep else [int(lo)])
+        except ValueError:
+            raise ScalefitInputError(f"--train-rows: {item!r} is not a row number or a range a-b.") from None
+    return out

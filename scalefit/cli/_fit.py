@@ -18,7 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     add_runs_arguments(p)
-    p.add_argument("--law", default="chinchilla", help="Law name (chinchilla, chinchilla-tied, kaplan-n, kaplan-d, kaplan-c, kaplan-nd, ...).")
+    p.add_argument("--law", default="chinchilla", help="Law name (chinchilla, chinchilla-tied, kaplan-n, kaplan-d, kaplan-c, kaplan-nd, ...) or 'auto' (chosen by a backtest on the runs' own largest scales).")
+    p.add_argument("--auto-by", default="flops", help="With --law auto: the scale the choice backtests along (default flops).")
     p.add_argument("--loss", choices=("huber", "mse", "huber-likelihood"), default="huber",
                    help="Loss on residuals (default huber); huber-likelihood: the maximum-likelihood fit of Besiroglu et al. (2024) with a fitted scale.")
     p.add_argument("--delta", type=float, default=1e-3, help="Huber threshold (default 1e-3).")
@@ -101,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     result = fit(
         runs, args.law, loss=args.loss, delta=args.delta, space=args.space,
         fixed=_parse_fixed(args.fix) or None, tie=tie or None, bounds=_parse_bounds(args.bound) or None,
-        strict=args.strict,
+        strict=args.strict, auto_by=args.auto_by,
     )
     boot = None
     if args.bootstrap:

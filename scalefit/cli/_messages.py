@@ -54,6 +54,11 @@ FLAGS: dict[str, str] = {
     "n_runs": "--n-runs",
     "budgets": "--budgets",
     "seed": "--seed {value|N}",
+    "by": "--by {value|COLUMN}",
+    "horizon": "--horizon {value|N}",
+    "origins": "--origin SCALE",
+    "min_train": "--min-train {value|N}",
+    "train_rows": "--train-rows ROWS",
 }
 
 

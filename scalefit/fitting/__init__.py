@@ -9,11 +9,17 @@
 - :class:`BootstrapResult` and :func:`.bootstrap.bootstrap` resample runs and refit
   (:mod:`.bootstrap`; the submodule keeps the name, so the function is not re-exported here); :func:`compare` / :class:`CompareResult` check
   extrapolation between laws (:mod:`.comparison`).
+- :func:`.backtest.backtest` / :class:`BacktestResult` forecast larger runs from
+  smaller ones at rolling origins (:mod:`.backtest`; the function keeps the
+  submodule's name, so it is not re-exported here); ``fit(runs, law="auto")``
+  chooses by such a backtest (:mod:`._auto`); prediction intervals live in
+  :mod:`._predictive`.
 """
 from __future__ import annotations
 
 from ._fit import fit
 from ._result import Diagnostics, FitResult, LoadedFit, load_fit
+from .backtest import BacktestResult
 from .bootstrap import BootstrapResult
 from .comparison import CompareResult, compare
 
@@ -26,4 +32,5 @@ __all__ = [
     "BootstrapResult",
     "compare",
     "CompareResult",
+    "BacktestResult",
 ]

@@ -57,6 +57,7 @@ def fit(
     seed: int = 0,
     strict: bool = False,
     max_starts: int = 64,
+    auto_by: str = "flops",
 ) -> FitResult:
     """Fit a scaling law to runs.
 
@@ -67,8 +68,11 @@ def fit(
         curves are fitted on every checkpoint given; call ``runs.final()``
         first to fit final losses only.
     law : str or Law, default "chinchilla"
-        A built-in law name (see :func:`scalefit.available_laws`) or a
-        :class:`scalefit.Law`.
+        A built-in law name (see :func:`scalefit.available_laws`), a
+        :class:`scalefit.Law`, or ``"auto"``: choose the law and the objective
+        (``loss``, ``space``) by a backtest on these runs' own largest scales
+        (:mod:`scalefit.fitting._auto`); ``result.options["auto"]`` says what was
+        chosen, why, and the runner-up.
     loss : {"huber", "mse", "huber-likelihood"}
         ``rho`` in the objective ``sum(weight * rho(residual))``; Huber as in
         Hoffmann et al. (2022), or ``r**2/2``.  ``"huber-likelihood"``
@@ -95,6 +99,9 @@ def fit(
         the fit does not converge, instead of warning.
     max_starts : int
         Cap on multi-start count for laws without a dedicated engine.
+    auto_by : str, default "flops"
+        With ``law="auto"``: the scale the choice backtests along
+        (``"flops"``, ``"n_params"`` or a column).
 
     Returns
     -------
@@ -120,6 +127,16 @@ def fit(
     >>> result.params["alpha"]                             # doctest: +SKIP
     """
     runs = as_runs(runs)
+    if isinstance(law, str) and law.strip().lower() == "auto":
+        given = [n for n, v in (("fixed", fixed), ("tie", tie), ("bounds", bounds), ("weights", weights)) if v is not None]
+        if given:
+            raise ScalefitInputError(
+                f"law='auto' chooses among laws with different parameters, so {', '.join(given)} cannot be given "
+                "with it; name a law instead.", option="law", values=given,
+            )
+        from ._auto import fit_auto
+
+        return fit_auto(runs, by=auto_by, seed=seed, strict=strict, max_starts=max_starts)
     law = get_law(law)
     if runs.has_curves and len(runs) > runs.n_runs:
         warn(

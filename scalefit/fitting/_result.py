@@ -141,14 +141,45 @@ class FitResult:
     warnings: tuple = ()
 
     # ------------------------------------------------------------ predictions
-    def predict(self, n_params: Any = None, n_tokens: Any = None, **inputs: Any) -> np.ndarray:
+    def predict(self, n_params: Any = None, n_tokens: Any = None, *, interval: str | None = None,
+                level: float = 0.95, bootstrap: "BootstrapResult | None" = None, n_boot: int = 200,
+                seed: int = 0, **inputs: Any) -> Any:
         """Predicted loss; arrays broadcast (``predict(n_params=[1e9, 1e10], n_tokens=2e10)``).
+
+        Parameters
+        ----------
+        n_params, n_tokens, **inputs : array-like
+            The law's inputs (``flops``, ``unique_tokens``, ...).
+        interval : {None, "confidence", "prediction"}
+            None returns the point forecast as an array.  ``"confidence"``
+            adds the bootstrap interval of the law's value (parameter
+            uncertainty); ``"prediction"`` also adds the run-to-run noise the
+            residuals show, for the loss a new run will reach (see
+            :mod:`scalefit.fitting._predictive`).
+        level : float, default 0.95
+            Coverage of the interval.
+        bootstrap : BootstrapResult, optional
+            Parameter draws to use; by default ``self.bootstrap(n_boot, seed=seed)``.
+        n_boot, seed : int
+            Resamples and seed when the bootstrap is run here.
+
+        Returns
+        -------
+        numpy.ndarray, or pandas.DataFrame with an interval
+            With ``interval``: one row per point, the inputs and ``prediction``,
+            ``low``, ``high``.
 
         Raises
         ------
         ScalefitInputError
-            If an input the law needs is missing or not positive.
+            If an input the law needs is missing or not positive, or
+            ``interval`` or ``level`` is not valid.
         """
+        if interval is not None:
+            from ._predictive import interval_frame
+
+            given = dict(inputs, n_params=n_params, n_tokens=n_tokens)
+            return interval_frame(self, given, interval=interval, level=level, bootstrap=bootstrap, n_boot=n_boot, seed=seed)
         k = self.runs.flops_per_param_token if self.runs is not None else 6.0
         return _predict(self.law, self.params, k, n_params=n_params, n_tokens=n_tokens, **inputs)
 
@@ -210,6 +241,12 @@ class FitResult:
             ("distinct local minima", self.n_local_minima),
             ("Hessian condition number", self.diagnostics.condition_number),
         ]
+        auto = self.options.get("auto")
+        if auto:
+            runner = auto.get("runner_up")
+            info.insert(1, ("law='auto' chose", f"{auto['chosen']} ({auto['objective']}): {auto['why']}"))
+            info.insert(2, ("runner-up", "-" if not runner else
+                            f"{runner['law']} ({runner['objective']}), mean error {runner['mean_error']:.3g}%"))
         rows = []
         spec = self.problem.spec
         for n in self.law.param_names:

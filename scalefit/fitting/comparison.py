@@ -13,7 +13,7 @@ free parameters: a convention for ranking laws, not the Huber objective itself.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
@@ -44,6 +44,10 @@ class CompareResult:
         Which runs were held out.
     rule : str
         How the held-out runs were chosen.
+    rows : pandas.DataFrame
+        One row per (law, held-out row): ``law``, ``row`` (input row number),
+        ``n_params``, ``n_tokens``, ``flops``, ``prediction``, ``truth`` and
+        ``error`` (percent, positive when the law over-predicts).
     """
 
     table: pd.DataFrame
@@ -51,6 +55,8 @@ class CompareResult:
     fits_all: dict
     holdout: np.ndarray
     rule: str
+    rows: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["law", "row", "n_params", "n_tokens", "flops", "prediction", "truth", "error"]))
 
     @property
     def best(self) -> str:
@@ -83,6 +89,7 @@ class CompareResult:
             "best": self.best,
             "laws": jsonable(self.table.to_dict(orient="records")),
             "params_train": {k: f.params for k, f in self.fits_train.items()},
+            "rows": jsonable(self.rows.to_dict(orient="records")),
         }
 
 
@@ -93,6 +100,7 @@ def compare(
     holdout_flops: float | None = None,
     holdout_params: float | None = None,
     holdout_fraction: float | None = None,
+    train_rows: Sequence[int] | None = None,
     loss: str = "huber",
     delta: float = 1e-3,
     space: str = "log",
@@ -110,6 +118,10 @@ def compare(
     holdout_fraction : float, optional
         Hold out this fraction of runs with the most compute (default 0.2 when
         no threshold is given).
+    train_rows : sequence of int, optional
+        A fixed training set: the input row numbers (``runs.table["row"]``)
+        to fit on, as a published fitting design names them; every other row
+        is held out.  Training curves must be given whole.
     loss, delta, space
         As in :func:`scalefit.fit`.
 
@@ -127,9 +139,11 @@ def compare(
     chosen = [get_law(law) for law in laws]
     if not chosen:
         raise ScalefitInputError("laws is empty; give at least one law, e.g. laws=['chinchilla', 'kaplan-nd'].")
-    given = [x is not None for x in (holdout_flops, holdout_params, holdout_fraction)]
+    given = [x is not None for x in (holdout_flops, holdout_params, holdout_fraction, train_rows)]
     if sum(given) > 1:
-        raise ScalefitInputError("give one hold-out rule: holdout_flops, holdout_params or holdout_fraction, not several.")
+        raise ScalefitInputError(
+            "give one hold-out rule: holdout_flops, holdout_params, holdout_fraction or train_rows, not several."
+        )
     # Training curves are held out whole: a run is judged by its final compute and size, and
     # either all of its checkpoints are held out or none (otherwise early checkpoints of a
     # held-out run would leak into training).
@@ -142,7 +156,10 @@ def compare(
         codes = np.arange(len(runs))
         run_flops, run_params, unit = runs.flops, runs.n_params, "runs"
     flops = run_flops
-    if holdout_flops is not None:
+    if train_rows is not None:
+        mask = _train_rows_mask(runs, train_rows, codes)
+        rule = f"fixed training set of {int((~mask).sum())} rows (train_rows)"
+    elif holdout_flops is not None:
         mask = flops > float(holdout_flops)
         rule = f"flops > {float(holdout_flops):.3g}"
     elif holdout_params is not None:
@@ -168,7 +185,7 @@ def compare(
     if mask.all():
         raise ScalefitInputError(f"the hold-out rule ({rule}) selects every run; raise the threshold.")
     train, test = runs.subset(~mask), runs.subset(mask)
-    rows, fits_train, fits_all = [], {}, {}
+    rows, fits_train, fits_all, per_run = [], {}, {}, []
     obs = test.loss
     for law in chosen:
         ft = fit(train, law, loss=loss, delta=delta, space=space)
@@ -176,6 +193,10 @@ def compare(
         inputs = {k: test.table[k].to_numpy(dtype=float) for k in law.inputs}
         pred = evaluate(law, ft.params, flops_per_param_token=test.flops_per_param_token, where="compare()", **inputs)
         rel = (pred - obs) / obs * 100.0
+        per_run.append(pd.DataFrame(dict(
+            law=law.name, row=test.table["row"].to_numpy(int), n_params=test.n_params, n_tokens=test.n_tokens,
+            flops=test.flops, prediction=np.asarray(pred, float), truth=obs, error=rel,
+        )))
         resid = fa.residuals
         n = resid.size
         k = fa.problem.spec.n_free
@@ -188,4 +209,24 @@ def compare(
         ))
         fits_train[law.name] = ft
         fits_all[law.name] = fa
-    return CompareResult(pd.DataFrame(rows), fits_train, fits_all, mask, rule)
+    return CompareResult(pd.DataFrame(rows), fits_train, fits_all, mask, rule, pd.concat(per_run, ignore_index=True))
+
+
+def _train_rows_mask(runs: Any, train_rows: Sequence[int], codes: np.ndarray) -> np.ndarray:
+    """Hold-out mask for a fixed training set of input row numbers; whole curves only."""
+    wanted = np.asarray(list(train_rows), dtype=int)
+    have = runs.table["row"].to_numpy(int)
+    unknown = np.setdiff1d(wanted, have)
+    if unknown.size:
+        raise ScalefitInputError(
+            f"train_rows names {unknown.size} row(s) the runs do not have (e.g. {unknown[:5].tolist()}); give input "
+            "row numbers as in runs.table['row'].", option="train_rows", rows=unknown,
+        )
+    train = np.isin(have, wanted)
+    split = [int(c) for c in np.unique(codes) if 0 < train[codes == c].sum() < (codes == c).sum()]
+    if split:
+        raise ScalefitInputError(
+            f"train_rows splits {len(split)} training curve(s) between fit and hold-out; give every checkpoint of a "
+            "run or none, so no checkpoint of a held-out run enters the fit.", option="train_rows",
+        )
+    return ~train

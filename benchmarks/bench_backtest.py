@@ -1,0 +1,180 @@
+"""Benchmark: forecasting held-out large runs on three public data sets.
+
+Usage
+-----
+    python benchmarks/bench_backtest.py --data chinchilla --out /tmp/bt_chinchilla.json
+    python benchmarks/bench_backtest.py --data li --out /tmp/bt_li.json
+    python benchmarks/bench_backtest.py --data porian --part 1/2 --out /tmp/bt_porian1.json
+    python benchmarks/bench_backtest.py --data porian --part 2/2 --out /tmp/bt_porian2.json
+    python benchmarks/bench_backtest.py --combine /tmp/bt_chinchilla.json /tmp/bt_li.json /tmp/bt_porian1.json /tmp/bt_porian2.json
+
+Data (read from ``../shared/data/``, see its README; never copied into the project):
+
+- ``chinchilla``: the replication data of Besiroglu et al. (2024), 240 runs after dropping the
+  5 highest losses; fit the runs below 1e21 FLOPs, forecast those above.
+- ``li``: Li, Kudugunta and Zettlemoyer (2025) curves; final checkpoints only, and for each
+  (model, total_steps) the run with the best peak learning rate; fit the models up to 0.52B
+  parameters (N with embeddings), forecast the 1.18B runs.
+- ``porian``: Porian et al. (2024) IsoFLOP sweeps, each of the 15 configurations on its own;
+  fit budgets up to 1/8 of the largest, forecast the runs of the larger budgets.
+
+Every law is fitted with its default objective (Huber, delta 1e-3, log loss), ``auto``
+chooses its own on the training runs only; 80% and 95% prediction intervals come from
+``--n-boot`` bootstrap resamples plus residual noise.  The plain default is ``chinchilla``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+import scalefit
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+if not DATA.exists():  # the worktrees live next to the main checkout
+    DATA = Path("/work/shared/data")
+LAWS = ["chinchilla", "chinchilla-tied", "kaplan-c-e", "kaplan-n-e", "kaplan-nd", "auto"]
+DEFAULT = "chinchilla"
+
+
+def chinchilla_task():
+    df = pd.read_csv(DATA / "chinchilla_epoch" / "svg_extracted_data.csv")
+    df = df.sort_values("loss").iloc[:-5]  # the replication drops the 5 highest losses
+    runs = scalefit.read_runs(df[["Model Size", "Training FLOP", "loss"]],
+                              columns={"Model Size": "n_params", "Training FLOP": "flops"})
+    return [("chinchilla", runs, dict(by="flops", origins=[1e21], horizon=None))]
+
+
+def li_task():
+    df = pd.read_csv(DATA / "li2025_misfitting" / "scaling_results.csv")
+    final = df[df["portion_steps_elapsed"] == 1].drop_duplicates()
+    best = final.loc[final.groupby(["model", "total_steps"])["loss"].idxmin()]
+    runs = scalefit.read_runs(best[["N", "D", "loss"]].reset_index(drop=True), columns={"N": "n_params", "D": "n_tokens"})
+    return [("li", runs, dict(by="n_params", origins=[1e9], horizon=None))]
+
+
+def porian_task():
+    df = pd.read_csv(DATA / "porian2024" / "isoflop_points.csv")
+    keys = ["dataset", "hparams", "warmup", "decay", "param_count", "loss_split"]
+    out = []
+    for cfg, g in df.groupby(keys):
+        top = g["flops"].max()
+        runs = scalefit.read_runs(g[["n_params", "tokens", "flops", "loss"]].reset_index(drop=True),
+                                  columns={"tokens": "n_tokens"})
+        # fit budgets <= top/8, forecast every larger budget (origin between top/8 and the next doubling)
+        out.append(("porian:" + "/".join(cfg), runs, dict(by="flops", origins=[top / 8 * 1.5], horizon=None)))
+    return out
+
+
+TASKS = {"chinchilla": chinchilla_task, "li": li_task, "porian": porian_task}
+
+
+def run(data: str, n_boot: int, laws: list[str], part: str = "1/1") -> dict:
+    rows = []
+    timings = {}
+    k, n = (int(x) for x in part.split("/"))
+    for name, runs, kw in TASKS[data]()[k - 1::n]:
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = scalefit.backtest(runs, laws, n_boot=n_boot, seed=0, **kw)
+        timings[name] = time.perf_counter() - t0
+        r = res.rows.copy()
+        r["task"] = name
+        rows.append(r)
+        print(f"{name}: {len(runs)} runs, {len(res.rows) // max(1, len(laws))} held out, "
+              f"{timings[name]:.1f} s; skipped {len(res.skipped)}", file=sys.stderr)
+        print(res.summary(), file=sys.stderr)
+    table = pd.concat(rows, ignore_index=True)
+    return {"data": data, "n_boot": n_boot, "laws": laws, "rows": json.loads(table.to_json(orient="records")),
+            "seconds": timings, "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"}
+
+
+def summarise(table: pd.DataFrame) -> pd.DataFrame:
+    out = []
+    for law, g in table.groupby("law", sort=False):
+        w80 = ((g["high_0.8"] - g["low_0.8"]) / g["truth"] * 100).mean()
+        w95 = ((g["high_0.95"] - g["low_0.95"]) / g["truth"] * 100).mean()
+        out.append(dict(law=law, n=len(g), mean_err=g["abs_error"].mean(), max_err=g["abs_error"].max(),
+                        bias=g["error"].mean(), cover80=g["covered_0.8"].mean(), width80=w80,
+                        cover95=g["covered_0.95"].mean(), width95=w95))
+    return pd.DataFrame(out)
+
+
+def combine(paths: list[str]) -> None:
+    parts = []
+    for p in paths:  # parts of one data set (--part) are merged
+        d = json.loads(Path(p).read_text())
+        same = [q for q in parts if q["data"] == d["data"]]
+        if same:
+            same[0]["rows"] += d["rows"]
+            same[0]["seconds"].update(d["seconds"])
+        else:
+            parts.append(d)
+    all_rows = []
+    for part in parts:
+        t = pd.DataFrame(part["rows"])
+        t["data"] = part["data"]
+        all_rows.append(t)
+        print(f"\n### {part['data']} (n_boot {part['n_boot']}; {sum(part['seconds'].values()):.0f} s)\n")
+        s = summarise(t)
+        print("| law | held out | mean err % | max err % | bias % | 80% cover | 80% width % | 95% cover | 95% width % |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for r in s.itertuples(index=False):
+            print(f"| {r.law} | {r.n} | {r.mean_err:.2f} | {r.max_err:.2f} | {r.bias:+.2f} | {r.cover80:.0%} | "
+                  f"{r.width80:.2f} | {r.cover95:.0%} | {r.width95:.2f} |")
+        a = t[t["law"] == "auto"]
+        if len(a):
+            picks = a.groupby(["task", "chosen", "objective"]).size().reset_index()
+            print("\nauto chose: " + "; ".join(f"{p.task}: {p.chosen} ({p.objective})" for p in picks.itertuples(index=False)))
+    t = pd.concat(all_rows, ignore_index=True)
+    print("\n### all three combined\n")
+    for law in ("auto", DEFAULT):
+        g = t[t["law"] == law]
+        print(f"- {law}: 95% PI coverage {g['covered_0.95'].mean():.1%} of {len(g)} held-out runs; "
+              f"80%: {g['covered_0.8'].mean():.1%}")
+    print("\n### auto against the default (max error, points)\n")
+    for part in parts:
+        tt = pd.DataFrame(part["rows"])
+        m = tt.groupby("law")["abs_error"].max()
+        mean = tt.groupby("law")["abs_error"].mean()
+        print(f"- {part['data']}: auto max {m['auto']:.2f} vs {DEFAULT} {m[DEFAULT]:.2f} "
+              f"(difference {m['auto'] - m[DEFAULT]:+.2f}); mean {mean['auto']:.2f} vs {mean[DEFAULT]:.2f}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", choices=sorted(TASKS))
+    ap.add_argument("--n-boot", type=int, default=50)
+    ap.add_argument("--laws", default=",".join(LAWS))
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--part", default="1/1", help="K/N: run every N-th task from the K-th (to split porian over processes).")
+    ap.add_argument("--combine", nargs="+", default=None)
+    args = ap.parse_args()
+    if args.combine:
+        combine(args.combine)
+        return 0
+    if not DATA.exists():
+        print(f"skipped: {DATA} is absent (public data of ../shared/data)", file=sys.stderr)
+        return 0
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        result = run(args.data, args.n_boot, [s for s in args.laws.split(",") if s], args.part)
+    text = json.dumps(result)
+    if args.out:
+        Path(args.out).write_text(text)
+    else:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
