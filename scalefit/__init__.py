@@ -25,6 +25,7 @@ from ._errors import (
     IdentifiabilityWarning,
     InconsistentFlopsWarning,
     IntervalWarning,
+    IsoFLOPBiasWarning,
     IsoFLOPWarning,
     PlanRefusedError,
     ScalefitInputError,
@@ -164,6 +165,7 @@ __all__ = [
     "IdentifiabilityWarning",
     "InconsistentFlopsWarning",
     "IsoFLOPWarning",
+    "IsoFLOPBiasWarning",
     "UnitsWarning",
     "__version__",
 ]

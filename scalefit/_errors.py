@@ -157,6 +157,10 @@ class PlanRefusedError(ScalefitInputError):
         self.reasons = tuple(reasons)
 
 
+class IsoFLOPBiasWarning(IsoFLOPWarning):
+    """Approach 2's per-budget estimate disagrees with Approach 3 on the same runs: the grid or alpha != beta biases it."""
+
+
 class FitError(RuntimeError):
     """Raised by ``strict=True`` fits that fail; carries the partial result.
 

@@ -540,3 +540,37 @@ def test_compare_approaches_refuses_a_grouped_result():
     grouped = isoflop(_two_configs(), group_by="config", bootstrap=0)
     with pytest.raises(ScalefitInputError, match="grouped by.*pass one group"):
         compare_approaches(None, results={"isoflop": grouped}, approaches=("isoflop",))
+
+
+# ------------------------------------------------------------ bias check (issue 11)
+def _exact_sweep(alpha, beta, shift_per_budget, span=16.0):
+    """Noise-free Chinchilla IsoFLOP sweep (E, A, B of Hoffmann et al. 2022, eq. 10), 15 sizes per budget."""
+    from scalefit.laws import chinchilla_compute_optimal, get_law
+
+    p = dict(E=1.69, A=406.4, B=410.7, alpha=alpha, beta=beta)
+    rows = []
+    for i, c in enumerate(np.logspace(18, 22, 5)):
+        n_star = float(chinchilla_compute_optimal(p, c)[0])
+        n = 10 ** (np.log10(n_star) + shift_per_budget(i) + np.linspace(-np.log10(span), np.log10(span), 15))
+        d = c / (6 * n)
+        rows.append(pd.DataFrame(dict(n_params=n, n_tokens=d, flops=c, loss=get_law("chinchilla")(p, n_params=n, n_tokens=d))))
+    return pd.concat(rows, ignore_index=True), beta / (alpha + beta)
+
+
+def test_bias_warning_fires_on_a_drifting_grid_and_states_the_bias():
+    data, a_true = _exact_sweep(0.465, 0.155, lambda i: np.log10(3.0) * (i / 2 - 1))  # alpha/beta = 3, centres drift 9x
+    with pytest.warns(scalefit.IsoFLOPBiasWarning, match=r"biased high by about 0\.01"):
+        res = isoflop(data, method="parabola")
+    assert res.a - a_true > 0.01
+    # on noise-free data the gap to Approach 3 is the bias itself
+    assert res.bias_check["difference"] == pytest.approx(res.a - a_true, abs=1e-4)
+    assert res.to_dict()["bias_check"]["a_parametric"] == pytest.approx(a_true, abs=1e-4)
+
+
+def test_no_bias_warning_on_a_centred_balanced_grid():
+    data, a_true = _exact_sweep(0.31, 0.31, lambda i: 0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", scalefit.IsoFLOPBiasWarning)
+        res = isoflop(data, method="parabola")
+    assert abs(res.bias_check["difference"]) < 1e-6
+    assert res.bias_warning == ""

@@ -29,7 +29,7 @@ Compute-Optimal Scaling of Language Models", arXiv 2406.19146.
 """
 from __future__ import annotations
 
-from .._errors import IsoFLOPWarning
+from .._errors import IsoFLOPBiasWarning, IsoFLOPWarning
 from ._compare import ApproachComparison, compare_approaches
 from ._envelope import envelope
 from ._envelope_result import EnvelopeResult
@@ -47,4 +47,5 @@ __all__ = [
     "ApproachComparison",
     "OptimalAllocation",
     "IsoFLOPWarning",
+    "IsoFLOPBiasWarning",
 ]

@@ -19,15 +19,17 @@ and one batched ``numpy.linalg.solve``.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any, Literal, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .._errors import Option, ScalefitInputError
+from .._errors import IsoFLOPBiasWarning, Option, ScalefitInputError, warn
 from .._validation import check_n_jobs, check_positive_scalar
 from ..runs import Runs, as_runs
+from ._bias import bias_check
 from ._checks import (
     FLAGS,
     check_bool,
@@ -355,6 +357,10 @@ def isoflop(
         prefix = f"[{key_text(group_cols, key)}] " if group_cols else ""
         notes += [prefix + m for m in msgs]
     warn_notes(notes)
+    for (key, _), (res, _) in zip(groups, results):
+        if res.bias_warning:
+            prefix = f"[{key_text(group_cols, key)}] " if group_cols else ""
+            warn(prefix + res.bias_warning, IsoFLOPBiasWarning, options=[Option("method", "'cubic'")])
     if not group_cols:
         return results[0][0]
     return GroupedIsoFLOPResult(
@@ -576,4 +582,7 @@ def _isoflop_group(key, group_runs: Runs, rng, *, budget, min_points, tolerance,
         group_by=group_by,
         runs=group_runs,
     )
+    if point_ok:
+        check, bias_msgs, _ = bias_check(res.a, optima, group_runs, method=method)
+        res = replace(res, bias_check=check, bias_warning=bias_msgs[0] if bias_msgs else "")
     return res, msgs

@@ -120,6 +120,8 @@ class IsoFLOPResult(PowerLawResult, _IsoFLOPOptions):
     optima: pd.DataFrame
     unassigned: pd.DataFrame
     key: tuple = ()
+    bias_check: Mapping[str, Any] | None = None
+    bias_warning: str = ""
 
     @property
     def budgets(self) -> np.ndarray:
@@ -194,6 +196,8 @@ class IsoFLOPResult(PowerLawResult, _IsoFLOPOptions):
                 "optima": records(self.optima, ["flops", "n_params", "n_tokens", "loss", "flags", "n_points", "used"]),
                 "excluded_budgets": records(self.excluded_budgets, ["flops", "flags", "reason"]),
                 "unassigned": records(self.unassigned, ["row", "flops", "reason"]),
+                "bias_check": None if self.bias_check is None else dict(self.bias_check),
+                "bias_warning": self.bias_warning or None,
             }
         )
         if self.key:
