@@ -30,6 +30,7 @@ from ._errors import (
     PlanRefusedError,
     ScalefitInputError,
     ScalefitWarning,
+    SensitivityWarning,
     UnitsWarning,
 )
 
@@ -166,6 +167,7 @@ __all__ = [
     "InconsistentFlopsWarning",
     "IsoFLOPWarning",
     "IsoFLOPBiasWarning",
+    "SensitivityWarning",
     "UnitsWarning",
     "__version__",
 ]

@@ -157,6 +157,10 @@ class PlanRefusedError(ScalefitInputError):
         self.reasons = tuple(reasons)
 
 
+class SensitivityWarning(ScalefitWarning):
+    """Reasonable objectives (Huber or least squares, log or linear loss) give materially different answers."""
+
+
 class IsoFLOPBiasWarning(IsoFLOPWarning):
     """Approach 2's per-budget estimate disagrees with Approach 3 on the same runs: the grid or alpha != beta biases it."""
 

@@ -29,6 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--bound", action="append", default=[], metavar="NAME=LO:HI", help="Bounds on a parameter, e.g. alpha=0:1 (repeatable).")
     p.add_argument("--final", action="store_true", help="For training curves, fit the last checkpoint of each run only.")
     p.add_argument("--bootstrap", type=int, default=0, metavar="N", help="Bootstrap resamples (0: none).")
+    p.add_argument("--sensitivity-flops", default=None, metavar="C,...",
+                   help="Budgets at which to show how N* and D* move across objectives (default: 100x and 1000x the "
+                        "largest run's FLOPs); 'none' to skip the sensitivity table.")
     p.add_argument("--seed", type=int, default=0, help="Seed of the bootstrap (default 0).")
     p.add_argument("--jobs", type=int, default=-1, help="Parallel workers for the bootstrap (default: all cores).")
     p.add_argument("--strict", action="store_true", help="Fail (exit 1) when the fit does not converge.")
@@ -67,9 +70,11 @@ def _parse_bounds(items) -> dict:
     return out
 
 
-def fit_payload(result, boot=None, *, levels=(0.8, 0.95), samples: bool = False) -> dict:
+def fit_payload(result, boot=None, *, levels=(0.8, 0.95), samples: bool = False, sensitivity=None) -> dict:
     """The JSON object printed by ``scalefit fit --json`` (and written by ``--out``)."""
     d = result.to_dict()
+    if sensitivity is not None:
+        d["sensitivity"] = sensitivity.to_dict()
     if boot is not None:
         bd = boot.to_dict(levels)
         d["stderr_asymptotic"] = d["stderr"]
@@ -107,15 +112,35 @@ def run(args: argparse.Namespace) -> int:
     boot = None
     if args.bootstrap:
         boot = result.bootstrap(args.bootstrap, seed=args.seed, n_jobs=args.jobs, progress=None if not args.json else False)
+    sens = _sensitivity(args, result, boot, runs)
     if args.json:
-        emit_json(fit_payload(result, boot))
+        emit_json(fit_payload(result, boot, sensitivity=sens))
     else:
         print(result.summary())
         if boot is not None:
             print()
             print(boot.summary())
+        if sens is not None:
+            print()
+            print(sens.summary())
     if args.out:
-        emit_json(fit_payload(result, boot, samples=True), out=args.out, replace="any" if args.force else "never")
+        emit_json(fit_payload(result, boot, samples=True, sensitivity=sens), out=args.out,
+                  replace="any" if args.force else "never")
         print(f"wrote {args.out}", file=sys.stderr)
     report_excluded(runs)
     return 0
+
+
+def _sensitivity(args: argparse.Namespace, result, boot, runs):
+    """The sensitivity table at the requested (or default) budgets; None when skipped or not a Chinchilla form."""
+    text = (args.sensitivity_flops or "").strip().lower()
+    if text == "none":
+        return None
+    if text:
+        from ._plan import parse_numbers
+
+        budgets = parse_numbers(args.sensitivity_flops, "--sensitivity-flops")
+    else:
+        top = float(max(runs.flops))
+        budgets = [100 * top, 1000 * top]
+    return result.sensitivity(budgets, bootstrap=boot)

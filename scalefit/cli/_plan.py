@@ -178,14 +178,33 @@ def run(args: argparse.Namespace) -> int:
         result = budget_for_loss(fit, _one(losses), force=args.force_plan, **opts)
         title = "Least compute reaching the target loss"
 
+    sensitivity = _saved_sensitivity(args)
     if args.json:
-        emit_json(result.to_dict())
+        payload = result.to_dict()
+        if sensitivity is not None:
+            payload["sensitivity"] = sensitivity  # measured by `scalefit fit` on the runs, carried into the plan
+        emit_json(payload)
         return 0
     if title:
         law = (result.allocations[0] if hasattr(result, "allocations") else result).law
         print(f"{title}; law {law}, C = {args.flops_per_param_token:g} N D")
     print(result)
+    if sensitivity is not None:
+        print(f"Sensitivity to the objective (from {args.fit}): {sensitivity.get('message', '')}")
     return 0
+
+
+def _saved_sensitivity(args: argparse.Namespace) -> dict | None:
+    """The sensitivity table `scalefit fit` saved with the fit, if any."""
+    if args.fit is None:
+        return None
+    import json
+
+    try:
+        saved = json.loads(open(args.fit, encoding="utf-8").read()).get("sensitivity")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return saved if isinstance(saved, dict) else None
 
 
 #: Hoffmann et al. (2022), eq. 10: the law `scalefit plan --shape` uses without --fit or --params.

@@ -227,6 +227,19 @@ class FitResult:
         return bootstrap(self, n=n, seed=seed, n_jobs=n_jobs, progress=progress)
 
     # -------------------------------------------------------------- output
+    def sensitivity(self, budgets: Any, *, bootstrap: Any = None, likelihood: bool = False):
+        """How a, N* and D* at ``budgets`` move across objectives; see :func:`scalefit.fitting._sensitivity.sensitivity`.
+
+        Refits these runs with Huber on log-loss, least squares on log-loss and
+        least squares on loss (and the Huber likelihood with ``likelihood=True``);
+        warns :class:`scalefit.SensitivityWarning` when they disagree by more than
+        1.96 standard errors of a (of ``bootstrap`` when given).  None for laws
+        other than the Chinchilla forms.
+        """
+        from ._sensitivity import sensitivity
+
+        return sensitivity(self, budgets, bootstrap=bootstrap, likelihood=likelihood)
+
     def summary(self) -> Summary:
         """Summary of the fit: parameters with standard errors and diagnostics (text or HTML)."""
         info = [
