@@ -54,6 +54,8 @@ FLAGS: dict[str, str] = {
     "n_runs": "--n-runs",
     "budgets": "--budgets",
     "seed": "--seed {value|N}",
+    "figures_dir": "--figures-dir DIR",
+    "dpi": "--dpi N",
 }
 
 
