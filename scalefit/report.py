@@ -298,7 +298,7 @@ def build_report(
         training = _training_table(plan, hw, skipped) if plan is not None else pd.DataFrame()
         configurations = (_configurations(boot if boot is not None else result, budgets, shape or DEFAULT_SHAPE, hw, skipped)
                           if plan is not None else [])
-        figs = _figures(result, boot, iso, env, hw, skipped, dpi=dpi) if figures else []
+        figs = _figures(result, boot, iso, env, hw, skipped, budgets=budgets, dpi=dpi) if figures else []
     for w in wlist:
         caught.append(f"{type(w).__name__}: {word(w)}")
     return Report(
@@ -400,7 +400,7 @@ def _png(draw: Callable[[], Any], dpi: int = 100) -> bytes:
     return buf.getvalue()
 
 
-def _figures(result, boot, iso, env, hw, skipped, *, dpi: int = 100) -> list:
+def _figures(result, boot, iso, env, hw, skipped, *, budgets: Sequence[float] = (), dpi: int = 100) -> list:
     try:
         # the figures are rendered to PNG with savefig; the user's backend is left as it is
         from . import plots
@@ -411,13 +411,15 @@ def _figures(result, boot, iso, env, hw, skipped, *, dpi: int = 100) -> list:
     if iso is not None:
         specs.append(("IsoFLOP profiles", "Loss against model size for each FLOP budget, with the fitted curves and their minima (Hoffmann et al. 2022, Fig. 3 left).",
                       lambda: plots.plot_isoflop_profiles(iso)))
-        specs.append(("Optimal N and D (Approach 2)", "Per-budget optima with power-law fits and bootstrap bands (Fig. 3 centre and right).",
-                      lambda: plots.plot_optimal_scaling(iso)))
+        specs.append(("Optimal N and D (Approach 2)", "Per-budget optima (hollow: left out of the fit) with power-law fits and "
+                      "bootstrap bands, extended to the planned budgets (stars, with their intervals) (Fig. 3 centre and right).",
+                      lambda: plots.plot_optimal_scaling(iso, flops=budgets)))
     if env is not None:
         specs.append(("Training-curve envelope (Approach 1)", "Training curves coloured by model size, with their lower envelope (Fig. 2).",
                       lambda: plots.plot_envelope(env)))
-        specs.append(("Optimal N and D (Approach 1)", "Envelope optima with power-law fits and bootstrap bands.",
-                      lambda: plots.plot_optimal_scaling(env)))
+        specs.append(("Optimal N and D (Approach 1)", "Envelope points (hollow: left out of the fit) with power-law fits and "
+                      "bootstrap bands, extended to the planned budgets (stars, with their intervals).",
+                      lambda: plots.plot_optimal_scaling(env, flops=budgets)))
     specs.append(("Loss contours and efficient frontier", "The fitted loss over compute and model size, the compute-optimal frontier, and the runs coloured by loss (Fig. 4).",
                   lambda: plots.plot_loss_contours(result)))
     specs.append(("Fit against data", "Predicted against observed loss, and residuals against N, D and C.",
