@@ -420,7 +420,14 @@ def _figures(result, boot, iso, env, hw, skipped, *, budgets: Sequence[float] = 
         specs.append(("Optimal N and D (Approach 1)", "Envelope points (hollow: left out of the fit) with power-law fits and "
                       "bootstrap bands, extended to the planned budgets (stars, with their intervals).",
                       lambda: plots.plot_optimal_scaling(env, flops=budgets)))
-    specs.append(("Loss contours and efficient frontier", "The fitted loss over compute and model size, the compute-optimal frontier, and the runs coloured by loss (Fig. 4).",
+    given = {"parametric": boot if boot is not None else result}
+    given.update({k: v for k, v in (("isoflop", iso), ("envelope", env)) if v is not None and getattr(v, "success", True)})
+    specs.append(("The three approaches and tokens per parameter",
+                  "N* against compute for each approach that ran, extended to the planned budgets (dotted lines), with "
+                  "95% bootstrap bands and interval bars at the plan (Hoffmann et al. 2022, Fig. 1); right: the tokens per "
+                  "parameter D*/N* each approach gives as compute grows.",
+                  lambda: plots.plot_approaches(given, flops=budgets, data_flops=result.runs.flops)))
+    specs.append(("Loss contours and efficient frontier", "The fitted loss over compute and model size (labelled contours), the compute-optimal frontier, and the runs as white markers (Fig. 4).",
                   lambda: plots.plot_loss_contours(result)))
     specs.append(("Fit against data", "Predicted against observed loss, and residuals against N, D and C.",
                   lambda: plots.plot_fit(result)))

@@ -496,3 +496,23 @@ def test_optimal_scaling_marks_planned_budgets_with_intervals():
     lo, hi = iso.predict_optimal([5.76e23, 1e25]).intervals["n_params"][iso.level[0]]
     assert [s[0][1] for s in segs] == pytest.approx(list(lo)) and [s[1][1] for s in segs] == pytest.approx(list(hi))
     plt.close(disp.figure_)
+
+
+def test_plot_approaches_draws_every_approach_to_the_plan():
+    runs = scalefit.datasets.load_synthetic()
+    fit = scalefit.fit(runs)
+    iso = scalefit.isoflop(runs, bootstrap=30, seed=0)
+    budgets = [5.76e23, 1e25]
+    disp = plots.plot_approaches({"parametric": fit, "isoflop": iso}, flops=budgets, data_flops=runs.flops)
+    grid = disp.data_["flops"]
+    assert grid.min() == pytest.approx(runs.flops.min()) and grid.max() >= 1e25
+    # the lines are the approaches' own answers: the plan's N* for the fit, the power law for IsoFLOP
+    plan = scalefit.compute_optimal(fit, list(grid))
+    assert disp.data_["parametric_n"] == pytest.approx([a.n_params for a in plan], rel=1e-9)
+    assert disp.data_["isoflop_n"] == pytest.approx(iso.predict_optimal(grid).n_params, rel=1e-9)
+    assert disp.data_["isoflop_ratio"] == pytest.approx(iso.predict_optimal(grid).n_tokens / iso.predict_optimal(grid).n_params)
+    assert disp.artists_["isoflop_band"] is not None and disp.artists_["parametric_band"] is None  # no bootstrap, no band
+    assert len(disp.artists_["isoflop_targets"].get_offsets()) == len(budgets)
+    plt.close(disp.figure_)
+    with pytest.raises(scalefit.ScalefitInputError, match="non-empty mapping"):
+        plots.plot_approaches({})

@@ -142,7 +142,7 @@ def plot_loss_contours(
     masked = np.ma.masked_invalid(L)
     filled = ax.contourf(C, N, masked, levels=bounds, cmap=cm, norm=norm, extend="max")
     lines = ax.contour(C, N, masked, levels=bounds, colors="white", linewidths=0.6, alpha=0.8)
-    ax.clabel(lines, lines.levels[::2], inline=True, fontsize="x-small", fmt="%.2f", colors="white")  # every other level
+    ax.clabel(lines, bounds[::2], inline=True, fontsize="x-small", fmt="%.2f", colors="white")  # every other level
     how = "closed form" if is_chinchilla(law) else "argmin along iso-FLOP lines"
     (frontier_line,) = ax.plot(fr_c, fr_n, color="tab:red", lw=2.0, label=f"efficient frontier $N^*(C)$ ({how})", zorder=3)
     scatter = None
