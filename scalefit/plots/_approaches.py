@@ -27,7 +27,6 @@ from ._base import (
     _new_axes_grid,
     _plain_log_ticks,
     _positive_array,
-    _pow10_label,
     _pyplot,
     _runs_of,
     _short,
@@ -337,9 +336,10 @@ def plot_optimal_scaling(
                             ecolor="black", elinewidth=1.2, capsize=3, zorder=5)
             marks.append(ax.scatter(targets, values, marker="*", s=110, color="black", zorder=5,
                                     label=f"planned budgets ({level:.0%} interval)"))
-            for cv, v in zip(targets, values):
-                ax.annotate(f"{_short(v)} at C = {_pow10_label(cv)}", (cv, v), textcoords="offset points",
-                            xytext=(-10, 0), ha="right", va="center", fontsize="x-small")
+            for i, (cv, v) in enumerate(zip(targets, values)):  # neighbours alternate up and down: no overlap
+                ax.annotate(_short(v), (cv, v), textcoords="offset points",  # the value; C is on the axis
+                            xytext=(-8, 4) if i % 2 else (8, -4), ha="right" if i % 2 else "left",
+                            va="bottom" if i % 2 else "top", fontsize="x-small")
     artists["targets"] = tuple(marks) or None
     return _display("optimal_scaling", [ax_n, ax_d], artists, data)
 
