@@ -22,7 +22,7 @@ import pandas as pd
 from ._errors import PlanRefusedError, ScalefitInputError, collect_warnings
 from ._format import MISSING_HTML, html_table
 from ._report_html import CSS as _CSS
-from ._report_html import approaches_table, plan_table, reader_text, summary_html, training_table, wrap
+from ._report_html import _budget, approaches_table, plan_table, reader_text, summary_html, training_table, wrap
 from ._io import html_marker, write_text
 from .runs import as_runs
 
@@ -542,9 +542,11 @@ def _render(r: Report) -> str:
                      "(Bi et al. 2024), 16 bytes per parameter of mixed-precision Adam state fully sharded, "
                      "activations per Korthikanti et al. (2022), and the least GPU count that holds it.</p>")
         names = [name for name, _ in r.configurations[0].rows()]
-        frame = pd.DataFrame({f"{c.allocation.flops:.3g} FLOPs": [v for _, v in c.rows()] for c in r.configurations},
+        frame = pd.DataFrame({f"{_budget(c.allocation.flops)} FLOPs": [v for _, v in c.rows()] for c in r.configurations},
                              index=names)
-        parts.append(_table(frame.rename_axis("").reset_index()))
+        conf = frame.rename_axis("").reset_index()  # long cells wrap, so every budget's column stays on the page
+        parts.append(wrap(html_table([str(c) for c in conf.columns], list(conf.itertuples(index=False)), missing=MISSING_HTML,
+                                     css_class="prose")))
     # figures
     parts.append("<h2 id='s4'>Figures</h2>")
     for f in r.figures:
