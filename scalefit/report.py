@@ -21,6 +21,8 @@ import pandas as pd
 
 from ._errors import PlanRefusedError, ScalefitInputError, collect_warnings
 from ._format import MISSING_HTML, html_table
+from ._report_html import CSS as _CSS
+from ._report_html import _budget, approaches_table, plan_table, reader_text, summary_html, training_table, wrap
 from ._io import html_marker, write_text
 from .runs import as_runs
 
@@ -36,6 +38,7 @@ class Figure:
     caption: str
     png: bytes | None
     error: str | None = None
+    draw: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,9 +77,15 @@ class Report:
     figures: list
     warnings: list = field(default_factory=list)
     configurations: list = field(default_factory=list)
+    hardware: dict = field(default_factory=lambda: dict(DEFAULT_HARDWARE))
 
     def to_html(self) -> str:
         return _render(self)
+
+    def save_figures(self, folder: str | Path, *, formats: Sequence[str] = ("png", "svg", "pdf"), dpi: int = 200,
+                     overwrite: bool = False) -> list[Path]:
+        """Save every figure as PNG, SVG and PDF in ``folder`` (see :func:`save_figures`)."""
+        return save_figures(self, folder, formats=formats, dpi=dpi, overwrite=overwrite)
 
     def write(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Write the HTML file atomically; refuses to replace an existing file or link unless ``overwrite=True``.
@@ -90,6 +99,68 @@ class Report:
         text = self.to_html()  # before touching the file: a failure here leaves any previous file whole
         path.parent.mkdir(parents=True, exist_ok=True)
         return write_text(path, text, replace="any" if overwrite else "never")
+
+
+_FIGURE_FORMATS = ("png", "svg", "pdf")
+
+
+def _slug(title: str) -> str:
+    import re
+
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+
+
+def save_figures(report: Report, folder: str | Path, *, formats: Sequence[str] = ("png", "svg", "pdf"),
+                 dpi: int = 200, overwrite: bool = False) -> list[Path]:
+    """Draw every figure of ``report`` again and save it in ``folder`` as ``<slug>.<format>`` for a paper.
+
+    Parameters
+    ----------
+    report : Report
+    folder : str or Path
+        Created if missing.
+    formats : sequence of {"png", "svg", "pdf"}
+        SVG and PDF are vector; ``dpi`` sets the PNG resolution.
+    dpi : int
+    overwrite : bool
+        Replace files that exist (refused by default, before anything is written).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    import matplotlib.pyplot as plt
+
+    from ._io import _refuse
+
+    bad = [f for f in formats if f not in _FIGURE_FORMATS]
+    if bad or not formats:
+        raise ScalefitInputError(f"save_figures: format(s) {bad or list(formats)} unknown; use png, svg or pdf.",
+                                 option="formats", values=bad)
+    if not isinstance(dpi, (int, np.integer)) or isinstance(dpi, bool) or not 10 <= dpi <= 2400:
+        raise ScalefitInputError(f"save_figures: dpi must be a whole number from 10 to 2400; got {dpi!r}.", option="dpi")
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ScalefitInputError(f"save_figures: {folder} is a file; give a folder.", option="folder")
+    drawn = [f for f in report.figures if f.draw is not None and f.png is not None]
+    paths = [folder / f"{i + 1:02d}-{_slug(f.title)}.{fmt}" for i, f in enumerate(drawn) for fmt in formats]
+    taken = [p for p in paths if p.exists() or p.is_symlink()]
+    if taken and not overwrite:
+        raise _refuse(taken[0], f"exists ({len(taken)} figure file(s) would be replaced)", "overwrite")
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for i, f in enumerate(drawn):
+        with collect_warnings():  # the report already lists what these drawings warn about
+            fig = f.draw().figure_
+        try:
+            for fmt in formats:
+                path = folder / f"{i + 1:02d}-{_slug(f.title)}.{fmt}"
+                fig.savefig(path, format=fmt, dpi=dpi)
+                out.append(path)
+        finally:
+            plt.close(fig)
+    return out
 
 
 def build_report(
@@ -106,6 +177,13 @@ def build_report(
     progress: bool | None = None,
     figures: bool = True,
     shape: dict | None = None,
+    budget: str | None = None,
+    method: str = "nearest",
+    group_by: str | Sequence[str] | None = None,
+    loss: str = "huber",
+    delta: float = 1e-3,
+    wording: Callable[[BaseException | Warning], str] | None = None,
+    dpi: int = 100,
 ) -> Report:
     """Run the analyses a report shows.
 
@@ -138,6 +216,22 @@ def build_report(
         Options of :func:`scalefit.shape` for the configuration of each budget
         (layers, width, exact FLOPs, batch, learning rate, memory, GPUs); default
         :data:`DEFAULT_SHAPE`.
+    budget : str, optional
+        Column holding each run's FLOP budget for Approach 2 (default: cluster the flops column).
+    method : {"nearest", "parabola", "cubic"}
+        How Approach 2 finds each budget's minimum (see :func:`scalefit.isoflop`).
+    group_by : str or sequence of str, optional
+        Columns naming configurations.  A report covers one configuration: the
+        runs must hold a single group (select one with ``exclude=`` when reading).
+    loss : {"huber", "mse", "huber-likelihood"}
+        Objective of the parametric fit; ``delta`` is its Huber threshold.
+    delta : float
+    wording : callable, optional
+        How errors and warnings are worded in the report (the command line
+        passes its flag wording); default: the Python wording with API names
+        replaced for a reader.
+    dpi : int
+        Resolution of the figures embedded as PNG (default 100).
 
     Returns
     -------
@@ -148,6 +242,7 @@ def build_report(
     from .fitting import fit as _fit
 
     runs = as_runs(runs)
+    _one_group(runs, group_by)
     if curves is not None:
         curves = as_runs(curves)
         if not curves.has_curves:
@@ -163,21 +258,22 @@ def build_report(
         raise ScalefitInputError(f"bootstrap must be 0 (none) or at least 2 resamples; got {bootstrap}.")
     hw = dict(DEFAULT_HARDWARE if hardware is None else hardware)
     _check_options(law, seed, n_jobs, hw)  # every option, before any work
+    word = wording or (lambda e: reader_text(str(e)))
     skipped: dict[str, str] = {}
     caught: list[str] = []
     with collect_warnings() as wlist:  # per call and per thread, not process-wide
-        result = _fit(finals, law)
+        result = _fit(finals, law, loss=loss, delta=delta)
         boot = result.bootstrap(bootstrap, seed=seed, n_jobs=n_jobs, progress=progress) if bootstrap else None
         iso = env = None
         try:
-            iso = _ap.isoflop(finals, bootstrap=bootstrap, seed=seed)
+            iso = _ap.isoflop(finals, bootstrap=bootstrap, seed=seed, budget=budget, method=method)  # type: ignore[arg-type]
         except ScalefitInputError as exc:
-            skipped["Approach 2 (IsoFLOP profiles)"] = str(exc)
+            skipped["Approach 2 (IsoFLOP profiles)"] = word(exc)
         if curves is not None:
             try:
                 env = _ap.envelope(curves, bootstrap=bootstrap, seed=seed)
             except ScalefitInputError as exc:
-                skipped["Approach 1 (training-curve envelope)"] = str(exc)
+                skipped["Approach 1 (training-curve envelope)"] = word(exc)
         else:
             skipped["Approach 1 (training-curve envelope)"] = "the runs hold no training curves (give curves, or read runs with run_id=...)"
         if budgets is None:
@@ -193,22 +289,42 @@ def build_report(
             approaches = _ap.compare_approaches(None, results=given, budgets=budgets[-2:])
         except ScalefitInputError as exc:
             approaches = None
-            skipped["Approaches side by side"] = str(exc)
+            skipped["Approaches side by side"] = word(exc)
         try:
             plan = _plan.compute_optimal(boot if boot is not None else result, budgets)
         except PlanRefusedError as exc:  # a fit with a fatal diagnostic gives no plan; the report says why
             plan = None
-            skipped["Compute-optimal plan"] = str(exc)
+            skipped["Compute-optimal plan"] = word(exc)
         training = _training_table(plan, hw, skipped) if plan is not None else pd.DataFrame()
         configurations = (_configurations(boot if boot is not None else result, budgets, shape or DEFAULT_SHAPE, hw, skipped)
                           if plan is not None else [])
-        figs = _figures(result, boot, iso, env, hw, skipped) if figures else []
+        figs = _figures(result, boot, iso, env, hw, skipped, budgets=budgets, dpi=dpi) if figures else []
     for w in wlist:
-        caught.append(f"{type(w).__name__}: {w}")
+        caught.append(f"{type(w).__name__}: {word(w)}")
     return Report(
         title or f"scalefit report: {getattr(runs, 'source', 'runs')}", runs, curves, result, boot, iso, env, approaches,
-        plan, training, skipped, figs, caught, configurations,
+        plan, training, skipped, figs, caught, configurations, hw,
     )
+
+
+def _one_group(runs: Any, group_by: str | Sequence[str] | None) -> None:
+    """Refuse runs that hold several configurations: one report answers for one."""
+    if group_by is None:
+        return
+    cols = [group_by] if isinstance(group_by, str) else list(group_by)
+    missing = [c for c in cols if c not in runs.table.columns]
+    if missing:
+        raise ScalefitInputError(f"group_by: column(s) {missing} are not in the runs; columns: {list(runs.table.columns)}.",
+                                 option="group_by", column=missing[0])
+    groups = runs.table[cols].drop_duplicates()
+    if len(groups) > 1:
+        first = ", ".join(f"{c}={groups.iloc[0][c]}" for c in cols)
+        shown = [tuple(g) for g in groups.itertuples(index=False)][:8]
+        raise ScalefitInputError(
+            f"group_by: the runs hold {len(groups)} configurations of {cols} ({shown}{' ...' if len(groups) > 8 else ''}); "
+            f"a report covers one. Keep one group when reading the runs (e.g. exclude every row except {first}), "
+            "or compare the groups with the isoflop or fit analyses, which take group_by.",
+            option="group_by", column=cols[0], values=shown)
 
 
 def _check_options(law: Any, seed: Any, n_jobs: Any, hw: dict) -> None:
@@ -273,18 +389,18 @@ def _configurations(fit: Any, budgets: Sequence[float], spec: dict, hw: dict, sk
 
 
 # ------------------------------------------------------------------ figures
-def _png(draw: Callable[[], Any]) -> bytes:
+def _png(draw: Callable[[], Any], dpi: int = 100) -> bytes:
     import matplotlib.pyplot as plt
 
     disp = draw()
     fig = disp.figure_
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)  # constrained layout already fits the figure: no second, "tight" draw
+    fig.savefig(buf, format="png", dpi=dpi)  # constrained layout already fits the figure: no second, "tight" draw
     plt.close(fig)
     return buf.getvalue()
 
 
-def _figures(result, boot, iso, env, hw, skipped) -> list:
+def _figures(result, boot, iso, env, hw, skipped, *, budgets: Sequence[float] = (), dpi: int = 100) -> list:
     try:
         # the figures are rendered to PNG with savefig; the user's backend is left as it is
         from . import plots
@@ -295,14 +411,23 @@ def _figures(result, boot, iso, env, hw, skipped) -> list:
     if iso is not None:
         specs.append(("IsoFLOP profiles", "Loss against model size for each FLOP budget, with the fitted curves and their minima (Hoffmann et al. 2022, Fig. 3 left).",
                       lambda: plots.plot_isoflop_profiles(iso)))
-        specs.append(("Optimal N and D (Approach 2)", "Per-budget optima with power-law fits and bootstrap bands (Fig. 3 centre and right).",
-                      lambda: plots.plot_optimal_scaling(iso)))
+        specs.append(("Optimal N and D (Approach 2)", "Per-budget optima (hollow: left out of the fit) with power-law fits and "
+                      "bootstrap bands, extended to the planned budgets (stars, with their intervals) (Fig. 3 centre and right).",
+                      lambda: plots.plot_optimal_scaling(iso, flops=budgets)))
     if env is not None:
         specs.append(("Training-curve envelope (Approach 1)", "Training curves coloured by model size, with their lower envelope (Fig. 2).",
                       lambda: plots.plot_envelope(env)))
-        specs.append(("Optimal N and D (Approach 1)", "Envelope optima with power-law fits and bootstrap bands.",
-                      lambda: plots.plot_optimal_scaling(env)))
-    specs.append(("Loss contours and efficient frontier", "The fitted loss over compute and model size, the compute-optimal frontier, and the runs coloured by loss (Fig. 4).",
+        specs.append(("Optimal N and D (Approach 1)", "Envelope points (hollow: left out of the fit) with power-law fits and "
+                      "bootstrap bands, extended to the planned budgets (stars, with their intervals).",
+                      lambda: plots.plot_optimal_scaling(env, flops=budgets)))
+    given = {"parametric": boot if boot is not None else result}
+    given.update({k: v for k, v in (("isoflop", iso), ("envelope", env)) if v is not None and getattr(v, "success", True)})
+    specs.append(("The three approaches and tokens per parameter",
+                  "N* against compute for each approach that ran, extended to the planned budgets (dotted lines), with "
+                  "95% bootstrap bands and interval bars at the plan (Hoffmann et al. 2022, Fig. 1); right: the tokens per "
+                  "parameter D*/N* each approach gives as compute grows.",
+                  lambda: plots.plot_approaches(given, flops=budgets, data_flops=result.runs.flops)))
+    specs.append(("Loss contours and efficient frontier", "The fitted loss over compute and model size (labelled contours), the compute-optimal frontier, and the runs as white markers (Fig. 4).",
                   lambda: plots.plot_loss_contours(result)))
     specs.append(("Fit against data", "Predicted against observed loss, and residuals against N, D and C.",
                   lambda: plots.plot_fit(result)))
@@ -317,7 +442,7 @@ def _figures(result, boot, iso, env, hw, skipped) -> list:
     out = []
     for title, caption, draw in specs:
         try:
-            out.append(Figure(title, caption, _png(draw)))
+            out.append(Figure(title, caption, _png(draw, dpi), draw=draw))
         except (ScalefitInputError, ValueError) as exc:
             out.append(Figure(title, caption, None, str(exc)))
             skipped[f"Figure: {title}"] = str(exc)
@@ -325,31 +450,35 @@ def _figures(result, boot, iso, env, hw, skipped) -> list:
 
 
 # ------------------------------------------------------------------- render
-_CSS = """
-body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
-h1{font-size:1.6em;border-bottom:2px solid #444;padding-bottom:.2em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #bbb}
-h3{font-size:1.05em}table{border-collapse:collapse;margin:.6em 0;font-size:.9em}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}table.info td{text-align:left}pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.85em}
-figure{margin:1.2em 0}figure img{max-width:100%;border:1px solid #ddd}figcaption{font-size:.9em;color:#555}
-.note{background:#fff8e1;border-left:4px solid #f0b400;padding:.4em .8em;margin:.4em 0}.muted{color:#777;font-size:.85em}
-"""
 
 
 def _table(df: pd.DataFrame) -> str:
-    return html_table([str(c) for c in df.columns], list(df.itertuples(index=False)), missing=MISSING_HTML)
+    return wrap(html_table([str(c) for c in df.columns], list(df.itertuples(index=False)), missing=MISSING_HTML))
 
 
 def _html_of(obj: Any) -> str:
     if obj is None:
         return ""
     if hasattr(obj, "_repr_html_"):
-        return obj._repr_html_()
-    if hasattr(obj, "summary"):
-        s = obj.summary()
-        if hasattr(s, "_repr_html_"):
-            return s._repr_html_()
-        return f"<pre>{html.escape(str(s))}</pre>"
-    return f"<pre>{html.escape(str(obj))}</pre>"
+        text = obj._repr_html_()
+    elif hasattr(obj, "summary"):
+        summ = obj.summary()
+        text = summ._repr_html_() if hasattr(summ, "_repr_html_") else f"<pre>{html.escape(str(summ))}</pre>"
+    else:
+        text = f"<pre>{html.escape(str(obj))}</pre>"
+    # result summaries are written for a Python caller: their tables scroll in a box, their hints are reworded
+    return wrap(reader_text(text))
+
+
+def _time_caption(hw: dict) -> str:
+    """The formula the training-time table used (that of :func:`scalefit.training_time` with these options)."""
+    peak = f"the {hw['gpu']} peak" if hw.get("gpu") else "the peak FLOP/s per GPU"
+    price = ("; cost = GPU-hours × price per GPU-hour, read as US dollars" if hw.get("price_per_gpu_hour") is not None else "")
+    if hw.get("mfu") is not None:
+        return (f"Training time = 6·N·D / (n_gpus · peak · MFU), with n_gpus = {hw['n_gpus']}, {peak} and MFU = "
+                f"{hw['mfu']:g} (MFU counts model FLOPs only, so recomputation is inside it){price}.")
+    return (f"Training time = 8·N·D / (n_gpus · peak), with n_gpus = {hw['n_gpus']} and {peak}: Narayanan et al. (2021) "
+            f"eq. 4, full activation recomputation{price}.")
 
 
 def _render(r: Report) -> str:
@@ -362,6 +491,7 @@ def _render(r: Report) -> str:
         f"<p class='muted'>Written by scalefit {__version__} on {_dt.datetime.now().strftime('%Y-%m-%d %H:%M')}. "
         "This file is self-contained: images are inlined and nothing is fetched.</p>",
     ]
+    parts.append(summary_html(r, hw=r.hardware))
     toc = ["Data", "Parametric fit (Approach 3)", "Three approaches side by side", "Compute-optimal plan", "Figures"]
     parts.append("<p>" + " · ".join(f"<a href='#s{i}'>{t}</a>" for i, t in enumerate(toc)) + "</p>")
     # data
@@ -385,7 +515,7 @@ def _render(r: Report) -> str:
     parts.append("<h2 id='s2'>Three approaches side by side</h2>")
     parts.append("<p>As Table 2 of Hoffmann et al. (2022): N* ∝ C<sup>a</sup> and D* ∝ C<sup>b</sup>, with bias-corrected percentile intervals.</p>")
     if r.approaches is not None:
-        parts.append(_table(r.approaches.table().reset_index()))
+        parts.append(approaches_table(r.approaches))
     for name in ("isoflop", "envelope"):
         res = getattr(r, name)
         if res is not None:
@@ -396,13 +526,15 @@ def _render(r: Report) -> str:
     if r.plan is None:
         parts.append(f"<p class='warn'>No plan: {html.escape(r.skipped.get('Compute-optimal plan', ''))}</p>")
     else:
-        parts.append(_table(r.plan.to_frame()))
+        parts.append(plan_table(r.plan))
+        parts.append("<p class='muted'>N* and D* in parameters and tokens (K, M, B, T: thousand, million, billion, "
+                     "trillion); budgets in FLOPs with C = 6·N·D; ranges in parentheses are bootstrap intervals.</p>")
         for w in r.plan.warnings:
-            parts.append(f"<p class='warn'>Warning: {html.escape(w)}</p>")
+            parts.append(f"<p class='warn'>Warning: {html.escape(reader_text(w))}</p>")
     if len(r.training):
         parts.append("<h3>Training time and cost</h3>")
-        parts.append("<p class='muted'>Narayanan et al. (2021) eq. 4: time = 8·N·D/(n·X) with activation recomputation.</p>")
-        parts.append(_table(r.training))
+        parts.append(f"<p class='muted'>{html.escape(_time_caption(r.hardware))}</p>")
+        parts.append(training_table(r.training))
     if r.configurations:
         parts.append("<h3>Configuration for each budget</h3>")
         parts.append("<p class='muted'>A shape near N* (exact parameter count), tokens from its exact FLOPs per token "
@@ -410,9 +542,11 @@ def _render(r: Report) -> str:
                      "(Bi et al. 2024), 16 bytes per parameter of mixed-precision Adam state fully sharded, "
                      "activations per Korthikanti et al. (2022), and the least GPU count that holds it.</p>")
         names = [name for name, _ in r.configurations[0].rows()]
-        frame = pd.DataFrame({f"{c.allocation.flops:.3g} FLOPs": [v for _, v in c.rows()] for c in r.configurations},
+        frame = pd.DataFrame({f"{_budget(c.allocation.flops)} FLOPs": [v for _, v in c.rows()] for c in r.configurations},
                              index=names)
-        parts.append(_table(frame.rename_axis("").reset_index()))
+        conf = frame.rename_axis("").reset_index()  # long cells wrap, so every budget's column stays on the page
+        parts.append(wrap(html_table([str(c) for c in conf.columns], list(conf.itertuples(index=False)), missing=MISSING_HTML,
+                                     css_class="prose")))
     # figures
     parts.append("<h2 id='s4'>Figures</h2>")
     for f in r.figures:
@@ -424,11 +558,11 @@ def _render(r: Report) -> str:
                      f"<figcaption><b>{html.escape(f.title)}.</b> {html.escape(f.caption)}</figcaption></figure>")
     if r.skipped:
         parts.append("<h2>Not shown, and why</h2><ul>")
-        parts += [f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in r.skipped.items()]
+        parts += [f"<li><b>{html.escape(k)}</b>: {html.escape(reader_text(v))}</li>" for k, v in r.skipped.items()]
         parts.append("</ul>")
     if r.warnings:
         parts.append("<h2>Warnings raised</h2><ul>")
-        parts += [f"<li>{html.escape(w)}</li>" for w in dict.fromkeys(r.warnings)]
+        parts += [f"<li>{html.escape(reader_text(w))}</li>" for w in dict.fromkeys(r.warnings)]
         parts.append("</ul>")
     parts.append("</body></html>")
     return "\n".join(parts)

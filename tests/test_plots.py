@@ -464,3 +464,55 @@ def test_grouped_isoflop_refused(runs):
         plots.plot_isoflop_profiles(res, grouped_runs)
     with pytest.raises(ScalefitInputError, match=r"grouped by \['lab'\]"):
         plots.plot_optimal_scaling(res)
+
+
+def _contrast_on_white(rgba) -> float:
+    """WCAG 2.1 contrast ratio of a colour against white (relative luminance, sRGB)."""
+    def lin(x):
+        return x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4
+    r, g, b = (lin(v) for v in rgba[:3])
+    return 1.05 / (0.2126 * r + 0.7152 * g + 0.0722 * b + 0.05)
+
+
+def test_isoflop_budget_palette_is_discrete_labelled_and_contrasts_at_the_top():
+    iso = scalefit.isoflop(scalefit.datasets.load_synthetic(), bootstrap=0)
+    disp = plots.plot_isoflop_profiles(iso)
+    colours = [tuple(p.get_facecolor()[0]) for p in disp.artists_["points"]]
+    assert len(set(colours)) == len(colours) == len(iso.optima)  # one colour per budget
+    assert min(_contrast_on_white(c) for c in colours) >= 2.95  # WCAG's 3:1 for graphics, top budget included
+    labels = [t.get_text() for t in disp.artists_["colorbar"].ax.get_yticklabels()]
+    assert len(labels) == len(iso.optima) and all("10^" in t for t in labels)
+    plt.close(disp.figure_)
+
+
+def test_optimal_scaling_marks_planned_budgets_with_intervals():
+    iso = scalefit.isoflop(scalefit.datasets.load_synthetic(), bootstrap=40, seed=0)
+    disp = plots.plot_optimal_scaling(iso, flops=[5.76e23, 1e25])
+    ax_n = disp.axes_[0]
+    assert disp.data_["flops"].max() >= 1e25  # the line reaches the plan
+    bars = [c for c in ax_n.containers if c.__class__.__name__ == "ErrorbarContainer"]
+    assert bars, "no interval drawn at the planned budgets"
+    segs = bars[0].lines[2][0].get_segments()
+    lo, hi = iso.predict_optimal([5.76e23, 1e25]).intervals["n_params"][iso.level[0]]
+    assert [s[0][1] for s in segs] == pytest.approx(list(lo)) and [s[1][1] for s in segs] == pytest.approx(list(hi))
+    plt.close(disp.figure_)
+
+
+def test_plot_approaches_draws_every_approach_to_the_plan():
+    runs = scalefit.datasets.load_synthetic()
+    fit = scalefit.fit(runs)
+    iso = scalefit.isoflop(runs, bootstrap=30, seed=0)
+    budgets = [5.76e23, 1e25]
+    disp = plots.plot_approaches({"parametric": fit, "isoflop": iso}, flops=budgets, data_flops=runs.flops)
+    grid = disp.data_["flops"]
+    assert grid.min() == pytest.approx(runs.flops.min()) and grid.max() >= 1e25
+    # the lines are the approaches' own answers: the plan's N* for the fit, the power law for IsoFLOP
+    plan = scalefit.compute_optimal(fit, list(grid))
+    assert disp.data_["parametric_n"] == pytest.approx([a.n_params for a in plan], rel=1e-9)
+    assert disp.data_["isoflop_n"] == pytest.approx(iso.predict_optimal(grid).n_params, rel=1e-9)
+    assert disp.data_["isoflop_ratio"] == pytest.approx(iso.predict_optimal(grid).n_tokens / iso.predict_optimal(grid).n_params)
+    assert disp.artists_["isoflop_band"] is not None and disp.artists_["parametric_band"] is None  # no bootstrap, no band
+    assert len(disp.artists_["isoflop_targets"].get_offsets()) == len(budgets)
+    plt.close(disp.figure_)
+    with pytest.raises(scalefit.ScalefitInputError, match="non-empty mapping"):
+        plots.plot_approaches({})

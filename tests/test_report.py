@@ -129,3 +129,70 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
         shot.unlink()
     subprocess.run([*common, f"--screenshot={shot}", "--window-size=1200,4000", path.as_uri()], capture_output=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 10_000
+
+
+# Added to a copy of the report only: after load, record the page's widths (Chromium at 1400 px).
+_WIDTH_PROBE = """<script>window.addEventListener('load', function () {
+  var b = document.body, d = document.documentElement;
+  b.setAttribute('data-widths', b.scrollWidth + '/' + b.clientWidth + '/' + d.scrollWidth + '/' + window.innerWidth);
+});</script></body>"""
+
+
+def test_report_has_no_horizontal_overflow_at_1400px(report, tmp_path):
+    browser = _chromium()
+    path = report.write(tmp_path / "report.html")
+    probe = tmp_path / "probe.html"
+    probe.write_text(path.read_text().replace("</body>", _WIDTH_PROBE))
+    common = [browser, *_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000", "--window-size=1400,900"]
+    dom = subprocess.run([*common, "--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=120)
+    m = re.search(r'data-widths="(\d+)/(\d+)/(\d+)/(\d+)"', dom.stdout)
+    assert m, f"Chromium did not report widths; stderr: {dom.stderr[-2000:]}"
+    body_scroll, body_client, doc_scroll, window = map(int, m.groups())
+    assert body_scroll <= body_client and doc_scroll <= window, m.group(0)
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "report-1400.png"
+    if shot.exists():
+        shot.unlink()
+    subprocess.run([*common[:-1], f"--screenshot={shot}", "--window-size=1400,6000", path.as_uri()], capture_output=True, timeout=120)
+    assert shot.exists()
+
+
+def test_report_summary_units_and_wording(report):
+    text = report.to_html()
+    top = text[text.index("<h2 style='margin-top:.4em'>Summary</h2>"):text.index("id='s0'")]
+    for a in report.plan:  # every planned budget has its recommendation in the summary, N* in human units
+        assert scalefit._format.format_number(a.n_params, "human") in top
+    assert "95% bootstrap intervals" in top and "Warnings that matter" in top
+    assert "$" in text and "Cost (US$)" in text
+    assert "6·N·D / (n_gpus · peak · MFU)" in text and "8·N·D" not in text  # the caption matches mfu=0.4
+    for api in ("bootstrap()", ".unassigned", "budget='", "result.diagnostics", "read_runs(", "Runs.exclude"):
+        assert api not in text, api
+    plan_html = text[text.index("id='s3'"):]
+    plan_html = plan_html[plan_html.index("<table"):plan_html.index("</table>")]
+    assert "n_params" not in plan_html and "e+" not in plan_html  # readable headers, no raw scientific cells
+
+
+def test_report_refuses_several_groups():
+    runs = scalefit.read_runs(scalefit.datasets.synthetic_path("isoflop"))
+    with pytest.raises(ScalefitInputError, match="configurations") as err:
+        build_report(runs, bootstrap=0, figures=False, group_by="flops")
+    assert err.value.option == "group_by"
+
+
+def test_cli_report_analysis_options_and_figures(tmp_path, capsys):
+    out, figs = tmp_path / "r.html", tmp_path / "figs"
+    argv = ["report", "synthetic:isoflop", "--out", str(out), "--bootstrap", "0", "--jobs", "1", "--flops", "1e22,5.76e23",
+            "--method", "parabola", "--loss", "mse", "--exclude", "loss > 3.9", "--figures-dir", str(figs), "--dpi", "60"]
+    assert main(argv) == 0
+    text = out.read_text()
+    assert "5.76e23 FLOPs" in text and "1e22 FLOPs" in text and "3e24 FLOPs" not in text
+    assert "row(s) were excluded" in text
+    names = sorted(p.name for p in figs.iterdir())
+    assert {n.rsplit(".", 1)[1] for n in names} == {"png", "svg", "pdf"}
+    assert (figs / "01-isoflop-profiles.svg").read_text().lstrip().startswith("<?xml")
+    assert (figs / "01-isoflop-profiles.pdf").read_bytes()[:4] == b"%PDF"
+    capsys.readouterr()
+    assert main(argv) == 2  # the report exists: refused without --force, and no figure was replaced
+    assert main([*argv, "--force"]) == 0
+    assert main(["report", "synthetic:isoflop", "--out", str(tmp_path / "x.html"), "--flops", "big"]) == 2
+    assert "--flops" in capsys.readouterr().err

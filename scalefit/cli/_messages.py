@@ -59,6 +59,8 @@ FLAGS: dict[str, str] = {
     "origins": "--origin SCALE",
     "min_train": "--min-train {value|N}",
     "train_rows": "--train-rows ROWS",
+    "figures_dir": "--figures-dir DIR",
+    "dpi": "--dpi N",
 }
 
 

@@ -34,27 +34,68 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--curves", default=None, metavar="FILE", help="Training curves for Approach 1 when RUNS holds final points only.")
     p.add_argument("--curves-run-id", default=None, metavar="COLS", help="Columns identifying a run in --curves.")
     add_report_options(p, bootstrap_default=1000)
+    a = p.add_argument_group("analysis (as in isoflop, envelope, fit and plan)")
+    a.add_argument("--budget-col", default=None, metavar="COL", help="Column holding each run's FLOP budget for Approach 2 (default: cluster the flops column).")
+    a.add_argument("--method", choices=("nearest", "parabola", "cubic"), default="nearest", help="How Approach 2 finds each budget's minimum (default nearest).")
+    a.add_argument("--group-by", default=None, metavar="COLS", help="Columns naming configurations; a report covers one, so the runs must hold a single group (select it with --exclude-value).")
+    a.add_argument("--loss", choices=("huber", "mse", "huber-likelihood"), default="huber", help="Objective of the parametric fit (default huber).")
+    a.add_argument("--delta", type=float, default=1e-3, help="Huber threshold (default 1e-3).")
+    a.add_argument("--flops", default=None, metavar="C[,C...]", help="Budgets (FLOPs) of the plan, e.g. 1e23,5.76e23 (default: from the largest run up 1,000-fold, plus 5.76e23).")
+    f = p.add_argument_group("figures")
+    f.add_argument("--dpi", type=int, default=100, help="Resolution of the figures in the HTML (default 100) and of PNGs in --figures-dir (default 200).")
+    f.add_argument("--figures-dir", default=None, metavar="DIR", help="Also save every figure as PNG, SVG and PDF in DIR (for a paper).")
     p.set_defaults(func=run)
+
+
+def _cols(text: str | None) -> list[str] | None:
+    return [c.strip() for c in text.split(",") if c.strip()] if text else None
 
 
 def hardware(args: argparse.Namespace) -> dict:
     return dict(n_gpus=args.gpus, gpu=args.gpu, mfu=args.mfu, price_per_gpu_hour=args.price_per_gpu_hour)
 
 
+def _budgets(text: str | None) -> list[float] | None:
+    from .._errors import ScalefitInputError
+
+    if not text:
+        return None
+    try:
+        vals = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise ScalefitInputError(f"--flops {text!r}: give FLOP budgets as numbers separated by commas, e.g. 1e23,5.76e23.",
+                                 option="budgets") from None
+    if not vals or any(not (v > 0 and v < float("inf")) for v in vals):
+        raise ScalefitInputError(f"--flops {text!r}: every budget must be a positive finite number of FLOPs.", option="budgets")
+    return sorted(set(vals))
+
+
 def run(args: argparse.Namespace) -> int:
     from .. import read_runs
     from ..report import build_report
+    from ._messages import cli_message
 
     out = Path(args.out)
     check_out_path(args.out, force=args.force)
+    budgets = _budgets(args.flops)
+    figdir = Path(args.figures_dir) if args.figures_dir else None
+    if figdir is not None and figdir.exists() and not figdir.is_dir():
+        from .._errors import ScalefitInputError
+
+        raise ScalefitInputError(f"--figures-dir {figdir} is a file; give a folder.", option="figures_dir")
     runs = load_runs(args)
     curves = None
     if args.curves:
         rid = [c.strip() for c in args.curves_run_id.split(",")] if args.curves_run_id else None
         curves = read_runs(args.curves, run_id=rid)
     rep = build_report(runs, curves=curves, law=args.law, bootstrap=args.bootstrap, seed=args.seed,
-                       hardware=hardware(args), n_jobs=args.jobs)
+                       hardware=hardware(args), n_jobs=args.jobs, budgets=budgets, budget=args.budget_col,
+                       method=args.method, group_by=_cols(args.group_by), loss=args.loss, delta=args.delta,
+                       wording=cli_message, dpi=args.dpi)
     rep.write(out, overwrite=args.force)  # refuses a file that appeared while the report was built
+    if figdir is not None:
+        saved = rep.save_figures(figdir, dpi=max(args.dpi, 200), overwrite=args.force)
+        print(f"wrote {len(saved)} figure files to {figdir}")
     report_excluded(runs)
     print(f"wrote {out}")
     return 0

@@ -13,6 +13,8 @@ plot_isoflop_profiles      loss against N per FLOP budget, fitted      Figure 3,
                            curves and their minima
 plot_optimal_scaling       N*(C) and D*(C) with power-law fits and     Figure 3, centre and right
                            bootstrap bands (Approaches 1 and 2)        (Figure 2 for Approach 1)
+plot_approaches            the three approaches' N*(C) with intervals  Figure 1; Table 3
+                           to the plan, and tokens per parameter
 plot_envelope              training curves, loss against FLOPs, and    Figure 2, left
                            their lower envelope
 plot_loss_contours         fitted loss over (C, N), the efficient      Figure 4, left
@@ -47,6 +49,7 @@ Hoffmann et al. (2022), "Training Compute-Optimal Large Language Models",
 arXiv:2203.15556.
 """
 from ._approaches import plot_envelope, plot_isoflop_profiles, plot_optimal_scaling
+from ._compare import plot_approaches
 from ._base import PlotDisplay
 from ._cost import plot_training_cost
 from ._design import plot_design, plot_design_value
@@ -56,6 +59,7 @@ __all__ = [
     "PlotDisplay",
     "plot_isoflop_profiles",
     "plot_optimal_scaling",
+    "plot_approaches",
     "plot_envelope",
     "plot_loss_contours",
     "plot_fit",

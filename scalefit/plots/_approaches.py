@@ -17,6 +17,7 @@ from ._base import (
     LABEL_LOSS,
     LABEL_N,
     PlotDisplay,
+    _budget_palette,
     _cmap,
     _colorbar,
     _display,
@@ -26,7 +27,6 @@ from ._base import (
     _new_axes_grid,
     _plain_log_ticks,
     _positive_array,
-    _pow10_label,
     _pyplot,
     _runs_of,
     _short,
@@ -67,7 +67,7 @@ def plot_isoflop_profiles(
     runs: Any = None,
     *,
     ax: Axes | None = None,
-    cmap: Any = "viridis",
+    cmap: Any = None,
     colorbar: bool = True,
 ) -> PlotDisplay:
     """Loss against model size for each FLOP budget, with the fitted curves and their minima.
@@ -90,8 +90,10 @@ def plot_isoflop_profiles(
         final checkpoints, as the analysis does.
     ax : matplotlib Axes, optional
         Where to draw; a new figure when None.
-    cmap : str or Colormap, default "viridis"
-        Colours of the budgets (log scale of C).
+    cmap : str or Colormap, optional
+        Colours of the budgets on a log scale of C; default (None): one
+        discrete colour per budget, dark blue to green (no pale yellow on
+        white), with each budget labelled on the colorbar.
     colorbar : bool, default True
         Add a colorbar of the budgets.
 
@@ -142,9 +144,11 @@ def plot_isoflop_profiles(
         runs = runs.final()
     table = runs.table
     ax = _new_axes(fn, ax, figsize=(6.4, 4.8))
-    cm = _cmap(fn, cmap)
     budgets = optima["flops"].to_numpy(dtype=float)
-    norm = _log_norm(budgets)
+    if cmap is None:  # one discrete, labelled colour per budget
+        cm, norm, ticks = _budget_palette(budgets)
+    else:
+        cm, norm, ticks = _cmap(fn, cmap), _log_norm(budgets), None
     which = _budget_of_runs(fn, isoflop_result, table)
     empty = [g for g in range(len(budgets)) if not np.any(which == g)]
     if empty:
@@ -193,7 +197,7 @@ def plot_isoflop_profiles(
     ax.set_ylabel(LABEL_LOSS)
     ax.set_title("IsoFLOP profiles")
     ax.legend(loc="upper right", fontsize="small", frameon=False)
-    cbar = _colorbar(ax, norm, cm, "FLOP budget C (FLOPs)") if colorbar else None
+    cbar = _colorbar(ax, norm, cm, "FLOP budget C (FLOPs)", ticks=ticks) if colorbar else None
     return _display(
         "isoflop_profiles", [ax],
         {"points": tuple(points), "curves": tuple(curves), "minima": minima, "unassigned": unassigned, "colorbar": cbar},
@@ -325,11 +329,17 @@ def plot_optimal_scaling(
     marks = []
     if targets is not None:
         at = result.predict_optimal(targets)
-        for ax, values in ((ax_n, at.n_params), (ax_d, at.n_tokens)):
-            marks.append(ax.scatter(targets, values, marker="*", s=110, color="black", zorder=5))
-            for cv, v in zip(targets, values):
-                ax.annotate(f"{_short(v)} at C = {_pow10_label(cv)}", (cv, v), textcoords="offset points",
-                            xytext=(-10, 0), ha="right", va="center", fontsize="x-small")
+        for ax, values, name in ((ax_n, at.n_params, "n_params"), (ax_d, at.n_tokens, "n_tokens")):
+            lo_t, hi_t = at.intervals.get(name, {}).get(level, (None, None))
+            if lo_t is not None and np.all(np.isfinite(lo_t)) and np.all(np.isfinite(hi_t)):
+                ax.errorbar(targets, values, yerr=[values - np.asarray(lo_t), np.asarray(hi_t) - values], fmt="none",
+                            ecolor="black", elinewidth=1.2, capsize=3, zorder=5)
+            marks.append(ax.scatter(targets, values, marker="*", s=110, color="black", zorder=5,
+                                    label=f"planned budgets ({level:.0%} interval)"))
+            for i, (cv, v) in enumerate(zip(targets, values)):  # neighbours alternate up and down: no overlap
+                ax.annotate(_short(v), (cv, v), textcoords="offset points",  # the value; C is on the axis
+                            xytext=(-8, 4) if i % 2 else (8, -4), ha="right" if i % 2 else "left",
+                            va="bottom" if i % 2 else "top", fontsize="x-small")
     artists["targets"] = tuple(marks) or None
     return _display("optimal_scaling", [ax_n, ax_d], artists, data)
 

@@ -244,11 +244,40 @@ def _log_norm(values: np.ndarray):
     return mcolors.LogNorm(vmin=lo / 1.01, vmax=hi * 1.01) if hi > lo else mcolors.LogNorm(vmin=lo / 2, vmax=lo * 2)
 
 
-def _colorbar(ax: Any, norm: Any, cmap: Any, label: str, *, counts: bool = False):
+def _budget_palette(values: np.ndarray):
+    """A discrete palette of one colour per budget and its norm, for :func:`_colorbar`.
+
+    Colours are viridis from 0 to 0.6 (dark purple to green): the top budget
+    has a contrast of 3.0:1 on white (WCAG 2.1 relative luminance, the 3:1 asked
+    of graphics), where viridis's pale-yellow end has 1.26:1.
+    """
+    import matplotlib
+    import matplotlib.colors as mcolors
+
+    v = np.unique(np.asarray(values, dtype=float))
+    colours = matplotlib.colormaps["viridis"](np.linspace(0.0, 0.6, max(len(v), 2)))[: len(v)]
+    cmap = mcolors.ListedColormap(colours, name="scalefit-budgets")
+    if len(v) == 1:
+        return cmap, mcolors.BoundaryNorm([v[0] / 2, v[0] * 2], 1), v
+    mids = np.sqrt(v[:-1] * v[1:])
+    edges = np.concatenate([[v[0] ** 2 / mids[0]], mids, [v[-1] ** 2 / mids[-1]]])
+    return cmap, mcolors.BoundaryNorm(edges, len(v)), v
+
+
+def _colorbar(ax: Any, norm: Any, cmap: Any, label: str, *, counts: bool = False, ticks: Any = None):
     """A colorbar of ``norm`` and ``cmap`` beside ``ax``; ``counts`` labels ticks 20M, 1.3B."""
     from matplotlib.cm import ScalarMappable
 
-    cbar = ax.figure.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax)
+    if ticks is not None:  # a discrete palette: one equal box per budget, each labelled
+        import matplotlib.colors as mcolors
+
+        n = len(ticks)
+        index = mcolors.BoundaryNorm(np.arange(n + 1) - 0.5, n)
+        cbar = ax.figure.colorbar(ScalarMappable(norm=index, cmap=cmap), ax=ax, ticks=np.arange(n))
+        cbar.ax.set_yticklabels([_pow10_label(t) for t in ticks], fontsize="small")
+        cbar.ax.minorticks_off()
+    else:
+        cbar = ax.figure.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax)
     cbar.set_label(label)
     if counts:
         _short_ticks(cbar.ax.yaxis)

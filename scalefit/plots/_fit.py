@@ -60,8 +60,8 @@ def plot_loss_contours(
     Hoffmann et al. (2022), Figure 4 (left): filled contours of
     L(N, D = C / (k N)) over log C and log N, the efficient frontier N*(C)
     (closed form for the Chinchilla law; otherwise the argmin of the law
-    along each iso-FLOP line), and the runs as points coloured by their
-    observed loss on the same colour scale.
+    along each iso-FLOP line), and the runs as
+    white markers with black edges (visible on every colour of the map).
 
     Parameters
     ----------
@@ -141,13 +141,15 @@ def plot_loss_contours(
     norm = mcolors.Normalize(vmin=bounds[0], vmax=bounds[-1])
     masked = np.ma.masked_invalid(L)
     filled = ax.contourf(C, N, masked, levels=bounds, cmap=cm, norm=norm, extend="max")
-    lines = ax.contour(C, N, masked, levels=bounds, colors="white", linewidths=0.5, alpha=0.6)
+    lines = ax.contour(C, N, masked, levels=bounds, colors="white", linewidths=0.6, alpha=0.8)
+    ax.clabel(lines, bounds[::2], inline=True, fontsize="x-small", fmt="%.2f", colors="white")  # every other level
     how = "closed form" if is_chinchilla(law) else "argmin along iso-FLOP lines"
     (frontier_line,) = ax.plot(fr_c, fr_n, color="tab:red", lw=2.0, label=f"efficient frontier $N^*(C)$ ({how})", zorder=3)
     scatter = None
     if show_runs and runs is not None:
-        scatter = ax.scatter(runs.flops, runs.n_params, c=runs.loss, cmap=cm, norm=norm, s=22, edgecolors="black",
-                             linewidths=0.6, zorder=4, label="runs (colour: observed loss)")
+        # white with a black edge: visible on every colour of the map (the fill already shows the loss)
+        scatter = ax.scatter(runs.flops, runs.n_params, s=22, facecolors="white", edgecolors="black",
+                             linewidths=0.8, zorder=4, label="runs")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(*c_range)
