@@ -301,49 +301,84 @@ def seed_grid(
         shape = AL.shape
     P = pairs.shape[0]
     L = prob.loss
-    # features (P, n, 3): [1, N^-alpha, D^-beta]
-    fa = np.exp(-pairs[:, 0:1] * prob.x[None, :])
-    fb = np.exp(-pairs[:, 1:2] * prob.y[None, :])
-    F = np.stack([np.ones_like(fa), fa, fb], axis=-1)
+    logL = np.log(L)
+    # features [1, N^-alpha, D^-beta] per distinct exponent only: (na, n) and (nb, n); cell p uses
+    # row ia[p] and ib[p].  The normal equations of every cell come from their moments, so no
+    # cells x rows x 3 array is ever built.
+    ua, ia = np.unique(pairs[:, 0], return_inverse=True)
+    ub, ib = np.unique(pairs[:, 1], return_inverse=True)
+    FA = np.exp(-ua[:, None] * prob.x[None, :])
+    FB = np.exp(-ub[:, None] * prob.y[None, :])
     # weights: log space residual ~ (Lhat - L) / L
     ww = w / (L * L) if prob.space == "log" else w * np.ones_like(L)
+    FAw, FBw, wL = FA * ww, FB * ww, ww * L
+    M = np.empty((P, 3, 3))
+    M[:, 0, 0] = ww.sum()
+    M[:, 0, 1] = M[:, 1, 0] = FAw.sum(1)[ia]
+    M[:, 0, 2] = M[:, 2, 0] = FBw.sum(1)[ib]
+    M[:, 1, 1] = np.einsum("an,an->a", FAw, FA)[ia]
+    M[:, 2, 2] = np.einsum("bn,bn->b", FBw, FB)[ib]
+    M[:, 1, 2] = M[:, 2, 1] = (FAw @ FB.T)[ia, ib]
+    R = np.column_stack([np.full(P, wL.sum()), (FA @ wL)[ia], (FB @ wL)[ib]])
     fixed_lin = {j: float(np.exp(v)) for j, v in fixed_theta.items() if j < 3}
+    free_terms = [j for j in range(3) if j not in fixed_lin]
+    # right-hand side of the free terms: moments of the target L - (fixed terms)
+    rhs_all = R.copy()
+    for j, v in fixed_lin.items():
+        rhs_all -= v * M[:, :, j]
     best_theta = np.full((P, 5), np.nan)
     best_f = np.full(P, np.inf)
-    free_terms = [j for j in range(3) if j not in fixed_lin]
-    offset = np.zeros((P, L.size))
-    for j, v in fixed_lin.items():
-        offset += v * F[:, :, j]
-    target = L[None, :] - offset
     tiny = 1e-12
-    logL = np.log(L)
     subsets = [s for k in range(len(free_terms), 0, -1) for s in combinations(free_terms, k)] or [()]
     for sub in subsets:
-        coef = np.zeros((P, 3))
+        # the cell's solution depends on alpha only through an A term, on beta only through a B term
+        used = set(sub) | set(fixed_lin)
+        key = np.column_stack([ia if 1 in used else np.zeros_like(ia), ib if 2 in used else np.zeros_like(ib)])
+        _, rep, inv = np.unique(key, axis=0, return_index=True, return_inverse=True)
+        inv = inv.ravel()
+        coef = np.zeros((rep.size, 3))
         for j, v in fixed_lin.items():
             coef[:, j] = v
         if sub:
-            Fs = F[:, :, list(sub)]
-            Fw = Fs * ww[None, :, None]
-            FwT = np.swapaxes(Fw, 1, 2)
-            M = FwT @ Fs
-            rhs = (FwT @ target[:, :, None])[:, :, 0]
-            M = M + 1e-14 * np.trace(M, axis1=1, axis2=2)[:, None, None] * np.eye(len(sub))
+            cols = list(sub)
+            Ms = M[rep][:, cols][:, :, cols]
+            Ms = Ms + 1e-14 * np.trace(Ms, axis1=1, axis2=2)[:, None, None] * np.eye(len(sub))
             try:
-                sol = np.linalg.solve(M, rhs[..., None])[..., 0]
+                sol = np.linalg.solve(Ms, rhs_all[rep][:, cols, None])[..., 0]
             except np.linalg.LinAlgError:
                 continue
-            coef[:, list(sub)] = sol
-        feasible = np.all(coef[:, free_terms] > 0, axis=1) if free_terms else np.ones(P, bool)
+            coef[:, cols] = sol
+        feasible = np.all(coef[:, free_terms] > 0, axis=1) if free_terms else np.ones(rep.size, bool)
         coef = np.maximum(coef, tiny)
+        fval = np.full(P, np.inf)
+        ok = np.flatnonzero(feasible)
+        if ok.size:
+            # the law is linear in (E, A, B) at a grid cell: evaluate it directly (no log-sum-exp)
+            c = coef[ok]
+            ca = c[:, 1:2] if 1 in used else 0.0
+            cb = c[:, 2:3] if 2 in used else 0.0
+            lhat = c[:, 0:1] + ca * FA[ia[rep[ok]]] + cb * FB[ib[rep[ok]]]
+            r = np.log(lhat) - logL if prob.space == "log" else lhat - L
+            f_rep = np.full(rep.size, np.inf)
+            f_rep[ok] = _rho(r, prob.kind, prob.delta)[0] @ w
+            fval = f_rep[inv]
+            # a term left out sits at its floor coefficient (tiny), whose alpha or beta still tilts the
+            # cells that share a solution; add that tilt to first order, as a full evaluation would
+            if 1 not in used or 2 not in used:
+                dr = w * _rho(r, prob.kind, prob.delta)[1] / (lhat if prob.space == "log" else 1.0)
+                pos = np.full(rep.size, -1)
+                pos[ok] = np.arange(ok.size)
+                cell = pos[inv]
+                hit = cell >= 0
+                if 1 not in used:
+                    fval[hit] += tiny * (dr @ FA.T)[cell[hit], ia[hit]]
+                if 2 not in used:
+                    fval[hit] += tiny * (dr @ FB.T)[cell[hit], ib[hit]]
+        fval = np.where(np.isfinite(fval), fval, np.inf)
+        coef = coef[inv]
         theta = np.column_stack([np.log(coef[:, 0]), np.log(coef[:, 1]), np.log(coef[:, 2]), pairs[:, 0], pairs[:, 1]])
         for j, v in fixed_theta.items():
             theta[:, j] = v
-        # the law is linear in (E, A, B) at a grid cell: evaluate it directly (no log-sum-exp)
-        lhat = coef[:, 0:1] + coef[:, 1:2] * fa + coef[:, 2:3] * fb
-        r = np.log(lhat) - logL if prob.space == "log" else lhat - L
-        fval = _rho(r, prob.kind, prob.delta)[0] @ w
-        fval = np.where(feasible & np.isfinite(fval), fval, np.inf)
         better = fval < best_f
         best_f[better] = fval[better]
         best_theta[better] = theta[better]
