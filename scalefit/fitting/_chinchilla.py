@@ -199,53 +199,54 @@ def polish(
 ) -> PolishResult:
     """Damped saddle-free Newton on a batch of problems; returns polished points.
 
-    ``w`` is (n,) shared weights or (K, n) per-problem weights.
+    ``w`` is (n,) shared weights or (K, n) per-problem weights.  Each iteration
+    evaluates the objective, gradient and Hessian at every trial point in one
+    pass (:func:`_derivatives`), so an accepted step costs no second pass.
     """
     K = theta0.shape[0]
-    if w.ndim == 1:
-        w = np.broadcast_to(w, (K, w.shape[0]))
+    shared = w.ndim == 1
     T = red.T
-    z = np.clip(red.z_of(theta0), red.lower, red.upper)
+    TT = np.ascontiguousarray(T.T)
+    lower, upper = red.lower, red.upper
+    z = np.clip(red.z_of(theta0), lower, upper)
     m = z.shape[1]
     lam = np.full(K, 1e-3)
     active = np.ones(K, dtype=bool)
     converged = np.zeros(K, dtype=bool)
-    f, g, H = _derivatives(red.theta(z), prob, w)
-    gs = grad_scale(red.theta(z), prob, w)
+    theta = red.theta(z)
+    f, g, H = _derivatives(theta, prob, w)
+    gs = grad_scale(theta, prob, w)
     gz = g @ T
-    Hz = T.T @ H @ T
+    Hz = TT @ H @ T
     it = 0
     eye = np.eye(m)
+    lo_tol, hi_tol = lower + 1e-12, upper - 1e-12
     for it in range(1, max_iter + 1):
         idx = np.flatnonzero(active)
         if idx.size == 0:
             break
         zi, gi, Hi, li = z[idx], gz[idx], Hz[idx], lam[idx]
         # freeze coordinates at a bound whose gradient pushes outward
-        at_lo = (zi <= red.lower + 1e-12) & (gi > 0)
-        at_hi = (zi >= red.upper - 1e-12) & (gi < 0)
-        free = ~(at_lo | at_hi)
+        free = ~(((zi <= lo_tol) & (gi > 0)) | ((zi >= hi_tol) & (gi < 0)))
         gi_f = np.where(free, gi, 0.0)
-        mask2 = free[:, :, None] & free[:, None, :]
-        Hf = np.where(mask2, Hi, 0.0) + np.where(~free, 1.0, 0.0)[:, :, None] * eye
+        Hf = np.where(free[:, :, None] & free[:, None, :], Hi, 0.0) + (~free)[:, :, None] * eye
         # saddle-free, Levenberg-damped step: relative to the Hessian's scale
         ev, V = np.linalg.eigh(Hf)
-        scale = np.maximum(np.abs(ev).max(axis=1), 1e-300)
-        denom = np.abs(ev) + li[:, None] * scale[:, None] + 1e-300
-        step = -np.einsum("kij,kj->ki", V, np.einsum("kji,kj->ki", V, gi_f) / denom)
+        aev = np.abs(ev)
+        denom = aev + (li * np.maximum(aev.max(axis=1), 1e-300))[:, None] + 1e-300
+        step = -(V @ ((np.swapaxes(V, 1, 2) @ gi_f[:, :, None])[:, :, 0] / denom)[:, :, None])[:, :, 0]
         step = np.where(free, step, 0.0)
-        z_new = np.clip(zi + step, red.lower, red.upper)
-        f_new = objective(red.theta(z_new), prob, w[idx])
+        z_new = np.clip(zi + step, lower, upper)
+        f_new, g_new, H_new = _derivatives(z_new @ TT + red.c, prob, w if shared else w[idx])
         f_old = f[idx]
         ok = np.isfinite(f_new) & (f_new <= f_old)
         # accept improving steps
         acc = idx[ok]
         if acc.size:
             z[acc] = z_new[ok]
-            fa, ga, Ha = _derivatives(red.theta(z[acc]), prob, w[acc])
-            f[acc] = fa
-            gz[acc] = ga @ T
-            Hz[acc] = T.T @ Ha @ T
+            f[acc] = f_new[ok]
+            gz[acc] = g_new[ok] @ T
+            Hz[acc] = TT @ H_new[ok] @ T
             lam[acc] = np.maximum(lam[acc] * 0.2, 1e-12)
         rej = idx[~ok]
         lam[rej] = lam[rej] * 8.0
@@ -254,8 +255,7 @@ def polish(
         pg = np.where(free, gz[idx], 0.0)
         gnorm = np.sqrt(np.sum(pg * pg, axis=1))
         small_g = gnorm <= gtol * gs[idx]
-        done_ok = ok & rel & small_g
-        done_ok |= ok & small_g & (np.abs(step).max(axis=1) < 1e-12)
+        done_ok = ok & small_g & (rel | (np.abs(step).max(axis=1) < 1e-12))
         stalled = lam[idx] > 1e12
         converged[idx[done_ok]] = True
         # no step improves f any more and the gradient is tiny relative to its scale: a kink of the
@@ -263,8 +263,8 @@ def polish(
         converged[idx[stalled & (gnorm <= 1e3 * gtol * gs[idx])]] = True
         active[idx[done_ok | stalled]] = False
     # final projected gradient norm
-    at_lo = (z <= red.lower + 1e-12) & (gz > 0)
-    at_hi = (z >= red.upper - 1e-12) & (gz < 0)
+    at_lo = (z <= lo_tol) & (gz > 0)
+    at_hi = (z >= hi_tol) & (gz < 0)
     pg = np.where(at_lo | at_hi, 0.0, gz)
     gnorm = np.sqrt(np.sum(pg * pg, axis=1))
     converged |= gnorm <= 10 * gtol * gs
