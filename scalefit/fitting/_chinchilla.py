@@ -350,9 +350,8 @@ def seed_grid(
     for sub in subsets:
         # the cell's solution depends on alpha only through an A term, on beta only through a B term
         used = set(sub) | set(fixed_lin)
-        key = np.column_stack([ia if 1 in used else np.zeros_like(ia), ib if 2 in used else np.zeros_like(ib)])
-        _, rep, inv = np.unique(key, axis=0, return_index=True, return_inverse=True)
-        inv = inv.ravel()
+        key = (ia * ub.size if 1 in used else 0) + (ib if 2 in used else 0)
+        _, rep, inv = np.unique(np.broadcast_to(key, (P,)), return_index=True, return_inverse=True)
         coef = np.zeros((rep.size, 3))
         for j, v in fixed_lin.items():
             coef[:, j] = v
@@ -414,8 +413,9 @@ def seed_grid(
         padded = np.pad(grid_f, 1, constant_values=np.inf)
         is_min &= (grid_f <= padded[:-2]) & (grid_f <= padded[2:])
     order = np.argsort(best_f)
-    minima = [i for i in order if is_min.ravel()[i]]
-    rest = [i for i in order if not is_min.ravel()[i] and np.isfinite(best_f[i])]
+    flat_min = is_min.ravel()[order]
+    minima = order[flat_min].tolist()
+    rest = order[~flat_min & np.isfinite(best_f[order])].tolist()
     keep = (minima[:n_keep] + rest[: max(0, n_keep // 2)])[: max(n_keep, 1)]
     if not keep:
         return best_theta[:0], best_f[:0]
@@ -437,6 +437,17 @@ def distinct_indices(theta: np.ndarray, f: np.ndarray, prob: Problem, *, atol: f
         if not any(np.max(np.abs(r - q)) <= atol for _, q in reps):
             reps.append((i, r))
     return [i for i, _ in reps]
+
+
+def _same_predictions(theta: np.ndarray, prob: Problem, *, atol: float = 1e-9) -> np.ndarray:
+    """For each point, the first point whose residuals agree with its own to ``atol``."""
+    r = _forward(theta, prob)[2]
+    rep = np.arange(theta.shape[0])
+    for i in range(1, theta.shape[0]):
+        hit = np.flatnonzero(np.max(np.abs(r[:i] - r[i]), axis=1) <= atol)
+        if hit.size:
+            rep[i] = rep[hit[0]]
+    return rep
 
 
 # ============================================================ adapter
@@ -501,7 +512,12 @@ def fit_chinchilla(problem: _problem.Problem) -> _problem.Solution:
     seeds, _ = seed_grid(prob, red, w, alpha_grid=grid_a, beta_grid=grid_b, fixed_theta=fixed_theta, tied_ab=tied_ab, n_keep=8)
     if seeds.shape[0] == 0:
         seeds = np.array([[0.5, 6.0, 6.0, 0.34, 0.28]])
-    pr = polish(seeds, prob, red, w)
+    # seeds on a plateau of a dead term (its coefficient at the floor) predict the same losses and
+    # differ only in that term's irrelevant exponent: polish one of each such group, share its result
+    rep = _same_predictions(seeds, prob)
+    uniq, back = np.unique(rep, return_inverse=True)
+    pu = polish(seeds[uniq], prob, red, w)
+    pr = PolishResult(pu.theta[back], pu.f[back], pu.grad_norm[back], pu.converged[back], pu.n_iter)
     order = np.argsort(np.where(np.isfinite(pr.f), pr.f, np.inf))
     best = order[0]
     z_best = red.z_of(pr.theta[best][None, :])[0]
