@@ -57,9 +57,15 @@ class Problem:
     kind: str = "huber"  # "huber" | "mse"
     delta: float = 1e-3
 
+    def __post_init__(self) -> None:
+        # constants of the hot loop, computed once per problem
+        self.log_loss = np.log(self.loss)
+        self.x_moments = np.column_stack([np.ones_like(self.x), self.x, self.x * self.x])  # (n, 3)
+        self.y_moments = np.column_stack([np.ones_like(self.y), self.y, self.y * self.y])
+
     @property
     def target(self) -> np.ndarray:
-        return np.log(self.loss) if self.space == "log" else self.loss
+        return self.log_loss if self.space == "log" else self.loss
 
 
 @dataclass
@@ -101,29 +107,24 @@ def _rho(r: np.ndarray, kind: str, delta: float):
     """Loss value, first and second derivative."""
     if kind == "mse":
         return 0.5 * r * r, r, np.ones_like(r)
-    ar = np.abs(r)
-    inside = ar <= delta
-    val = np.where(inside, 0.5 * r * r, delta * ar - 0.5 * delta * delta)
-    d1 = np.clip(r, -delta, delta)
-    d2 = inside.astype(r.dtype)
+    d1 = np.minimum(np.maximum(r, -delta), delta)
+    val = d1 * (r - 0.5 * d1)  # 1/2 r^2 inside +-delta, delta |r| - 1/2 delta^2 outside
+    d2 = (np.abs(r) <= delta).astype(r.dtype)
     return val, d1, d2
 
 
 def _forward(theta: np.ndarray, prob: Problem):
     """Return s = LSE(...), softmax weights p (3, K, n) and residuals r, shape (K, n)."""
-    e, a, b, al, be = (theta[:, j : j + 1] for j in range(5))
-    u1 = a - al * prob.x
-    u2 = b - be * prob.y
-    u3 = np.broadcast_to(e, u1.shape)
-    m = np.maximum(np.maximum(u1, u2), u3)
-    q1, q2, q3 = np.exp(u1 - m), np.exp(u2 - m), np.exp(u3 - m)
+    e = theta[:, 0:1]
+    u1 = theta[:, 1:2] - theta[:, 3:4] * prob.x
+    u2 = theta[:, 2:3] - theta[:, 4:5] * prob.y
+    m = np.maximum(np.maximum(u1, u2), e)
+    q1, q2, q3 = np.exp(u1 - m), np.exp(u2 - m), np.exp(e - m)
     tot = q1 + q2 + q3
     s = m + np.log(tot)
-    p = (q1 / tot, q2 / tot, q3 / tot)
-    if prob.space == "log":
-        r = s - np.log(prob.loss)
-    else:
-        r = np.exp(s) - prob.loss
+    inv = 1.0 / tot
+    p = (q1 * inv, q2 * inv, q3 * inv)
+    r = s - prob.log_loss if prob.space == "log" else np.exp(s) - prob.loss
     return s, p, r
 
 
@@ -144,27 +145,27 @@ def _derivatives(theta: np.ndarray, prob: Problem, w: np.ndarray, *, per_row: bo
     """Objective, gradient (K, 5) and Hessian (K, 5, 5) in internal coordinates."""
     s, (p1, p2, p3), r = _forward(theta, prob)
     val, d1, d2 = _rho(r, prob.kind, prob.delta)
-    f = np.sum(w * val, axis=1)
-    x, y = prob.x, prob.y
+    f = val @ w if w.ndim == 1 else np.sum(w * val, axis=1)
     # gradient of s per row: (K, n, 5) in order (e, a, b, alpha, beta)
-    gs = np.stack([p3, p1, p2, -x * p1, -y * p2], axis=-1)
+    gs = np.empty(p1.shape + (5,))
+    gs[..., 0], gs[..., 1], gs[..., 2] = p3, p1, p2
+    np.multiply(p1, prob.x, out=gs[..., 3])
+    np.multiply(p2, prob.y, out=gs[..., 4])
+    gs[..., 3:] *= -1.0
     if prob.space == "log":
         gcoef = w * d1
         ggcoef = w * (d2 - d1)  # rho'' grad grad^T - rho' grad s grad s^T
-        vcoef = gcoef
     else:
         lhat = np.exp(s)
         gcoef = w * d1 * lhat
         ggcoef = w * d2 * lhat * lhat
-        vcoef = gcoef
     # batched matrix products (no einsum path search in the hot loop)
     g = np.matmul(gcoef[:, None, :], gs)[:, 0, :]
     H = np.matmul(np.swapaxes(gs * ggcoef[:, :, None], 1, 2), gs)
-    # + sum_i vcoef_i * sum_j p_j v_j v_j^T  with v1 = e_a - x e_alpha, v2 = e_b - y e_beta, v3 = e_e
-    c1, c2, c3 = vcoef * p1, vcoef * p2, vcoef * p3
-    s1, s1x, s1xx = c1.sum(1), c1 @ x, c1 @ (x * x)
-    s2, s2y, s2yy = c2.sum(1), c2 @ y, c2 @ (y * y)
-    H[:, 0, 0] += c3.sum(1)
+    # + sum_i gcoef_i * sum_j p_j v_j v_j^T  with v1 = e_a - x e_alpha, v2 = e_b - y e_beta, v3 = e_e
+    s1, s1x, s1xx = ((gcoef * p1) @ prob.x_moments).T
+    s2, s2y, s2yy = ((gcoef * p2) @ prob.y_moments).T
+    H[:, 0, 0] += (gcoef * p3).sum(1)
     H[:, 1, 1] += s1
     H[:, 1, 3] -= s1x
     H[:, 3, 1] -= s1x
