@@ -234,8 +234,10 @@ def polish(
     theta = red.theta(z)
     f, g, H = _derivatives(theta, prob, w)
     gs = grad_scale(theta, prob, w)
-    gz = g @ T
-    Hz = TT @ H @ T
+    # no fixed or tied parameter (the usual case): z is theta, and the maps are skipped
+    plain = T.shape == (5, 5) and np.array_equal(T, np.eye(5)) and not np.any(red.c)
+    gz = g if plain else g @ T
+    Hz = H if plain else TT @ H @ T
     it = 0
     eye = np.eye(m)
     lo_tol, hi_tol = lower + 1e-12, upper - 1e-12
@@ -246,16 +248,21 @@ def polish(
         zi, gi, Hi, li = z[idx], gz[idx], Hz[idx], lam[idx]
         # freeze coordinates at a bound whose gradient pushes outward
         free = ~(((zi <= lo_tol) & (gi > 0)) | ((zi >= hi_tol) & (gi < 0)))
-        gi_f = np.where(free, gi, 0.0)
-        Hf = np.where(free[:, :, None] & free[:, None, :], Hi, 0.0) + (~free)[:, :, None] * eye
+        all_free = bool(free.all())
+        if all_free:
+            gi_f, Hf = gi, Hi
+        else:
+            gi_f = np.where(free, gi, 0.0)
+            Hf = np.where(free[:, :, None] & free[:, None, :], Hi, 0.0) + (~free)[:, :, None] * eye
         # saddle-free, Levenberg-damped step: relative to the Hessian's scale
         ev, V = np.linalg.eigh(Hf)
         aev = np.abs(ev)
         denom = aev + (li * np.maximum(aev.max(axis=1), 1e-300))[:, None] + 1e-300
         step = -(V @ ((np.swapaxes(V, 1, 2) @ gi_f[:, :, None])[:, :, 0] / denom)[:, :, None])[:, :, 0]
-        step = np.where(free, step, 0.0)
+        if not all_free:
+            step = np.where(free, step, 0.0)
         z_new = np.clip(zi + step, lower, upper)
-        f_new, g_new, H_new = _derivatives(z_new @ TT + red.c, prob, w if shared else w[idx])
+        f_new, g_new, H_new = _derivatives(z_new if plain else z_new @ TT + red.c, prob, w if shared else w[idx])
         f_old = f[idx]
         ok = np.isfinite(f_new) & (f_new <= f_old)
         # accept improving steps
@@ -263,14 +270,14 @@ def polish(
         if acc.size:
             z[acc] = z_new[ok]
             f[acc] = f_new[ok]
-            gz[acc] = g_new[ok] @ T
-            Hz[acc] = TT @ H_new[ok] @ T
+            gz[acc] = g_new[ok] if plain else g_new[ok] @ T
+            Hz[acc] = H_new[ok] if plain else TT @ H_new[ok] @ T
             lam[acc] = np.maximum(lam[acc] * 0.2, 1e-12)
         rej = idx[~ok]
         lam[rej] = lam[rej] * 8.0
         # convergence: tiny relative change with small projected gradient, or hopeless damping
         rel = np.abs(f_old - np.where(ok, f_new, f_old)) <= ftol * np.maximum(np.abs(f_old), 1e-300)
-        pg = np.where(free, gz[idx], 0.0)
+        pg = gz[idx] if all_free else np.where(free, gz[idx], 0.0)
         gnorm = np.sqrt(np.sum(pg * pg, axis=1))
         small_g = gnorm <= gtol * gs[idx]
         done_ok = ok & small_g & (rel | (np.abs(step).max(axis=1) < 1e-12))
