@@ -57,9 +57,15 @@ class Problem:
     kind: str = "huber"  # "huber" | "mse"
     delta: float = 1e-3
 
+    def __post_init__(self) -> None:
+        # constants of the hot loop, computed once per problem
+        self.log_loss = np.log(self.loss)
+        self.x_moments = np.column_stack([np.ones_like(self.x), self.x, self.x * self.x])  # (n, 3)
+        self.y_moments = np.column_stack([np.ones_like(self.y), self.y, self.y * self.y])
+
     @property
     def target(self) -> np.ndarray:
-        return np.log(self.loss) if self.space == "log" else self.loss
+        return self.log_loss if self.space == "log" else self.loss
 
 
 @dataclass
@@ -79,34 +85,46 @@ class Reduction:
         return (theta - self.c) @ np.linalg.pinv(self.T).T
 
 
+_CONTROLLER: list = []
+
+
+def single_thread():
+    """Context manager pinning BLAS to one thread.
+
+    Small dense linear algebra only loses time to BLAS threads.  The
+    threadpoolctl controller is built once per process: building it scans
+    the loaded libraries, which costs about 1 ms, as much as a third of a fit.
+    """
+    if not _CONTROLLER:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1)
+
+
 # --------------------------------------------------------------------- kernel
 def _rho(r: np.ndarray, kind: str, delta: float):
     """Loss value, first and second derivative."""
     if kind == "mse":
         return 0.5 * r * r, r, np.ones_like(r)
-    ar = np.abs(r)
-    inside = ar <= delta
-    val = np.where(inside, 0.5 * r * r, delta * ar - 0.5 * delta * delta)
-    d1 = np.clip(r, -delta, delta)
-    d2 = inside.astype(r.dtype)
+    d1 = np.minimum(np.maximum(r, -delta), delta)
+    val = d1 * (r - 0.5 * d1)  # 1/2 r^2 inside +-delta, delta |r| - 1/2 delta^2 outside
+    d2 = (np.abs(r) <= delta).astype(r.dtype)
     return val, d1, d2
 
 
 def _forward(theta: np.ndarray, prob: Problem):
     """Return s = LSE(...), softmax weights p (3, K, n) and residuals r, shape (K, n)."""
-    e, a, b, al, be = (theta[:, j : j + 1] for j in range(5))
-    u1 = a - al * prob.x
-    u2 = b - be * prob.y
-    u3 = np.broadcast_to(e, u1.shape)
-    m = np.maximum(np.maximum(u1, u2), u3)
-    q1, q2, q3 = np.exp(u1 - m), np.exp(u2 - m), np.exp(u3 - m)
+    e = theta[:, 0:1]
+    u1 = theta[:, 1:2] - theta[:, 3:4] * prob.x
+    u2 = theta[:, 2:3] - theta[:, 4:5] * prob.y
+    m = np.maximum(np.maximum(u1, u2), e)
+    q1, q2, q3 = np.exp(u1 - m), np.exp(u2 - m), np.exp(e - m)
     tot = q1 + q2 + q3
     s = m + np.log(tot)
-    p = (q1 / tot, q2 / tot, q3 / tot)
-    if prob.space == "log":
-        r = s - np.log(prob.loss)
-    else:
-        r = np.exp(s) - prob.loss
+    inv = 1.0 / tot
+    p = (q1 * inv, q2 * inv, q3 * inv)
+    r = s - prob.log_loss if prob.space == "log" else np.exp(s) - prob.loss
     return s, p, r
 
 
@@ -127,26 +145,27 @@ def _derivatives(theta: np.ndarray, prob: Problem, w: np.ndarray, *, per_row: bo
     """Objective, gradient (K, 5) and Hessian (K, 5, 5) in internal coordinates."""
     s, (p1, p2, p3), r = _forward(theta, prob)
     val, d1, d2 = _rho(r, prob.kind, prob.delta)
-    f = np.sum(w * val, axis=1)
-    x, y = prob.x, prob.y
+    f = val @ w if w.ndim == 1 else np.sum(w * val, axis=1)
     # gradient of s per row: (K, n, 5) in order (e, a, b, alpha, beta)
-    gs = np.stack([p3, p1, p2, -x * p1, -y * p2], axis=-1)
+    gs = np.empty(p1.shape + (5,))
+    gs[..., 0], gs[..., 1], gs[..., 2] = p3, p1, p2
+    np.multiply(p1, prob.x, out=gs[..., 3])
+    np.multiply(p2, prob.y, out=gs[..., 4])
+    gs[..., 3:] *= -1.0
     if prob.space == "log":
         gcoef = w * d1
         ggcoef = w * (d2 - d1)  # rho'' grad grad^T - rho' grad s grad s^T
-        vcoef = w * d1
     else:
         lhat = np.exp(s)
         gcoef = w * d1 * lhat
         ggcoef = w * d2 * lhat * lhat
-        vcoef = w * d1 * lhat
-    g = np.einsum("kn,kni->ki", gcoef, gs)
-    H = np.einsum("kn,kni,knj->kij", ggcoef, gs, gs, optimize=True)
-    # + sum_i vcoef_i * sum_j p_j v_j v_j^T  with v1 = e_a - x e_alpha, v2 = e_b - y e_beta, v3 = e_e
-    c1, c2, c3 = vcoef * p1, vcoef * p2, vcoef * p3
-    s1, s1x, s1xx = c1.sum(1), c1 @ x, c1 @ (x * x)
-    s2, s2y, s2yy = c2.sum(1), c2 @ y, c2 @ (y * y)
-    H[:, 0, 0] += c3.sum(1)
+    # batched matrix products (no einsum path search in the hot loop)
+    g = np.matmul(gcoef[:, None, :], gs)[:, 0, :]
+    H = np.matmul(np.swapaxes(gs * ggcoef[:, :, None], 1, 2), gs)
+    # + sum_i gcoef_i * sum_j p_j v_j v_j^T  with v1 = e_a - x e_alpha, v2 = e_b - y e_beta, v3 = e_e
+    s1, s1x, s1xx = ((gcoef * p1) @ prob.x_moments).T
+    s2, s2y, s2yy = ((gcoef * p2) @ prob.y_moments).T
+    H[:, 0, 0] += (gcoef * p3).sum(1)
     H[:, 1, 1] += s1
     H[:, 1, 3] -= s1x
     H[:, 3, 1] -= s1x
@@ -198,63 +217,70 @@ def polish(
 ) -> PolishResult:
     """Damped saddle-free Newton on a batch of problems; returns polished points.
 
-    ``w`` is (n,) shared weights or (K, n) per-problem weights.
+    ``w`` is (n,) shared weights or (K, n) per-problem weights.  Each iteration
+    evaluates the objective, gradient and Hessian at every trial point in one
+    pass (:func:`_derivatives`), so an accepted step costs no second pass.
     """
     K = theta0.shape[0]
-    if w.ndim == 1:
-        w = np.broadcast_to(w, (K, w.shape[0]))
+    shared = w.ndim == 1
     T = red.T
-    z = np.clip(red.z_of(theta0), red.lower, red.upper)
+    TT = np.ascontiguousarray(T.T)
+    lower, upper = red.lower, red.upper
+    z = np.clip(red.z_of(theta0), lower, upper)
     m = z.shape[1]
     lam = np.full(K, 1e-3)
     active = np.ones(K, dtype=bool)
     converged = np.zeros(K, dtype=bool)
-    f, g, H = _derivatives(red.theta(z), prob, w)
-    gs = grad_scale(red.theta(z), prob, w)
-    gz = g @ T
-    Hz = np.einsum("ai,kab,bj->kij", T, H, T)
+    theta = red.theta(z)
+    f, g, H = _derivatives(theta, prob, w)
+    gs = grad_scale(theta, prob, w)
+    # no fixed or tied parameter (the usual case): z is theta, and the maps are skipped
+    plain = T.shape == (5, 5) and np.array_equal(T, np.eye(5)) and not np.any(red.c)
+    gz = g if plain else g @ T
+    Hz = H if plain else TT @ H @ T
     it = 0
     eye = np.eye(m)
+    lo_tol, hi_tol = lower + 1e-12, upper - 1e-12
     for it in range(1, max_iter + 1):
         idx = np.flatnonzero(active)
         if idx.size == 0:
             break
         zi, gi, Hi, li = z[idx], gz[idx], Hz[idx], lam[idx]
         # freeze coordinates at a bound whose gradient pushes outward
-        at_lo = (zi <= red.lower + 1e-12) & (gi > 0)
-        at_hi = (zi >= red.upper - 1e-12) & (gi < 0)
-        free = ~(at_lo | at_hi)
-        gi_f = np.where(free, gi, 0.0)
-        mask2 = free[:, :, None] & free[:, None, :]
-        Hf = np.where(mask2, Hi, 0.0) + np.where(~free, 1.0, 0.0)[:, :, None] * eye
+        free = ~(((zi <= lo_tol) & (gi > 0)) | ((zi >= hi_tol) & (gi < 0)))
+        all_free = bool(free.all())
+        if all_free:
+            gi_f, Hf = gi, Hi
+        else:
+            gi_f = np.where(free, gi, 0.0)
+            Hf = np.where(free[:, :, None] & free[:, None, :], Hi, 0.0) + (~free)[:, :, None] * eye
         # saddle-free, Levenberg-damped step: relative to the Hessian's scale
         ev, V = np.linalg.eigh(Hf)
-        scale = np.maximum(np.abs(ev).max(axis=1), 1e-300)
-        denom = np.abs(ev) + li[:, None] * scale[:, None] + 1e-300
-        step = -np.einsum("kij,kj->ki", V, np.einsum("kji,kj->ki", V, gi_f) / denom)
-        step = np.where(free, step, 0.0)
-        z_new = np.clip(zi + step, red.lower, red.upper)
-        f_new = objective(red.theta(z_new), prob, w[idx])
+        aev = np.abs(ev)
+        denom = aev + (li * np.maximum(aev.max(axis=1), 1e-300))[:, None] + 1e-300
+        step = -(V @ ((np.swapaxes(V, 1, 2) @ gi_f[:, :, None])[:, :, 0] / denom)[:, :, None])[:, :, 0]
+        if not all_free:
+            step = np.where(free, step, 0.0)
+        z_new = np.clip(zi + step, lower, upper)
+        f_new, g_new, H_new = _derivatives(z_new if plain else z_new @ TT + red.c, prob, w if shared else w[idx])
         f_old = f[idx]
         ok = np.isfinite(f_new) & (f_new <= f_old)
         # accept improving steps
         acc = idx[ok]
         if acc.size:
             z[acc] = z_new[ok]
-            fa, ga, Ha = _derivatives(red.theta(z[acc]), prob, w[acc])
-            f[acc] = fa
-            gz[acc] = ga @ T
-            Hz[acc] = np.einsum("ai,kab,bj->kij", T, Ha, T)
+            f[acc] = f_new[ok]
+            gz[acc] = g_new[ok] if plain else g_new[ok] @ T
+            Hz[acc] = H_new[ok] if plain else TT @ H_new[ok] @ T
             lam[acc] = np.maximum(lam[acc] * 0.2, 1e-12)
         rej = idx[~ok]
         lam[rej] = lam[rej] * 8.0
         # convergence: tiny relative change with small projected gradient, or hopeless damping
         rel = np.abs(f_old - np.where(ok, f_new, f_old)) <= ftol * np.maximum(np.abs(f_old), 1e-300)
-        pg = np.where(free, gz[idx], 0.0)
+        pg = gz[idx] if all_free else np.where(free, gz[idx], 0.0)
         gnorm = np.sqrt(np.sum(pg * pg, axis=1))
         small_g = gnorm <= gtol * gs[idx]
-        done_ok = ok & rel & small_g
-        done_ok |= ok & small_g & (np.abs(step).max(axis=1) < 1e-12)
+        done_ok = ok & small_g & (rel | (np.abs(step).max(axis=1) < 1e-12))
         stalled = lam[idx] > 1e12
         converged[idx[done_ok]] = True
         # no step improves f any more and the gradient is tiny relative to its scale: a kink of the
@@ -262,8 +288,8 @@ def polish(
         converged[idx[stalled & (gnorm <= 1e3 * gtol * gs[idx])]] = True
         active[idx[done_ok | stalled]] = False
     # final projected gradient norm
-    at_lo = (z <= red.lower + 1e-12) & (gz > 0)
-    at_hi = (z >= red.upper - 1e-12) & (gz < 0)
+    at_lo = (z <= lo_tol) & (gz > 0)
+    at_hi = (z >= hi_tol) & (gz < 0)
     pg = np.where(at_lo | at_hi, 0.0, gz)
     gnorm = np.sqrt(np.sum(pg * pg, axis=1))
     converged |= gnorm <= 10 * gtol * gs
@@ -300,44 +326,83 @@ def seed_grid(
         shape = AL.shape
     P = pairs.shape[0]
     L = prob.loss
-    # features (P, n, 3): [1, N^-alpha, D^-beta]
-    fa = np.exp(-pairs[:, 0:1] * prob.x[None, :])
-    fb = np.exp(-pairs[:, 1:2] * prob.y[None, :])
-    F = np.stack([np.ones_like(fa), fa, fb], axis=-1)
+    logL = np.log(L)
+    # features [1, N^-alpha, D^-beta] per distinct exponent only: (na, n) and (nb, n); cell p uses
+    # row ia[p] and ib[p].  The normal equations of every cell come from their moments, so no
+    # cells x rows x 3 array is ever built.
+    ua, ia = np.unique(pairs[:, 0], return_inverse=True)
+    ub, ib = np.unique(pairs[:, 1], return_inverse=True)
+    FA = np.exp(-ua[:, None] * prob.x[None, :])
+    FB = np.exp(-ub[:, None] * prob.y[None, :])
     # weights: log space residual ~ (Lhat - L) / L
     ww = w / (L * L) if prob.space == "log" else w * np.ones_like(L)
+    FAw, FBw, wL = FA * ww, FB * ww, ww * L
+    M = np.empty((P, 3, 3))
+    M[:, 0, 0] = ww.sum()
+    M[:, 0, 1] = M[:, 1, 0] = FAw.sum(1)[ia]
+    M[:, 0, 2] = M[:, 2, 0] = FBw.sum(1)[ib]
+    M[:, 1, 1] = np.einsum("an,an->a", FAw, FA)[ia]
+    M[:, 2, 2] = np.einsum("bn,bn->b", FBw, FB)[ib]
+    M[:, 1, 2] = M[:, 2, 1] = (FAw @ FB.T)[ia, ib]
+    R = np.column_stack([np.full(P, wL.sum()), (FA @ wL)[ia], (FB @ wL)[ib]])
     fixed_lin = {j: float(np.exp(v)) for j, v in fixed_theta.items() if j < 3}
+    free_terms = [j for j in range(3) if j not in fixed_lin]
+    # right-hand side of the free terms: moments of the target L - (fixed terms)
+    rhs_all = R.copy()
+    for j, v in fixed_lin.items():
+        rhs_all -= v * M[:, :, j]
     best_theta = np.full((P, 5), np.nan)
     best_f = np.full(P, np.inf)
-    free_terms = [j for j in range(3) if j not in fixed_lin]
-    offset = np.zeros((P, L.size))
-    for j, v in fixed_lin.items():
-        offset += v * F[:, :, j]
-    target = L[None, :] - offset
     tiny = 1e-12
     subsets = [s for k in range(len(free_terms), 0, -1) for s in combinations(free_terms, k)] or [()]
     for sub in subsets:
-        coef = np.zeros((P, 3))
+        # the cell's solution depends on alpha only through an A term, on beta only through a B term
+        used = set(sub) | set(fixed_lin)
+        key = (ia * ub.size if 1 in used else 0) + (ib if 2 in used else 0)
+        _, rep, inv = np.unique(np.broadcast_to(key, (P,)), return_index=True, return_inverse=True)
+        coef = np.zeros((rep.size, 3))
         for j, v in fixed_lin.items():
             coef[:, j] = v
         if sub:
-            Fs = F[:, :, list(sub)]
-            Fw = Fs * ww[None, :, None]
-            M = np.einsum("pni,pnj->pij", Fw, Fs)
-            rhs = np.einsum("pni,pn->pi", Fw, target)
-            M = M + 1e-14 * np.trace(M, axis1=1, axis2=2)[:, None, None] * np.eye(len(sub))
+            cols = list(sub)
+            Ms = M[rep][:, cols][:, :, cols]
+            Ms = Ms + 1e-14 * np.trace(Ms, axis1=1, axis2=2)[:, None, None] * np.eye(len(sub))
             try:
-                sol = np.linalg.solve(M, rhs[..., None])[..., 0]
+                sol = np.linalg.solve(Ms, rhs_all[rep][:, cols, None])[..., 0]
             except np.linalg.LinAlgError:
                 continue
-            coef[:, list(sub)] = sol
-        feasible = np.all(coef[:, free_terms] > 0, axis=1) if free_terms else np.ones(P, bool)
+            coef[:, cols] = sol
+        feasible = np.all(coef[:, free_terms] > 0, axis=1) if free_terms else np.ones(rep.size, bool)
         coef = np.maximum(coef, tiny)
+        fval = np.full(P, np.inf)
+        ok = np.flatnonzero(feasible)
+        if ok.size:
+            # the law is linear in (E, A, B) at a grid cell: evaluate it directly (no log-sum-exp)
+            c = coef[ok]
+            ca = c[:, 1:2] if 1 in used else 0.0
+            cb = c[:, 2:3] if 2 in used else 0.0
+            lhat = c[:, 0:1] + ca * FA[ia[rep[ok]]] + cb * FB[ib[rep[ok]]]
+            r = np.log(lhat) - logL if prob.space == "log" else lhat - L
+            f_rep = np.full(rep.size, np.inf)
+            f_rep[ok] = _rho(r, prob.kind, prob.delta)[0] @ w
+            fval = f_rep[inv]
+            # a term left out sits at its floor coefficient (tiny), whose alpha or beta still tilts the
+            # cells that share a solution; add that tilt to first order, as a full evaluation would
+            if 1 not in used or 2 not in used:
+                dr = w * _rho(r, prob.kind, prob.delta)[1] / (lhat if prob.space == "log" else 1.0)
+                pos = np.full(rep.size, -1)
+                pos[ok] = np.arange(ok.size)
+                cell = pos[inv]
+                hit = cell >= 0
+                if 1 not in used:
+                    fval[hit] += tiny * (dr @ FA.T)[cell[hit], ia[hit]]
+                if 2 not in used:
+                    fval[hit] += tiny * (dr @ FB.T)[cell[hit], ib[hit]]
+        fval = np.where(np.isfinite(fval), fval, np.inf)
+        coef = coef[inv]
         theta = np.column_stack([np.log(coef[:, 0]), np.log(coef[:, 1]), np.log(coef[:, 2]), pairs[:, 0], pairs[:, 1]])
         for j, v in fixed_theta.items():
             theta[:, j] = v
-        fval = objective(theta, prob, w)
-        fval = np.where(feasible & np.isfinite(fval), fval, np.inf)
         better = fval < best_f
         best_f[better] = fval[better]
         best_theta[better] = theta[better]
@@ -356,8 +421,9 @@ def seed_grid(
         padded = np.pad(grid_f, 1, constant_values=np.inf)
         is_min &= (grid_f <= padded[:-2]) & (grid_f <= padded[2:])
     order = np.argsort(best_f)
-    minima = [i for i in order if is_min.ravel()[i]]
-    rest = [i for i in order if not is_min.ravel()[i] and np.isfinite(best_f[i])]
+    flat_min = is_min.ravel()[order]
+    minima = order[flat_min].tolist()
+    rest = order[~flat_min & np.isfinite(best_f[order])].tolist()
     keep = (minima[:n_keep] + rest[: max(0, n_keep // 2)])[: max(n_keep, 1)]
     if not keep:
         return best_theta[:0], best_f[:0]
@@ -379,6 +445,17 @@ def distinct_indices(theta: np.ndarray, f: np.ndarray, prob: Problem, *, atol: f
         if not any(np.max(np.abs(r - q)) <= atol for _, q in reps):
             reps.append((i, r))
     return [i for i, _ in reps]
+
+
+def _same_predictions(theta: np.ndarray, prob: Problem, *, atol: float = 1e-9) -> np.ndarray:
+    """For each point, the first point whose residuals agree with its own to ``atol``."""
+    r = _forward(theta, prob)[2]
+    rep = np.arange(theta.shape[0])
+    for i in range(1, theta.shape[0]):
+        hit = np.flatnonzero(np.max(np.abs(r[:i] - r[i]), axis=1) <= atol)
+        if hit.size:
+            rep[i] = rep[hit[0]]
+    return rep
 
 
 # ============================================================ adapter
@@ -443,7 +520,12 @@ def fit_chinchilla(problem: _problem.Problem) -> _problem.Solution:
     seeds, _ = seed_grid(prob, red, w, alpha_grid=grid_a, beta_grid=grid_b, fixed_theta=fixed_theta, tied_ab=tied_ab, n_keep=8)
     if seeds.shape[0] == 0:
         seeds = np.array([[0.5, 6.0, 6.0, 0.34, 0.28]])
-    pr = polish(seeds, prob, red, w)
+    # seeds on a plateau of a dead term (its coefficient at the floor) predict the same losses and
+    # differ only in that term's irrelevant exponent: polish one of each such group, share its result
+    rep = _same_predictions(seeds, prob)
+    uniq, back = np.unique(rep, return_inverse=True)
+    pu = polish(seeds[uniq], prob, red, w)
+    pr = PolishResult(pu.theta[back], pu.f[back], pu.grad_norm[back], pu.converged[back], pu.n_iter)
     order = np.argsort(np.where(np.isfinite(pr.f), pr.f, np.inf))
     best = order[0]
     z_best = red.z_of(pr.theta[best][None, :])[0]

@@ -174,11 +174,9 @@ def fit(
         tie=[list(g) for g in spec.groups if len(g) > 1], bounds={k: list(v) for k, v in (bounds or {}).items()},
         weights=None if weights is None else (weights if isinstance(weights, str) else "array"),
     )
-    from threadpoolctl import threadpool_limits
-
     # Small dense linear algebra: BLAS threads only cost time here (and, on busy
     # machines, a lot of it), so the hot loop runs single-threaded.
-    with threadpool_limits(limits=1), np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+    with _chinchilla.single_thread(), np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
         if is_chinchilla(law):
             sol = _chinchilla.fit_chinchilla(problem)
         else:

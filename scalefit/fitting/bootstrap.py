@@ -230,10 +230,8 @@ def _resample_weights(units: np.ndarray, n_units: int, seed: int, idx: Iterable[
 
 
 def _chinchilla_chunk(fit_result: Any, idx: Sequence[int], seed: int, units: np.ndarray, n_units: int):
-    from threadpoolctl import threadpool_limits
-
     problem = fit_result.problem
-    with threadpool_limits(limits=1), np.errstate(all="ignore"):
+    with _chinchilla.single_thread(), np.errstate(all="ignore"):
         prob, red = _chinchilla.engine_problem(problem)
         W = _resample_weights(units, n_units, seed, idx) * problem.weights[None, :]
         starts = fit_result.solution.minima
