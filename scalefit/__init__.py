@@ -27,6 +27,7 @@ from ._errors import (
     IntervalWarning,
     IsoFLOPWarning,
     PlanRefusedError,
+    RepeatedStepsWarning,
     ScalefitInputError,
     ScalefitWarning,
     UnitsWarning,
@@ -160,6 +161,7 @@ __all__ = [
     "IdentifiabilityWarning",
     "InconsistentFlopsWarning",
     "IsoFLOPWarning",
+    "RepeatedStepsWarning",
     "UnitsWarning",
     "__version__",
 ]

@@ -83,15 +83,30 @@ def load_runs(args: argparse.Namespace):
     )
 
 
+_LISTED_PER_REASON = 10
+
+
 def report_excluded(runs, *, file=None) -> None:
     """Print every excluded row and why (the CLI never drops rows silently)."""
     file = file or sys.stderr
     ex = runs.excluded
     if ex is None or len(ex) == 0:
         return
+    from .._validation import format_rows
+
     print(f"excluded {len(ex)} row(s):", file=file)
-    for _, r in ex.iterrows():
-        print(f"  row {int(r['row'])}: {r['reason']}", file=file)
+    groups = ex.groupby("reason", sort=False)["row"]
+    if groups.size().max() <= _LISTED_PER_REASON:
+        for _, r in ex.iterrows():
+            print(f"  row {int(r['row'])}: {r['reason']}", file=file)
+        return
+    for reason, rows in groups:  # a history export sets aside hundreds of rows for one reason: one line
+        listed = [int(x) for x in rows]
+        if len(listed) <= _LISTED_PER_REASON:
+            for row in listed:
+                print(f"  row {row}: {reason}", file=file)
+        else:
+            print(f"  {len(listed)} rows ({format_rows(listed)}): {reason}", file=file)
 
 
 def check_out_path(path: str | None, *, force: bool, what: str = "--out") -> None:
