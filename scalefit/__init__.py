@@ -48,6 +48,7 @@ _LAZY = {
     "FitResult": "fitting",
     "LoadedFit": "fitting",
     "load_fit": "fitting",
+    "load": "_load",
     "BootstrapResult": "fitting",
     "compare": "fitting",
     "CompareResult": "fitting",
@@ -105,6 +106,7 @@ __all__ = [
     "FitResult",
     "LoadedFit",
     "load_fit",
+    "load",
     "BootstrapResult",
     "compare",
     "CompareResult",
@@ -177,6 +179,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         isoflop,
     )
     from .experiments import Design, design, isoflop_grid, simulate
+    from ._load import load
     from .fitting import BootstrapResult, CompareResult, FitResult, LoadedFit, compare, fit, load_fit
     from .laws import Law, Param, available_laws, evaluate, get_law
     from .plan import (

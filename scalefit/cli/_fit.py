@@ -68,21 +68,9 @@ def _parse_bounds(items) -> dict:
 
 def fit_payload(result, boot=None, *, levels=(0.8, 0.95), samples: bool = False) -> dict:
     """The JSON object printed by ``scalefit fit --json`` (and written by ``--out``)."""
-    d = result.to_dict()
-    if boot is not None:
-        bd = boot.to_dict(levels)
-        d["stderr_asymptotic"] = d["stderr"]
-        d["stderr"] = {k: bd["stderr"][k] for k in result.params}
-        d["stderr_kind"] = f"bootstrap ({boot.n} resamples of the {boot.unit})"
-        d["intervals"] = {k: v for k, v in bd["intervals"].items() if k in result.params}
-        if "derived" in d:
-            for k in ("a", "b"):
-                d["derived"][f"{k}_stderr"] = bd["stderr"].get(k)
-                d["derived"][f"{k}_intervals"] = bd["intervals"].get(k)
-        d["bootstrap"] = {"n": boot.n, "seed": boot.seed, "unit": boot.unit, "n_not_converged": bd["n_not_converged"]}
-        if samples:
-            d["bootstrap"]["samples"] = boot.samples.to_dict(orient="records")
-    return d
+    if boot is None:
+        return result.to_dict()
+    return boot.fit_dict(levels, samples=samples)
 
 
 def run(args: argparse.Namespace) -> int:

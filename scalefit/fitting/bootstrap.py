@@ -25,6 +25,7 @@ import pandas as pd
 
 from .._errors import ScalefitInputError
 from .._intervals import percentile_interval
+from .._json import jsonable
 from .._summary import Summary, Table
 from .._validation import check_level, check_n_jobs, check_seed
 from ..laws import chinchilla_compute_optimal, chinchilla_exponents, evaluate, is_chinchilla
@@ -209,6 +210,61 @@ class BootstrapResult:
             "n_not_converged": int((~self.converged).sum()),
         }
         return d
+
+
+    def fit_dict(self, levels: Sequence[float] = (0.8, 0.95), *, samples: bool = True) -> dict:
+        """The fit's :meth:`~FitResult.to_dict` with this bootstrap's standard errors and intervals in place.
+
+        With ``samples=True`` the resamples, their objectives and convergence flags are
+        included, so :func:`scalefit.load` rebuilds this result whole.
+        """
+        d = self.fit.to_dict()
+        bd = self.to_dict(levels)
+        params = list(self.fit.params)
+        d["stderr_asymptotic"] = d["stderr"]
+        d["stderr"] = {k: bd["stderr"][k] for k in params}
+        d["stderr_kind"] = f"bootstrap ({self.n} resamples of the {self.unit})"
+        d["intervals"] = {k: v for k, v in bd["intervals"].items() if k in params}
+        if "derived" in d:
+            for k in ("a", "b"):
+                d["derived"][f"{k}_stderr"] = bd["stderr"].get(k)
+                d["derived"][f"{k}_intervals"] = bd["intervals"].get(k)
+        d["bootstrap"] = {"n": self.n, "seed": self.seed, "unit": self.unit, "n_not_converged": bd["n_not_converged"]}
+        if samples:
+            d["bootstrap"]["samples"] = self.samples.to_dict(orient="records")
+            d["bootstrap"]["objective"] = [float(v) for v in np.asarray(self.objective, dtype=float)]
+            d["bootstrap"]["converged"] = [bool(v) for v in np.asarray(self.converged)]
+        return d
+
+    def to_json(self, path: str | None = None, *, overwrite: bool = False, levels: Sequence[float] = (0.8, 0.95)) -> str:
+        """JSON text of :meth:`fit_dict` (samples included); written to ``path`` when given.
+
+        :func:`scalefit.load` reads it back as a fit whose ``bootstrap`` is this
+        result, number for number.  The file is written atomically and marked as
+        scalefit's; an existing file is replaced only with ``overwrite=True``.
+        """
+        import json
+
+        d = self.fit_dict(levels, samples=True)
+        if path is not None:
+            from .._io import write_json
+
+            write_json(path, d, replace="any" if overwrite else "never")
+        return json.dumps(jsonable(d), indent=2)
+
+    def __repr__(self) -> str:
+        return (f"BootstrapResult(law={self.fit.law.name!r}, n={self.n}, seed={self.seed}, unit={self.unit!r}, "
+                f"not_converged={int((~np.asarray(self.converged)).sum())})")
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per resample: the parameters (and a, b for Chinchilla forms), ``objective`` and ``converged``."""
+        tab = self._with_exponents()
+        tab["objective"] = np.asarray(self.objective, dtype=float)
+        tab["converged"] = np.asarray(self.converged, dtype=bool)
+        return tab
 
 
 # ========================================================================
