@@ -12,13 +12,18 @@ from typing import Any
 from .._io import Replace, write_json
 
 
+def add_old_spelling(p: argparse.ArgumentParser, flag: str, *, dest: str, **kwargs: Any) -> None:
+    """Accept ``flag``, a former spelling of an option, without listing it in ``--help`` (one spelling per option)."""
+    p.add_argument(flag, dest=dest, default=argparse.SUPPRESS, help=argparse.SUPPRESS, **kwargs)
+
+
 def add_runs_arguments(p: argparse.ArgumentParser, *, run_id: bool = True) -> None:
     """Add the RUNS positional and the ingestion options every subcommand shares."""
     p.add_argument(
         "runs",
         metavar="RUNS",
-        help="CSV, TSV, JSON, JSONL or Parquet file of runs, or 'synthetic:isoflop' / 'synthetic:curves' "
-        "for the bundled examples.",
+        help="CSV, TSV, JSON, JSONL or Parquet file of runs, '-' to read one from standard input, or "
+        "'synthetic:isoflop' / 'synthetic:curves' for the bundled examples.",
     )
     p.add_argument(
         "--columns",

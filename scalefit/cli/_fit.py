@@ -14,7 +14,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Fit a scaling law to RUNS by minimising the sum of Huber(delta) (or r^2/2) of the residuals "
             "of log-loss, as Hoffmann et al. (2022). With --bootstrap N, resample runs N times and report "
-            "bootstrap standard errors and 80%%/95%% percentile intervals. RUNS may be 'synthetic:isoflop'."
+            "bootstrap standard errors and 80%/95% percentile intervals. RUNS may be 'synthetic:isoflop'."
         ),
     )
     add_runs_arguments(p)
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     )
     boot = None
     if args.bootstrap:
-        boot = result.bootstrap(args.bootstrap, seed=args.seed, n_jobs=args.jobs, progress=None if not args.json else False)
+        boot = result.bootstrap(args.bootstrap, seed=args.seed, n_jobs=args.jobs, progress=False if args.json else None)
     if args.json:
         emit_json(fit_payload(result, boot))
     else:
