@@ -268,6 +268,31 @@ class BootstrapResult:
 
 
 # ========================================================================
+def _attached() -> bool:
+    """True when someone watches: stderr is a terminal, or the code runs in a Jupyter kernel."""
+    if bool(getattr(sys.stderr, "isatty", lambda: False)()):
+        return True
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    return type(shell).__name__ == "ZMQInteractiveShell"  # a notebook / Jupyter kernel, not a plain console
+
+
+def _parallel(n_jobs: int) -> Any:
+    """``joblib.Parallel`` yielding results as they finish; a list where the backend cannot (Ray, multiprocessing).
+
+    The backend comes from ``joblib.parallel_config`` (Dask, Ray, ...); the results are
+    the same either way because every resample seeds itself (``default_rng([seed, i])``).
+    """
+    from joblib import Parallel
+
+    try:
+        return Parallel(n_jobs=n_jobs, return_as="generator")
+    except ValueError as exc:
+        if "does not support return_as" not in str(exc):
+            raise
+        return Parallel(n_jobs=n_jobs, return_as="list")
+
+
+# ========================================================================
 def _intervals(draws: pd.DataFrame, level: float, point: Mapping[str, float] | None = None) -> pd.DataFrame:
     """``low``/``high`` interval of each column of ``draws``: bias-corrected percentile with the ``point`` estimates."""
     est = None if point is None else np.array([point.get(c, np.nan) for c in draws.columns], dtype=float)
@@ -363,7 +388,8 @@ def bootstrap(fit_result: Any, n: int = 1000, *, seed: int = 0, n_jobs: int = -1
     n_jobs : int
         Parallel workers through joblib (-1: all cores).  Results do not depend on it.
     progress : bool, optional
-        Show a tqdm progress bar; default: only when stderr is a terminal.
+        Show a progress bar (``tqdm.auto``: a widget in a notebook, text in a
+        terminal); default: when a notebook or a terminal is attached.
 
     Returns
     -------
@@ -397,7 +423,7 @@ def bootstrap(fit_result: Any, n: int = 1000, *, seed: int = 0, n_jobs: int = -1
     else:
         worker = _chinchilla_chunk if is_chinchilla(fit_result.law) else _generic_chunk
     if progress is None:
-        progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
+        progress = _attached()
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -411,9 +437,9 @@ def bootstrap(fit_result: Any, n: int = 1000, *, seed: int = 0, n_jobs: int = -1
                 if bar is not None:
                     bar.update(len(c))
         else:
-            from joblib import Parallel, delayed
+            from joblib import delayed
 
-            gen = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(worker)(fit_result, c, seed, units, n_units) for c in chunks)
+            gen = _parallel(n_jobs)(delayed(worker)(fit_result, c, seed, units, n_units) for c in chunks)
             parts = []
             for c, part in zip(chunks, gen):
                 parts.append(part)
