@@ -329,6 +329,16 @@ class FitResult:
 
         return lmfit.printfuncs.fit_report(self.to_lmfit())
 
+    def to_frame(self) -> pd.DataFrame:
+        """One row per parameter: ``value`` and ``stderr`` (bootstrap intervals: ``bootstrap(n).interval()``)."""
+        frame = pd.DataFrame({"value": pd.Series(self.params, dtype=float),
+                              "stderr": pd.Series(self.stderr, dtype=float).reindex(list(self.params))})
+        frame.index.name = "parameter"
+        return frame
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
+
     def __repr__(self) -> str:
         ps = ", ".join(f"{k}={v:.5g}" for k, v in self.params.items())
         return f"FitResult(law={self.law.name!r}, {ps}, objective={self.objective:.6g}, success={self.success})"
