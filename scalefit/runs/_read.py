@@ -320,8 +320,8 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
     reasons[sparse] = _SPARSE_REASON
     if drop_duplicates:
         for r, first in duplicate_of.items():
-            reasons[r] = f"{reasons[r]}; {why}" if reasons[r] else why  # type: ignore[assignment]
-            reasons[r] = f"{reasons[r]}; {why}" if reasons[r] else why
+            why_dup = f"exact duplicate of row {first}"
+            reasons[r] = f"{reasons[r]}; {why_dup}" if reasons[r] else why_dup
     keep = reasons == ""
     _v.warn_duplicates(duplicate_of, dropped=drop_duplicates)
     if not keep.any():
