@@ -28,6 +28,7 @@ from ._errors import (
     IsoFLOPBiasWarning,
     IsoFLOPWarning,
     PlanRefusedError,
+    RepeatedStepsWarning,
     ScalefitInputError,
     ScalefitWarning,
     SensitivityWarning,
@@ -49,6 +50,7 @@ _LAZY = {
     "FitResult": "fitting",
     "LoadedFit": "fitting",
     "load_fit": "fitting",
+    "load": "_load",
     "BootstrapResult": "fitting",
     "compare": "fitting",
     "CompareResult": "fitting",
@@ -108,6 +110,7 @@ __all__ = [
     "FitResult",
     "LoadedFit",
     "load_fit",
+    "load",
     "BootstrapResult",
     "compare",
     "CompareResult",
@@ -168,6 +171,7 @@ __all__ = [
     "IsoFLOPWarning",
     "IsoFLOPBiasWarning",
     "SensitivityWarning",
+    "RepeatedStepsWarning",
     "UnitsWarning",
     "__version__",
 ]
@@ -183,6 +187,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         isoflop,
     )
     from .experiments import Design, design, isoflop_grid, simulate
+    from ._load import load
     from .fitting import BacktestResult, BootstrapResult, CompareResult, FitResult, LoadedFit, compare, fit, load_fit
     from .fitting.backtest import backtest
     from .laws import Law, Param, available_laws, evaluate, get_law

@@ -111,6 +111,10 @@ class ExcludedRowsWarning(ScalefitWarning):
     """Rows were excluded (for instance under ``nan_policy='omit'``)."""
 
 
+class RepeatedStepsWarning(ScalefitWarning):
+    """A run logs the same step more than once (typically a resumed run)."""
+
+
 class ConvergenceWarning(ScalefitWarning):
     """An optimisation did not converge; the result has ``success=False``."""
 

@@ -76,3 +76,51 @@ class Summary:
 
 def _fmt(v: Any) -> str:
     return format_number(v, "general")
+
+
+class DictDisplay:
+    """``to_frame()``, ``_repr_html_`` and a short repr for results whose ``to_dict()`` says everything.
+
+    Nested dictionaries become ``<key>_<inner>`` columns and ``[low, high]`` pairs
+    ``<key>_low`` / ``<key>_high``; a class opts in by inheriting (dataclasses also
+    set ``__repr__ = DictDisplay.short_repr`` in their body, or they get the long one).
+    """
+
+    def to_dict(self) -> dict:  # pragma: no cover - every user defines it
+        raise NotImplementedError
+
+    def _flat(self) -> dict:
+        out: dict = {}
+
+        def put(prefix: str, value: Any) -> None:
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    put(f"{prefix}_{k}" if prefix else str(k), v)
+            elif isinstance(value, (list, tuple)) and len(value) == 2 and all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+                out[f"{prefix}_low"], out[f"{prefix}_high"] = value
+            elif isinstance(value, (list, tuple)):
+                out[prefix] = "; ".join(map(str, value)) if all(isinstance(v, str) for v in value) else f"{len(value)} items"
+            else:
+                out[prefix] = value
+
+        put("", self.to_dict())
+        return out
+
+    def to_frame(self) -> Any:
+        """One-row pandas DataFrame of :meth:`to_dict` (nested keys joined with ``_``)."""
+        import pandas as pd
+
+        return pd.DataFrame([self._flat()])
+
+    def _repr_html_(self) -> str:
+        rows = [[k, v] for k, v in self._flat().items()]
+        return f"<div class='scalefit-summary'><h4>{html.escape(type(self).__name__)}</h4>" + html_table(
+            ["", "value"], rows, style="human", missing="\u2014") + "</div>"
+
+    def short_repr(self) -> str:
+        """``Name(key=value, ...)`` with the first few plain values, numbers as ``70B`` / ``1.4T``."""
+        items = [(k, v) for k, v in self._flat().items() if v is None or isinstance(v, (str, int, float))]
+        shown = ", ".join(f"{k}={v!r}" if isinstance(v, str) else f"{k}={format_number(v, 'human')}" for k, v in items[:6])
+        more = ", ..." if len(items) > 6 else ""
+        return f"{type(self).__name__}({shown}{more})"

@@ -586,7 +586,10 @@ def test_li_curves(li_csv):
     # Li, Kudugunta and Zettlemoyer (2025), hadasah/scaling_laws@1f3708c: 4,852 checkpoints, 240 runs, 2 duplicates
     with pytest.warns(DuplicateRowsWarning, match=r"2 row\(s\) exactly duplicate") as record:
         runs = read_runs(li_csv, run_id=["model", "peak_lr", "sweep", "total_steps"])
-    assert {w.category for w in record} == {DuplicateRowsWarning}
+        # this run id leaves out total_epochs, so runs of 2 and 10 epochs share a key: the same
+        # checkpoint (step and tokens) appears twice with different losses, which is said
+    assert {w.category for w in record} == {DuplicateRowsWarning, scalefit.RepeatedStepsWarning}
+    assert any("59 rows repeat a step within their run (15 run(s)" in str(w.message) for w in record)
     assert len(runs) == 4852 and runs.n_runs == 240
     assert len(runs.duplicate_rows) == 2 and len(runs.excluded) == 0
     assert "2 exact duplicate row(s)" in str(runs.summary())

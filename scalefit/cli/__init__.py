@@ -3,6 +3,9 @@
 Each subcommand lives in its own module ``scalefit/cli/_<name>.py`` that
 defines ``register(subparsers)``.  The CLI only calls the public API.
 
+``--quiet`` (every subcommand) sends what would go to standard error during the
+work to the null device; errors are still printed.
+
 Exit codes: 0 success, 2 bad input (message on stderr), 1 internal error.
 Library errors and warnings are worded for the command line from their
 ``options`` (see :mod:`scalefit.cli._messages`): the flag replaces the API option.
@@ -10,7 +13,9 @@ Library errors and warnings are worded for the command line from their
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import signal
 import sys
 import warnings
@@ -37,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         mod.register(sub)
+    for command in sub.choices.values():  # one --quiet for every subcommand
+        command.add_argument("-q", "--quiet", action="store_true",
+                             help="Print only the result and errors: no warnings, notes, progress bars or lists of excluded rows.")
     return parser
 
 
@@ -100,6 +108,9 @@ def _main(argv: Sequence[str] | None = None) -> int:
         warnings.simplefilter("always", ScalefitWarning)
         warnings.showwarning = _show
         try:
+            if getattr(args, "quiet", False):
+                with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull):
+                    return int(args.func(args) or 0)
             return int(args.func(args) or 0)
         except ScalefitInputError as exc:
             print(f"scalefit {args.command}: error: {cli_message(exc)}", file=sys.stderr)

@@ -12,13 +12,18 @@ from typing import Any
 from .._io import Replace, write_json
 
 
+def add_old_spelling(p: argparse.ArgumentParser, flag: str, *, dest: str, **kwargs: Any) -> None:
+    """Accept ``flag``, a former spelling of an option, without listing it in ``--help`` (one spelling per option)."""
+    p.add_argument(flag, dest=dest, default=argparse.SUPPRESS, help=argparse.SUPPRESS, **kwargs)
+
+
 def add_runs_arguments(p: argparse.ArgumentParser, *, run_id: bool = True) -> None:
     """Add the RUNS positional and the ingestion options every subcommand shares."""
     p.add_argument(
         "runs",
         metavar="RUNS",
-        help="CSV, TSV, JSON, JSONL or Parquet file of runs, or 'synthetic:isoflop' / 'synthetic:curves' "
-        "for the bundled examples.",
+        help="CSV, TSV, JSON, JSONL or Parquet file of runs, '-' to read one from standard input, or "
+        "'synthetic:isoflop' / 'synthetic:curves' for the bundled examples.",
     )
     p.add_argument(
         "--columns",
@@ -83,15 +88,30 @@ def load_runs(args: argparse.Namespace):
     )
 
 
+_LISTED_PER_REASON = 10
+
+
 def report_excluded(runs, *, file=None) -> None:
     """Print every excluded row and why (the CLI never drops rows silently)."""
     file = file or sys.stderr
     ex = runs.excluded
     if ex is None or len(ex) == 0:
         return
+    from .._validation import format_rows
+
     print(f"excluded {len(ex)} row(s):", file=file)
-    for _, r in ex.iterrows():
-        print(f"  row {int(r['row'])}: {r['reason']}", file=file)
+    groups = ex.groupby("reason", sort=False)["row"]
+    if groups.size().max() <= _LISTED_PER_REASON:
+        for _, r in ex.iterrows():
+            print(f"  row {int(r['row'])}: {r['reason']}", file=file)
+        return
+    for reason, rows in groups:  # a history export sets aside hundreds of rows for one reason: one line
+        listed = [int(x) for x in rows]
+        if len(listed) <= _LISTED_PER_REASON:
+            for row in listed:
+                print(f"  row {row}: {reason}", file=file)
+        else:
+            print(f"  {len(listed)} rows ({format_rows(listed)}): {reason}", file=file)
 
 
 def check_out_path(path: str | None, *, force: bool, what: str = "--out") -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import check_out_path, emit_json, parse_mapping
+from ._common import add_old_spelling, check_out_path, emit_json, parse_mapping
 from ._plan import _numbers_in, parse_numbers
 
 
@@ -13,7 +13,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="Choose the training runs that best predict the compute-optimal model at a target budget.",
         description=(
             "Simulation-based experiment design: draw laws from the prior (default: the published Chinchilla fits "
-            "with their errors), simulate candidate IsoFLOP designs with 1%% noise, fit each with scalefit's engine, "
+            "with their errors), simulate candidate IsoFLOP designs with 1% noise, fit each with scalefit's engine, "
             "and keep the design with the smallest expected error at --target-flops. With --runs (runs already "
             "trained), suggest the next runs and how much each shrinks the target interval. Numbers accept 1e21 or 70B."
         ),
@@ -32,8 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="Quantity at the target whose error is minimised (default n_opt).")
     p.add_argument("--noise", default="0.01", metavar="S", help="Relative noise of a run's loss (default 0.01).")
     p.add_argument("--n-sims", type=int, default=64, metavar="S", help="Simulations per finalist design (default 64).")
-    p.add_argument("--seed", type=int, default=0, help="Seed (results are identical for a seed whatever --n-jobs).")
-    p.add_argument("--n-jobs", type=int, default=-1, help="Parallel workers (default: all cores).")
+    p.add_argument("--seed", type=int, default=0, help="Seed (results are identical for a seed whatever --jobs).")
+    p.add_argument("--jobs", dest="n_jobs", type=int, default=-1, help="Parallel workers (default: all cores).")
+    add_old_spelling(p, "--n-jobs", dest="n_jobs", type=int)
     p.add_argument("--out", metavar="FILE.csv", help="Write the runs to train as CSV.")
     p.add_argument("--force", action="store_true", help="Overwrite --out if it exists.")
     p.add_argument("--json", action="store_true", help="Write the whole design as one JSON object.")

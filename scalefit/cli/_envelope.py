@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_runs_arguments, load_runs
+from ._common import add_old_spelling, add_runs_arguments, load_runs
 from ._isoflop import add_result_arguments, print_result
 
 
@@ -23,13 +23,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "From training curves (rows identified by --run-id), take at each FLOP value the run with the "
             "lowest (interpolated) loss, and fit N_opt = k_n C^a and D_opt = k_d C^b along that envelope, "
-            "with intervals from resampling whole runs. --final-only uses each run's last checkpoint only: an "
+            "with intervals from resampling whole runs. --final (formerly --final-only) uses each run's last checkpoint only: an "
             "intermediate checkpoint of a decaying learning-rate schedule is not a fair point."
         ),
         epilog="Example: scalefit envelope curves.csv --run-id model,peak_lr,total_steps --min-fraction 0.1 --json",
     )
     add_runs_arguments(p)
-    p.add_argument("--final-only", action="store_true", help="Use only each run's final checkpoint.")
+    p.add_argument("--final", dest="final_only", action="store_true", help="Use only each run's final checkpoint.")
+    add_old_spelling(p, "--final-only", dest="final_only", action="store_true")
     p.add_argument("--min-tokens", type=_number, default=None, metavar="X", help="Drop checkpoints that saw fewer tokens (e.g. 1e9 or 1B).")
     p.add_argument("--min-fraction", type=float, default=None, metavar="F", help="Drop checkpoints before this fraction (0-1) of their run.")
     p.add_argument("--n-grid", type=int, default=200, help="Log-spaced FLOP values on which curves are compared (default 200).")

@@ -14,7 +14,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Fit a scaling law to RUNS by minimising the sum of Huber(delta) (or r^2/2) of the residuals "
             "of log-loss, as Hoffmann et al. (2022). With --bootstrap N, resample runs N times and report "
-            "bootstrap standard errors and 80%%/95%% percentile intervals. RUNS may be 'synthetic:isoflop'."
+            "bootstrap standard errors and 80%/95% percentile intervals. RUNS may be 'synthetic:isoflop'."
         ),
     )
     add_runs_arguments(p)
@@ -72,22 +72,9 @@ def _parse_bounds(items) -> dict:
 
 def fit_payload(result, boot=None, *, levels=(0.8, 0.95), samples: bool = False, sensitivity=None) -> dict:
     """The JSON object printed by ``scalefit fit --json`` (and written by ``--out``)."""
-    d = result.to_dict()
+    d = result.to_dict() if boot is None else boot.fit_dict(levels, samples=samples)
     if sensitivity is not None:
         d["sensitivity"] = sensitivity.to_dict()
-    if boot is not None:
-        bd = boot.to_dict(levels)
-        d["stderr_asymptotic"] = d["stderr"]
-        d["stderr"] = {k: bd["stderr"][k] for k in result.params}
-        d["stderr_kind"] = f"bootstrap ({boot.n} resamples of the {boot.unit})"
-        d["intervals"] = {k: v for k, v in bd["intervals"].items() if k in result.params}
-        if "derived" in d:
-            for k in ("a", "b"):
-                d["derived"][f"{k}_stderr"] = bd["stderr"].get(k)
-                d["derived"][f"{k}_intervals"] = bd["intervals"].get(k)
-        d["bootstrap"] = {"n": boot.n, "seed": boot.seed, "unit": boot.unit, "n_not_converged": bd["n_not_converged"]}
-        if samples:
-            d["bootstrap"]["samples"] = boot.samples.to_dict(orient="records")
     return d
 
 
@@ -111,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     )
     boot = None
     if args.bootstrap:
-        boot = result.bootstrap(args.bootstrap, seed=args.seed, n_jobs=args.jobs, progress=None if not args.json else False)
+        boot = result.bootstrap(args.bootstrap, seed=args.seed, n_jobs=args.jobs, progress=False if args.json else None)
     sens = _sensitivity(args, result, boot, runs)
     if args.json:
         emit_json(fit_payload(result, boot, sensitivity=sens))

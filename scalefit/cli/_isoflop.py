@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_runs_arguments, emit_json, load_runs, report_excluded
+from ._common import add_old_spelling, add_runs_arguments, emit_json, load_runs, report_excluded
 
 
 def _columns(text: str | None) -> list[str] | None:
@@ -35,7 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--best-per-size", action="store_true",
                    help="Within each budget keep only the lowest-loss run of each model size (e.g. best learning rate).")
     p.add_argument("--keep-flagged", action="store_true", help="Use flagged edge/off-centre budgets in the power-law fit too.")
-    p.add_argument("--n-jobs", type=int, default=1, help="Threads across groups (default 1; -1 for all cores).")
+    p.add_argument("--jobs", dest="n_jobs", type=int, default=1, help="Threads across groups (default 1; -1 for all cores).")
+    add_old_spelling(p, "--n-jobs", dest="n_jobs", type=int)
     add_result_arguments(p, resamples="runs within each budget",
                          json_keys="a, b, k_n, k_d, intervals, optima; groups under --group-by")
     p.set_defaults(func=run)

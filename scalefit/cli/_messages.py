@@ -25,7 +25,7 @@ FLAGS: dict[str, str] = {
     "drop_duplicates": "--drop-duplicates",
     "run_id": "--run-id COLS",
     "final": "the final checkpoints (--final)",
-    "final_only": "--final-only",
+    "final_only": "--final",
     "best_per_size": "--best-per-size",
     "group_by": "--group-by COLS",
     "budget": "--budget-col COL",

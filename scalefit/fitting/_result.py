@@ -5,6 +5,7 @@ import json
 import math
 import types
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -378,6 +379,16 @@ class FitResult:
 
         return lmfit.printfuncs.fit_report(self.to_lmfit())
 
+    def to_frame(self) -> pd.DataFrame:
+        """One row per parameter: ``value`` and ``stderr`` (bootstrap intervals: ``bootstrap(n).interval()``)."""
+        frame = pd.DataFrame({"value": pd.Series(self.params, dtype=float),
+                              "stderr": pd.Series(self.stderr, dtype=float).reindex(list(self.params))})
+        frame.index.name = "parameter"
+        return frame
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
+
     def __repr__(self) -> str:
         ps = ", ".join(f"{k}={v:.5g}" for k, v in self.params.items())
         return f"FitResult(law={self.law.name!r}, {ps}, objective={self.objective:.6g}, success={self.success})"
@@ -437,9 +448,97 @@ class LoadedFit:
         if not isinstance(rng, Mapping):
             return None
         try:
-            return types.SimpleNamespace(**{k: np.asarray(rng[k], dtype=float) for k in ("n_params", "n_tokens", "flops")})
+            ranges = {k: np.asarray(rng[k], dtype=float) for k in ("n_params", "n_tokens", "flops")}
         except (KeyError, TypeError, ValueError):
             return None
+        return types.SimpleNamespace(**ranges, flops_per_param_token=float(self.info.get("flops_per_param_token", 6.0)))
+
+    @property
+    def a(self) -> float:
+        """Exponent of N* ~ C^a (Chinchilla forms), from the saved parameters."""
+        return float(chinchilla_exponents(self.params["alpha"], self.params.get("beta", self.params["alpha"]))[0])
+
+    @property
+    def b(self) -> float:
+        """Exponent of D* ~ C^b (Chinchilla forms), from the saved parameters."""
+        return float(chinchilla_exponents(self.params["alpha"], self.params.get("beta", self.params["alpha"]))[1])
+
+    @cached_property
+    def bootstrap(self) -> "BootstrapResult | None":
+        """The saved bootstrap (a :class:`BootstrapResult` whose ``fit`` is this fit), or None.
+
+        Present when the file holds the resamples (``BootstrapResult.to_json(path)``,
+        ``scalefit fit --bootstrap N --out fit.json``); planners given it report intervals.
+        """
+        from .bootstrap import BootstrapResult
+
+        saved = self.info.get("bootstrap") if isinstance(self.info, dict) else None
+        if not isinstance(saved, Mapping) or not saved.get("samples"):
+            return None
+        rows = saved["samples"]
+        samples = pd.DataFrame.from_records(list(rows))
+        missing = [n for n in self.law.param_names if n not in samples.columns]
+        if missing:
+            raise ScalefitInputError(f"the saved bootstrap samples lack parameters {missing}; re-save the fit.")
+        samples = samples[[n for n in self.law.param_names]].astype(float)
+        n = len(samples)
+        objective = np.array(saved.get("objective", [np.nan] * n), dtype=np.float64)
+        converged = np.array(saved.get("converged", [True] * n), dtype=np.bool_)
+        if len(objective) != n or len(converged) != n:
+            raise ScalefitInputError(
+                f"the saved bootstrap has {n} samples but {len(objective)} objectives and {len(converged)} "
+                "convergence flags; re-save the fit."
+            )
+        return BootstrapResult(fit=self, samples=samples, objective=objective, converged=converged,
+                               n=int(saved.get("n", n)), seed=int(saved.get("seed", 0)), unit=str(saved.get("unit", "runs")))
+
+    def interval(self, level: float = 0.95) -> pd.DataFrame:
+        """Bootstrap intervals at ``level`` from the saved samples (see :meth:`BootstrapResult.interval`)."""
+        boot = self.bootstrap
+        if boot is None:
+            raise ScalefitInputError(
+                "this saved fit holds no bootstrap samples, so it has no intervals; save it with "
+                "FitResult.bootstrap(n).to_json(path) or scalefit fit --bootstrap N --out fit.json."
+            )
+        return boot.interval(level)
+
+    def summary(self) -> Summary:
+        """The saved parameters, their standard errors and (with a bootstrap) 95% intervals."""
+        boot = self.bootstrap
+        iv = boot.interval(0.95) if boot is not None else None
+        header = ["parameter", "value", "stderr"] + (["95% low", "95% high"] if iv is not None else [])
+        rows = []
+        for name, value in self.params.items():
+            row = [name, value, self.stderr.get(name, float("nan"))]
+            if iv is not None:
+                row += [float(iv.loc[name, "low"]), float(iv.loc[name, "high"])]
+            rows.append(row)
+        info: list[tuple[str, Any]] = [("law", self.law.name), ("stderr", str(self.info.get("stderr_kind", "")))]
+        if "n_runs" in self.info:
+            info.append(("runs", int(self.info["n_runs"])))
+        notes = [f"{w['category']}: {w['message']}" for w in self.warnings]
+        return Summary(f"scalefit fit (loaded): {self.law.name}", info, [Table("Parameters", header, rows)], notes)
+
+    def to_dict(self) -> dict:
+        """The saved dictionary, as read (so saving it again keeps every number)."""
+        return dict(self.info)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per parameter: ``value``, ``stderr`` (and ``low`` / ``high`` at 95% with a bootstrap)."""
+        frame = pd.DataFrame({"value": pd.Series(self.params), "stderr": pd.Series(self.stderr, dtype=float)})
+        frame.index.name = "parameter"
+        if self.bootstrap is not None:
+            iv = self.bootstrap.interval(0.95)
+            frame["low"], frame["high"] = iv["low"], iv["high"]
+        return frame
+
+    def __repr__(self) -> str:
+        ps = ", ".join(f"{k}={v:.5g}" for k, v in self.params.items())
+        boot = self.bootstrap
+        return f"LoadedFit(law={self.law.name!r}, {ps}" + (f", bootstrap={boot.n}" if boot is not None else "") + ")"
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
 
     def predict(self, n_params: Any = None, n_tokens: Any = None, **inputs: Any) -> np.ndarray:
         """Predicted loss, as :meth:`FitResult.predict` (with the saved ``flops_per_param_token``, default 6)."""

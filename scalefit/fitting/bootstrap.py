@@ -25,6 +25,7 @@ import pandas as pd
 
 from .._errors import ScalefitInputError
 from .._intervals import percentile_interval
+from .._json import jsonable
 from .._summary import Summary, Table
 from .._validation import check_level, check_n_jobs, check_seed
 from ..laws import chinchilla_compute_optimal, chinchilla_exponents, evaluate, is_chinchilla
@@ -211,6 +212,86 @@ class BootstrapResult:
         return d
 
 
+    def fit_dict(self, levels: Sequence[float] = (0.8, 0.95), *, samples: bool = True) -> dict:
+        """The fit's :meth:`~FitResult.to_dict` with this bootstrap's standard errors and intervals in place.
+
+        With ``samples=True`` the resamples, their objectives and convergence flags are
+        included, so :func:`scalefit.load` rebuilds this result whole.
+        """
+        d = self.fit.to_dict()
+        bd = self.to_dict(levels)
+        params = list(self.fit.params)
+        d["stderr_asymptotic"] = d["stderr"]
+        d["stderr"] = {k: bd["stderr"][k] for k in params}
+        d["stderr_kind"] = f"bootstrap ({self.n} resamples of the {self.unit})"
+        d["intervals"] = {k: v for k, v in bd["intervals"].items() if k in params}
+        if "derived" in d:
+            for k in ("a", "b"):
+                d["derived"][f"{k}_stderr"] = bd["stderr"].get(k)
+                d["derived"][f"{k}_intervals"] = bd["intervals"].get(k)
+        d["bootstrap"] = {"n": self.n, "seed": self.seed, "unit": self.unit, "n_not_converged": bd["n_not_converged"]}
+        if samples:
+            d["bootstrap"]["samples"] = self.samples.to_dict(orient="records")
+            d["bootstrap"]["objective"] = [float(v) for v in np.asarray(self.objective, dtype=float)]
+            d["bootstrap"]["converged"] = [bool(v) for v in np.asarray(self.converged)]
+        return d
+
+    def to_json(self, path: str | None = None, *, overwrite: bool = False, levels: Sequence[float] = (0.8, 0.95)) -> str:
+        """JSON text of :meth:`fit_dict` (samples included); written to ``path`` when given.
+
+        :func:`scalefit.load` reads it back as a fit whose ``bootstrap`` is this
+        result, number for number.  The file is written atomically and marked as
+        scalefit's; an existing file is replaced only with ``overwrite=True``.
+        """
+        import json
+
+        d = self.fit_dict(levels, samples=True)
+        if path is not None:
+            from .._io import write_json
+
+            write_json(path, d, replace="any" if overwrite else "never")
+        return json.dumps(jsonable(d), indent=2)
+
+    def __repr__(self) -> str:
+        return (f"BootstrapResult(law={self.fit.law.name!r}, n={self.n}, seed={self.seed}, unit={self.unit!r}, "
+                f"not_converged={int((~np.asarray(self.converged)).sum())})")
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per resample: the parameters (and a, b for Chinchilla forms), ``objective`` and ``converged``."""
+        tab = self._with_exponents()
+        tab["objective"] = np.asarray(self.objective, dtype=float)
+        tab["converged"] = np.asarray(self.converged, dtype=bool)
+        return tab
+
+
+# ========================================================================
+def _attached() -> bool:
+    """True when someone watches: stderr is a terminal, or the code runs in a Jupyter kernel."""
+    if bool(getattr(sys.stderr, "isatty", lambda: False)()):
+        return True
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    return type(shell).__name__ == "ZMQInteractiveShell"  # a notebook / Jupyter kernel, not a plain console
+
+
+def _parallel(n_jobs: int) -> Any:
+    """``joblib.Parallel`` yielding results as they finish; a list where the backend cannot (Ray, multiprocessing).
+
+    The backend comes from ``joblib.parallel_config`` (Dask, Ray, ...); the results are
+    the same either way because every resample seeds itself (``default_rng([seed, i])``).
+    """
+    from joblib import Parallel
+
+    try:
+        return Parallel(n_jobs=n_jobs, return_as="generator")
+    except ValueError as exc:
+        if "does not support return_as" not in str(exc):
+            raise
+        return Parallel(n_jobs=n_jobs, return_as="list")
+
+
 # ========================================================================
 def _intervals(draws: pd.DataFrame, level: float, point: Mapping[str, float] | None = None) -> pd.DataFrame:
     """``low``/``high`` interval of each column of ``draws``: bias-corrected percentile with the ``point`` estimates."""
@@ -305,7 +386,8 @@ def bootstrap(fit_result: Any, n: int = 1000, *, seed: int = 0, n_jobs: int = -1
     n_jobs : int
         Parallel workers through joblib (-1: all cores).  Results do not depend on it.
     progress : bool, optional
-        Show a tqdm progress bar; default: only when stderr is a terminal.
+        Show a progress bar (``tqdm.auto``: a widget in a notebook, text in a
+        terminal); default: when a notebook or a terminal is attached.
 
     Returns
     -------
@@ -339,7 +421,7 @@ def bootstrap(fit_result: Any, n: int = 1000, *, seed: int = 0, n_jobs: int = -1
     else:
         worker = _chinchilla_chunk if is_chinchilla(fit_result.law) else _generic_chunk
     if progress is None:
-        progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
+        progress = _attached()
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -353,9 +435,9 @@ def bootstrap(fit_result: Any, n: int = 1000, *, seed: int = 0, n_jobs: int = -1
                 if bar is not None:
                     bar.update(len(c))
         else:
-            from joblib import Parallel, delayed
+            from joblib import delayed
 
-            gen = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(worker)(fit_result, c, seed, units, n_units) for c in chunks)
+            gen = _parallel(n_jobs)(delayed(worker)(fit_result, c, seed, units, n_units) for c in chunks)
             parts = []
             for c, part in zip(chunks, gen):
                 parts.append(part)

@@ -58,6 +58,16 @@ class CompareResult:
     rows: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=["law", "row", "n_params", "n_tokens", "flops", "prediction", "truth", "error"]))
 
+    def __repr__(self) -> str:
+        return f"CompareResult(laws={list(self.table['law'])!r}, best={self.best!r}, held_out={int(np.sum(self.holdout))})"
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
+
+    def to_frame(self) -> pd.DataFrame:
+        """A copy of :attr:`table`, one row per law."""
+        return self.table.copy()
+
     @property
     def best(self) -> str:
         """Law with the lowest held-out mean absolute percentage error."""

@@ -1,6 +1,8 @@
 """From a shaped plan to a run you can launch: shape, batch, learning rate, steps, memory, GPUs, time."""
 from __future__ import annotations
 
+from .._summary import DictDisplay
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +17,7 @@ __all__ = ["RunConfiguration", "run_configuration"]
 
 
 @dataclass(frozen=True)
-class RunConfiguration:
+class RunConfiguration(DictDisplay):
     """A launchable configuration for one planned budget.
 
     Attributes
@@ -29,6 +31,8 @@ class RunConfiguration:
     time : TrainingEstimate or None
         Days and GPU-hours from the exact FLOPs on that many GPUs (with ``gpu=`` and ``mfu=``).
     """
+
+    __repr__ = DictDisplay.short_repr
 
     allocation: Allocation
     recipe: Recipe

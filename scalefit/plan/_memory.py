@@ -16,6 +16,8 @@ Buffers, fragmentation and the embedding layer's activations are not counted.
 """
 from __future__ import annotations
 
+from .._summary import DictDisplay
+
 import math
 import re
 from dataclasses import dataclass
@@ -33,7 +35,7 @@ _RECOMPUTE = ("full", "selective", "none")
 
 
 @dataclass(frozen=True)
-class MemoryEstimate:
+class MemoryEstimate(DictDisplay):
     """Bytes per GPU for training a shape: model state (sharded) plus activations.
 
     Attributes
@@ -55,6 +57,8 @@ class MemoryEstimate:
     gpu, gpu_memory_bytes : str or None, float or None
         The preset and its memory, when one was given.
     """
+
+    __repr__ = DictDisplay.short_repr
 
     n_params: int
     weights_bytes: float

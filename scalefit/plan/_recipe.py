@@ -12,6 +12,8 @@ Their runs used a warmup of 2,000 steps (Sec. 2.3), the default here.
 """
 from __future__ import annotations
 
+from .._summary import DictDisplay
+
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +28,7 @@ DEEPSEEK_2024 = (0.2920, 0.3271, 0.3118, -0.1250)
 
 
 @dataclass(frozen=True)
-class Recipe:
+class Recipe(DictDisplay):
     """Global batch, learning rate, steps and warmup for a shape and a token budget.
 
     Attributes
@@ -50,6 +52,8 @@ class Recipe:
     law : str
         Which law (``"deepseek"``).
     """
+
+    __repr__ = DictDisplay.short_repr
 
     batch_tokens: int
     batch_sequences: int

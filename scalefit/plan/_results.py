@@ -1,6 +1,8 @@
 """The planners' result types: Allocation, AllocationTable and InferencePlan, and the plan table."""
 from __future__ import annotations
 
+from .._summary import DictDisplay
+
 import html
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
@@ -164,6 +166,13 @@ class Allocation:
     def __str__(self) -> str:
         return _table([self])
 
+    def to_frame(self):
+        """One-row pandas DataFrame, as :meth:`AllocationTable.to_frame`."""
+        return AllocationTable((self,)).to_frame()
+
+    def _repr_html_(self) -> str:
+        return AllocationTable((self,))._repr_html_()
+
     def __repr__(self) -> str:
         return _table([self])
 
@@ -226,7 +235,7 @@ class AllocationTable:
 
 
 @dataclass(frozen=True)
-class InferencePlan:
+class InferencePlan(DictDisplay):
     """Plan minimising training plus inference FLOPs at a target loss (Sardana et al. 2023).
 
     Attributes
@@ -249,6 +258,8 @@ class InferencePlan:
     intervals, level, law, flops_per_param_token, flops_per_inference_token
         As in :class:`Allocation`.
     """
+
+    __repr__ = DictDisplay.short_repr
 
     n_params: float
     n_tokens: float

@@ -29,6 +29,8 @@ vocabulary, not 70B; the formula is not bent to match.
 """
 from __future__ import annotations
 
+from .._summary import DictDisplay
+
 import math
 from dataclasses import dataclass
 from typing import Any, Iterator
@@ -77,7 +79,7 @@ def llama_ffn_width(d_model: int, *, multiple_of: int = 256, ffn_multiplier: flo
 
 
 @dataclass(frozen=True)
-class Shape:
+class Shape(DictDisplay):
     """A decoder-only transformer: its dimensions, exact parameter count and FLOPs per token.
 
     Parameters
@@ -106,6 +108,8 @@ class Shape:
     >>> f"{gpt3.n_params:,}"
     '174,604,259,328'
     """
+
+    __repr__ = DictDisplay.short_repr
 
     n_layers: int
     d_model: int
@@ -256,8 +260,10 @@ _HEADERS = ("family", "layers", "d_model", "heads/kv", "head_dim", "d_ff", "embe
 
 
 @dataclass(frozen=True)
-class ShapeCandidates:
+class ShapeCandidates(DictDisplay):
     """Shapes near a target parameter count, closest first; ``best`` is the first."""
+
+    __repr__ = DictDisplay.short_repr
 
     target: float
     candidates: tuple[Shape, ...]

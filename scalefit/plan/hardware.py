@@ -11,6 +11,8 @@ gpu_presets              the GPU table behind ``gpu=``.
 """
 from __future__ import annotations
 
+from .._summary import DictDisplay
+
 import csv
 import functools
 import io
@@ -91,7 +93,7 @@ def _gpu(name: Any) -> tuple[str, float]:
 
 
 @dataclass(frozen=True)
-class TrainingEstimate:
+class TrainingEstimate(DictDisplay):
     """Wall-clock time (and cost) of a training run, after Narayanan et al. (2021), eq. 4.
 
     ``seconds = f * n_tokens * n_params / (n_gpus * flops_per_gpu)`` with
@@ -117,6 +119,8 @@ class TrainingEstimate:
     price_per_gpu_hour : float or None
         Price used for :attr:`cost`.
     """
+
+    __repr__ = DictDisplay.short_repr
 
     n_params: float
     n_tokens: float

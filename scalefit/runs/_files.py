@@ -24,7 +24,7 @@ import pandas as pd
 from .. import _validation as _v
 from .._errors import ScalefitInputError
 
-__all__ = ["read_file"]
+__all__ = ["read_file", "read_stream"]
 
 #: Delimiters tried when a ``.csv`` file reads as one column, in this order.
 OTHER_DELIMITERS = (";", "\t", "|")
@@ -66,6 +66,34 @@ def read_file(path: Path, fmt: str) -> pd.DataFrame:
     except (pd.errors.ParserError, OSError, ValueError) as exc:
         raise ScalefitInputError(f"could not read {str(path)!r} as {fmt.upper()}: {exc}") from None
     return _parse_json(path, fmt, text)
+
+
+def read_stream(stream: Any) -> pd.DataFrame:
+    """Read a table from a text stream (standard input): JSON records or columns, JSON Lines, else CSV/TSV.
+
+    The format is recognised from the text: ``[`` or ``{`` starts JSON (one object
+    per line is JSON Lines), a header with tabs and no commas is TSV.
+    """
+    text = stream.read()
+    if not text.strip():
+        raise ScalefitInputError("standard input is empty; pipe a CSV, TSV, JSON or JSONL table into it.")
+    stripped = text.lstrip()
+    label = Path("<stdin>")
+    if stripped.startswith("["):
+        return _parse_json(label, "json", text)
+    if stripped.startswith("{"):
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        if len(lines) > 1 and all(ln.lstrip().startswith("{") and ln.rstrip().endswith("}") for ln in lines):
+            return _parse_json(label, "jsonl", text)
+        return _parse_json(label, "json", text)
+    header = text.splitlines()[0]
+    sep = "\t" if "\t" in header and "," not in header else ","
+    names = next(csv.reader([header], delimiter=sep))
+    _v.check_unique_columns(names, "the header read from standard input")
+    try:
+        return pd.read_csv(io.StringIO(text), sep=sep)
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise ScalefitInputError(f"could not read standard input as {'TSV' if sep != ',' else 'CSV'}: {exc}") from None
 
 
 def _read_delimited(path: Path, fmt: str) -> pd.DataFrame:

@@ -14,11 +14,13 @@ from typing import Any, Literal, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .. import _errors
 from .. import _validation as _v
 from .._errors import Option, ScalefitInputError
 from .._numbers import parse_column
 from ._files import read_file as _read_file
 from ._runs import CANONICAL, Runs
+from ._trackers import is_sparse_history, is_wandb_export, reshape_export, to_pandas
 
 __all__ = ["read_runs", "as_runs", "ALIASES", "SYNTHETIC_PREFIX"]
 
@@ -29,8 +31,8 @@ __all__ = ["read_runs", "as_runs", "ALIASES", "SYNTHETIC_PREFIX"]
 ALIASES: dict[str, tuple[str, ...]] = {
     "n_params": ("n_params", "Model Size", "params", "N", "num_params", "parameters", "model_size"),
     "n_tokens": ("n_tokens", "tokens", "D", "Training Tokens", "num_tokens"),
-    "flops": ("flops", "C", "Training FLOP", "Training FLOPs", "compute", "FLOPs"),
-    "loss": ("loss", "val_loss", "eval/loss", "eval_loss", "validation_loss", "train/loss"),
+    "flops": ("flops", "C", "Training FLOP", "Training FLOPs", "compute", "FLOPs", "compute_budget"),
+    "loss": ("loss", "val_loss", "eval/loss", "eval_loss", "validation_loss", "final_loss", "train/loss"),
     "step": ("step", "_step", "global_step", "current_steps", "iteration"),
     # optional input of the data-constrained law (Muennighoff et al. 2023)
     "unique_tokens": ("unique_tokens", "U_D", "unique_data", "num_unique_tokens"),
@@ -52,10 +54,18 @@ SYNTHETIC_PREFIX = "synthetic:"
 
 #: Columns taken as the run identifier when ``run_id`` is not given.
 RUN_ALIASES = ("run", "run_id", "run_name")
+#: Also taken as the run identifier in a W&B export (a run table or a history export), where
+#: ``Name`` is the run's display name; elsewhere a ``Name`` column is an ordinary column.
+TRACKER_RUN_ALIASES = ("Name",)
 
 _TARGETS = CANONICAL + ("step", "unique_tokens")
 _RESERVED = ("row", "run", "step") + CANONICAL
 _RUN_SEP = "|"
+_SPARSE_REASON = "no loss logged on this row (W&B history: other metrics at this step)"
+#: Labels of sources whose ``attrs`` are the user's, not notes scalefit's readers left.
+_OWNED_ATTRS = ("DataFrame",)
+#: ``read_runs("-")`` reads the table from standard input (the CLI's ``scalefit fit -``).
+STDIN = "-"
 
 
 def _norm(name: Any) -> str:
@@ -189,10 +199,15 @@ def read_runs(
     k = _v.check_positive_scalar(flops_per_param_token, "flops_per_param_token")
 
     frame, label = _load(source)
-    places = frame.attrs.pop("scalefit_lines", None) if label != "DataFrame" else None
+    places = frame.attrs.pop("scalefit_lines", None) if label not in _OWNED_ATTRS else None
+    file_notes = list(frame.attrs.pop("scalefit_notes", ())) if label not in _OWNED_ATTRS else []
     labels = None
     if isinstance(source, pd.DataFrame) and not source.index.equals(pd.RangeIndex(len(source))):
         labels = list(source.index)  # messages then name the user's index labels
+    frame, export_notes, rows_changed = reshape_export(frame)
+    if rows_changed:  # a melted chart panel: rows are (run, step) pairs, not lines of the file
+        places, labels = None, None
+    frame.attrs["scalefit_notes"] = file_notes + export_notes
     with _v.row_places("line" if places is not None else "label" if labels is not None else None,
                        places if places is not None else labels):
         return _read(frame, label, columns=columns, run_id=run_id, nan_policy=nan_policy, loss_unit=loss_unit,
@@ -210,8 +225,8 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
     rows = np.arange(len(frame), dtype=np.int64)
 
     mapping, notes = _resolve_columns(available, columns, step=step, use_non_embedding=use_non_embedding)
-    notes[:0] = list(frame.attrs.pop("scalefit_notes", ())) if label != "DataFrame" else []
-    run_cols, run_note = _resolve_run_id(run_id, available)
+    notes[:0] = list(frame.attrs.pop("scalefit_notes", ()))
+    run_cols, run_note = _resolve_run_id(run_id, available, tracker=is_wandb_export(available))
     if run_note:
         notes.append(run_note)
 
@@ -264,6 +279,21 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
             raw_ids[i] = tuple(frame[run_cols].iloc[i]) if len(run_cols) > 1 else frame[run_cols[0]].iloc[i]
         problems["run"] = (", ".join(map(str, run_cols)), reasons, raw_ids)
 
+    sparse = np.zeros(len(rows), dtype=bool)
+    if is_sparse_history(available):  # W&B history: each row logs some metrics at one step
+        sparse = frame[source_of["loss"]].isna().to_numpy()
+        if sparse.all():
+            raise ScalefitInputError(
+                f"the W&B history export {label} logs no value of the loss column {str(source_of['loss'])!r} "
+                "on any row; map the column that holds the loss with columns={'<name>': 'loss'}.",
+                column="loss", options=[Option("columns", "{'<name>': 'loss'}")],
+            )
+        for name, (src, why, raw_values) in problems.items():
+            problems[name] = (src, np.where(sparse, "", why).astype(object), raw_values)
+        if sparse.any():
+            notes.append(f"W&B history export: {int(sparse.sum())} of {len(rows)} rows log no "
+                         f"{str(source_of['loss'])!r} (other metrics at those steps); set aside in Runs.excluded")
+
     derived: tuple = ()
     if missing_size:
         (target,) = missing_size
@@ -280,17 +310,18 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
         reasons = _v.row_problems(
             f"derived {target} (from {' and '.join(parts)})", values[target], np.zeros(len(rows), bool)
         )
-        reasons[~inputs_ok] = ""
+        reasons[~inputs_ok | sparse] = ""
         problems[target] = (target, reasons, values[target].astype(object))
 
     if nan_policy == "raise":
         _v.raise_for_problems(problems, rows, derived=derived)
 
     reasons = _join_reasons([p[1] for p in problems.values()], len(rows))
+    reasons[sparse] = _SPARSE_REASON
     if drop_duplicates:
         for r, first in duplicate_of.items():
-            why = f"exact duplicate of row {first}"
-            reasons[r] = f"{reasons[r]}; {why}" if reasons[r] else why
+            why_dup = f"exact duplicate of row {first}"
+            reasons[r] = f"{reasons[r]}; {why_dup}" if reasons[r] else why_dup
     keep = reasons == ""
     _v.warn_duplicates(duplicate_of, dropped=drop_duplicates)
     if not keep.any():
@@ -300,7 +331,8 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
             + ", ".join(f"{s!r} -> {t}" for s, t in mapping.items()) + ")."
         )
     excluded = _excluded_frame(frame, rows[~keep], reasons[~keep])
-    _v.warn_excluded(rows[~keep], reasons[~keep])
+    shown = ~keep & ~sparse  # the set-aside history rows are named once, in a note
+    _v.warn_excluded(rows[shown], reasons[shown])
 
     # ---- clean values only from here on
     clean = {name: v[keep] for name, v in values.items()}
@@ -327,6 +359,8 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
         table["step"] = _as_int_if_integral(clean.pop("step"))
     for name in CANONICAL:
         table[name] = clean[name]
+    if "step" in table and "run" in table:
+        _warn_repeated_steps(table, set(duplicate_of))
     if "unique_tokens" in clean:
         table["unique_tokens"] = clean["unique_tokens"]
 
@@ -364,6 +398,15 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
 # ------------------------------------------------------------------- helpers
 def _load(source: Any) -> tuple[pd.DataFrame, str]:
     """Read ``source`` into a DataFrame we own, plus a label for messages."""
+    converted = to_pandas(source)
+    if converted is not None:
+        return converted, f"{type(source).__module__.split('.')[0]} {type(source).__name__}"
+    if isinstance(source, str) and source == STDIN:
+        import sys
+
+        from ._files import read_stream
+
+        return read_stream(sys.stdin), "standard input"
     if isinstance(source, pd.DataFrame):
         if isinstance(source.columns, pd.MultiIndex):
             raise ScalefitInputError(
@@ -402,7 +445,7 @@ def _load(source: Any) -> tuple[pd.DataFrame, str]:
         return pd.DataFrame.from_records(list(source)), "list of dicts"
     raise ScalefitInputError(
         f"cannot read runs from a {type(source).__name__}; pass a path (CSV, TSV, JSON, JSONL, "
-        "Parquet), a pandas DataFrame, a list of dicts or a Runs."
+        "Parquet), '-' for standard input, a pandas, polars or pyarrow table, a list of dicts or a Runs."
     )
 
 
@@ -479,9 +522,10 @@ def _resolve_columns(
     return dict(sorted(mapping.items(), key=lambda kv: order[kv[1]])), notes
 
 
-def _resolve_run_id(run_id: str | Sequence[str] | None, available: list) -> tuple[list, str | None]:
+def _resolve_run_id(run_id: str | Sequence[str] | None, available: list, *, tracker: bool = False
+                    ) -> tuple[list, str | None]:
     if run_id is None:
-        for alias in RUN_ALIASES:
+        for alias in RUN_ALIASES + (TRACKER_RUN_ALIASES if tracker else ()):
             for col in available:
                 if _norm(col) == _norm(alias):
                     return [col], f"run: identified by column {str(col)!r}"
@@ -495,6 +539,32 @@ def _resolve_run_id(run_id: str | Sequence[str] | None, available: list) -> tupl
         repeated = [c for i, c in enumerate(cols) if c in cols[:i]]
         raise ScalefitInputError(f"run_id repeats a column: {cols!r}.", option="run_id", values=repeated)
     return _v.check_columns_exist(cols, available, "run_id"), None
+
+
+def _warn_repeated_steps(table: pd.DataFrame, exact_duplicates: set) -> None:
+    """Warn when a run logs one step more than once (a resumed run re-logging its last checkpoints).
+
+    A repeat is the same run, step and token count (the same checkpoint) on two rows; rows that
+    exactly duplicate another are reported as duplicates already and not counted here.
+    """
+    table = table[~table["row"].isin(exact_duplicates)]
+    repeated = table.duplicated(["run", "step", "n_tokens"], keep=False).to_numpy()
+    if not repeated.any():
+        return
+    sub = table.loc[repeated, ["run", "step", "row"]]
+    runs = list(dict.fromkeys(sub["run"]))
+    shown = ", ".join(
+        f"run {r!r} step {int(g['step'].iloc[0]) if float(g['step'].iloc[0]).is_integer() else g['step'].iloc[0]}"
+        f" (rows {', '.join(map(str, g['row'].tolist()[:4]))})"
+        for (r, _), g in list(sub.groupby(["run", "step"], sort=False))[:3]
+    )
+    _errors.warn(
+        f"{int(repeated.sum())} rows repeat a step within their run ({len(runs)} run(s): {shown}); a resumed run "
+        "logs its last checkpoints twice, and curve analyses then see two losses at one point. Keep one row per "
+        "step (e.g. exclude= the older rows) or give the resumed part its own run id.",
+        _errors.RepeatedStepsWarning,
+        options=[Option("exclude", "'<expression>'")],
+    )
 
 
 def _find_duplicates(frame: pd.DataFrame) -> dict[int, int]:

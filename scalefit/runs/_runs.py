@@ -128,6 +128,15 @@ class Runs:
     def __len__(self) -> int:
         return len(self.table)
 
+    def to_frame(self) -> pd.DataFrame:
+        """A copy of :attr:`table` (the canonical columns, ``row`` and the other input columns)."""
+        return self.table.copy()
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<pre>{html.escape(str(self.summary()))}</pre>"
+
     def __repr__(self) -> str:
         curves = f", n_runs={self.n_runs}" if self.has_curves else ""
         derived = f", derived={self.derived}" if self.derived else ""
