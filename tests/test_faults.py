@@ -182,3 +182,21 @@ def test_data_constrained_plan_with_one_unique_token_warns():
 
     with pytest.warns(ExtrapolationWarning, match=r"unique_tokens=1 .* parameters .* do not use it"):
         data_constrained_optimal(flops=1e22, unique_tokens=1)
+
+
+@pytest.mark.parametrize("offset, value, what", [(8, 99, "compression method"), (6, 1, "encrypted")])
+def test_zip_with_an_unreadable_member_is_refused_with_a_fix(tmp_path, offset, value, what):
+    """Found by the CI hypothesis profile: a flipped header byte made zipfile raise NotImplementedError/RuntimeError."""
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("runs.csv", "n_params,n_tokens,loss\n1e8,2e9,3.1\n2e8,4e9,2.9\n")
+    data = bytearray(buf.getvalue())
+    data[offset] = value  # local file header: general-purpose flags at byte 6, compression method at byte 8
+    for central in range(len(data) - 4):  # the central directory repeats both fields 2 bytes further on
+        if data[central:central + 4] == b"PK\x01\x02":
+            data[central + offset + 2] = value
+    path = tmp_path / "runs.csv.zip"
+    path.write_bytes(bytes(data))
+    with pytest.raises(ScalefitInputError, match=r"could not read the zip archive .*(encrypted|compression method)"):
+        scalefit.read_runs(path)

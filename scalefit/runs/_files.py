@@ -55,6 +55,16 @@ def read_file(path: Path, fmt: str) -> pd.DataFrame:
             f"{path.suffix} data. Check it with your decompression tool, or re-create it.",
             values=[str(path)],
         ) from None
+    except (NotImplementedError, RuntimeError) as exc:
+        if path.suffix.lower() != ".zip":
+            raise
+        # zipfile: an encrypted member, or a compression method Python cannot read
+        raise ScalefitInputError(
+            f"could not read the zip archive {str(path)!r} ({type(exc).__name__}: {exc}): it is encrypted or uses a "
+            "compression method Python cannot read. Extract the CSV and give it directly, or re-create the archive "
+            "with standard (deflate) compression and no password.",
+            values=[str(path)],
+        ) from None
     except UnicodeDecodeError as exc:
         raise ScalefitInputError(
             f"could not read {str(path)!r} as {fmt.upper()}: byte {exc.start} is not UTF-8 ({exc.reason}); "
