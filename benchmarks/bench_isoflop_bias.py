@@ -26,31 +26,12 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 import scalefit
-from scalefit.laws import chinchilla_compute_optimal, get_law
 
-BUDGETS = np.logspace(18, 22, 5)
-RATIOS = {"1/3": 1 / 3, "1": 1.0, "3": 3.0}
-DESIGNS = ("centred", "off-centre 3x", "drifting")
+from bench_isoflop_estimators import DESIGNS, RATIOS, sweep, truth  # the same synthetic designs (this folder is on sys.path)
+
 SPANS = (2.0, 4.0, 8.0, 16.0)
 METHODS = ("nearest", "parabola", "cubic")
-
-
-def truth(ratio: float) -> dict:
-    beta = 0.62 / (1 + ratio)
-    return dict(E=1.69, A=406.4, B=410.7, alpha=0.62 - beta, beta=beta)
-
-
-def sweep(params: dict, design: str, span: float) -> pd.DataFrame:
-    law = get_law("chinchilla")
-    rows = []
-    for i, c in enumerate(BUDGETS):
-        n_star = float(chinchilla_compute_optimal(params, c)[0])
-        shift = {"centred": 0.0, "off-centre 3x": np.log10(3.0),
-                 "drifting": np.log10(3.0) * (2 * i / (len(BUDGETS) - 1) - 1)}[design]
-        n = 10 ** (np.log10(n_star) + shift + np.linspace(-np.log10(span), np.log10(span), 15))
-        d = c / (6 * n)
-        rows.append(pd.DataFrame(dict(n_params=n, n_tokens=d, flops=c, loss=law(params, n_params=n, n_tokens=d))))
-    return pd.concat(rows, ignore_index=True)
+NO_NOISE = np.random.default_rng(0)  # unused draws: noise 0
 
 
 def main() -> None:
@@ -61,7 +42,7 @@ def main() -> None:
             a_true = p["beta"] / (p["alpha"] + p["beta"])
             for design in DESIGNS:
                 for span in SPANS:
-                    data = sweep(p, design, span)
+                    data = sweep(p, design, 0.0, NO_NOISE, span=span)
                     for method in METHODS:
                         with warnings.catch_warnings(record=True) as caught:
                             warnings.simplefilter("always")

@@ -47,14 +47,14 @@ def truth(ratio: float) -> dict:
     return dict(E=1.69, A=406.4, B=410.7, alpha=0.62 - beta, beta=beta)
 
 
-def sweep(params: dict, design: str, noise: float, rng: np.random.Generator) -> pd.DataFrame:
+def sweep(params: dict, design: str, noise: float, rng: np.random.Generator, span: float = 8.0) -> pd.DataFrame:
     law = get_law("chinchilla")
     rows = []
     for i, c in enumerate(BUDGETS):
         n_star = float(chinchilla_compute_optimal(params, c)[0])
         shift = {"centred": 0.0, "off-centre 3x": np.log10(3.0),
                  "drifting": np.log10(3.0) * (2 * i / (len(BUDGETS) - 1) - 1)}[design]
-        n = 10 ** (np.log10(n_star) + shift + np.linspace(-np.log10(8), np.log10(8), 15))
+        n = 10 ** (np.log10(n_star) + shift + np.linspace(-np.log10(span), np.log10(span), 15))
         d = c / (6 * n)
         loss = law(params, n_params=n, n_tokens=d) * np.exp(rng.normal(0, noise, n.size))
         rows.append(pd.DataFrame(dict(n_params=n, n_tokens=d, flops=c, loss=loss)))
