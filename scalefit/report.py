@@ -78,6 +78,7 @@ class Report:
     warnings: list = field(default_factory=list)
     configurations: list = field(default_factory=list)
     hardware: dict = field(default_factory=lambda: dict(DEFAULT_HARDWARE))
+    sensitivity: Any = None
 
     def to_html(self) -> str:
         return _render(self)
@@ -290,6 +291,7 @@ def build_report(
         except ScalefitInputError as exc:
             approaches = None
             skipped["Approaches side by side"] = word(exc)
+        sensitivity = result.sensitivity(budgets[-2:], bootstrap=boot)  # how the answer moves with the objective
         try:
             plan = _plan.compute_optimal(boot if boot is not None else result, budgets)
         except PlanRefusedError as exc:  # a fit with a fatal diagnostic gives no plan; the report says why
@@ -303,7 +305,7 @@ def build_report(
         caught.append(f"{type(w).__name__}: {word(w)}")
     return Report(
         title or f"scalefit report: {getattr(runs, 'source', 'runs')}", runs, curves, result, boot, iso, env, approaches,
-        plan, training, skipped, figs, caught, configurations, hw,
+        plan, training, skipped, figs, caught, configurations, hw, sensitivity,
     )
 
 
@@ -511,6 +513,8 @@ def _render(r: Report) -> str:
     parts.append(_html_of(r.fit))
     if r.bootstrap is not None:
         parts.append(_html_of(r.bootstrap))
+    if r.sensitivity is not None:
+        parts.append(_html_of(r.sensitivity))
     # approaches
     parts.append("<h2 id='s2'>Three approaches side by side</h2>")
     parts.append("<p>As Table 2 of Hoffmann et al. (2022): N* ∝ C<sup>a</sup> and D* ∝ C<sup>b</sup>, with bias-corrected percentile intervals.</p>")

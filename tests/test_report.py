@@ -196,3 +196,11 @@ def test_cli_report_analysis_options_and_figures(tmp_path, capsys):
     assert main([*argv, "--force"]) == 0
     assert main(["report", "synthetic:isoflop", "--out", str(tmp_path / "x.html"), "--flops", "big"]) == 2
     assert "--flops" in capsys.readouterr().err
+
+
+def test_report_shows_the_sensitivity_to_the_objective(report, tmp_path):
+    """Issue 11: the report states how a, N* and D* move across objectives."""
+    assert report.sensitivity is not None and len(report.sensitivity.table) == 3
+    text = report.write(tmp_path / "s.html").read_text()
+    assert "Sensitivity to the objective" in text and "least squares on loss" in text
+    assert report.sensitivity.message in text or report.sensitivity.message.replace("'", "&#x27;") in text
