@@ -126,9 +126,9 @@ def plot_training_cost(
         if days.min() <= ref <= days.max():
             ax_t.axhline(ref, color="0.6", lw=0.8, ls=":")
             ax_t.annotate(name, (xs[0], ref), textcoords="offset points", xytext=(2, 2), fontsize="x-small", color="0.4")
-    ax_c.set_ylabel("Cost (currency of price_per_gpu_hour)" if price_per_gpu_hour is not None else "GPU-hours")
+    ax_c.set_ylabel("Cost (US$)" if price_per_gpu_hour is not None else "GPU-hours")  # as the report reads the price
     if price_per_gpu_hour is not None:
-        ax_c.set_title(f"at {price_per_gpu_hour:g} per GPU-hour", fontsize="small")
+        ax_c.set_title(f"at ${price_per_gpu_hour:g} per GPU-hour", fontsize="small")
     ax_t.set_title(f"{first.n_gpus:,} GPUs, {per_gpu}" + ("" if recompute else ", no recomputation"), fontsize="small")
     return _display(
         "training_cost", [ax_t, ax_c], {"days": line_t, "cost": line_c},
