@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_runs_arguments, emit_json, load_runs, report_excluded
+from ._common import add_objective_arguments, add_runs_arguments, emit_json, load_runs, report_excluded
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,10 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--levels", default="0.8,0.95", help="Prediction-interval levels (default 0.8,0.95).")
     p.add_argument("--n-boot", type=int, default=100, help="Bootstrap resamples per fit for the intervals (default 100).")
     p.add_argument("--no-intervals", action="store_true", help="Point forecasts only (faster).")
-    p.add_argument("--final", action="store_true", help="For training curves, use the last checkpoint of each run.")
-    p.add_argument("--loss", choices=("huber", "mse"), default="huber")
-    p.add_argument("--delta", type=float, default=1e-3)
-    p.add_argument("--space", choices=("log", "linear"), default="log")
+    add_objective_arguments(p)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="Print one JSON object (with every per-run row) instead of text.")
     p.set_defaults(func=run)

@@ -143,3 +143,11 @@ def emit_json(obj: Any, *, out: str | None = None, replace: Replace = "never") -
 
         sys.stdout.write(json.dumps(jsonable(obj), indent=2, sort_keys=False) + "\n")
 
+
+
+def add_objective_arguments(p: argparse.ArgumentParser) -> None:
+    """--final, --loss, --delta and --space: what the subcommands that refit laws (compare, backtest) share."""
+    p.add_argument("--final", action="store_true", help="For training curves, use the last checkpoint of each run.")
+    p.add_argument("--loss", choices=("huber", "mse"), default="huber")
+    p.add_argument("--delta", type=float, default=1e-3)
+    p.add_argument("--space", choices=("log", "linear"), default="log", help="Fit log-loss (default) or loss.")

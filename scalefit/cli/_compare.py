@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_runs_arguments, emit_json, load_runs, report_excluded
+from ._common import add_objective_arguments, add_runs_arguments, emit_json, load_runs, report_excluded
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,10 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--holdout-fraction", type=float, default=None, help="Hold out this fraction of runs with the most compute (default 0.2).")
     g.add_argument("--train-rows", default=None, metavar="ROWS",
                    help="Fixed training set: comma-separated 0-based input row numbers (ranges a-b allowed); the rest is held out.")
-    p.add_argument("--final", action="store_true", help="For training curves, use the last checkpoint of each run.")
-    p.add_argument("--loss", choices=("huber", "mse"), default="huber")
-    p.add_argument("--delta", type=float, default=1e-3)
-    p.add_argument("--space", choices=("log", "linear"), default="log", help="Fit log-loss (default) or loss.")
+    add_objective_arguments(p)
     p.add_argument("--json", action="store_true", help="Print one JSON object instead of text.")
     p.set_defaults(func=run)
 
