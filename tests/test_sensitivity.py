@@ -59,3 +59,11 @@ def test_cli_fit_json_and_plan_carry_the_sensitivity(tmp_path, capsys):
     assert main(["plan", "--fit", str(out), "--flops", "1e24", "--json"]) == 0
     plan = json.loads(capsys.readouterr().out)
     assert plan["sensitivity"]["message"].startswith("The objective changes the answer")
+
+
+def test_the_standard_error_of_a_comes_from_the_bootstrap_when_given():
+    fit = scalefit.fit(load_synthetic())
+    boot = fit.bootstrap(50, seed=0, n_jobs=1, progress=False)
+    sens = fit.sensitivity([1e24], bootstrap=boot)
+    a_draws = boot.samples["beta"] / (boot.samples["alpha"] + boot.samples["beta"])
+    assert sens.a_stderr == pytest.approx(float(a_draws.std(ddof=1)), rel=1e-12)

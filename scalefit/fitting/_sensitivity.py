@@ -90,8 +90,11 @@ class Sensitivity:
 
 
 def _a_stderr(fit_result: Any, bootstrap: Any) -> float:
-    if bootstrap is not None:
-        return float(bootstrap.stderr.get("a", math.nan)) if hasattr(bootstrap, "stderr") else math.nan
+    samples = getattr(bootstrap, "samples", None)
+    if samples is not None and "alpha" in samples:
+        alpha = samples["alpha"].to_numpy(dtype=float)
+        beta = samples["beta"].to_numpy(dtype=float) if "beta" in samples else alpha
+        return float(np.nanstd(chinchilla_exponents(alpha, beta)[0], ddof=1))
     _, _, _, al, be = chinchilla_values(fit_result.params)
     cov = fit_result.covariance
     names = list(cov.columns) if hasattr(cov, "columns") else []
