@@ -159,7 +159,8 @@ def test_compute_optimal_with_shape_holds_the_budget_exactly():
 
 def test_deepseek_recipe_against_the_coefficients():
     # Bi et al. (2024), Sec. 3.1: B_opt = 0.2920 C^0.3271 (tokens), eta_opt = 0.3118 C^-0.1250, C = M D.
-    # Tested against the printed coefficients only: no printed (C, B, eta) triple was confirmed from a source.
+    # The coefficients as printed; tests/test_recipe.py checks the law against the batch sizes and learning
+    # rates of their Table 2.
     s = Shape(**LLAMA2_7B)
     r = training_recipe(s, 2e12)
     c = s.deepseek_flops_per_token * 2e12

@@ -9,8 +9,9 @@ Which question is answered depends on the options given:
 * ``--n-params N --target-loss L``           tokens needed to reach L at fixed N
 * ``--target-loss L --inference-tokens T``   inference-aware plan (Sardana et al. 2023)
 * ``--flops C --unique-tokens U``            data-constrained plan (Muennighoff et al. 2023)
-* ``--flops C --shape FAMILY --vocab V --context S [--gpu G]``   the configuration to launch: layers,
-  width, heads, exact FLOPs, batch, learning rate, steps, memory and GPUs
+* ``--flops C --shape FAMILY --vocab V --context S [--gpu G] [--recipe deepseek|step-law]``   the
+  configuration to launch: layers, width, heads, exact FLOPs, batch, learning rate (DeepSeek LLM or the
+  Step Law), steps, memory and GPUs
 """
 from __future__ import annotations
 
@@ -87,6 +88,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--mfu", type=float, metavar="F", help="Model FLOPs utilisation (with --gpu): training days from the exact FLOPs.")
     p.add_argument("--recompute", choices=["full", "selective", "none"], default="full", help="Activation recomputation (default full).")
     p.add_argument("--micro-batch", type=int, default=1, metavar="B", help="Sequences per GPU per micro-step (default 1).")
+    p.add_argument("--recipe", choices=["deepseek", "step-law"], default="deepseek",
+                   help="Batch-size and learning-rate law (with --shape): deepseek = DeepSeek LLM (Bi et al. 2024), "
+                        "from C = M D; step-law = the Step Law (Li et al. 2025), from N and D. Default deepseek.")
     p.add_argument("--warmup-steps", type=int, default=2000, metavar="N", help="Warmup steps (default 2000, DeepSeek LLM).")
     p.add_argument("--json", action="store_true", help="Write JSON (one object; several rows under 'allocations').")
     p.add_argument("--force-plan", action="store_true",
@@ -232,12 +236,13 @@ def _run_shaped(args: argparse.Namespace, flops: Any, losses: Any, sizes: Any, i
                            shape=spec)
     rows = list(plan.allocations) if isinstance(plan, AllocationTable) else [plan]
     configs = [run_configuration(a, gpu=args.gpu, mfu=args.mfu, micro_batch=args.micro_batch,
-                                 recompute=args.recompute, warmup_steps=args.warmup_steps) for a in rows]
+                                 recompute=args.recompute, warmup_steps=args.warmup_steps,
+                                 recipe_law=args.recipe) for a in rows]
     if args.json:
         emit_json({"law_source": source, "configurations": [c.to_dict() for c in configs]})
         return 0
     print(f"Run configuration; law {rows[0].law} from {source}; exact FLOPs per token (Kaplan et al. 2020 "
-          "Table 1 plus the output head); batch and learning rate from DeepSeek LLM (Bi et al. 2024)")
+          f"Table 1 plus the output head); batch and learning rate from {configs[0].recipe.citation}")
     for c in configs:
         print()
         print(c)

@@ -20,7 +20,8 @@ allocation   compute_optimal, budget_for_loss, optimal_tokens, inference_optimal
              data_constrained_optimal.
 hardware     training_time, training_cost, gpu_presets (knows nothing of laws).
 _shape       Shape (exact parameters and FLOPs per token) and shape(), shapes near a size.
-_recipe      training_recipe: batch, learning rate, steps, warmup (DeepSeek LLM, Bi et al. 2024).
+_recipe      training_recipe: batch, learning rate, steps, warmup (DeepSeek LLM, Bi et al. 2024, or the
+             Step Law, Li et al. 2025).
 _memory      training_memory, min_gpus: bytes per GPU and the least GPU count (ZeRO, Korthikanti et al. 2022).
 _config      run_configuration: the launchable configuration of a shaped plan.
 _frontier    the one compute-optimal solver (N*, D*, L* for any law), also

@@ -25,7 +25,8 @@ class RunConfiguration(DictDisplay):
     allocation : Allocation
         The plan re-solved for the shape (``compute_optimal(..., shape=...)``).
     recipe : Recipe
-        Batch, learning rate, steps and warmup (DeepSeek LLM, Bi et al. 2024).
+        Batch, learning rate, steps and warmup from the chosen law (DeepSeek LLM, Bi et al. 2024, or the
+        Step Law, Li et al. 2025).
     memory : MemoryEstimate or None
         Bytes per GPU and the least GPU count of the preset (with ``gpu=``).
     time : TrainingEstimate or None
@@ -65,6 +66,7 @@ class RunConfiguration(DictDisplay):
             ("tokens (6ND would say)", f"{format_number(a.n_tokens, 'human')} ({format_number(a.flops / (6 * a.n_params), 'human')})"),
             ("6ND short of the budget by", f"{100 * (a.six_nd_gap or 0.0):.2f}%"),
             ("predicted loss", f"{a.loss:.4f}"),
+            ("batch and learning-rate law", r.citation),
             ("global batch (tokens, sequences)", f"{r.batch_tokens:,} ({r.batch_sequences:,})"),
             ("peak learning rate", f"{r.learning_rate:.3g}"),
             ("steps (warmup)", f"{r.steps:,} ({r.warmup_steps:,})"),
@@ -98,6 +100,7 @@ def run_configuration(
     micro_batch: int = 1,
     recompute: str = "full",
     warmup_steps: int = 2000,
+    recipe_law: str = "deepseek",
     price_per_gpu_hour: float | None = None,
 ) -> RunConfiguration:
     """The configuration to launch for a plan made with ``compute_optimal(..., shape=...)``.
@@ -116,6 +119,9 @@ def run_configuration(
         As in :func:`scalefit.min_gpus`.
     warmup_steps : int, default 2000
         As in :func:`scalefit.training_recipe`.
+    recipe_law : {"deepseek", "step-law"}, default "deepseek"
+        The batch-size and learning-rate law, ``law=`` of :func:`scalefit.training_recipe`:
+        DeepSeek LLM (Bi et al. 2024) or the Step Law (Li et al. 2025).
     price_per_gpu_hour : float, optional
         Adds the cost.
 
@@ -135,7 +141,7 @@ def run_configuration(
             "run_configuration needs a plan with a shape: plan with compute_optimal(fit, flops, shape={'family': "
             "'llama', 'vocab_size': 128256, 'context': 8192}) first.", option="shape",
         )
-    recipe = training_recipe(s, allocation.n_tokens, warmup_steps=warmup_steps)
+    recipe = training_recipe(s, allocation.n_tokens, law=recipe_law, warmup_steps=warmup_steps)
     memory = time = None
     if gpu is None and (mfu is not None or n_gpus is not None):
         raise ScalefitInputError("mfu= and n_gpus= need gpu=, the preset to train on (e.g. gpu='H100').", option="gpu")
