@@ -205,6 +205,9 @@ def test_run_configuration_uses_exact_flops_and_the_gpu_count():
     assert cfg.time.flops == pytest.approx(1e24, rel=1e-9)
     assert cfg.time.seconds == pytest.approx(1e24 / (cfg.memory.n_gpus * 989.4e12 * 0.4), rel=1e-9)
     json.dumps(cfg.to_dict())
+    # the GPU count is in the value, not the label: the report's table puts budgets with different counts in one row
+    time_row = dict(cfg.rows())["time at MFU 0.4"]
+    assert f"days on {cfg.memory.n_gpus:,} GPUs," in time_row
     with pytest.raises(ScalefitInputError, match="needs a plan with a shape"):
         run_configuration(compute_optimal(HOFFMANN, 1e24))
 

@@ -82,7 +82,9 @@ class RunConfiguration(DictDisplay):
             ]
         if self.time is not None:
             t = self.time
-            rows.append((f"time on {t.n_gpus:,} GPUs at MFU {t.mfu:g}", f"{t.days:,.1f} days, {t.gpu_hours:,.0f} GPU-hours"))
+            # the GPU count goes in the value: a report puts budgets with different counts in one row
+            gpus = f"{t.n_gpus:,} GPU" + ("" if t.n_gpus == 1 else "s")
+            rows.append((f"time at MFU {t.mfu:g}", f"{t.days:,.1f} days on {gpus}, {t.gpu_hours:,.0f} GPU-hours"))
             if t.cost is not None:
                 rows.append(("cost", f"${t.cost:,.0f}"))
         return rows
