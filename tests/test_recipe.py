@@ -59,7 +59,7 @@ def test_deepseek_law_reproduces_table_2(name, n_layers, d_model, n_heads, n_kv_
     #   +4.6%).  The paper does not say how it rounded; nearest-multiple rounding would give 2304 and 4864.
     #
     # M counts the 67B's grouped-query attention: 8 key/value heads make its k and v projections an eighth as
-    # wide.  Taken literally for multi-head blocks (72 n d^2 + 12 n d l), the 67B's M is 13% larger and the law
+    # wide.  Taken literally for multi-head blocks (72 n d^2 + 12 n d l), the 67B's M is 15% larger and the law
     # gives 5,042.5 sequences and 3.12e-4, outside both tolerances: the table is reproduced with the GQA-aware
     # count only, and the paper does not print which count it used for the 67B.
     s = _deepseek_shape(n_layers, d_model, n_heads, n_kv_heads)
