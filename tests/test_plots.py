@@ -490,6 +490,8 @@ def test_optimal_scaling_marks_planned_budgets_with_intervals():
     disp = plots.plot_optimal_scaling(iso, flops=[5.76e23, 1e25])
     ax_n = disp.axes_[0]
     assert disp.data_["flops"].max() >= 1e25  # the line reaches the plan
+    legend = [t.get_text() for t in ax_n.get_legend().get_texts()]
+    assert "planned budgets (95% interval)" in legend  # the look found the stars missing from the legend
     bars = [c for c in ax_n.containers if c.__class__.__name__ == "ErrorbarContainer"]
     assert bars, "no interval drawn at the planned budgets"
     segs = bars[0].lines[2][0].get_segments()

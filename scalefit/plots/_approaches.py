@@ -327,7 +327,6 @@ def plot_optimal_scaling(
         ax.set_xlabel(LABEL_C)
         ax.set_ylabel(ylabel)
         ax.grid(True, which="major", alpha=0.3)
-        ax.legend(loc="lower right", fontsize="x-small", frameon=False)
     marks, values_text = [], []
     if targets is not None:
         at = result.predict_optimal(targets)
@@ -349,6 +348,8 @@ def plot_optimal_scaling(
                     _short(v), (cv, v), textcoords="offset points", color=colour,
                     xytext=(-8, 4 + shift) if i % 2 else (8, -4 - shift), ha="right" if i % 2 else "left",
                     va="bottom" if i % 2 else "top", fontsize="x-small"))
+    for ax in (ax_n, ax_d):  # after the planned budgets, so that their stars are in the legend too
+        ax.legend(loc="lower right", fontsize="x-small", frameon=False)
     artists["targets"] = tuple(marks) or None
     artists["target_values"] = tuple(values_text) or None
     return _display("optimal_scaling", [ax_n, ax_d], artists, data)
