@@ -161,6 +161,19 @@ def test_cli_isoflop_json_loads_back(tmp_path, capsys, iso):
     _same_power_law_result(loaded, iso, ("optima", "unassigned"))
 
 
+def test_cli_isoflop_and_envelope_out_write_what_load_reads(tmp_path, capsys, iso, env):
+    path = tmp_path / "isoflop.json"
+    assert main(["isoflop", "synthetic:isoflop", "--bootstrap", "40", "--seed", "1", "--out", str(path)]) == 0
+    assert f"wrote {path}" in capsys.readouterr().err
+    assert json.loads(path.read_text())["written_by"].startswith("scalefit ")
+    _same_power_law_result(scalefit.load(path), iso, ("optima", "unassigned"))
+    assert main(["isoflop", "synthetic:isoflop", "--bootstrap", "0", "--out", str(path)]) == 2  # exists: refused first
+    assert "pass --force" in capsys.readouterr().err
+    env_path = tmp_path / "envelope.json"
+    assert main(["envelope", "synthetic:curves", "--bootstrap", "30", "--seed", "4", "--out", str(env_path)]) == 0
+    _same_power_law_result(scalefit.load(env_path), env, ("frontier", "excluded_runs"))
+
+
 def test_grouped_isoflop_round_trip(tmp_path):
     table = scalefit.read_runs("synthetic:isoflop").to_frame()
     other = table.assign(loss=table["loss"] * 1.02)
