@@ -266,3 +266,25 @@ def test_cli_plan_json_loads_back(tmp_path, capsys, boot):
     saved = json.loads(single.read_text())
     assert (one.n_params, one.n_tokens, one.loss) == (saved["n_params"], saved["n_tokens"], saved["loss"])
     assert one.inputs == {"unique_tokens": 25e9} and one.epochs == saved["epochs"]
+
+
+def test_figures_of_a_loaded_fit(tmp_path, boot):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import scalefit.plots as plots
+
+    path = tmp_path / "fit.json"
+    boot.to_json(path)
+    loaded = scalefit.load(path).bootstrap
+    before = plots.plot_extrapolation(boot, flops=[1e24])
+    after = plots.plot_extrapolation(loaded, runs="synthetic:isoflop", flops=[1e24])
+    for key in ("loss_opt", "loss_low", "loss_high", "target_low", "target_high"):
+        np.testing.assert_array_equal(after.data_[key], before.data_[key])
+    # a loaded fit keeps no residuals: the confidence band only, and the figure does not pretend otherwise
+    assert after.artists_["prediction_band"] is None and before.artists_["prediction_band"] is not None
+    shown = plots.plot_bootstrap(loaded)
+    assert shown.data_["low"] == plots.plot_bootstrap(boot).data_["low"]
+    plt.close("all")
