@@ -45,8 +45,10 @@ def test_saturating_law_reproduces_porian_loss_fits(porian_dir):
         r = ref.loc[key]
         theirs = {"E": r.E, "A": r.A, "alpha": r.alpha}
 
-        def sse(p):
-            return float(np.sum((np.log(law(p, flops=sub.flops.to_numpy())) - np.log(sub.loss_opt.to_numpy())) ** 2))
+        flops, observed = sub.flops.to_numpy(), sub.loss_opt.to_numpy()
+
+        def sse(p, flops=flops, observed=observed):
+            return float(np.sum((np.log(law(p, flops=flops)) - np.log(observed)) ** 2))
 
         # never a worse least-squares optimum than theirs (their curve_fit stops at ftol = xtol = 1e-6)
         assert sse(fit.params) <= sse(theirs) * (1 + 1e-9) + 1e-15
