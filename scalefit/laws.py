@@ -405,6 +405,7 @@ _ALIASES = {
     "data_constrained": "data-constrained",
 }
 from ._laws_forecast import FORECAST_ALIASES  # noqa: E402  (after the registry, which it extends)
+from ._laws_forecast import learning_curve_law as learning_curve_law  # noqa: E402  (re-exported: scalefit.learning_curve_law)
 
 _ALIASES.update(FORECAST_ALIASES)
 

@@ -158,11 +158,10 @@ def fit_groups(runs: Any, law: str | Law, *, group_by: str | Sequence[str], shar
         )
     w = run_weights(weights, runs)
     masks = {g: labels == g for g in order}
-    opts = dict(loss=loss, delta=delta, space=space, bounds=bounds, seed=seed, max_starts=max_starts)
-
     def group_fit(g: str, extra_fixed: Mapping[str, float]) -> FitResult:
         m = masks[g]
-        return fit(runs.subset(m), base, fixed={**fixed, **extra_fixed}, weights=w[m], **opts)
+        return fit(runs.subset(m), base, fixed={**fixed, **extra_fixed}, weights=w[m], loss=loss, delta=delta,
+                   space=space, bounds=bounds, seed=seed, max_starts=max_starts)
 
     with warnings.catch_warnings():  # starting values only: the final per-group fits below warn for themselves
         warnings.simplefilter("ignore")
