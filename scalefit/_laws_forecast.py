@@ -19,7 +19,8 @@ and are evaluated, like every law, by :func:`scalefit.laws.evaluate`.
 ``m1``, ``m2``, ``m3``, ``m4``
     The learning-curve estimators of Alabdulmohsin, Neyshabur and Zhai (2022),
     "Revisiting Neural Scaling Laws in Language and Vision", in tokens seen
-    (``n_tokens``); :func:`learning_curve_law` builds them in another column.
+    (``n_tokens``), and as ``m1-flops`` ... ``m4-n-params`` in compute and
+    parameters; :func:`learning_curve_law` builds them in any other column.
     M1 ``eps = beta x^c``; M2 ``eps = eps_inf + beta x^c``; M3
     ``eps = beta (1/x + gamma)^c``; M4 solves
     ``(eps - eps_inf) / (eps_0 - eps)^alpha = beta x^c`` for eps.  The signs of
@@ -141,7 +142,9 @@ def learning_curve_law(form: str, *, x: str = "n_tokens") -> Law:
     Returns
     -------
     Law
-        Named ``form`` for ``x="n_tokens"`` and ``"<form>-<x>"`` otherwise.
+        Named ``form`` for ``x="n_tokens"`` and ``"<form>-<x>"`` otherwise
+        (``"m4-flops"``, ``"m2-n-params"``: those two columns are registered
+        built-ins, so ``fit(runs, "m4-flops")`` works by name).
 
     Raises
     ------
@@ -218,7 +221,9 @@ def forecast_laws() -> dict[str, Law]:
         ),
     }
     for form in LEARNING_CURVE_FORMS:
-        laws[form] = learning_curve_law(form)
+        for x in ("n_tokens", "flops", "n_params"):  # registered so that saved fits load back by name
+            law = learning_curve_law(form, x=x)
+            laws[law.name] = law
     return laws
 
 
