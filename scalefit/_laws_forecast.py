@@ -82,7 +82,7 @@ def _saturating(flops, E, A, alpha):
 LEARNING_CURVE_FORMS = ("m1", "m2", "m3", "m4")
 
 
-def solve_m4(f: Any, eps_inf: Any, eps_0: Any, alpha: Any, *, bisections: int = 16, newton: int = 10) -> np.ndarray:
+def solve_m4(f: Any, eps_inf: Any, eps_0: Any, alpha: Any, *, bisections: int = 10, newton: int = 20) -> np.ndarray:
     """The loss eps solving Alabdulmohsin et al.'s M4: (eps - eps_inf) / (eps_0 - eps)^alpha = f.
 
     With w = eps - eps_inf and span = eps_0 - eps_inf, g(w) = w - f (span - w)^alpha
@@ -106,7 +106,11 @@ def solve_m4(f: Any, eps_inf: Any, eps_0: Any, alpha: Any, *, bisections: int = 
         g = w - f * rest**alpha
         slope = 1.0 + f * alpha * rest ** (alpha - 1.0)
         step = w - g / slope
-        w = np.where((step >= lo) & (step <= hi), step, 0.5 * (lo + hi))
+        new = np.where((step >= lo) & (step <= hi), step, 0.5 * (lo + hi))
+        done = bool(np.all((np.abs(new - w) <= 4e-16 * np.abs(span)) | ~np.isfinite(new)))
+        w = new
+        if done:  # converged everywhere (Newton is quadratic: usually 3-4 steps after the bisections)
+            break
         below = w - f * (span - w) ** alpha < 0
         lo = np.where(below, w, lo)
         hi = np.where(below, hi, w)

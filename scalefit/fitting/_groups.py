@@ -45,22 +45,25 @@ MAX_GROUP_CANDIDATES = 5
 _SEP = "__g"
 
 
-def grouped_law(base: Law, shared: Sequence[str], n_groups: int) -> Law:
+def grouped_law(base: Law, shared: Sequence[str], n_groups: int, start: Mapping[str, float] | None = None) -> Law:
     """The joint law of ``n_groups`` groups: ``shared`` parameters common, the others as ``<name>__g<i>``.
 
     Its inputs are the base law's and ``group_code`` (1 .. n_groups).  Parameter
     values must be scalars (the joint law is fitted, not evaluated on draws;
     each group's own law is :func:`scalefit.laws.evaluate`'d as usual).
+    ``start`` sets the parameters' default values (the engine's first start).
     """
     from ..laws import Param
 
     # No start grids: the joint fit starts from the profile (a product of every parameter's grid would
-    # hold grid_size ** (3 * groups) starts).
+    # hold grid_size ** (3 * groups) starts), so each parameter's default value is its warm start.
+    start = dict(start or {})
     own = [p for p in base.params if p.name not in shared]
-    params: list[Param] = [Param(p.name, p.value, min=p.min, max=p.max, log=p.log) for p in base.params
-                           if p.name in shared]
+    params: list[Param] = [Param(p.name, start.get(p.name, p.value), min=p.min, max=p.max, log=p.log)
+                           for p in base.params if p.name in shared]
     for i in range(n_groups):
-        params += [Param(f"{p.name}{_SEP}{i}", p.value, min=p.min, max=p.max, log=p.log) for p in own]
+        params += [Param(f"{p.name}{_SEP}{i}", start.get(f"{p.name}{_SEP}{i}", p.value), min=p.min, max=p.max,
+                         log=p.log) for p in own]
     names = [p.name for p in params]
     args = ", ".join(list(base.inputs) + ["group_code"] + names)
     inputs = tuple(base.inputs)
@@ -168,7 +171,10 @@ def fit_groups(runs: Any, law: str | Law, *, group_by: str | Sequence[str], shar
         alone = {g: group_fit(g, {}) for g in order}
         start_shared, start_groups = _profile_start(alone, names, group_fit)
     # ---- the joint fit, warm-started from the profile
-    joint_law = grouped_law(base, names, len(order))
+    warm_params = dict(start_shared)
+    for i, g in enumerate(order):
+        warm_params.update({f"{k}{_SEP}{i}": v for k, v in start_groups[g].params.items() if k not in names})
+    joint_law = grouped_law(base, names, len(order), start=warm_params)
     joint_fixed = {f"{k}{_SEP}{i}": v for k, v in fixed.items() for i in range(len(order))}
     joint_bounds = None
     if bounds:
@@ -182,14 +188,11 @@ def fit_groups(runs: Any, law: str | Law, *, group_by: str | Sequence[str], shar
     inputs = law_inputs(base, runs)
     inputs["group_code"] = np.array([order.index(g) + 1 for g in labels], dtype=float)
     problem = Problem(joint_law, spec, inputs, runs.loss, w, loss, delta, space)
-    warm_params = dict(start_shared)
-    for i, g in enumerate(order):
-        warm_params.update({f"{k}{_SEP}{i}": v for k, v in start_groups[g].params.items() if k not in names})
     options = dict(loss=loss, delta=delta, space=space, fixed=dict(spec.fixed), tie=[],
                    bounds={k: list(v) for k, v in (joint_bounds or {}).items()},
                    weights=None if weights is None else (weights if isinstance(weights, str) else "array"),
                    group_by=columns, shared=list(names), groups=order)
-    joint = solve(problem, runs, options, seed=seed, max_starts=1, strict=strict, warm=spec.z_from_natural(warm_params))
+    joint = solve(problem, runs, options, seed=seed, max_starts=1, strict=strict)  # starts at the defaults: warm_params
     shared_values = {k: joint.params[k] for k in names}
     groups = {g: group_fit(g, shared_values) for g in order}
     # each group's standard errors from the joint fit, which carries the shared parameters' uncertainty
