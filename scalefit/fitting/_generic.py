@@ -49,7 +49,7 @@ N_KEEP = 6
 #: Floor of a positive linear coefficient whose term is switched off in seeding.
 _TINY = 1e-12
 #: Relative finite-difference step in the nonlinear coordinates.
-_STEP = 1e-4
+_STEP = 1e-5
 
 
 # ====================================================================== model
@@ -78,6 +78,7 @@ class Model:
         self.kind, self.delta = problem.loss, problem.delta
         self.lo, self.hi = spec.lower, spec.upper
         self.broadcasts = self._broadcasts()
+        self.starts = [_start_values(self, j) for j in range(self.m)]
         lin = linear_groups(self)
         self.lin = np.array(lin, int)
         self.nl = np.array([j for j in range(self.m) if j not in lin], int)
@@ -180,7 +181,7 @@ def linear_groups(model: Model) -> list[int]:
     lo_in, hi_in = inner_bounds(model.lo, model.hi)
     base = []
     for _ in range(3):
-        z = np.array([rng.choice(start_values(model, j)) for j in range(model.m)], float)
+        z = np.array([rng.choice(model.starts[j]) for j in range(model.m)], float)
         z = z + rng.normal(0, 0.1, model.m) * np.maximum(1, np.abs(z)) * 0.1
         base.append(np.clip(z, lo_in, hi_in))
     V0 = model.natural(np.array(base))
@@ -210,6 +211,8 @@ def linear_groups(model: Model) -> list[int]:
         ok_joint = np.all(np.abs(fall - f0 - (one - f0[:, None]).sum(axis=1)) <= tol)
         return bool(np.all(np.isfinite(F)) and ok_each and ok_joint)
 
+    if affine(cands):  # the usual case: every candidate, alone and together, in one evaluation
+        return cands
     chosen: list[int] = []
     for j in cands:
         if affine([j]) and affine(chosen + [j]):
@@ -224,7 +227,7 @@ def linear_groups(model: Model) -> list[int]:
     return chosen
 
 
-def start_values(model: Model, j: int) -> np.ndarray:
+def _start_values(model: Model, j: int) -> np.ndarray:
     """Start grid of free group ``j`` in its coordinate: the parameter's grid and its default value."""
     p = model.law.param(model.spec.groups[j][0])
     vals = [v for v in (p.grid or ()) if not p.log or v > 0] + [p.value]
@@ -246,7 +249,7 @@ def _refined(axes: list[np.ndarray], budget: int) -> list[np.ndarray]:
 def seed_points(model: Model, w: np.ndarray, *, n_keep: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Variable-projection seeds: the grid's basins, best first, as (z (K, m), objective (K,))."""
     nl, lin = model.nl, model.lin
-    axes = _refined([start_values(model, j) for j in nl], GRID_BUDGET)
+    axes = _refined([model.starts[j] for j in nl], GRID_BUDGET)
     shape = tuple(a.size for a in axes)
     U = np.array(list(product(*axes)), float) if len(axes) else np.zeros((1, 0))
     subsampled = len(U) > MAX_CELLS

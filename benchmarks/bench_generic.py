@@ -1,0 +1,96 @@
+"""Benchmark: a user-defined law on the generic engine against the built-in Chinchilla fit.
+
+Usage
+-----
+    python benchmarks/bench_generic.py                  # 25 fits of each, interleaved
+    python benchmarks/bench_generic.py --repeats 50 --declared
+
+The user law is the Chinchilla law written by hand, as a user would:
+``E + A/N**alpha + B/D**beta`` with the built-in's parameter specs (E, A, B on a
+log scale, their start grids), so the generic engine must find by itself that
+E, A and B enter linearly (``--declared`` marks them ``linear=True`` instead).
+Both fits run in this process on the 240 rows of the Chinchilla replication
+(Besiroglu et al. 2024: the 245 rows of epoch-research/analyzing-chinchilla @
+9225883 minus the 5 highest losses), BLAS pinned to one thread on both sides
+(threadpoolctl), alternating built-in and user fits so that load on a shared
+machine hits both alike.  Reported: median and quartiles of the wall time per
+fit, the ratio of medians, both objectives, and the load average before and
+after.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+import scalefit
+from scalefit.laws import Law, Param, chinchilla_params
+
+SHARED = Path(os.environ.get("SCALEFIT_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+
+
+def user_chinchilla(n_params, n_tokens, E, A, B, alpha, beta):
+    """The Chinchilla law as a user writes it (Hoffmann et al. 2022, eq. 2)."""
+    return E + A / n_params**alpha + B / n_tokens**beta
+
+
+def user_law(declared: bool) -> Law:
+    params = chinchilla_params()
+    if declared:
+        params = [Param(p.name, p.value, min=p.min, max=p.max, log=p.log, grid=p.grid,
+                        linear=True if p.name in ("E", "A", "B") else None) for p in params]
+    return Law("user-chinchilla", user_chinchilla, params)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeats", type=int, default=25, help="fits of each (default 25)")
+    ap.add_argument("--declared", action="store_true", help="declare E, A, B linear=True instead of detecting it")
+    args = ap.parse_args(argv)
+    path = SHARED / "chinchilla_epoch" / "svg_extracted_data.csv"
+    if not path.exists():
+        print(f"replication data not found at {path}; set SCALEFIT_SHARED_DATA", file=sys.stderr)
+        return 2
+    from threadpoolctl import threadpool_limits
+
+    runs = scalefit.read_runs(path, drop_highest=5)
+    law = user_law(args.declared)
+    load0 = os.getloadavg()
+    times: dict[str, list[float]] = {"built-in": [], "user law": []}
+    results = {}
+    with threadpool_limits(limits=1), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, lw in (("built-in", "chinchilla"), ("user law", law)):  # warm-up: imports, caches
+            scalefit.fit(runs, lw)
+        for _ in range(args.repeats):
+            for name, lw in (("built-in", "chinchilla"), ("user law", law)):
+                t = time.perf_counter()
+                results[name] = scalefit.fit(runs, lw)
+                times[name].append(time.perf_counter() - t)
+    load1 = os.getloadavg()
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, numpy {np.__version__}; BLAS pinned to 1 thread")
+    print(f"data: {path.name}, {len(runs)} runs; {args.repeats} fits of each, interleaved; linear parameters "
+          + ("declared" if args.declared else "detected"))
+    print(f"load average before {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}, after {load1[0]:.2f} {load1[1]:.2f} "
+          f"{load1[2]:.2f}")
+    print(f"{'fit':10s} {'median ms':>10s} {'q25':>8s} {'q75':>8s}  {'objective':>20s}  n_starts")
+    for name, ts in times.items():
+        q25, med, q75 = np.percentile(np.array(ts) * 1e3, [25, 50, 75])
+        r = results[name]
+        print(f"{name:10s} {med:10.1f} {q25:8.1f} {q75:8.1f}  {r.objective:20.13g}  {r.n_starts}")
+    ratio = np.median(times["user law"]) / np.median(times["built-in"])
+    rel = (results["user law"].objective - results["built-in"].objective) / results["built-in"].objective
+    print(f"ratio of medians (user law / built-in): {ratio:.2f}x; objective difference {rel:+.1e} relative")
+    print("parameters:", {k: f"{v:.6g}" for k, v in results["user law"].params.items()})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
