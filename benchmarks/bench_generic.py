@@ -4,6 +4,11 @@ Usage
 -----
     python benchmarks/bench_generic.py                  # 25 fits of each, interleaved
     python benchmarks/bench_generic.py --repeats 50 --declared
+    python benchmarks/bench_generic.py --objectives     # the objectives tests/test_generic.py compares with
+
+``--objectives`` prints the objective of every case tests/test_generic.py holds
+the engine to; run in a checkout of commit cb76bf3 (the engine before variable
+projection, with this file copied in) it gives the recorded reference values.
 
 The user law is the Chinchilla law written by hand, as a user would:
 ``E + A/N**alpha + B/D**beta`` with the built-in's parameter specs (E, A, B on a
@@ -48,15 +53,49 @@ def user_law(declared: bool) -> Law:
     return Law("user-chinchilla", user_chinchilla, params)
 
 
+def objectives(path: Path) -> None:
+    """Objective of each case of tests/test_generic.py (replication, synthetic sets, tie, fixed value)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import pandas as pd
+    import reference
+
+    law = user_law(False)
+    runs = scalefit.read_runs(path, drop_highest=5)
+    cases = [(("user", "huber", "log"), runs, law, {}), (("user", "mse", "log"), runs, law, dict(loss="mse")),
+             (("user", "mse", "linear"), runs, law, dict(loss="mse", space="linear"))]
+    for name, loss, space in (("kaplan-nd", "huber", "log"), ("kaplan-nd", "mse", "linear"),
+                              ("kaplan-n-e", "huber", "log"), ("kaplan-c-e", "huber", "log"),
+                              ("kaplan-d-e", "mse", "log"), ("kaplan-n", "huber", "log")):
+        cases.append(((name, loss, space), runs, name, dict(loss=loss, space=space)))
+
+    def synthetic(seed: int) -> pd.DataFrame:
+        N, D, L, _ = reference.synthetic_dataset(100 + seed, 80)
+        return pd.DataFrame(dict(n_params=N, n_tokens=D, loss=L))
+
+    cases += [((f"synthetic {s}",), synthetic(s), law, {}) for s in range(10)]
+    cases += [(("synthetic 0 tied",), synthetic(0), law, dict(tie=[("alpha", "beta")])),
+              (("synthetic 1 fixed E",), synthetic(1), law, dict(fixed={"E": 1.8}))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for key, data, lw, kw in cases:
+            t = time.perf_counter()
+            res = scalefit.fit(data, lw, **kw)
+            print(f"{' '.join(key):28s} {res.objective!r:24s} {time.perf_counter() - t:7.2f} s  success={res.success}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=25, help="fits of each (default 25)")
     ap.add_argument("--declared", action="store_true", help="declare E, A, B linear=True instead of detecting it")
+    ap.add_argument("--objectives", action="store_true", help="print the objectives of the test cases instead")
     args = ap.parse_args(argv)
     path = SHARED / "chinchilla_epoch" / "svg_extracted_data.csv"
     if not path.exists():
         print(f"replication data not found at {path}; set SCALEFIT_SHARED_DATA", file=sys.stderr)
         return 2
+    if args.objectives:
+        objectives(path)
+        return 0
     from threadpoolctl import threadpool_limits
 
     runs = scalefit.read_runs(path, drop_highest=5)

@@ -45,8 +45,8 @@ def _fit(*args, **kw):
 
 # ------------------------------------------------- no worse than the old engine
 # Objectives reached by the generic engine before variable projection (commit cb76bf3: multi-start
-# scipy least_squares from up to 64 grid starts, then L-BFGS-B), recorded by running it on each case
-# (python /tmp script over these cases at cb76bf3; each case is listed with the law and options used).
+# scipy least_squares from up to 64 grid starts, then L-BFGS-B), recorded with
+# `python benchmarks/bench_generic.py --objectives` run in a checkout of cb76bf3 (the script copied in).
 # The new engine must reach an objective no worse: its derivatives are finite differences (step 1e-5),
 # so "no worse" allows 1e-9 relative; the recorded runs agree to 5e-14.
 REPLICATION_BEFORE = {

@@ -186,45 +186,54 @@ def linear_groups(model: Model) -> list[int]:
         base.append(np.clip(z, lo_in, hi_in))
     V0 = model.natural(np.array(base))
 
-    def affine(group_set: list[int]) -> bool:
-        # rows per base: all at 0, each at t_j alone, each at 2.3 t_j alone, all at t together
-        t = np.maximum(np.abs(V0[:, group_set]), 1.0) * 0.7
-        pts = []
-        for b in range(len(V0)):
-            zero = V0[b].copy()
-            zero[group_set] = 0.0
-            pts.append(zero)
-            for k, j in enumerate(group_set):
-                for s in (1.0, 2.3):
-                    v = zero.copy()
-                    v[j] = s * t[b, k]
-                    pts.append(v)
-            v = zero.copy()
-            v[group_set] = t[b]
-            pts.append(v)
-        F = model.predict(np.array(pts), inputs).reshape(len(V0), 2 + 2 * len(group_set), -1)
-        f0, fall = F[:, 0], F[:, -1]
-        one, two = F[:, 1:-1:2], F[:, 2:-1:2]
-        scale = np.abs(F).max(axis=1) + 1e-300
-        tol = 1e-7 * scale
-        ok_each = np.all(np.abs(two - f0[:, None] - 2.3 * (one - f0[:, None])) <= tol[:, None])
-        ok_joint = np.all(np.abs(fall - f0 - (one - f0[:, None]).sum(axis=1)) <= tol)
-        return bool(np.all(np.isfinite(F)) and ok_each and ok_joint)
+    t = np.maximum(np.abs(V0), 1.0) * 0.7  # test values per base point and group
 
-    if affine(cands):  # the usual case: every candidate, alone and together, in one evaluation
-        return cands
-    chosen: list[int] = []
-    for j in cands:
-        if affine([j]) and affine(chosen + [j]):
-            chosen.append(j)
-        elif j in declared:
+    def close(a: np.ndarray, b: np.ndarray, F: np.ndarray) -> np.ndarray:
+        """a == b to 1e-7 of the largest of the predictions ``F`` they come from (..., points, runs)."""
+        return np.isfinite(a) & np.isfinite(b) & (np.abs(a - b) <= 1e-7 * np.nanmax(np.abs(F), axis=-2))
+
+    def each(group_set: list[int]) -> np.ndarray:
+        """Per group, with the others at the base point: f(0), f(t), f(2.3 t) on a line."""
+        pts = np.repeat(V0[:, None, None, :], len(group_set), axis=1).repeat(3, axis=2)  # (R, q, 3, m)
+        for k, j in enumerate(group_set):
+            pts[:, k, :, j] = t[:, j : j + 1] * np.array([0.0, 1.0, 2.3])
+        F = model.predict(pts.reshape(-1, model.m), inputs).reshape(len(V0), len(group_set), 3, -1)
+        ok = close(F[:, :, 2] - F[:, :, 0], 2.3 * (F[:, :, 1] - F[:, :, 0]), F)  # each group on its own scale
+        return ok.all(axis=(0, 2))
+
+    def joint(group_set: list[int]) -> bool:
+        """All groups at 0, each alone at t, all at t: the increments add up (no products such as A * B)."""
+        zero = V0.copy()
+        zero[:, group_set] = 0.0
+        pts = [zero]
+        for j in group_set:
+            v = zero.copy()
+            v[:, j] = t[:, j]
+            pts.append(v)
+        v = zero.copy()
+        v[:, group_set] = t[:, group_set]
+        pts.append(v)
+        F = model.predict(np.stack(pts, axis=1).reshape(-1, model.m), inputs).reshape(len(V0), len(pts), -1)
+        total = F[:, 0] + (F[:, 1:-1] - F[:, :1]).sum(axis=1)
+        return bool(close(F[:, -1], total, F).all())
+
+    ok = each(cands)
+    passing = [j for j, good in zip(cands, ok) if good]
+    if len(passing) > 1 and not joint(passing):  # rare: products of coefficients; add them one by one
+        chosen: list[int] = []
+        for j in passing:
+            if joint(chosen + [j]):
+                chosen.append(j)
+        passing = chosen
+    for j in declared:
+        if j not in passing:
             names = list(spec.groups[j])
             raise ScalefitInputError(
                 f"law {law.name!r}: parameter(s) {names} are declared linear=True, but the law's prediction is not "
                 "linear in them (together with the other linear parameters); remove linear=True, or write the law "
                 "so that they multiply separate terms.", values=names,
             )
-    return chosen
+    return passing
 
 
 def _start_values(model: Model, j: int) -> np.ndarray:
