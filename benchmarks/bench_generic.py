@@ -5,6 +5,14 @@ Usage
     python benchmarks/bench_generic.py                  # 25 fits of each, interleaved
     python benchmarks/bench_generic.py --repeats 50 --declared
     python benchmarks/bench_generic.py --objectives     # the objectives tests/test_generic.py compares with
+    python benchmarks/bench_generic.py --bootstrap 40   # a bootstrap of the user law (n_jobs=1)
+    python benchmarks/bench_generic.py --asymmetric-check 300  # asymmetric Huber vs L-BFGS-B grid starts
+
+``--asymmetric-check K`` fits the built-in Chinchilla law with
+``loss="huber-asymmetric"`` (over-predictions x10, delta 1e-3, log space) and
+runs L-BFGS-B (finite-difference gradients) from K random starts of the
+4,500-point initialisation grid of Hoffmann et al. / Besiroglu et al. on the
+same objective, in the log-sum-exp form, and prints both optima.
 
 ``--objectives`` prints the objective of every case tests/test_generic.py holds
 the engine to; run in a checkout of commit cb76bf3 (the engine before variable
@@ -83,11 +91,65 @@ def objectives(path: Path) -> None:
             print(f"{' '.join(key):28s} {res.objective!r:24s} {time.perf_counter() - t:7.2f} s  success={res.success}")
 
 
+def bootstrap(path: Path, n: int) -> None:
+    """Time ``fit(...).bootstrap(n, n_jobs=1)`` of the user law (each resample refitted by the generic engine)."""
+    from threadpoolctl import threadpool_limits
+
+    runs = scalefit.read_runs(path, drop_highest=5)
+    with threadpool_limits(limits=1), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = scalefit.fit(runs, user_law(False))
+        t = time.perf_counter()
+        boot = res.bootstrap(n, seed=0, n_jobs=1, progress=False)
+        dt = time.perf_counter() - t
+    load = os.getloadavg()
+    print(f"bootstrap of the user law, {n} resamples, n_jobs=1: {dt:.2f} s ({dt / n * 1e3:.0f} ms per resample); "
+          f"converged {boot.converged.mean():.0%}; load average after {load[0]:.2f}")
+    print("standard deviations:", {k: f"{v:.4g}" for k, v in boot.samples.std().items()})
+
+
+def asymmetric_check(path: Path, k: int) -> None:
+    """The asymmetric Huber optimum against L-BFGS-B from ``k`` starts of the 4,500-point grid."""
+    import itertools
+
+    from scipy.optimize import minimize
+    from scipy.special import logsumexp
+
+    runs = scalefit.read_runs(path, drop_highest=5)
+    x, y, L = np.log(runs.n_params), np.log(runs.n_tokens), runs.loss
+
+    def objective(theta: np.ndarray) -> float:
+        e, a, b, al, be = theta
+        s = logsumexp(np.stack([a - al * x, b - be * y, np.full_like(x, e)]), axis=0)
+        r = s - np.log(L)
+        d = np.clip(r, -1e-3, 1e-3)
+        v = d * (r - 0.5 * d)
+        return float(np.sum(np.where(r > 0, 10.0 * v, v)))
+
+    grid = np.array(list(itertools.product([-1, -.5, 0, .5, 1], [0, 5, 10, 15, 20, 25], [0, 5, 10, 15, 20, 25],
+                                           [0, .5, 1, 1.5, 2], [0, .5, 1, 1.5, 2])))
+    starts = grid[np.random.default_rng(0).choice(len(grid), k, replace=False)]
+    t = time.perf_counter()
+    best = min(minimize(objective, s0, method="L-BFGS-B").fun for s0 in starts)
+    dt = time.perf_counter() - t
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = scalefit.fit(runs, "chinchilla", loss="huber-asymmetric")
+    r = res.residuals
+    print(f"L-BFGS-B best of {k} grid starts: {best!r} ({dt:.0f} s); scalefit: {res.objective!r} "
+          f"(relative difference {(res.objective - best) / best:+.2e})")
+    print("scalefit parameters:", {p: f"{v:.6g}" for p, v in res.params.items()},
+          f"law above {int(np.sum(r > 0))} runs, below {int(np.sum(r < 0))}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=25, help="fits of each (default 25)")
     ap.add_argument("--declared", action="store_true", help="declare E, A, B linear=True instead of detecting it")
     ap.add_argument("--objectives", action="store_true", help="print the objectives of the test cases instead")
+    ap.add_argument("--bootstrap", type=int, default=0, metavar="N", help="time a bootstrap of N resamples instead")
+    ap.add_argument("--asymmetric-check", type=int, default=0, metavar="K",
+                    help="compare the asymmetric Huber fit with L-BFGS-B from K grid starts instead")
     args = ap.parse_args(argv)
     path = SHARED / "chinchilla_epoch" / "svg_extracted_data.csv"
     if not path.exists():
@@ -95,6 +157,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.objectives:
         objectives(path)
+        return 0
+    if args.bootstrap:
+        bootstrap(path, args.bootstrap)
+        return 0
+    if args.asymmetric_check:
+        asymmetric_check(path, args.asymmetric_check)
         return 0
     from threadpoolctl import threadpool_limits
 

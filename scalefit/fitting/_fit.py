@@ -9,9 +9,10 @@ Besiroglu et al. (2024) with a fitted scale (:mod:`._likelihood`).
 
 The Chinchilla forms use a dedicated engine (:mod:`._chinchilla`):
 variable-projection seeding over (alpha, beta) followed by a batched exact
-Newton polish.  Other laws, including user-defined ones, are fitted by
-multi-start ``scipy.optimize.least_squares`` with the same loss, followed by an
-exact polish of the objective (:mod:`._generic`).
+Newton polish.  Other laws, including user-defined ones, and objectives that
+engine does not compute (``"huber-asymmetric"``) go through the generic
+engine (:mod:`._generic`): variable projection over the parameters the law is
+linear in, and a batched Newton polish of the best seeds.
 """
 from __future__ import annotations
 

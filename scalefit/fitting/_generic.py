@@ -603,7 +603,7 @@ def fit_generic(
     reps: list[np.ndarray] = []
     second = math.inf
     for i in np.argsort(pol.f):
-        if not np.isfinite(pol.f[i]):
+        if not np.isfinite(pol.f[i]) or not (pol.converged[i] or i == best):  # a seed stopped early is no minimum
             continue
         if not any(np.nanmax(np.abs(res[i] - rr)) <= 1e-6 for rr in reps):
             reps.append(res[i])
