@@ -199,7 +199,7 @@ def linear_groups(model: Model) -> list[int]:
             pts[:, k, :, j] = t[:, j : j + 1] * np.array([0.0, 1.0, 2.3])
         F = model.predict(pts.reshape(-1, model.m), inputs).reshape(len(V0), len(group_set), 3, -1)
         ok = close(F[:, :, 2] - F[:, :, 0], 2.3 * (F[:, :, 1] - F[:, :, 0]), F)  # each group on its own scale
-        return ok.all(axis=(0, 2))
+        return np.asarray(ok.all(axis=(0, 2)))
 
     def joint(group_set: list[int]) -> bool:
         """All groups at 0, each alone at t, all at t: the increments add up (no products such as A * B)."""
