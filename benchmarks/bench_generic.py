@@ -7,12 +7,18 @@ Usage
     python benchmarks/bench_generic.py --objectives     # the objectives tests/test_generic.py compares with
     python benchmarks/bench_generic.py --bootstrap 40   # a bootstrap of the user law (n_jobs=1)
     python benchmarks/bench_generic.py --asymmetric-check 300  # asymmetric Huber vs L-BFGS-B grid starts
+    python benchmarks/bench_generic.py --sweep          # the engine's seeds polished and grid budget
 
 ``--asymmetric-check K`` fits the built-in Chinchilla law with
 ``loss="huber-asymmetric"`` (over-predictions x10, delta 1e-3, log space) and
 runs L-BFGS-B (finite-difference gradients) from K random starts of the
 4,500-point initialisation grid of Hoffmann et al. / Besiroglu et al. on the
 same objective, in the log-sum-exp form, and prints both optima.
+
+``--sweep`` runs the ``--objectives`` cases with each number of polished seeds
+(``N_KEEP``) and grid budget (``GRID_BUDGET``) and counts, per setting, the
+cases whose objective is worse than the best any setting reached by more than
+1e-9 relative, with the total time.
 
 ``--objectives`` prints the objective of every case tests/test_generic.py holds
 the engine to; run in a checkout of commit cb76bf3 (the engine before variable
@@ -61,7 +67,7 @@ def user_law(declared: bool) -> Law:
     return Law("user-chinchilla", user_chinchilla, params)
 
 
-def objectives(path: Path) -> None:
+def objectives(path: Path, quiet: bool = False) -> dict:
     """Objective of each case of tests/test_generic.py (replication, synthetic sets, tie, fixed value)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import pandas as pd
@@ -83,12 +89,38 @@ def objectives(path: Path) -> None:
     cases += [((f"synthetic {s}",), synthetic(s), law, {}) for s in range(10)]
     cases += [(("synthetic 0 tied",), synthetic(0), law, dict(tie=[("alpha", "beta")])),
               (("synthetic 1 fixed E",), synthetic(1), law, dict(fixed={"E": 1.8}))]
+    out = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for key, data, lw, kw in cases:
             t = time.perf_counter()
             res = scalefit.fit(data, lw, **kw)
-            print(f"{' '.join(key):28s} {res.objective!r:24s} {time.perf_counter() - t:7.2f} s  success={res.success}")
+            out[" ".join(key)] = (res.objective, time.perf_counter() - t)
+            if not quiet:
+                print(f"{' '.join(key):28s} {res.objective!r:24s} {time.perf_counter() - t:7.2f} s  success={res.success}")
+    return out
+
+
+def sweep(path: Path) -> None:
+    """Misses and time of the --objectives cases for each number of polished seeds and grid budget."""
+    from threadpoolctl import threadpool_limits
+
+    from scalefit.fitting import _generic
+
+    settings = [(k, b) for b in (64, 256, 1024) for k in (2, 4, 6, 8)]
+    runs = {}
+    with threadpool_limits(limits=1):
+        objectives(path, quiet=True)  # warm-up: imports
+        for k, b in settings:
+            _generic.N_KEEP, _generic.GRID_BUDGET = k, b
+            runs[(k, b)] = objectives(path, quiet=True)
+    best = {c: min(r[c][0] for r in runs.values()) for c in runs[settings[0]]}
+    load = os.getloadavg()
+    print(f"{len(best)} cases; load average after {load[0]:.2f}")
+    print(f"{'N_KEEP':>6s} {'GRID_BUDGET':>11s} {'misses':>6s} {'total s':>8s}")
+    for (k, b), r in runs.items():
+        misses = sum(r[c][0] > best[c] * (1 + 1e-9) for c in best)
+        print(f"{k:6d} {b:11d} {misses:6d} {sum(t for _, t in r.values()):8.2f}")
 
 
 def bootstrap(path: Path, n: int) -> None:
@@ -147,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=25, help="fits of each (default 25)")
     ap.add_argument("--declared", action="store_true", help="declare E, A, B linear=True instead of detecting it")
     ap.add_argument("--objectives", action="store_true", help="print the objectives of the test cases instead")
+    ap.add_argument("--sweep", action="store_true", help="misses and time per seeds polished and grid budget instead")
     ap.add_argument("--bootstrap", type=int, default=0, metavar="N", help="time a bootstrap of N resamples instead")
     ap.add_argument("--asymmetric-check", type=int, default=0, metavar="K",
                     help="compare the asymmetric Huber fit with L-BFGS-B from K grid starts instead")
@@ -157,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.objectives:
         objectives(path)
+        return 0
+    if args.sweep:
+        sweep(path)
         return 0
     if args.bootstrap:
         bootstrap(path, args.bootstrap)
