@@ -243,6 +243,20 @@ def check_n_jobs(n_jobs: Any, *, where: str | None = None) -> int:
     return int(n_jobs)
 
 
+def check_loss(loss: Any, allowed: Sequence[str]) -> str:
+    """A fit objective's name, or ``"huber-asymmetric:K"`` with a finite over-prediction multiplier K > 0."""
+    name, _, k = loss.partition(":") if isinstance(loss, str) else (loss, "", "")
+    try:
+        ok = name in allowed and (not k or (name == "huber-asymmetric" and 0 < float(k) < math.inf))
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ScalefitInputError(
+            f"loss must be one of {list(allowed)} (or 'huber-asymmetric:K', K > 0 the multiplier on over-predictions, "
+            f"e.g. 'huber-asymmetric:4'); got {loss!r}.", option="loss", values=[loss])
+    return loss
+
+
 def check_level(level: Any, *, where: str | None = None) -> float:
     """Check that an interval level lies strictly between 0 and 1; return it as a float."""
     pre = f"{where}: " if where else ""

@@ -57,6 +57,12 @@ class Param:
         ``min >= 0``.
     grid : sequence of float, optional
         Initial values (natural scale) for the multi-start search.
+    linear : bool or None, default None
+        Whether the law's prediction is linear (affine) in this parameter's
+        natural value, as A in ``E + A/N**alpha``.  The generic engine solves
+        such parameters exactly for every guess of the others (variable
+        projection).  None: detected numerically from the law; True: declared
+        (checked, and refused if false); False: never treated as linear.
     """
 
     name: str
@@ -65,6 +71,7 @@ class Param:
     max: float = math.inf
     log: bool = False
     grid: tuple = ()
+    linear: bool | None = None
 
     def __post_init__(self) -> None:
         if not (self.min < self.max):
@@ -207,7 +214,8 @@ class Law:
         new = []
         for p in self.params:
             if p.name in changes:
-                kw: dict[str, Any] = dict(name=p.name, value=p.value, min=p.min, max=p.max, log=p.log, grid=p.grid)
+                kw: dict[str, Any] = dict(name=p.name, value=p.value, min=p.min, max=p.max, log=p.log, grid=p.grid,
+                                          linear=p.linear)
                 kw.update(changes[p.name])
                 new.append(Param(**kw))
             else:

@@ -9,9 +9,10 @@ Besiroglu et al. (2024) with a fitted scale (:mod:`._likelihood`).
 
 The Chinchilla forms use a dedicated engine (:mod:`._chinchilla`):
 variable-projection seeding over (alpha, beta) followed by a batched exact
-Newton polish.  Other laws, including user-defined ones, are fitted by
-multi-start ``scipy.optimize.least_squares`` with the same loss, followed by an
-exact polish of the objective (:mod:`._generic`).
+Newton polish.  Other laws, including user-defined ones, and objectives that
+engine does not compute (``"huber-asymmetric"``) go through the generic
+engine (:mod:`._generic`): variable projection over the parameters the law is
+linear in, and a batched Newton polish of the best seeds.
 """
 from __future__ import annotations
 
@@ -32,14 +33,14 @@ from .._errors import (
     ScalefitInputError,
     warn,
 )
-from .._validation import check_integer, check_seed
+from .._validation import check_integer, check_loss, check_seed
 from ..laws import Law, chinchilla_values, get_law, is_chinchilla
 from ..runs import as_runs
 from . import _chinchilla, _generic, _likelihood
-from ._problem import Problem, Solution, Spec, build_spec, law_inputs, run_weights
+from ._problem import CHINCHILLA_ENGINE_LOSSES, Problem, Solution, Spec, build_spec, law_inputs, run_weights
 from ._result import Diagnostics, FitResult, asymptotic_stderr, diagnostics
 
-_LOSSES = ("huber", "mse", "huber-likelihood")
+_LOSSES = ("huber", "mse", "huber-likelihood", "huber-asymmetric")
 _SPACES = ("log", "linear")
 
 
@@ -75,9 +76,11 @@ def fit(
         (``loss``, ``space``) by a backtest on these runs' own largest scales
         (:mod:`scalefit.fitting._auto`); ``result.options["auto"]`` says what was
         chosen, why, and the runner-up.
-    loss : {"huber", "mse", "huber-likelihood"}
+    loss : {"huber", "mse", "huber-likelihood", "huber-asymmetric"}
         ``rho`` in the objective ``sum(weight * rho(residual))``; Huber as in
-        Hoffmann et al. (2022), or ``r**2/2``.  ``"huber-likelihood"``
+        Hoffmann et al. (2022), or ``r**2/2``.  ``"huber-asymmetric"``
+        multiplies the Huber loss of over-predictions by 10 (``"huber-asymmetric:K"``
+        by K), as OLMo's ladder fitter does to fit the lower bound of the loss.  ``"huber-likelihood"``
         maximises the Huber-shaped likelihood of Besiroglu et al. (2024) with a
         fitted scale ``s`` (kept in ``result.options["scale"]``); the objective
         is then the negative log-likelihood.
@@ -197,8 +200,7 @@ def fit(
 
 def check_objective(loss: str, delta: Any, space: str, seed: Any, max_starts: Any) -> tuple[float, int, int]:
     """The objective's options checked: ``(delta, seed, max_starts)`` as numbers, or a ScalefitInputError."""
-    if loss not in _LOSSES:
-        raise ScalefitInputError(f"loss must be one of {list(_LOSSES)}; got {loss!r}.", option="loss")
+    check_loss(loss, _LOSSES)
     if space not in _SPACES:
         raise ScalefitInputError(f"space must be one of {list(_SPACES)}; got {space!r}.", option="space")
     try:
@@ -226,7 +228,7 @@ def solve(problem: Problem, runs: Any, options: dict, *, seed: int, max_starts: 
     # Small dense linear algebra: BLAS threads only cost time here (and, on busy
     # machines, a lot of it), so the hot loop runs single-threaded.
     with _chinchilla.single_thread(), np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
-        if is_chinchilla(law):
+        if is_chinchilla(law) and problem.loss in CHINCHILLA_ENGINE_LOSSES:
             sol = _chinchilla.fit_chinchilla(problem)
         else:
             sol = _generic.fit_generic(problem, seed=seed, max_starts=max_starts, warm=warm)

@@ -20,6 +20,55 @@ from .._errors import Option, ScalefitInputError
 from ..laws import Law
 
 
+# ================================================================ objectives
+#: Multiplier on over-predictions in ``loss="huber-asymmetric"``: the value OLMo's ladder fitter
+#: suggests for fitting the lower bound of the achievable loss (allenai/OLMo-core,
+#: src/olmo_core/model_ladder/analysis/scaling_laws.py @ 11d0555, ``overestimate_penalty``).
+OVERESTIMATE_PENALTY = 10.0
+#: Objectives the Chinchilla engine's own ``_rho`` computes; others go through the generic engine.
+CHINCHILLA_ENGINE_LOSSES = ("huber", "mse")
+
+
+def asymmetry(kind: str) -> float:
+    """Over-prediction multiplier of a loss name: ``"huber-asymmetric[:K]"`` gives K (default 10), others 1."""
+    if not kind.startswith("huber-asymmetric"):
+        return 1.0
+    _, _, k = kind.partition(":")
+    return float(k) if k else OVERESTIMATE_PENALTY
+
+
+def rho(r: np.ndarray, kind: str, delta: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Loss per residual, its first and its second derivative: the one definition of every objective.
+
+    ``"huber"``: ``r**2/2`` inside ``+-delta``, ``delta*|r| - delta**2/2`` outside (Hoffmann et al. 2022).
+    ``"mse"``: ``r**2/2``.  ``"huber-asymmetric"`` (or ``"huber-asymmetric:K"``): the Huber loss
+    multiplied by K (default :data:`OVERESTIMATE_PENALTY`) where the law over-predicts (``r > 0``,
+    as residuals are predicted minus observed), as OLMo's ladder fitter does (allenai/OLMo-core,
+    src/olmo_core/model_ladder/analysis/scaling_laws.py @ 11d0555: ``_huber_loss(..., asymmetry)``
+    weights the residuals ``log L - log L_hat < 0``).
+    """
+    if kind == "mse":
+        return 0.5 * r * r, r, np.ones_like(r)
+    d1 = np.minimum(np.maximum(r, -delta), delta)
+    val = d1 * (r - 0.5 * d1)
+    d2 = (np.abs(r) <= delta).astype(float)
+    k = asymmetry(kind)
+    if k != 1.0:
+        scale = np.where(r > 0, k, 1.0)
+        val, d1, d2 = val * scale, d1 * scale, d2 * scale
+    return val, d1, d2
+
+
+def loss_label(kind: str, delta: float) -> str:
+    """How summaries name an objective's ``rho`` (the likelihood fit is named by its result)."""
+    if kind == "mse":
+        return "r^2/2"
+    if kind.startswith("huber-asymmetric"):
+        return (f"asymmetric Huber(delta={delta}), over-predictions x{asymmetry(kind):g} "
+                "(OLMo ladder's overestimate_penalty)")
+    return f"Huber(delta={delta})"
+
+
 # ====================================================================== spec
 @dataclass(frozen=True)
 class Spec:
@@ -186,7 +235,8 @@ class Problem:
         Observed loss per run.
     weights : numpy.ndarray
         Non-negative weight per run.
-    loss : {"huber", "mse"}
+    loss : {"huber", "mse", "huber-asymmetric"}
+        The name :func:`rho` reads (``"huber-asymmetric:K"`` for another multiplier).
     delta : float
         Huber threshold.
     space : {"log", "linear"}

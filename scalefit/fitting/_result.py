@@ -16,7 +16,7 @@ from .._errors import ScalefitInputError
 from .._json import jsonable
 from .._summary import Summary, Table
 from ..laws import Law, chinchilla_exponents, chinchilla_values, evaluate, get_law, is_chinchilla
-from ._chinchilla import _rho
+from ._problem import asymmetry, loss_label, rho as _rho
 from ._problem import Problem, Solution, Spec
 
 if TYPE_CHECKING:
@@ -294,9 +294,7 @@ class FitResult:
         if self.options.get("loss") == "huber-likelihood":
             return (f"negative Huber log-likelihood (delta={self.options.get('delta')} in units of the fitted "
                     f"scale s={self.options.get('scale', float('nan')):.4g}; Besiroglu et al. 2024)")
-        if self.options.get("loss") == "huber":
-            return f"Huber(delta={self.options.get('delta')})"
-        return "r^2/2"
+        return loss_label(str(self.options.get("loss")), float(self.options.get("delta", float("nan"))))
 
     def to_dict(self) -> dict:
         """JSON-safe dictionary (inverse: :meth:`from_dict`)."""
@@ -581,7 +579,8 @@ def asymptotic_stderr(spec: Spec, internal: np.ndarray, J: np.ndarray, resid: np
     kernel-smoothed so that the few residuals inside +-delta do not make it jump.
     For loss="mse" this is the usual least-squares covariance.
     """
-    kind = "asymptotic (Huber 1981 M-estimator formula; kernel-smoothed psi')" if loss == "huber" else "asymptotic (least squares)"
+    huber = loss.startswith("huber")
+    kind = "asymptotic (Huber 1981 M-estimator formula; kernel-smoothed psi')" if huber else "asymptotic (least squares)"
     m_ = spec.n_free
     names_free = [g[0] for g in spec.groups]
     nan = {n: float("nan") for n in spec.names}
@@ -591,12 +590,15 @@ def asymptotic_stderr(spec: Spec, internal: np.ndarray, J: np.ndarray, resid: np
     ok = w > 0
     n = int(ok.sum())
     _, psi, _ = _rho(r, loss, delta)
-    if loss == "huber":
+    if huber:
         from scipy.stats import norm
 
         scale = 1.4826 * np.median(np.abs(r[ok] - np.median(r[ok]))) or np.std(r[ok]) or delta
         h = max(1.06 * scale * n ** (-0.2), delta)
-        mbar = float(np.mean(norm.cdf((delta - r[ok]) / h) - norm.cdf((-delta - r[ok]) / h)))
+        # smoothed psi' is 1 on (-delta, 0] and k on (0, delta] (k = 1 unless over-predictions are penalised)
+        below = norm.cdf(-r[ok] / h) - norm.cdf((-delta - r[ok]) / h)
+        above = norm.cdf((delta - r[ok]) / h) - norm.cdf(-r[ok] / h)
+        mbar = float(np.mean(below + asymmetry(loss) * above))
     else:
         mbar = 1.0
     s2 = float(np.sum(w * psi * psi) / max(n - m_, 1))
