@@ -4,6 +4,14 @@ Usage
 -----
     python benchmarks/bench_isoflop_estimators.py                 # 20 replicates per noisy cell
     python benchmarks/bench_isoflop_estimators.py --replicates 5  # quicker
+    python benchmarks/bench_isoflop_estimators.py --real-only      # only the real-data agreement and the timings
+
+Real data (``--porian DIR``, default ../shared/data/porian2024 when present): Porian et al. (2024),
+formll/resolving-scaling-law-discrepancies@0dc60d9, 15 configurations; for each estimator the
+largest and mean |a - n_exponent| against their published exponents (fit_results_basic.csv).
+Timing: ``scalefit.isoflop`` with 1,000 bootstrap resamples on the bundled synthetic sweep
+(8 budgets x 9 sizes) and on all 15 Porian configurations (``group_by``), median of 3 runs,
+BLAS pinned to one thread.
 
 Designs (issue 11; Czech et al. 2025, "Problems with Chinchilla Approach 2"): the Chinchilla
 law with E = 1.69, A = 406.4, B = 410.7 and alpha + beta = 0.62 split so that alpha/beta is
@@ -12,10 +20,14 @@ the true N*(C), either centred, 3x off-centre (the grid centre at 3 N*), or drif
 centre moves from N*/3 at the smallest budget to 3 N* at the largest); multiplicative noise
 of 0, 0.3% or 1% on the loss.
 
-Estimators: ``scalefit.isoflop(..., method=m)`` for each method m (the nearest-k parabola, the
-full parabola, the cubic), and Approach 3 (``scalefit.fit`` on the same points, then the
+Estimators: ``scalefit.isoflop(..., method=m, bootstrap=0)`` for each method m (the exact
+Chinchilla profile per budget with shared exponents, fitted by variable projection, to the runs
+within 30% of each budget's lowest loss (the default) and to all runs; the nearest-k parabola;
+the full parabola; the cubic), and Approach 3 (``scalefit.fit`` on the same points, then the
 closed-form optimum).  Reported: the median absolute relative error of N* and D* at 1e24 FLOPs
-over the replicates (one replicate for noise 0), and the median over the designs.
+over the replicates (one replicate for noise 0), and the median over the designs; then, per noise
+level, the median error of N* for each grid design (over its three alpha/beta), to show where each
+estimator loses.
 """
 from __future__ import annotations
 
@@ -23,7 +35,9 @@ import argparse
 import os
 import platform
 import sys
+import time
 import warnings
+from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -32,6 +46,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 import scalefit
+import scalefit.datasets
 from scalefit.laws import chinchilla_compute_optimal, get_law
 
 BUDGETS = np.logspace(18, 22, 5)
@@ -39,7 +54,14 @@ TARGET = 1e24
 RATIOS = {"1/3": 1 / 3, "1": 1.0, "3": 3.0}
 DESIGNS = ("centred", "off-centre 3x", "drifting")
 NOISES = (0.0, 0.003, 0.01)
-METHODS = ("nearest", "parabola", "cubic")
+#: label -> options of scalefit.isoflop; "profile" is the default (max_excess_loss=0.3)
+METHODS = {
+    "profile": dict(method="profile"),
+    "profile, all runs": dict(method="profile", max_excess_loss=None),
+    "nearest": dict(method="nearest"),
+    "parabola": dict(method="parabola"),
+    "cubic": dict(method="cubic"),
+}
 
 
 def truth(ratio: float) -> dict:
@@ -64,8 +86,8 @@ def sweep(params: dict, design: str, noise: float, rng: np.random.Generator, spa
 def errors(data: pd.DataFrame, params: dict) -> dict:
     n_true, d_true, _ = chinchilla_compute_optimal(params, TARGET)
     out = {}
-    for m in METHODS:
-        res = scalefit.isoflop(data, method=m)
+    for m, options in METHODS.items():
+        res = scalefit.isoflop(data, bootstrap=0, **options)
         pred = res.predict_optimal(TARGET)
         out[m] = (float(pred.n_params[0]) / n_true - 1, float(pred.n_tokens[0]) / d_true - 1)
     fit = scalefit.fit(data)
@@ -74,11 +96,46 @@ def errors(data: pd.DataFrame, params: dict) -> dict:
     return out
 
 
+PORIAN_KEYS = ["dataset", "hparams", "warmup", "decay", "param_count", "loss_split"]
+DEFAULT_PORIAN = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "porian2024"
+
+
+def real_data(porian: Path) -> None:
+    """Agreement with Porian et al.'s exponents, and the time of a 1,000-resample bootstrap."""
+    runs = scalefit.read_runs(porian / "isoflop_points.csv")
+    ref = pd.read_csv(porian / "fit_results_basic.csv")
+    synthetic = scalefit.datasets.load_synthetic()
+    print("\nPorian et al. (2024), 15 configurations: |a - n_exponent|; time of isoflop(bootstrap=1000), median of 3:")
+    print("| estimator | max | mean | configurations > 0.03 | time, bundled sweep | time, 15 Porian groups |")
+    print("|---|---|---|---|---|---|")
+    with threadpool_limits(limits=1):
+        for m, options in METHODS.items():
+            res = scalefit.isoflop(runs, group_by=PORIAN_KEYS, bootstrap=0, **options)
+            tab = res.table().merge(ref[PORIAN_KEYS + ["n_exponent"]], on=PORIAN_KEYS, validate="one_to_one")
+            diff = (tab["a"] - tab["n_exponent"]).abs()
+            times = []
+            for data, kw in ((synthetic, {}), (runs, dict(group_by=PORIAN_KEYS))):
+                t = []
+                for _ in range(3):
+                    t0 = time.perf_counter()
+                    scalefit.isoflop(data, bootstrap=1000, **kw, **options)
+                    t.append(time.perf_counter() - t0)
+                times.append(float(np.median(t)))
+            print(f"| {m} | {diff.max():.3f} | {diff.mean():.4f} | {int((diff > 0.03).sum())} | "
+                  f"{times[0]:.2f} s | {times[1]:.2f} s |")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--replicates", type=int, default=20)
+    ap.add_argument("--porian", type=Path, default=DEFAULT_PORIAN, help="folder of Porian et al.'s tables")
+    ap.add_argument("--real-only", action="store_true", help="skip the synthetic table")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
+    if args.real_only:
+        real_data(args.porian)
+        return
     records = []
     with threadpool_limits(limits=1):
         for design in DESIGNS:
@@ -93,13 +150,22 @@ def main() -> None:
                                                 err_n=abs(en), err_d=abs(ed), bias_n=en))
     df = pd.DataFrame(records)
     cell = df.groupby(["noise", "estimator", "design", "ratio"])[["err_n", "err_d"]].median().reset_index()
-    print(f"# {platform.python_version()}, {os.cpu_count()} cores, replicates {args.replicates}")
+    print(f"# {platform.machine()}, Python {platform.python_version()}, {os.cpu_count()} cores, "
+          f"replicates {args.replicates}, load average {os.getloadavg()[0]:.2f}")
     print("\nMedian |relative error| at 1e24 FLOPs, median over the 9 designs (3 grids x 3 alpha/beta), and worst design:")
     print("| noise | estimator | N* median | D* median | N* worst | D* worst |")
     print("|---|---|---|---|---|---|")
     for (noise, est), g in cell.groupby(["noise", "estimator"]):
         print(f"| {100 * noise:g}% | {est} | {100 * g.err_n.median():.1f}% | {100 * g.err_d.median():.1f}% | "
               f"{100 * g.err_n.max():.1f}% | {100 * g.err_d.max():.1f}% |")
+    print("\nMedian |relative error| of N* at 1e24 FLOPs per grid design (median over its 3 alpha/beta cells):")
+    per = cell.groupby(["noise", "estimator", "design"])["err_n"].median().unstack("design")[list(DESIGNS)]
+    print("| noise | estimator | " + " | ".join(DESIGNS) + " |")
+    print("|---|---|" + "---|" * len(DESIGNS))
+    for (noise, est), row in per.iterrows():
+        print(f"| {100 * noise:g}% | {est} | " + " | ".join(f"{100 * v:.1f}%" for v in row) + " |")
+    if args.porian.exists():
+        real_data(args.porian)
     sys.stdout.flush()
 
 
