@@ -8,7 +8,8 @@ Noise-free synthetic IsoFLOP sweeps (issue 11; Czech et al. 2025): the Chinchill
 E = 1.69, A = 406.4, B = 410.7 and alpha + beta = 0.62 split so that alpha/beta is 1/3, 1 or 3;
 5 budgets 1e18..1e22 FLOPs, 15 model sizes per budget on a +-2x, +-4x, +-8x or +-16x log grid
 around the true N*(C), centred, 3x off-centre, or drifting (N*/3 at the smallest budget to 3 N*
-at the largest).  Each per-budget estimator (nearest-k parabola, full parabola, cubic) is run with
+at the largest).  Each per-budget estimator (the Chinchilla profile, the default; nearest-k parabola,
+full parabola, cubic) is run with
 ``scalefit.isoflop``; the bias is a_hat - a_true; "fired" is whether an IsoFLOPBiasWarning was
 raised.  The criteria (issue 11): the warning fires in every case whose |bias| > 0.01, and never on
 centred grids with alpha = beta (balanced) without noise.
@@ -30,7 +31,7 @@ import scalefit
 from bench_isoflop_estimators import DESIGNS, RATIOS, sweep, truth  # the same synthetic designs (this folder is on sys.path)
 
 SPANS = (2.0, 4.0, 8.0, 16.0)
-METHODS = ("nearest", "parabola", "cubic")
+METHODS = ("profile", "nearest", "parabola", "cubic")
 NO_NOISE = np.random.default_rng(0)  # unused draws: noise 0
 
 
@@ -47,7 +48,7 @@ def main() -> None:
                         with warnings.catch_warnings(record=True) as caught:
                             warnings.simplefilter("always")
                             try:
-                                res = scalefit.isoflop(data, method=method)
+                                res = scalefit.isoflop(data, method=method, bootstrap=0)
                             except scalefit.ScalefitInputError:
                                 continue
                         fired = any(isinstance(w.message, scalefit.IsoFLOPBiasWarning) for w in caught)
@@ -56,7 +57,8 @@ def main() -> None:
     df = pd.DataFrame(records)
     biased = df[df["bias"].abs() > 0.01]
     balanced = df[(df["design"] == "centred") & (df["ratio"] == "1")]
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"load average {os.getloadavg()[0]:.2f}")
     print(f"cases: {len(df)}; with |bias in a| > 0.01: {len(biased)}; warned among those: {int(biased['fired'].sum())}")
     print(f"centred balanced noise-free cases: {len(balanced)}; warned: {int(balanced['fired'].sum())}")
     print(f"other cases warned (|bias| <= 0.01): {int(df[df['bias'].abs() <= 0.01]['fired'].sum())}")

@@ -179,7 +179,7 @@ def build_report(
     figures: bool = True,
     shape: dict | None = None,
     budget: str | None = None,
-    method: str = "nearest",
+    method: str = "profile",
     group_by: str | Sequence[str] | None = None,
     loss: str = "huber",
     delta: float = 1e-3,
@@ -219,7 +219,7 @@ def build_report(
         :data:`DEFAULT_SHAPE`.
     budget : str, optional
         Column holding each run's FLOP budget for Approach 2 (default: cluster the flops column).
-    method : {"nearest", "parabola", "cubic"}
+    method : {"profile", "nearest", "parabola", "cubic"}
         How Approach 2 finds each budget's minimum (see :func:`scalefit.isoflop`).
     group_by : str or sequence of str, optional
         Columns naming configurations.  A report covers one configuration: the

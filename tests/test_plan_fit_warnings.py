@@ -109,3 +109,31 @@ def test_cli_drop_highest_gives_the_replication_plan(chinchilla_csv, tmp_path, c
     assert main(["plan", "--fit", str(out), "--flops", "1e24", "--json"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["tokens_per_param"] == pytest.approx(17.6, abs=0.1)
+
+
+def test_inference_optimal_refuses_a_fatal_fit_unless_forced():
+    res = _fatal_fit()
+    with pytest.raises(PlanRefusedError, match="refusing to plan from this fit.*force=True") as info:
+        scalefit.inference_optimal(res, loss=3.0, inference_tokens=1e12)
+    assert info.value.option == "force" and "vanished" in info.value.reasons[0]
+    with pytest.warns(FitCarriedWarning, match="FORCED PAST A FATAL DIAGNOSTIC"):
+        plan = scalefit.inference_optimal(res, loss=3.0, inference_tokens=1e12, force=True)
+    assert any("FORCED" in w for w in plan.chinchilla.warnings)
+
+
+def test_data_constrained_optimal_refuses_a_fatal_fit_unless_forced():
+    # the refusal reads the fit's recorded warnings, whatever its law: the fatal record of a real fit, on a fit of
+    # the data-constrained law with Muennighoff et al.'s (2023) published parameters (fitting that law to
+    # the rising-loss data takes ~20 s and records the same kind of fatal IdentifiabilityWarning)
+    import dataclasses
+
+    from scalefit.laws import MUENNIGHOFF_2023
+
+    fatal = dataclasses.replace(_fatal_fit(), law=scalefit.get_law("data-constrained"), params=dict(MUENNIGHOFF_2023))
+    with pytest.raises(PlanRefusedError, match="refusing to plan from this fit.*force=True"):
+        scalefit.data_constrained_optimal(fatal, 1e22, unique_tokens=25e9)
+    with pytest.warns(FitCarriedWarning, match="FORCED PAST A FATAL DIAGNOSTIC"):
+        plan = scalefit.data_constrained_optimal(fatal, 1e22, unique_tokens=25e9, force=True)
+    assert any("FORCED" in w for w in plan.warnings)
+    # the published parameters themselves (fit=None, a plain mapping) carry no diagnostic and plan as before
+    assert scalefit.data_constrained_optimal(flops=1e22, unique_tokens=25e9).warnings == ()

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 TITLE = "IsoFLOP analysis (Approach 2)"
 
 #: The options an IsoFLOP analysis records (``result.options``), in this order.
-OPTIONS = ("budget", "group_by", "min_points", "tolerance", "method", "n_nearest", "best_per_size", "exclude_flags",
-           "bootstrap", "level", "seed", "flops_per_param_token")
+OPTIONS = ("budget", "group_by", "min_points", "tolerance", "method", "n_nearest", "max_excess_loss", "best_per_size",
+           "exclude_flags", "bootstrap", "level", "seed", "flops_per_param_token")
 
 
 def key_text(cols: tuple, key: tuple) -> str:
@@ -52,6 +52,7 @@ class _IsoFLOPOptions:
     flops_per_param_token: float
     best_per_size: bool = False
     group_by: tuple[str, ...] = ()
+    max_excess_loss: float | None = None
 
     @property
     def options(self) -> Mapping[str, Any]:
@@ -61,12 +62,15 @@ class _IsoFLOPOptions:
         return MappingProxyType({name: values[name] for name in OPTIONS})
 
     def _method_text(self) -> str:
+        if self.method == "profile":
+            return f"method=profile, max_excess_loss={self.max_excess_loss}"
         return f"method={self.method}" + (f", n_nearest={self.n_nearest}" if self.method == "nearest" else "")
 
     def _options_dict(self) -> dict[str, Any]:
         return {
             "method": self.method,
             "n_nearest": self.n_nearest,
+            "max_excess_loss": self.max_excess_loss,
             "best_per_size": self.best_per_size,
             "budget": self.budget,
             "tolerance": self.tolerance,
@@ -98,8 +102,10 @@ class IsoFLOPResult(PowerLawResult, _IsoFLOPOptions):
         (tuple of ``"edge"``, ``"off_center"``, ``"non_convex"``),
         ``n_points``, ``used`` (in the power-law fit), ``n_params_sd_log10``
         (bootstrap SD of log10 N*), ``flops_spread`` (max/min FLOPs of the
-        runs in the budget), ``curve`` and ``centre`` (the polynomial fitted in
-        log10 N - centre, highest power first), ``rows`` and ``rows_used`` (the
+        runs in the budget), ``curve`` and ``centre`` (the curve fitted in
+        log10 N - centre: a polynomial's coefficients, highest power first, or
+        for ``method="profile"`` ``(c0, c1, c2, alpha, beta)``; evaluate either
+        with ``scalefit.approaches._isoflop.curve_values``), ``rows`` and ``rows_used`` (the
         row numbers of the budget's runs, and of those the curve was fitted to).
     unassigned : pandas.DataFrame
         Rows that joined no usable budget: ``row`` (original row number),
@@ -110,7 +116,7 @@ class IsoFLOPResult(PowerLawResult, _IsoFLOPOptions):
     runs : Runs
         The runs analysed (final checkpoints; for one group of a grouped
         analysis, the rows of that group).
-    method, n_nearest, best_per_size, tolerance, budget, min_points, exclude_flags, flops_per_param_token
+    method, n_nearest, max_excess_loss, best_per_size, tolerance, budget, min_points, exclude_flags, flops_per_param_token
         The options the analysis ran with (all of them in ``options``).
     key : tuple
         The group key (``()`` for an ungrouped analysis).

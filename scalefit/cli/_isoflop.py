@@ -7,6 +7,16 @@ import sys
 from ._common import add_old_spelling, add_runs_arguments, check_out_path, emit_json, load_runs, report_excluded
 
 
+def _excess(text: str) -> float | None:
+    """``--max-excess-loss``: a number, or ``none`` for every run (range checks are the library's)."""
+    if text.strip().lower() == "none":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"give a fraction such as 0.3, or none; got {text!r}") from None
+
+
 def _columns(text: str | None) -> list[str] | None:
     if not text:
         return None
@@ -30,9 +40,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--budget-col", default=None, metavar="COL", help="Column holding each run's FLOP budget (default: cluster the flops column).")
     p.add_argument("--tolerance", type=float, default=0.1, help="Relative FLOP gap that splits clustered budgets (default 0.1).")
     p.add_argument("--min-points", type=int, default=3, help="Fewest runs a budget needs (default 3).")
-    p.add_argument("--method", choices=("nearest", "parabola", "cubic"), default="nearest",
-                   help="How each budget's minimum is found (default: parabola on the points nearest the lowest loss).")
+    p.add_argument("--method", choices=("profile", "nearest", "parabola", "cubic"), default="profile",
+                   help="How each budget's minimum is found (default profile: the exact Chinchilla IsoFLOP profile per "
+                        "budget with shared exponents, unbiased on off-centre grids; see benchmarks/RESULTS.md).")
     p.add_argument("--n-nearest", type=int, default=6, help="Points used by --method nearest (default 6).")
+    p.add_argument("--max-excess-loss", type=_excess, default=0.3, metavar="F",
+                   help="--method profile fits each budget's runs whose loss is at most (1+F) times its lowest "
+                        "(default 0.3; 'none' for all runs).")
     p.add_argument("--best-per-size", action="store_true",
                    help="Within each budget keep only the lowest-loss run of each model size (e.g. best learning rate).")
     p.add_argument("--keep-flagged", action="store_true", help="Use flagged edge/off-centre budgets in the power-law fit too.")
@@ -83,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         tolerance=args.tolerance,
         method=args.method,
         n_nearest=args.n_nearest,
+        max_excess_loss=args.max_excess_loss,
         best_per_size=args.best_per_size,
         exclude_flags=("non_convex",) if args.keep_flagged else ("edge", "off_center", "non_convex"),
         bootstrap=args.bootstrap,

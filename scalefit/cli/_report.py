@@ -36,7 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_report_options(p, bootstrap_default=1000)
     a = p.add_argument_group("analysis (as in isoflop, envelope, fit and plan)")
     a.add_argument("--budget-col", default=None, metavar="COL", help="Column holding each run's FLOP budget for Approach 2 (default: cluster the flops column).")
-    a.add_argument("--method", choices=("nearest", "parabola", "cubic"), default="nearest", help="How Approach 2 finds each budget's minimum (default nearest).")
+    a.add_argument("--method", choices=("profile", "nearest", "parabola", "cubic"), default="profile",
+                   help="How Approach 2 finds each budget's minimum (default profile; see scalefit isoflop --help).")
     a.add_argument("--group-by", default=None, metavar="COLS", help="Columns naming configurations; a report covers one, so the runs must hold a single group (select it with --exclude-value).")
     a.add_argument("--loss", choices=("huber", "mse", "huber-likelihood"), default="huber", help="Objective of the parametric fit (default huber).")
     a.add_argument("--delta", type=float, default=1e-3, help="Huber threshold (default 1e-3).")

@@ -518,6 +518,7 @@ def inference_optimal(
     flops_per_param_token: float = FLOPS_PER_PARAM_TOKEN,
     flops_per_inference_token: float = FLOPS_PER_INFERENCE_TOKEN,
     inputs: Mapping[str, float] | None = None,
+    force: bool = False,
 ) -> InferencePlan:
     """Model size and tokens minimising training plus inference compute at a target loss.
 
@@ -540,6 +541,11 @@ def inference_optimal(
         As in :func:`compute_optimal`.
     flops_per_inference_token : float, default 2
         FLOPs per parameter per inference token (forward pass only).
+    force : bool, default False
+        Plan even from a fit that carries a fatal diagnostic, as in
+        :func:`compute_optimal`.  The fit's warnings travel with the plan's
+        Chinchilla-optimal reference (``plan.chinchilla.warnings``) and are
+        warned as :class:`scalefit.FitCarriedWarning`.
 
     Returns
     -------
@@ -549,6 +555,8 @@ def inference_optimal(
     ------
     ScalefitInputError
         If the loss is at or below E, or an argument is out of range.
+    PlanRefusedError
+        If the fit carries a fatal diagnostic and ``force`` is False.
 
     Examples
     --------
@@ -566,13 +574,14 @@ def inference_optimal(
         hint="Give the lifetime inference tokens as a raw count, e.g. 2e12.",
     )
     law, params, samples = _as_law_params(fit)
+    carried = carried_warnings(fit, force=force)
     extra = _extra_inputs(law, inputs)
     row, intervals = _estimate(
         lambda m: _inference(m, loss, d_inf, k_inf), law, params, samples, extra, k, level, fixed=("loss",)
     )
     chin = _allocation(
         _row(_Model(law, params, extra, k), row["chinchilla_n_params"], row["chinchilla_n_tokens"], loss=loss),
-        {}, level, law, k, extra,
+        {}, level, law, k, extra, warnings=carried,
     )
     _warn_extrapolation(fit, max(row["training_flops"], chin.flops))
     return InferencePlan(
@@ -602,6 +611,7 @@ def data_constrained_optimal(
     unique_tokens: float,
     level: float = 0.95,
     flops_per_param_token: float = FLOPS_PER_PARAM_TOKEN,
+    force: bool = False,
 ) -> Allocation | AllocationTable:
     """Compute-optimal plan when unique data are limited and may be repeated.
 
@@ -624,8 +634,9 @@ def data_constrained_optimal(
         Compute budget(s) in FLOPs (required).
     unique_tokens : float
         Unique tokens available.
-    level, flops_per_param_token
-        As in :func:`compute_optimal`.
+    level, flops_per_param_token, force
+        As in :func:`compute_optimal` (``force`` plans even from a fit with a
+        fatal diagnostic; its warnings travel in ``plan.warnings``).
 
     Returns
     -------
@@ -637,6 +648,8 @@ def data_constrained_optimal(
     ScalefitInputError
         If ``flops`` is missing or not positive, ``unique_tokens`` is not
         positive, or the fit's law has no ``unique_tokens`` input.
+    PlanRefusedError
+        If the fit carries a fatal diagnostic and ``force`` is False.
 
     Examples
     --------
@@ -663,6 +676,7 @@ def data_constrained_optimal(
         level=level,
         flops_per_param_token=flops_per_param_token,
         inputs={"unique_tokens": unique},
+        force=force,
     )
     small = [a for a in (plan if isinstance(plan, AllocationTable) else [plan]) if a.n_params < MIN_PLAN_PARAMS]
     if small:  # e.g. 1 unique token: "12 parameters, 1.4e20 epochs, loss 1334 nats" is no plan

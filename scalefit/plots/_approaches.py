@@ -11,6 +11,7 @@ import numpy as np
 
 from .._errors import ScalefitInputError
 from .._validation import check_level
+from ..approaches._isoflop import curve_values
 from ._base import (
     LABEL_C,
     LABEL_D,
@@ -49,7 +50,7 @@ def _budget_of_runs(fn: str, result: Any, table: Any) -> np.ndarray:
 
 
 def _budget_curve(result: Any, g: int, table: Any) -> tuple[np.ndarray | None, np.ndarray, float]:
-    """The polynomial the analysis fitted to budget ``g`` (polyval order, in log10 N - centre),
+    """The curve the analysis fitted to budget ``g`` (its ``optima["curve"]``, in log10 N - centre),
     the log10 N of the runs it was fitted to, and the centre."""
     opt = result.optima.iloc[g]
     coef = np.asarray(opt["curve"], dtype=float)
@@ -177,7 +178,7 @@ def plot_isoflop_profiles(
             x_min = float(np.log10(n_opt[g]))
             lo_x, hi_x = max(min(lo_x, x_min), lo_x - 1.0), min(max(hi_x, x_min), hi_x + 1.0)
         xs = np.linspace(lo_x, hi_x, 200)
-        ys = np.polyval(coef, xs - centre)
+        ys = curve_values(isoflop_result.method, coef, xs - centre)
         curve_n_opt[g] = 10.0 ** xs[np.argmin(ys)]
         (line,) = ax.plot(10.0 ** xs, ys, color=colour, lw=1.6, ls="-" if used[g] else "--", zorder=3)
         curves.append(line)

@@ -1,0 +1,119 @@
+"""The default Approach 2 estimator: the exact Chinchilla IsoFLOP profile per budget (issue 11).
+
+Reference values are the closed-form compute-optimal allocation of the Chinchilla law
+(Hoffmann et al. 2022, eq. 4; ``scalefit.laws.chinchilla_compute_optimal``) under the published
+E = 1.69, A = 406.4, B = 410.7 (Hoffmann et al. 2022, eq. 10) with the exponents each test names.
+"""
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import scalefit
+from scalefit.approaches import isoflop
+from scalefit.approaches._isoflop import curve_values
+from scalefit.cli import main
+from scalefit.laws import chinchilla_compute_optimal, get_law
+
+BUDGETS = np.logspace(18, 22, 5)
+
+
+def _sweep(alpha, beta, shift=lambda i: 0.0, span=8.0, noise=0.0, seed=0):
+    """15 sizes per budget on a +-span log grid around the true N*(C), shifted by shift(i) decades."""
+    p = dict(E=1.69, A=406.4, B=410.7, alpha=alpha, beta=beta)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i, c in enumerate(BUDGETS):
+        n_star = float(chinchilla_compute_optimal(p, c)[0])
+        n = 10 ** (np.log10(n_star) + shift(i) + np.linspace(-np.log10(span), np.log10(span), 15))
+        d = c / (6 * n)
+        loss = get_law("chinchilla")(p, n_params=n, n_tokens=d) * np.exp(rng.normal(0, noise, n.size))
+        rows.append(pd.DataFrame(dict(n_params=n, n_tokens=d, flops=c, loss=loss)))
+    return pd.concat(rows, ignore_index=True), p
+
+
+def _quiet(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", scalefit.ScalefitWarning)
+        return fn(*args, **kwargs)
+
+
+@pytest.mark.parametrize("alpha, beta, shift", [
+    (0.465, 0.155, lambda i: np.log10(3.0) * (i / 2 - 1)),  # alpha/beta = 3, centres drifting from N*/3 to 3 N*
+    (0.155, 0.465, lambda i: np.log10(3.0)),                 # alpha/beta = 1/3, every grid centred on 3 N*
+])
+def test_profile_is_exact_where_a_parabola_is_biased(alpha, beta, shift):
+    data, p = _sweep(alpha, beta, shift, span=16.0)
+    a_true = beta / (alpha + beta)
+    prof = isoflop(data, bootstrap=0)
+    assert prof.method == "profile"
+    parabola = _quiet(isoflop, data, method="parabola", bootstrap=0)
+    assert abs(parabola.a - a_true) > 0.005 or np.max(np.abs(np.log10(
+        parabola.optima["n_params"] / chinchilla_compute_optimal(p, parabola.optima["flops"].to_numpy())[0]))) > 0.01
+    # noise-free: every budget's N*, D* and L* and the exponent are the law's own, to rounding
+    n_star, d_star, l_star = chinchilla_compute_optimal(p, prof.optima["flops"].to_numpy())
+    np.testing.assert_allclose(prof.optima["n_params"], n_star, rtol=1e-6)
+    np.testing.assert_allclose(prof.optima["n_tokens"], d_star, rtol=1e-6)
+    np.testing.assert_allclose(prof.optima["loss"], l_star, rtol=1e-9)
+    assert prof.a == pytest.approx(a_true, abs=1e-7)
+    # the shared exponents of the fitted profiles are the law's
+    c0, c1, c2, a_fit, b_fit = prof.optima["curve"][0]
+    assert (a_fit, b_fit) == (pytest.approx(alpha, rel=1e-5), pytest.approx(beta, rel=1e-5))
+    assert prof.bias_warning == "" and abs(prof.bias_check["difference"]) < 1e-6
+
+
+def test_the_loss_window_drops_far_runs_without_biasing_the_optimum():
+    data, p = _sweep(0.34, 0.28, lambda i: np.log10(3.0), span=16.0)
+    windowed = isoflop(data, bootstrap=0)                       # default: runs within 30% of each budget's lowest loss
+    every = isoflop(data, bootstrap=0, max_excess_loss=None)
+    loss = data["loss"].to_numpy()
+    budget = np.searchsorted(BUDGETS, data["flops"].to_numpy())
+    lowest = pd.Series(loss).groupby(budget).transform("min").to_numpy()
+    far = set(np.flatnonzero(loss > 1.3 * lowest).tolist())
+    assert far  # this grid reaches past the window
+    used = {r for rows in windowed.optima["rows_used"] for r in rows}
+    assert used == set(range(len(data))) - far
+    assert {r for rows in every.optima["rows_used"] for r in rows} == set(range(len(data)))
+    np.testing.assert_allclose(windowed.optima["n_params"], every.optima["n_params"], rtol=1e-6)
+    np.testing.assert_allclose(windowed.optima["n_params"], chinchilla_compute_optimal(p, BUDGETS)[0], rtol=1e-6)
+
+
+def test_curve_values_redraw_the_fitted_profile():
+    data, p = _sweep(0.34, 0.28, noise=0.003, seed=1)
+    res = _quiet(isoflop, data, bootstrap=0)
+    for g, row in res.optima.iterrows():
+        x_opt = np.log10(row["n_params"]) - row["centre"]
+        assert curve_values("profile", row["curve"], x_opt) == pytest.approx(row["loss"], rel=1e-12)
+        xs = x_opt + np.linspace(-0.3, 0.3, 61)
+        assert np.argmin(curve_values("profile", row["curve"], xs)) == 30  # the optimum is the curve's minimum
+    # with noise the fitted curves follow the runs to about the noise
+    table = res.runs.table
+    g0 = res.optima.iloc[0]
+    rows = table[table["row"].isin(g0["rows_used"])]
+    fitted = curve_values("profile", g0["curve"], np.log10(rows["n_params"].to_numpy()) - g0["centre"])
+    assert np.median(np.abs(np.log(fitted / rows["loss"].to_numpy()))) < 0.006
+
+
+def test_profile_bootstrap_is_deterministic_and_brackets_the_truth():
+    data, p = _sweep(0.34, 0.28, noise=0.01, seed=3)
+    a_true = 0.28 / 0.62
+    r1 = _quiet(isoflop, data, bootstrap=100, seed=5)
+    r2 = _quiet(isoflop, data, bootstrap=100, seed=5)
+    pd.testing.assert_frame_equal(r1.bootstrap_samples, r2.bootstrap_samples)
+    lo, hi = r1.interval("a")
+    assert lo <= r1.a <= hi and lo < a_true < hi
+    assert r1.n_bootstrap_valid >= 95
+
+
+def test_cli_isoflop_profile_options(capsys):
+    assert main(["isoflop", "synthetic:isoflop", "--bootstrap", "0", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["method"] == "profile" and payload["max_excess_loss"] == 0.3
+    assert main(["isoflop", "synthetic:isoflop", "--bootstrap", "0", "--json", "--max-excess-loss", "none"]) == 0
+    assert json.loads(capsys.readouterr().out)["max_excess_loss"] is None
+    assert main(["isoflop", "synthetic:isoflop", "--bootstrap", "0", "--max-excess-loss", "0"]) == 2
+    assert "max_excess_loss must be a finite number > 0" in capsys.readouterr().err
