@@ -52,7 +52,7 @@ def _stop(proc: subprocess.Popen) -> None:
         return
     os.killpg(proc.pid, signal.SIGTERM)  # the server and its uvicorn worker: the group we started
     try:
-        proc.wait(timeout=10)
+        proc.wait(timeout=5)  # a throwaway server on a temporary store: no need for a long graceful stop
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
