@@ -200,14 +200,3 @@ def test_unreachable_server_is_refused_quickly():
     with pytest.raises(scalefit.ScalefitInputError, match=f"could not reach the MLflow tracking server at http://127.0.0.1:{port}"):
         scalefit.read_runs(f"mlflow://127.0.0.1:{port}/anything")
     assert time.monotonic() - started < 15
-
-
-@pytest.mark.parametrize("text, match", [
-    ("mlflow://127.0.0.1:5000", "names no experiment"),
-    ("mlflow:///sweep", "names no server"),
-    ("mlflow://127.0.0.1:5000/sweep?filtr=x", "unknown query key"),
-    ("mlflow://127.0.0.1:5000/sweep?history=maybe", "history=true or history=false"),
-])
-def test_malformed_addresses(text, match):
-    with pytest.raises(scalefit.ScalefitInputError, match=match):
-        scalefit.read_runs(text)
