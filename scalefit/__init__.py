@@ -48,7 +48,9 @@ _LAZY = {
     "get_law": "laws",
     "available_laws": "laws",
     "evaluate": "laws",
+    "learning_curve_law": "laws",
     "fit": "fitting",
+    "GroupFitResult": "fitting._groups",
     "FitResult": "fitting",
     "LoadedFit": "fitting",
     "load_fit": "fitting",
@@ -109,9 +111,11 @@ __all__ = [
     "get_law",
     "available_laws",
     "evaluate",
+    "learning_curve_law",
     # fit
     "fit",
     "FitResult",
+    "GroupFitResult",
     "LoadedFit",
     "load_fit",
     "load",
@@ -193,8 +197,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .experiments import Design, design, isoflop_grid, simulate
     from ._load import load
     from .fitting import BacktestResult, BootstrapResult, CompareResult, FitResult, LoadedFit, compare, fit, load_fit
+    from .fitting._groups import GroupFitResult
     from .fitting.backtest import backtest
-    from .laws import Law, Param, available_laws, evaluate, get_law
+    from .laws import Law, Param, available_laws, evaluate, get_law, learning_curve_law
     from .plan import (
         Allocation,
         AllocationTable,

@@ -20,6 +20,10 @@ Built-in laws (see :func:`available_laws`):
 ``data-constrained``
     Muennighoff et al. (2023), Chinchilla form in effective N' and D' given
     unique tokens ``unique_tokens``.
+``over-training``, ``bnsl``, ``saturating``, ``m1`` ... ``m4``
+    Gadre et al. (2024), Caballero et al. (2022), E + A C^-alpha, and the
+    learning curves of Alabdulmohsin et al. (2022): see
+    :mod:`scalefit._laws_forecast`.
 """
 from __future__ import annotations
 
@@ -386,6 +390,9 @@ def _build_registry() -> dict[str, Law]:
         description="Muennighoff et al. (2023) data-constrained law (repeated data)",
         formula="L = E + A/N'^alpha + B/D'^beta, N' and D' effective",
     )
+    from ._laws_forecast import forecast_laws  # imports Law and Param from here, which exist by now
+
+    reg.update(forecast_laws())
     return reg
 
 
@@ -397,6 +404,10 @@ _ALIASES = {
     "muennighoff": "data-constrained",
     "data_constrained": "data-constrained",
 }
+from ._laws_forecast import FORECAST_ALIASES  # noqa: E402  (after the registry, which it extends)
+from ._laws_forecast import learning_curve_law as learning_curve_law  # noqa: E402  (re-exported: scalefit.learning_curve_law)
+
+_ALIASES.update(FORECAST_ALIASES)
 
 
 def available_laws() -> list[str]:

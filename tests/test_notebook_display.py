@@ -3,6 +3,7 @@ shows a progress bar by default (scalefit/_summary.py DictDisplay, fitting/boots
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -49,20 +50,38 @@ def test_training_estimate_repr_uses_human_units(results):
     assert text.startswith("TrainingEstimate(n_params=70B, n_tokens=1.4T") and "days=53.3" in text
 
 
-def test_progress_bar_in_a_notebook(tmp_path):
-    nbformat = pytest.importorskip("nbformat", reason="nbformat comes with nbmake (test extra)")
-    nbclient = pytest.importorskip("nbclient", reason="nbclient comes with nbmake (test extra)")
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(
-        "import warnings, scalefit\nwarnings.simplefilter('ignore')\n"
-        "fit = scalefit.fit('synthetic:isoflop')\nboot = fit.bootstrap(12, seed=0, n_jobs=1)\nboot"),
-        nbformat.v4.new_code_cell("fit.bootstrap(12, seed=0, n_jobs=1, progress=False)")]
-    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3").execute()
-    first, second = nb.cells[0].outputs, nb.cells[1].outputs
-    shown = " ".join(o.get("text", "") for o in first if o["output_type"] == "stream")
-    widgets = [o for o in first if o["output_type"] == "display_data"
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "results_in_a_notebook.ipynb"
+
+
+def _html(cell) -> str:
+    """The text/html of a cell's result (its last expression), or ''."""
+    results = [o for o in cell.outputs if o["output_type"] == "execute_result"]
+    return results[0]["data"].get("text/html", "") if results else ""
+
+
+def test_notebook_run_by_nbmake_shows_a_progress_bar_and_html_tables():
+    """nbmake runs notebooks/results_in_a_notebook.ipynb (its NotebookRun, what the pytest plugin's items call)
+    and the executed outputs hold tqdm's bar for the default bootstrap and an HTML table for each result."""
+    nb_run = pytest.importorskip("nbmake.nb_run", reason="nbmake is a test extra")
+    result = nb_run.NotebookRun(NOTEBOOK, 600).execute()
+    assert result.error is None, result.error.trace if result.error else ""
+    boot = next(c for c in result.nb.cells if c.cell_type == "code" and c.source.startswith("boot ="))
+    # the bar: tqdm's text bar on stderr (tqdm.auto without ipywidgets), or its widget when ipywidgets is installed
+    streams = " ".join(o.get("text", "") for o in boot.outputs if o["output_type"] == "stream")
+    widgets = [o for o in boot.outputs if o["output_type"] == "display_data"
                and "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
-    assert "bootstrap" in shown and "12/12" in shown or widgets, first  # the text bar, or tqdm's widget
-    html = [o for o in first if o["output_type"] == "execute_result"][0]["data"]["text/html"]
-    assert "scalefit bootstrap" in html and "<table" in html
-    assert not [o for o in second if o["output_type"] == "stream" and "bootstrap" in o.get("text", "")]
+    assert ("bootstrap" in streams and "20/20" in streams and "100%" in streams) or widgets, boot.outputs
+    # the results as HTML tables
+    assert "scalefit bootstrap" in _html(boot) and "<table" in _html(boot)
+    fit = next(c for c in result.nb.cells if c.cell_type == "code" and c.source.rstrip().endswith("\nfit"))
+    assert "<table" in _html(fit) and "chinchilla" in _html(fit)
+    iso, loaded = (next(c for c in result.nb.cells if c.cell_type == "code" and c.source.rstrip().endswith(f"\n{name}"))
+                   for name in ("iso", "loaded"))
+    assert "IsoFLOP analysis" in _html(iso) and "<table" in _html(iso)
+    assert _html(loaded) == _html(iso)  # loaded back from JSON, the same table
+    plan = next(c for c in result.nb.cells if c.cell_type == "code" and c.source.rstrip().endswith("\nplan"))
+    assert "Parameters" in _html(plan) and "Tokens" in _html(plan)
+    # progress=False: no bar in the same kernel
+    quiet = next(c for c in result.nb.cells if c.cell_type == "code" and c.source.startswith("quiet ="))
+    assert not [o for o in quiet.outputs if o["output_type"] == "stream" and "bootstrap" in o.get("text", "")]
+    assert not [o for o in quiet.outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]

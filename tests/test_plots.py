@@ -490,6 +490,8 @@ def test_optimal_scaling_marks_planned_budgets_with_intervals():
     disp = plots.plot_optimal_scaling(iso, flops=[5.76e23, 1e25])
     ax_n = disp.axes_[0]
     assert disp.data_["flops"].max() >= 1e25  # the line reaches the plan
+    legend = [t.get_text() for t in ax_n.get_legend().get_texts()]
+    assert "planned budgets (95% interval)" in legend  # the look found the stars missing from the legend
     bars = [c for c in ax_n.containers if c.__class__.__name__ == "ErrorbarContainer"]
     assert bars, "no interval drawn at the planned budgets"
     segs = bars[0].lines[2][0].get_segments()
@@ -516,3 +518,104 @@ def test_plot_approaches_draws_every_approach_to_the_plan():
     plt.close(disp.figure_)
     with pytest.raises(scalefit.ScalefitInputError, match="non-empty mapping"):
         plots.plot_approaches({})
+
+
+# ------------------------------------------------------------------ what the look at each figure found (issue 17)
+def _overlaps(texts, renderer) -> list[tuple[str, str]]:
+    """Pairs of drawn, non-empty texts whose boxes overlap on the canvas."""
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts if t.get_visible() and t.get_text()]
+    return [(a, b) for i, (a, box_a) in enumerate(boxes) for b, box_b in boxes[i + 1:] if box_a.overlaps(box_b)]
+
+
+def _drawn_ticklabels(axis, renderer):
+    """The tick labels matplotlib actually draws on ``axis`` (inside the view), major and minor."""
+    lo, hi = sorted(axis.get_view_interval())
+    ticks = list(axis.get_major_ticks()) + list(axis.get_minor_ticks())
+    locs = list(axis.get_majorticklocs()) + list(axis.get_minorticklocs())
+    return [t.label1 for t, v in zip(ticks, locs) if lo <= v <= hi and t.label1.get_visible() and t.label1.get_text()]
+
+
+def test_envelope_palette_is_the_discrete_labelled_budget_palette(env, curves):
+    disp = plots.plot_envelope(env)
+    sizes = np.unique(curves.table["n_params"].to_numpy(float))
+    colours = {tuple(line.get_color()) for line in disp.artists_["curves"]}
+    assert len(colours) == len(sizes)  # one colour per model size, as the IsoFLOP figure has one per budget
+    assert min(_contrast_on_white(c) for c in colours) >= 2.95  # the largest model no longer pale yellow on white
+    labels = [t.get_text() for t in disp.artists_["colorbar"].ax.get_yticklabels()]
+    assert len(labels) == len(sizes) and labels[0] == "20M" and all(t[-1] in "MB" for t in labels)
+    fig = disp.figure_
+    fig.canvas.draw()
+    assert not _overlaps(disp.artists_["colorbar"].ax.get_yticklabels(), fig.canvas.get_renderer())
+
+
+def test_extrapolation_draws_both_bands_and_the_confidence_band_holds_the_line(boot, runs):
+    disp = plots.plot_extrapolation(boot, flops=[5.76e23])
+    d = disp.data_
+    line, low, high, p_low, p_high = d["loss_opt"], d["loss_low"], d["loss_high"], d["prediction_low"], d["prediction_high"]
+    assert disp.artists_["band"] is not None and disp.artists_["prediction_band"] is not None
+    assert np.all((low <= line) & (line <= high))  # on the demo the band sat below the line beyond the data
+    assert np.all((p_low <= line) & (line <= p_high))
+    assert np.mean(p_high - p_low) > np.mean(high - low)  # a new run scatters around L*: wider than L*'s own interval
+    # the prediction band is FitResult.predict(..., interval="prediction") at the frontier's N*, D*
+    n_opt, d_opt, _ = chinchilla_compute_optimal(boot.fit.params, d["flops"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frame = boot.fit.predict(n_params=n_opt, n_tokens=d_opt, interval="prediction", bootstrap=boot)
+    np.testing.assert_allclose(p_low, frame["low"], rtol=1e-9)
+    np.testing.assert_allclose(p_high, frame["high"], rtol=1e-9)
+    assert d["target_low"][0] <= d["target_loss"][0] <= d["target_high"][0]
+    labels = [t.get_text() for t in disp.ax_.get_legend().get_texts()]
+    assert any("prediction interval" in t for t in labels) and any("confidence interval" in t for t in labels)
+
+
+def test_extrapolation_shows_every_run_or_says_which_it_clipped(boot, runs):
+    disp = plots.plot_extrapolation(boot)
+    bottom, top = disp.ax_.get_ylim()
+    assert disp.data_["n_clipped"] == 0 and disp.artists_["clipped"] is None
+    assert bottom <= runs.loss.min() and runs.loss.max() <= top  # the demo clipped every run above about 3.7 nats
+    assert len(disp.artists_["runs"].get_offsets()) == len(runs)
+    # a tiny model far above the frontier: clipped, but drawn on the top edge and counted in the legend
+    table = runs.to_frame().drop(columns=["row"])
+    tiny = pd.DataFrame({"n_params": [1e5, 2e5], "n_tokens": [1e18 / 6e5, 1e18 / 12e5], "flops": [1e18, 1e18],
+                         "loss": [9.0, 8.5]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wide = scalefit.read_runs(pd.concat([table, tiny], ignore_index=True))
+    disp = plots.plot_extrapolation(boot, runs=wide)
+    bottom, top = disp.ax_.get_ylim()
+    clipped = disp.artists_["clipped"]
+    assert disp.data_["n_clipped"] == 2 and len(clipped.get_offsets()) == 2
+    assert np.all(clipped.get_offsets()[:, 1] == top) and clipped.get_label().startswith("2 runs above")
+    shown = disp.artists_["runs"].get_offsets()[:, 1]
+    assert len(shown) == len(wide) - 2 and np.all((bottom <= shown) & (shown <= top))
+
+
+def test_bootstrap_tick_labels_do_not_overlap():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wide = scalefit.fit(_sweep(0)).bootstrap(N_BOOT, seed=0, n_jobs=1, progress=False)  # A, B span decades
+    disp = plots.plot_bootstrap(wide)
+    assert [ax.get_xscale() for ax in disp.axes_].count("log") >= 2  # the case that overlapped: short log axes
+    fig = disp.figure_
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in disp.axes_:
+        labels = _drawn_ticklabels(ax.xaxis, renderer)
+        assert len(labels) >= 2, ax.get_xlabel()
+        assert not _overlaps(labels, renderer), (ax.get_xlabel(), [t.get_text() for t in labels])
+        assert all("times" not in t.get_text() for t in labels)  # plain numbers, not 4x10^2
+
+
+def test_overlaid_results_write_their_values_apart(iso, env):
+    first = plots.plot_optimal_scaling(iso, flops=[1e23, 1e24])
+    second = plots.plot_optimal_scaling(env, axes=first.axes_, flops=[1e23, 1e24])
+    fig = first.figure_
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in first.axes_:
+        assert not _overlaps([t for t in ax.texts], renderer), [t.get_text() for t in ax.texts]
+        legend = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert sum(t.startswith("planned budgets") for t in legend) == 1  # once, not once per result
+    # each value in its result's colour
+    assert second.artists_["target_values"][0].get_color() == second.artists_["n_line"].get_color()
+    assert first.artists_["target_values"][0].get_color() == first.artists_["n_line"].get_color()

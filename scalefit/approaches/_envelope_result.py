@@ -11,6 +11,7 @@ import pandas as pd
 from .._json import jsonable
 from .._summary import Summary
 from ._powerlaw import PowerLawResult, flag_text, fmt, records, summary
+from ._saved import from_state, saved_state, state_dict, to_json
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -127,7 +128,30 @@ class EnvelopeResult(PowerLawResult):
                 "optima": records(self.frontier, ["flops", "n_params", "n_tokens", "loss", "flags", "run", "n_models", "used"]),
             }
         )
+        out["saved"] = state_dict(self)  # every field, for scalefit.load (see from_dict)
         return jsonable(out)
 
     def __repr__(self) -> str:
         return f"EnvelopeResult(a={self.a:.4g}, b={self.b:.4g}, n_runs={self.n_runs}, frontier_points={len(self.frontier)})"
+
+    # ------------------------------------------------------------ saved
+    def to_json(self, path: Any = None, *, overwrite: bool = False) -> str:
+        """JSON text of :meth:`to_dict`; written to ``path`` when given (atomically, with a ``written_by`` key).
+
+        :func:`scalefit.load` reads it back whole: the training curves, the
+        frontier, the bootstrap samples and the intervals, number for number.
+        An existing file is replaced only with ``overwrite=True``.
+        """
+        return to_json(self, path, overwrite=overwrite)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "EnvelopeResult":
+        """The result :meth:`to_dict` (or ``scalefit envelope --json``) saved, with every number it had.
+
+        Raises
+        ------
+        ScalefitInputError
+            If ``d`` has no ``"saved"`` block (an older or edited file).
+        """
+        return from_state(cls, saved_state(d, "envelope"))
+

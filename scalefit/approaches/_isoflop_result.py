@@ -13,6 +13,7 @@ from .._format import format_interval
 from .._json import jsonable
 from .._summary import Summary
 from ._powerlaw import OptimalAllocation, PowerLawResult, flag_text, fmt, records, summary
+from ._saved import from_state, saved_state, state_dict, to_json
 
 if TYPE_CHECKING:
     from ..runs import Runs
@@ -202,11 +203,33 @@ class IsoFLOPResult(PowerLawResult, _IsoFLOPOptions):
         )
         if self.key:
             out["key"] = dict(zip(self.group_by, self.key)) if self.group_by else list(self.key)
+        out["saved"] = state_dict(self)  # every field, for scalefit.load (see from_dict)
         return jsonable(out)
 
     def __repr__(self) -> str:
         n_used = int(self.optima["used"].sum()) if len(self.optima) else 0
         return f"IsoFLOPResult(a={self.a:.4g}, b={self.b:.4g}, budgets_used={n_used}/{len(self.optima)})"
+
+    # ------------------------------------------------------------ saved
+    def to_json(self, path: Any = None, *, overwrite: bool = False) -> str:
+        """JSON text of :meth:`to_dict`; written to ``path`` when given (atomically, with a ``written_by`` key).
+
+        :func:`scalefit.load` reads it back whole: the runs, each budget's
+        curve and rows, the bootstrap samples and the intervals, number for
+        number.  An existing file is replaced only with ``overwrite=True``.
+        """
+        return to_json(self, path, overwrite=overwrite)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "IsoFLOPResult":
+        """The result :meth:`to_dict` (or ``scalefit isoflop --json``) saved, with every number it had.
+
+        Raises
+        ------
+        ScalefitInputError
+            If ``d`` has no ``"saved"`` block (an older or edited file).
+        """
+        return from_state(cls, saved_state(d, "IsoFLOP"))
 
 
 _NAN = float("nan")
@@ -334,6 +357,7 @@ class GroupedIsoFLOPResult(_IsoFLOPOptions, Mapping):
         out.update(self._options_dict())
         out["unassigned"] = records(self.unassigned, [*self.group_by, "row", "flops", "reason"])
         out["groups"] = [res.to_dict() for res in self.results.values()]
+        out["saved"] = state_dict(self, skip=("results",))  # every field but the groups (saved above), for scalefit.load
         return jsonable(out)
 
     def __repr__(self) -> str:
@@ -341,3 +365,20 @@ class GroupedIsoFLOPResult(_IsoFLOPOptions, Mapping):
 
     def _repr_html_(self) -> str:
         return self.summary()._repr_html_()
+
+    # ------------------------------------------------------------ saved
+    def to_json(self, path: Any = None, *, overwrite: bool = False) -> str:
+        """JSON text of :meth:`to_dict`; written to ``path`` when given (see :meth:`IsoFLOPResult.to_json`)."""
+        return to_json(self, path, overwrite=overwrite)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "GroupedIsoFLOPResult":
+        """The grouped result :meth:`to_dict` (or ``scalefit isoflop --group-by ... --json``) saved.
+
+        Raises
+        ------
+        ScalefitInputError
+            If ``d`` or one of its groups has no ``"saved"`` block.
+        """
+        groups = [IsoFLOPResult.from_dict(g) for g in d.get("groups", [])]
+        return from_state(cls, saved_state(d, "grouped IsoFLOP"), results={g.key: g for g in groups})

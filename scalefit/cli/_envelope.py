@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_old_spelling, add_runs_arguments, load_runs
+from ._common import add_old_spelling, add_runs_arguments, check_out_path, load_runs
 from ._isoflop import add_result_arguments, print_result
 
 
@@ -42,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..approaches import envelope
 
+    check_out_path(args.out, force=args.force)
     runs = load_runs(args)
     res = envelope(
         runs,

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-from ._common import add_old_spelling, add_runs_arguments, emit_json, load_runs, report_excluded
+from ._common import add_old_spelling, add_runs_arguments, check_out_path, emit_json, load_runs, report_excluded
 
 
 def _columns(text: str | None) -> list[str] | None:
@@ -48,10 +49,16 @@ def add_result_arguments(p: argparse.ArgumentParser, *, resamples: str, json_key
     p.add_argument("--level", type=float, default=0.95, help="Interval level (default 0.95).")
     p.add_argument("--seed", type=int, default=0, help="Bootstrap seed (default 0).")
     p.add_argument("--json", action="store_true", help=f"Write one JSON object ({json_keys}) to stdout instead of text.")
+    p.add_argument("--out", default=None, metavar="FILE",
+                   help="Also write the JSON to FILE (with the runs, curves and bootstrap samples: scalefit.load reads it back).")
+    p.add_argument("--force", action="store_true", help="Overwrite --out if it exists.")
 
 
 def print_result(res, runs, args: argparse.Namespace) -> int:
-    """Print the result as JSON or text, then every row excluded on reading."""
+    """Print the result as JSON or text (and write the JSON to --out), then every row excluded on reading."""
+    if args.out:
+        emit_json(res.to_dict(), out=args.out, replace="any" if args.force else "never")
+        print(f"wrote {args.out}", file=sys.stderr)
     if args.json:
         emit_json(res.to_dict())
     else:
@@ -66,6 +73,7 @@ def print_result(res, runs, args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     from ..approaches import isoflop
 
+    check_out_path(args.out, force=args.force)
     runs = load_runs(args)
     res = isoflop(
         runs,

@@ -58,7 +58,9 @@ def fit(
     strict: bool = False,
     max_starts: int = 64,
     auto_by: str = "flops",
-) -> FitResult:
+    group_by: str | Sequence[str] | None = None,
+    shared: Sequence[str] | str | None = None,
+) -> Any:
     """Fit a scaling law to runs.
 
     Parameters
@@ -102,10 +104,20 @@ def fit(
     auto_by : str, default "flops"
         With ``law="auto"``: the scale the choice backtests along
         (``"flops"``, ``"n_params"`` or a column).
+    group_by : str or list of str, optional
+        Fit several groups of runs (datasets, architectures, recipes: the
+        distinct values of these columns) at once, with the parameters named
+        in ``shared`` common to every group and the others fitted per group
+        (:mod:`scalefit.fitting._groups`).  Returns a :class:`GroupFitResult`.
+    shared : str or list of str, optional
+        With ``group_by``: the parameters all groups share; by default the
+        law's exponents (its parameters not fitted in log space: alpha and
+        beta for Chinchilla).
 
     Returns
     -------
     FitResult
+        Or a :class:`GroupFitResult` with ``group_by``.
 
     Raises
     ------
@@ -127,6 +139,23 @@ def fit(
     >>> result.params["alpha"]                             # doctest: +SKIP
     """
     runs = as_runs(runs)
+    if group_by is not None or shared is not None:
+        if group_by is None:
+            raise ScalefitInputError("shared= names parameters common to groups of runs; give the column(s) "
+                                     "that define the groups with group_by=, e.g. group_by='dataset'.",
+                                     option="shared", options=[Option("group_by", text="group_by='dataset'")])
+        if isinstance(law, str) and law.strip().lower() == "auto":
+            raise ScalefitInputError("law='auto' cannot be combined with group_by; name the law to fit per group.",
+                                     option="law")
+        if tie is not None:
+            raise ScalefitInputError("tie cannot be combined with group_by; tie the law's parameters in a "
+                                     "scalefit.Law of your own, or share them across groups with shared=.",
+                                     option="tie")
+        from ._groups import fit_groups
+
+        return fit_groups(runs, law, group_by=group_by, shared=shared, loss=loss, delta=delta, space=space,
+                          fixed=fixed, bounds=bounds, weights=weights, seed=seed, strict=strict,
+                          max_starts=max_starts)
     if isinstance(law, str) and law.strip().lower() == "auto":
         given = [n for n, v in (("fixed", fixed), ("tie", tie), ("bounds", bounds), ("weights", weights)) if v is not None]
         if given:
@@ -144,18 +173,7 @@ def fit(
             "of final loss is usually fitted to runs.final(). Intermediate checkpoints of a "
             "cosine schedule sit above the law.", CurvesWarning, options=[Option("final", text="runs.final()")],
         )
-    if loss not in _LOSSES:
-        raise ScalefitInputError(f"loss must be one of {list(_LOSSES)}; got {loss!r}.", option="loss")
-    if space not in _SPACES:
-        raise ScalefitInputError(f"space must be one of {list(_SPACES)}; got {space!r}.", option="space")
-    try:
-        delta = float(delta)
-    except (TypeError, ValueError):
-        raise ScalefitInputError(f"delta must be a positive number; got {delta!r}.", option="delta") from None
-    if not (delta > 0 and math.isfinite(delta)):
-        raise ScalefitInputError(f"delta must be a positive finite number; got {delta!r}.", option="delta")
-    seed = check_seed(seed, where="fit")
-    max_starts = check_integer(max_starts, "max_starts", minimum=1, where="fit", hint="Pass max_starts=64 (the default).")
+    delta, seed, max_starts = check_objective(loss, delta, space, seed, max_starts)
     spec = build_spec(law, fixed, tie, bounds)
     if spec.n_free == 0:
         raise ScalefitInputError(
@@ -174,13 +192,44 @@ def fit(
         tie=[list(g) for g in spec.groups if len(g) > 1], bounds={k: list(v) for k, v in (bounds or {}).items()},
         weights=None if weights is None else (weights if isinstance(weights, str) else "array"),
     )
+    return solve(problem, runs, options, seed=seed, max_starts=max_starts, strict=strict)
+
+
+def check_objective(loss: str, delta: Any, space: str, seed: Any, max_starts: Any) -> tuple[float, int, int]:
+    """The objective's options checked: ``(delta, seed, max_starts)`` as numbers, or a ScalefitInputError."""
+    if loss not in _LOSSES:
+        raise ScalefitInputError(f"loss must be one of {list(_LOSSES)}; got {loss!r}.", option="loss")
+    if space not in _SPACES:
+        raise ScalefitInputError(f"space must be one of {list(_SPACES)}; got {space!r}.", option="space")
+    try:
+        delta = float(delta)
+    except (TypeError, ValueError):
+        raise ScalefitInputError(f"delta must be a positive number; got {delta!r}.", option="delta") from None
+    if not (delta > 0 and math.isfinite(delta)):
+        raise ScalefitInputError(f"delta must be a positive finite number; got {delta!r}.", option="delta")
+    seed = check_seed(seed, where="fit")
+    max_starts = check_integer(max_starts, "max_starts", minimum=1, where="fit", hint="Pass max_starts=64 (the default).")
+    return delta, seed, max_starts
+
+
+def solve(problem: Problem, runs: Any, options: dict, *, seed: int, max_starts: int, strict: bool,
+          warm: np.ndarray | None = None) -> FitResult:
+    """Run the engine on a built problem and assemble the :class:`FitResult` (diagnostics, warnings, errors).
+
+    ``warm`` (generic laws only) adds a first start in the optimiser's coordinates.
+    """
+    law, spec, w = problem.law, problem.spec, problem.weights
+    loss, delta = options["loss"], options["delta"]
+    inputs = problem.inputs
+    likelihood = loss == "huber-likelihood"
+    n_eff = int(np.count_nonzero(w > 0))
     # Small dense linear algebra: BLAS threads only cost time here (and, on busy
     # machines, a lot of it), so the hot loop runs single-threaded.
     with _chinchilla.single_thread(), np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
         if is_chinchilla(law):
             sol = _chinchilla.fit_chinchilla(problem)
         else:
-            sol = _generic.fit_generic(problem, seed=seed, max_starts=max_starts)
+            sol = _generic.fit_generic(problem, seed=seed, max_starts=max_starts, warm=warm)
         scale = float("nan")
         if likelihood:
             problem, sol, scale = _likelihood_solution(problem, sol)

@@ -176,6 +176,47 @@ class Allocation:
     def __repr__(self) -> str:
         return _table([self])
 
+    def to_json(self, path: Any = None, *, overwrite: bool = False) -> str:
+        """JSON text of :meth:`to_dict`; written to ``path`` when given (see :meth:`AllocationTable.to_json`)."""
+        return _to_json(self.to_dict(), path, overwrite)
+
+    # ------------------------------------------------------------ saved
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Allocation":
+        """The plan :meth:`to_dict` (or ``scalefit plan --json`` for one budget) saved, with its intervals.
+
+        Keys that are not fields of the plan (the law's extra inputs, such as
+        ``unique_tokens``) come back in :attr:`inputs`; derived keys
+        (``epochs``, ``six_nd_gap``, ``n_tokens_6nd``) are recomputed.
+
+        Raises
+        ------
+        ScalefitInputError
+            If a number the plan needs is missing.
+        """
+        from .._errors import ScalefitInputError
+        from ._shape import Shape
+
+        missing = [k for k in ("n_params", "n_tokens", "flops", "loss", "tokens_per_param") if k not in d]
+        if missing:
+            raise ScalefitInputError(f"a saved plan needs the keys {missing} (found {sorted(d)[:12]}); give a plan "
+                                     "written by scalefit plan --json or Allocation.to_dict().")
+        shape = None
+        if isinstance(d.get("shape"), Mapping):
+            s = d["shape"]
+            shape = Shape(**{k: s[k] for k in ("n_layers", "d_model", "n_heads", "vocab_size", "context", "family",
+                                                "head_dim", "n_kv_heads", "d_ff", "tied") if k in s})
+        intervals = {k: (_float(lo), _float(hi)) for k, (lo, hi) in (d.get("intervals") or {}).items()}
+        inputs = {k: float(v) for k, v in d.items() if k not in _SAVED_KEYS and isinstance(v, (int, float))}
+        return cls(
+            n_params=float(d["n_params"]), n_tokens=float(d["n_tokens"]), flops=float(d["flops"]),
+            loss=_float(d["loss"]), tokens_per_param=float(d["tokens_per_param"]), intervals=intervals,
+            level=None if d.get("level") is None else float(d["level"]), law=str(d.get("law", "chinchilla")),
+            inputs=inputs, flops_per_param_token=float(d.get("flops_per_param_token", FLOPS_PER_PARAM_TOKEN)),
+            shape=shape, unshaped=cls.from_dict(d["unshaped"]) if isinstance(d.get("unshaped"), Mapping) else None,
+            warnings=tuple(d.get("warnings") or ()),
+        )
+
 
 @dataclass(frozen=True)
 class AllocationTable:
@@ -232,6 +273,20 @@ class AllocationTable:
 
     def _repr_html_(self) -> str:
         return f"<pre>{html.escape(_table(self.allocations))}</pre>"
+
+    # ------------------------------------------------------------ saved
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "AllocationTable":
+        """The table :meth:`to_dict` (or ``scalefit plan --json`` for several budgets) saved."""
+        return cls(tuple(Allocation.from_dict(a) for a in d["allocations"]))
+
+    def to_json(self, path: Any = None, *, overwrite: bool = False) -> str:
+        """JSON text of :meth:`to_dict`; written to ``path`` when given (atomically, with a ``written_by`` key).
+
+        :func:`scalefit.load` reads it back as an equal table.  An existing
+        file is replaced only with ``overwrite=True``.
+        """
+        return _to_json(self.to_dict(), path, overwrite)
 
 
 @dataclass(frozen=True)
@@ -334,3 +389,29 @@ class InferencePlan(DictDisplay):
             + iv("saving_fraction", lambda v: f"{100 * v:.1f}%"),
         ]
         return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- saved plans
+#: Keys of :meth:`Allocation.to_dict` that are not the law's extra inputs.
+_SAVED_KEYS = frozenset({"n_params", "n_tokens", "flops", "loss", "tokens_per_param", "epochs", "law",
+                         "flops_per_param_token", "shape", "six_nd_gap", "n_tokens_6nd", "unshaped", "level",
+                         "intervals", "warnings", "written_by", "sensitivity"})
+
+
+def _float(v: Any) -> float:
+    """A saved number (JSON null is NaN)."""
+    return float("nan") if v is None else float(v)
+
+
+def _to_json(d: dict[str, Any], path: Any, overwrite: bool) -> str:
+    import json
+
+    from .._json import jsonable
+
+    d = jsonable(d)
+    if path is not None:
+        from .._io import write_json
+
+        write_json(path, d, replace="any" if overwrite else "never")
+    return json.dumps(d, indent=2)
+

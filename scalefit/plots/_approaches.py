@@ -248,7 +248,9 @@ def plot_optimal_scaling(
         ``axes_`` is (N* axes, D* axes).  ``artists_``: ``n_points``,
         ``n_excluded``, ``n_line``, ``n_band``, ``d_points``, ``d_excluded``,
         ``d_line``, ``d_band``, ``targets`` (bands are None without bootstrap
-        intervals).  ``data_``: ``flops`` (the line's grid), ``n_opt``,
+        intervals), ``target_values`` (the values written beside the planned
+        budgets, in the result's colour; a result drawn on axes that already
+        hold one writes its values a line further out, so they never overlap).  ``data_``: ``flops`` (the line's grid), ``n_opt``,
         ``d_opt``, ``n_low``, ``n_high``, ``d_low``, ``d_high``.
 
     Raises
@@ -325,23 +327,36 @@ def plot_optimal_scaling(
         ax.set_xlabel(LABEL_C)
         ax.set_ylabel(ylabel)
         ax.grid(True, which="major", alpha=0.3)
-        ax.legend(loc="lower right", fontsize="x-small", frameon=False)
-    marks = []
+    marks, values_text = [], []
     if targets is not None:
         at = result.predict_optimal(targets)
         for ax, values, name in ((ax_n, at.n_params, "n_params"), (ax_d, at.n_tokens, "n_tokens")):
+            # results drawn earlier on these axes: each later one writes its values one line further out
+            earlier = sum(1 for c in ax.collections if c.get_gid() == _TARGETS_GID)
+            colour = artists[f"{name[0]}_line"].get_color()
             lo_t, hi_t = at.intervals.get(name, {}).get(level, (None, None))
             if lo_t is not None and np.all(np.isfinite(lo_t)) and np.all(np.isfinite(hi_t)):
                 ax.errorbar(targets, values, yerr=[values - np.asarray(lo_t), np.asarray(hi_t) - values], fmt="none",
                             ecolor="black", elinewidth=1.2, capsize=3, zorder=5)
-            marks.append(ax.scatter(targets, values, marker="*", s=110, color="black", zorder=5,
-                                    label=f"planned budgets ({level:.0%} interval)"))
+            star = ax.scatter(targets, values, marker="*", s=110, color="black", zorder=5,
+                              label=f"planned budgets ({level:.0%} interval)" if not earlier else "_nolegend_")
+            star.set_gid(_TARGETS_GID)
+            marks.append(star)
+            shift = 11 * earlier  # points: one line of x-small text per earlier result
             for i, (cv, v) in enumerate(zip(targets, values)):  # neighbours alternate up and down: no overlap
-                ax.annotate(_short(v), (cv, v), textcoords="offset points",  # the value; C is on the axis
-                            xytext=(-8, 4) if i % 2 else (8, -4), ha="right" if i % 2 else "left",
-                            va="bottom" if i % 2 else "top", fontsize="x-small")
+                values_text.append(ax.annotate(  # the value, in the result's colour; C is on the axis
+                    _short(v), (cv, v), textcoords="offset points", color=colour,
+                    xytext=(-8, 4 + shift) if i % 2 else (8, -4 - shift), ha="right" if i % 2 else "left",
+                    va="bottom" if i % 2 else "top", fontsize="x-small"))
+    for ax in (ax_n, ax_d):  # after the planned budgets, so that their stars are in the legend too
+        ax.legend(loc="lower right", fontsize="x-small", frameon=False)
     artists["targets"] = tuple(marks) or None
+    artists["target_values"] = tuple(values_text) or None
     return _display("optimal_scaling", [ax_n, ax_d], artists, data)
+
+
+#: gid of the planned-budget stars of :func:`plot_optimal_scaling`, to count the results already on an axes.
+_TARGETS_GID = "scalefit-planned-budgets"
 
 
 # =============================================================== Approach 1
@@ -350,14 +365,15 @@ def plot_envelope(
     runs: Any = None,
     *,
     ax: Axes | None = None,
-    cmap: Any = "viridis",
+    cmap: Any = None,
     colorbar: bool = True,
 ) -> PlotDisplay:
     """Training curves (loss against FLOPs) coloured by model size, with their lower envelope.
 
     Hoffmann et al. (2022), Figure 2 (left): every run's loss against the
-    FLOPs spent so far, on log-log axes, coloured by parameters on a log
-    colour scale; the envelope (``envelope_result.frontier``) dashed black,
+    FLOPs spent so far, on log-log axes, one discrete colour per model size
+    (the palette of the IsoFLOP figure: dark blue to green, each size
+    labelled on the colorbar); the envelope (``envelope_result.frontier``) dashed black,
     with dots on the points that entered the power-law fit (points flagged
     ``"edge"`` are left out).
 
@@ -370,8 +386,10 @@ def plot_envelope(
         (``envelope_result.runs``); needed only for a result that keeps none.
     ax : matplotlib Axes, optional
         Where to draw; a new figure when None.
-    cmap : str or Colormap, default "viridis"
-        Colours of the model sizes.
+    cmap : str or Colormap, optional
+        Colours of the model sizes on a log scale; default (None): one
+        discrete colour per model size with good contrast on white, each
+        size labelled on the colorbar (every k-th beyond 12 sizes).
     colorbar : bool, default True
         Add a colorbar of model sizes.
 
@@ -399,10 +417,12 @@ def plot_envelope(
             "For an IsoFLOPResult use plot_isoflop_profiles.")
     runs = _runs_of(fn, runs, envelope_result, needed_for="to draw the training curves")
     ax = _new_axes(fn, ax, figsize=(6.4, 4.8))
-    cm = _cmap(fn, cmap)
     table = runs.table
     sizes = table["n_params"].to_numpy(dtype=float)
-    norm = _log_norm(sizes)
+    if cmap is None:  # one discrete, labelled colour per model size, as the IsoFLOP figure's budgets
+        cm, norm, ticks = _budget_palette(sizes)
+    else:
+        cm, norm, ticks = _cmap(fn, cmap), _log_norm(sizes), None
     curves = []
     if runs.has_curves:
         sort = [c for c in ("step", "n_tokens") if c in table.columns]
@@ -431,7 +451,7 @@ def plot_envelope(
     ax.set_ylabel(LABEL_LOSS)
     ax.set_title("Training curves and their envelope")
     ax.legend(loc="upper right", fontsize="small", frameon=False)
-    cbar = _colorbar(ax, norm, cm, LABEL_N, counts=True) if colorbar else None
+    cbar = _colorbar(ax, norm, cm, LABEL_N, counts=True, ticks=ticks) if colorbar else None
     _plain_log_ticks(ax.yaxis)
     return _display(
         "envelope", [ax],

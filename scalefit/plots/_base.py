@@ -245,7 +245,7 @@ def _log_norm(values: np.ndarray):
 
 
 def _budget_palette(values: np.ndarray):
-    """A discrete palette of one colour per budget and its norm, for :func:`_colorbar`.
+    """A discrete palette of one colour per distinct value (FLOP budgets, model sizes) and its norm, for :func:`_colorbar`.
 
     Colours are viridis from 0 to 0.6 (dark purple to green): the top budget
     has a contrast of 3.0:1 on white (WCAG 2.1 relative luminance, the 3:1 asked
@@ -255,6 +255,7 @@ def _budget_palette(values: np.ndarray):
     import matplotlib.colors as mcolors
 
     v = np.unique(np.asarray(values, dtype=float))
+    v = v[np.concatenate([[True], np.diff(np.log(v)) > 1e-9])] if len(v) else v  # 2e7 and 2e7 * (1 + 1e-16): one colour
     colours = matplotlib.colormaps["viridis"](np.linspace(0.0, 0.6, max(len(v), 2)))[: len(v)]
     cmap = mcolors.ListedColormap(colours, name="scalefit-budgets")
     if len(v) == 1:
@@ -268,20 +269,26 @@ def _colorbar(ax: Any, norm: Any, cmap: Any, label: str, *, counts: bool = False
     """A colorbar of ``norm`` and ``cmap`` beside ``ax``; ``counts`` labels ticks 20M, 1.3B."""
     from matplotlib.cm import ScalarMappable
 
-    if ticks is not None:  # a discrete palette: one equal box per budget, each labelled
+    if ticks is not None:  # a discrete palette: one equal box per value, labelled (every k-th beyond 12 values)
         import matplotlib.colors as mcolors
 
         n = len(ticks)
         index = mcolors.BoundaryNorm(np.arange(n + 1) - 0.5, n)
         cbar = ax.figure.colorbar(ScalarMappable(norm=index, cmap=cmap), ax=ax, ticks=np.arange(n))
-        cbar.ax.set_yticklabels([_pow10_label(t) for t in ticks], fontsize="small")
+        step = -(-n // _MAX_COLORBAR_LABELS)
+        text = _short if counts else _pow10_label
+        cbar.ax.set_yticklabels([text(t) if i % step == 0 else "" for i, t in enumerate(ticks)], fontsize="small")
         cbar.ax.minorticks_off()
     else:
         cbar = ax.figure.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax)
+        if counts:
+            _short_ticks(cbar.ax.yaxis)
     cbar.set_label(label)
-    if counts:
-        _short_ticks(cbar.ax.yaxis)
     return cbar
+
+
+#: Most labels on a discrete colorbar; beyond it every k-th box is labelled.
+_MAX_COLORBAR_LABELS = 12
 
 
 def _plain_log_ticks(axis: Any) -> None:
@@ -293,6 +300,27 @@ def _plain_log_ticks(axis: Any) -> None:
         fmt = FuncFormatter(lambda v, _: f"{v:g}")
         axis.set_major_formatter(fmt)
         axis.set_minor_formatter(fmt if hi / lo > 1.5 else NullFormatter())
+
+
+def _readable_ticks(axis: Any) -> None:
+    """At most about five plain, non-overlapping tick labels on a histogram's value axis.
+
+    A log axis gets major ticks at 1, 2, 5 (within about a decade), 1, 3 (up
+    to three decades) or 1 times powers of ten, labelled as plain numbers
+    (500, 1000, 2000), and no minor labels: matplotlib's default labels every
+    minor tick of a short log axis (4x10^2, 6x10^2, ...), which overlap.
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+
+    if axis.get_scale() == "log":
+        lo, hi = sorted(axis.get_view_interval())
+        decades = math.log10(hi / lo) if lo > 0 and hi > lo else 1.0
+        subs = (1.0, 2.0, 5.0) if decades <= 1.2 else (1.0, 3.0) if decades <= 3 else (1.0,)
+        axis.set_major_locator(LogLocator(base=10, subs=subs))
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        axis.set_minor_formatter(NullFormatter())
+    else:
+        axis.set_major_locator(MaxNLocator(nbins=5))
 
 
 def _short_ticks(axis: Any) -> None:

@@ -9,11 +9,12 @@ come from the fit (``fit.runs``); ``runs=`` overrides them.  The frontier is
 """
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any, Sequence, cast
 
 import numpy as np
 
-from .._errors import ScalefitInputError
+from .._errors import IntervalWarning, ScalefitInputError
 from .._intervals import percentile_interval
 from .._validation import check_level
 from ..laws import chinchilla_exponents, evaluate, is_chinchilla
@@ -35,6 +36,7 @@ from ._base import (
     _pow10_label,
     _pyplot,
     _range,
+    _readable_ticks,
     _runs_of,
 )
 
@@ -266,10 +268,17 @@ def plot_extrapolation(
 
     The line is L(N*(C), D*(C)) of the fitted law (closed form for the
     Chinchilla law, Hoffmann et al. 2022 eq. 4; a numeric argmin along
-    C = k N D otherwise).  For a BootstrapResult the band is the
-    percentile interval of L*(C) over the parameter draws, so it widens
-    where the data end.  The runs are drawn as points (they lie on or above
-    the frontier) and a dotted vertical line marks the largest run.
+    C = k N D otherwise).  For a BootstrapResult two bands are drawn: the
+    confidence interval of L*(C) over the parameter draws (bias-corrected
+    percentile interval, so it contains the line; it widens where the data
+    end), and, lighter and wider, the prediction interval of the loss a new
+    run at (N*(C), D*(C)) reaches, which adds the run-to-run noise of the
+    residuals (:meth:`FitResult.predict` with ``interval="prediction"``; not
+    drawn for a fit loaded from JSON, which keeps no residuals).  The runs are
+    drawn as points (they lie on or above the frontier) and a dotted vertical
+    line marks the largest run.  Every run is shown unless that would squeeze
+    the line into less than a third of the height; then the runs above the
+    top are drawn as triangles on the top edge and counted in the legend.
 
     Parameters
     ----------
@@ -291,10 +300,13 @@ def plot_extrapolation(
     Returns
     -------
     PlotDisplay
-        ``artists_``: ``line``, ``band`` (None without draws), ``runs``,
-        ``data_end`` (the vertical line), ``targets`` (errorbar container) and
-        ``target_text`` (their values), or None when not drawn.  ``data_``: ``flops``,
-        ``loss_opt``, ``loss_low``, ``loss_high``, ``data_max_flops``,
+        ``artists_``: ``line``, ``band`` (confidence; None without draws),
+        ``prediction_band`` (None without draws or residuals), ``runs``,
+        ``clipped`` (runs above the top edge, or None), ``data_end`` (the
+        vertical line), ``targets`` (errorbar container) and ``target_text``
+        (their values), or None when not drawn.  ``data_``: ``flops``,
+        ``loss_opt``, ``loss_low``, ``loss_high``, ``prediction_low``,
+        ``prediction_high``, ``data_max_flops``, ``n_clipped``,
         ``target_flops``, ``target_loss``, ``target_low``, ``target_high``.
 
     Raises
@@ -331,18 +343,33 @@ def plot_extrapolation(
             f"C = {grid[0]:.3g} and {grid[-1]:.3g} FLOPs (loss keeps falling towards ever larger or smaller models)."
         )
     ax = _new_axes(fn, ax, figsize=(6.4, 4.6))
-    artists: dict[str, Any] = {"band": None, "runs": None, "data_end": None, "targets": None, "target_text": None}
-    low = high = np.full(grid.shape, np.nan)
-    draws = None
+    artists: dict[str, Any] = {"band": None, "prediction_band": None, "runs": None, "clipped": None, "data_end": None,
+                               "targets": None, "target_text": None}
+    low = high = p_low = p_high = np.full(grid.shape, np.nan)
     if samples:
         draws = frontier_draws(law, samples, grid, flops_per_param_token=k, where=fn)
-        low, high = percentile_interval(draws, level, axis=0)
-        artists["band"] = ax.fill_between(grid, low, high, color="tab:blue", alpha=0.22, lw=0,
-                                          label=f"{level:.0%} bootstrap interval ({len(samples)} draws)")
+        with warnings.catch_warnings():  # a band of 160 points: the plan's own intervals warn where it matters
+            warnings.simplefilter("ignore", IntervalWarning)
+            low, high = percentile_interval(draws, level, axis=0, estimate=l_opt)  # contains the line
+        p_low, p_high = _prediction_band(result, point, law, params, grid, k, level, fn)
+        if np.isfinite(p_low).any():
+            artists["prediction_band"] = ax.fill_between(
+                grid, p_low, p_high, color="tab:orange", alpha=0.22, lw=0,
+                label=f"{level:.0%} prediction interval (a new run at $N^*, D^*$)")
+        artists["band"] = ax.fill_between(grid, low, high, color="tab:blue", alpha=0.3, lw=0,
+                                          label=f"{level:.0%} confidence interval of $L^*$ ({len(samples)} draws)")
     (line,) = ax.plot(grid, l_opt, color="tab:blue", lw=2.0, label=f"$L^*(C)$, compute-optimal loss ({law.name})")
     artists["line"] = line
+    y_lo, y_hi, clipped = _extrapolation_limits(l_opt, (low, high, p_low, p_high),
+                                                runs.loss if runs is not None and show_runs else None)
     if runs is not None and show_runs:
-        artists["runs"] = ax.scatter(runs.flops, runs.loss, s=12, color="0.35", alpha=0.7, zorder=3, label="runs")
+        shown = ~clipped
+        artists["runs"] = ax.scatter(runs.flops[shown], runs.loss[shown], s=12, color="0.35", alpha=0.7, zorder=3,
+                                     label="runs")
+        if clipped.any():  # said, not hidden: a triangle at the top edge for each run above it
+            artists["clipped"] = ax.scatter(runs.flops[clipped], np.full(int(clipped.sum()), y_hi), marker="^", s=22,
+                                            color="0.35", zorder=3, clip_on=False,
+                                            label=f"{int(clipped.sum())} runs above {y_hi:.2f} nats (drawn at the top edge)")
     if runs is not None:
         artists["data_end"] = ax.axvline(data_max, color="0.3", ls=":", lw=1.2, label=f"largest run, C = {_pow10_label(data_max)}")
     t_loss = t_low = t_high = None
@@ -350,7 +377,8 @@ def plot_extrapolation(
         _, _, t_loss = frontier(law, params, targets, flops_per_param_token=k, where=fn)
         if samples:
             t_draws = frontier_draws(law, samples, targets, flops_per_param_token=k, where=fn)
-            t_low, t_high = percentile_interval(t_draws, level, axis=0)
+            t_low, t_high = percentile_interval(t_draws, level, axis=0, estimate=t_loss,  # as the band: contains L*
+                                                what=[f"L* at {c:.3g} FLOPs" for c in targets])
             yerr = np.vstack([t_loss - t_low, t_high - t_loss])
         else:
             yerr = None
@@ -363,20 +391,62 @@ def plot_extrapolation(
     ax.set_xscale("log")
     ax.set_xlabel(LABEL_C)
     ax.set_ylabel("Compute-optimal " + LABEL_LOSS.lower())
-    finite = l_opt[np.isfinite(l_opt)]
-    if runs is not None and show_runs and finite.size:
-        # keep the frontier readable: runs far above it (tiny models) would flatten it
-        top = max(float(np.percentile(runs.loss, 90)), float(finite.max()))
-        bottom = float(np.nanmin(low)) if np.isfinite(low).any() else float(finite.min())
-        ax.set_ylim(bottom - 0.05 * (top - bottom), top + 0.05 * (top - bottom))
+    ax.set_ylim(y_lo, y_hi)
     ax.set_title("Extrapolation along the compute-optimal frontier")
-    ax.legend(loc="lower left", fontsize="small", frameon=False)
+    # below the axes: inside, it covered runs and the bands
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize="small", frameon=False)
     ax.grid(True, which="major", alpha=0.3)
     return _display(
         "extrapolation", [ax], artists,
-        {"flops": grid, "loss_opt": l_opt, "loss_low": low, "loss_high": high, "data_max_flops": data_max,
+        {"flops": grid, "loss_opt": l_opt, "loss_low": low, "loss_high": high, "prediction_low": p_low,
+         "prediction_high": p_high, "data_max_flops": data_max, "n_clipped": int(clipped.sum()),
          "target_flops": targets, "target_loss": t_loss, "target_low": t_low, "target_high": t_high},
     )
+
+
+def _prediction_band(result: Any, point: Any, law: Any, params: Any, grid: np.ndarray, k: float, level: float,
+                     fn: str) -> tuple[np.ndarray, np.ndarray]:
+    """The ``level`` prediction interval of the loss a new run at (N*(C), D*(C)) reaches (NaN when the fit
+    keeps no residuals, e.g. one loaded from JSON): :meth:`FitResult.predict` with ``interval="prediction"``."""
+    nan = np.full(grid.shape, np.nan)
+    if not (hasattr(point, "predict") and hasattr(point, "problem") and hasattr(point, "residuals")):
+        return nan, nan
+    n_opt, d_opt, _ = frontier(law, params, grid, flops_per_param_token=k, where=fn)
+    ok = np.isfinite(n_opt) & np.isfinite(d_opt)
+    if not ok.any():
+        return nan, nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IntervalWarning)
+        frame = point.predict(n_params=n_opt[ok], n_tokens=d_opt[ok], interval="prediction", level=level,
+                              bootstrap=result)
+    low, high = nan.copy(), nan.copy()
+    low[ok], high[ok] = frame["low"].to_numpy(float), frame["high"].to_numpy(float)
+    return low, high
+
+
+def _extrapolation_limits(line: np.ndarray, bands: Sequence[np.ndarray],
+                          loss: np.ndarray | None) -> tuple[float, float, np.ndarray]:
+    """y limits that show the line, its bands and every run, and which runs lie above the top.
+
+    Runs are clipped only when showing them all would squeeze the line and
+    bands into less than a third of the height (tiny models far above the
+    frontier); the caller marks the clipped ones at the top edge.
+    """
+    values = np.concatenate([np.ravel(b) for b in (line, *bands)])
+    values = values[np.isfinite(values)]
+    bottom, top = float(values.min()), float(values.max())
+    clipped = np.zeros(0 if loss is None else len(loss), dtype=bool)
+    if loss is not None and len(loss):
+        finite = np.asarray(loss, float)[np.isfinite(loss)]
+        bottom = min(bottom, float(finite.min()))
+        span = top - bottom
+        if float(finite.max()) - bottom <= 3.0 * span or span <= 0:
+            top = max(top, float(finite.max()))
+        else:  # show every run within three times the line's span; clip (and mark) only those beyond
+            top = max(top, float(finite[finite <= bottom + 3.0 * span].max()))
+            clipped = np.asarray(loss, float) > top + 0.05 * (top - bottom)
+    pad = 0.05 * (top - bottom or 1.0)
+    return bottom - pad, top + pad, clipped
 
 
 _SYMBOLS = {"alpha": r"$\alpha$", "beta": r"$\beta$", "a": r"$a = \beta/(\alpha+\beta)$", "b": r"$b = \alpha/(\alpha+\beta)$"}
@@ -462,6 +532,7 @@ def plot_bootstrap(
         lines.append(ax.axvline(estimate[name], color="black", lw=1.5))
         if log:
             ax.set_xscale("log")
+        _readable_ticks(ax.xaxis)
         ax.set_xlabel(_SYMBOLS.get(name, name))
         ax.set_ylabel("Bootstrap draws")
         ax.set_title(f"{estimate[name]:.4g}  [{low[name]:.4g}, {high[name]:.4g}]", fontsize="small")

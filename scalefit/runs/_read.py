@@ -37,6 +37,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "step": ("step", "_step", "global_step", "current_steps", "iteration"),
     # optional input of the data-constrained law (Muennighoff et al. 2023)
     "unique_tokens": ("unique_tokens", "U_D", "unique_data", "num_unique_tokens"),
+    # token multiplier M = D / N of Gadre et al. (2024) ("tok_mult" in their data); with flops (or one of
+    # n_params, n_tokens) it gives the other sizes: N = sqrt(C / (k M)), D = M N
+    "tokens_per_param": ("tokens_per_param", "M", "tokens_per_parameter", "token_multiplier", "tok_mult"),
 }
 #: Preferred over :data:`ALIASES` when ``use_non_embedding=True``.
 NON_EMBEDDING_ALIASES: dict[str, tuple[str, ...]] = {
@@ -59,7 +62,7 @@ RUN_ALIASES = ("run", "run_id", "run_name")
 #: ``Name`` is the run's display name; elsewhere a ``Name`` column is an ordinary column.
 TRACKER_RUN_ALIASES = ("Name",)
 
-_TARGETS = CANONICAL + ("step", "unique_tokens")
+_TARGETS = CANONICAL + ("step", "unique_tokens", "tokens_per_param")
 _RESERVED = ("row", "run", "step") + CANONICAL
 _RUN_SEP = "|"
 _SPARSE_REASON = "no loss logged on this row (W&B history: other metrics at this step)"
@@ -246,6 +249,8 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
             options=[Option("columns", "{'<name>': 'loss'}")],
         )
     missing_size = [c for c in missing if c != "loss"]
+    # with the token multiplier M = D/N, one size column is enough: the first missing one comes from M
+    via_multiplier = missing_size.pop(0) if len(missing_size) == 2 and "tokens_per_param" in mapping.values() else None
     if len(missing_size) > 1:
         looked = "; ".join(f"{c}: " + ", ".join(repr(a) for a in ALIASES[c]) for c in missing_size)
         raise _v.missing_columns_error(
@@ -264,7 +269,7 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
     # ---- parse and screen values
     values: dict[str, np.ndarray] = {}
     problems: dict[str, tuple[str, np.ndarray, Any]] = {}
-    for name in CANONICAL + ("step", "unique_tokens"):
+    for name in CANONICAL + ("step", "unique_tokens", "tokens_per_param"):
         if name not in source_of:
             continue
         src = source_of[name]
@@ -300,9 +305,11 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
                          f"{str(source_of['loss'])!r} (other metrics at those steps); set aside in Runs.excluded")
 
     derived: tuple = ()
+    if via_multiplier is not None:
+        derived = _from_multiplier(via_multiplier, values, problems, rows, k, notes)
     if missing_size:
         (target,) = missing_size
-        derived = (target,)
+        derived = derived + (target,)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             if target == "flops":
                 values["flops"] = k * values["n_params"] * values["n_tokens"]
@@ -310,7 +317,7 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
                 values["n_tokens"] = values["flops"] / (k * values["n_params"])
             else:
                 values["n_params"] = values["flops"] / (k * values["n_tokens"])
-        inputs_ok = np.all([problems[c][1] == "" for c in CANONICAL if c in problems], axis=0)
+        inputs_ok = np.all([problems[c][1] == "" for c in CANONICAL + ("tokens_per_param",) if c in problems], axis=0)
         parts = [c for c in ("n_params", "n_tokens", "flops") if c != target]
         reasons = _v.row_problems(
             f"derived {target} (from {' and '.join(parts)})", values[target], np.zeros(len(rows), bool)
@@ -368,6 +375,8 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
         _warn_repeated_steps(table, set(duplicate_of))
     if "unique_tokens" in clean:
         table["unique_tokens"] = clean["unique_tokens"]
+    if "tokens_per_param" in clean:
+        table["tokens_per_param"] = clean["tokens_per_param"]
 
     mapped_sources = set(mapping)
     for col in available:
@@ -452,6 +461,28 @@ def _load(source: Any) -> tuple[pd.DataFrame, str]:
         f"cannot read runs from a {type(source).__name__}; pass a path (CSV, TSV, JSON, JSONL, "
         "Parquet), '-' for standard input, a pandas, polars or pyarrow table, a list of dicts or a Runs."
     )
+
+
+def _from_multiplier(target: str, values: dict, problems: dict, rows: np.ndarray, k: float,
+                     notes: list) -> tuple:
+    """Derive ``target`` (n_params or n_tokens) from the token multiplier M = D/N and the one size column given."""
+    m = values["tokens_per_param"]
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        if "flops" in values:  # C = k N D = k M N^2
+            other, values[target] = "flops", (np.sqrt(values["flops"] / (k * m)) if target == "n_params"
+                                              else np.sqrt(values["flops"] * m / k))
+        elif target == "n_tokens":
+            other, values[target] = "n_params", m * values["n_params"]
+        else:
+            other, values[target] = "n_tokens", values["n_tokens"] / m
+    reasons = _v.row_problems(f"derived {target} (from tokens_per_param and {other})", values[target],
+                              np.zeros(len(rows), bool))
+    inputs_ok = np.all([problems[c][1] == "" for c in ("tokens_per_param", other) if c in problems], axis=0)
+    reasons[~inputs_ok] = ""
+    problems[target] = (target, reasons, values[target].astype(object))
+    notes.append(f"{target} derived from tokens_per_param (M = D/N) and {other}"
+                 + (f" with flops = {k:g} N D" if other == "flops" else ""))
+    return (target,)
 
 
 def _resolve_columns(
