@@ -40,6 +40,8 @@ __version__ = "0.1.0"
 # public name -> the module that defines it (imported on first use)
 _LAZY = {
     "read_runs": "runs",
+    "read_mlflow": "runs",
+    "read_tensorboard": "runs",
     "Runs": "runs",
     "Law": "laws",
     "Param": "laws",
@@ -100,6 +102,8 @@ _SUBMODULES = frozenset(
 __all__ = [
     # ingest
     "read_runs",
+    "read_mlflow",
+    "read_tensorboard",
     "Runs",
     # laws
     "Law",

@@ -56,14 +56,16 @@ def test_backend_without_generators_falls_back_to_a_list(fitted):
 
 
 def test_bootstrap_on_ray_matches_n_jobs_1(fitted):
-    ray = pytest.importorskip("ray", reason="ray is not installed (it has no wheel for every platform); "
-                                             "the multiprocessing test covers the same fallback")
+    ray = pytest.importorskip("ray", reason="ray is not installed (pip install ray; the test extra has it, but it "
+                                             "has no wheel for every platform); the multiprocessing test covers the "
+                                             "same fallback")
     import joblib
     from ray.util.joblib import register_ray
 
     register_ray()
     serial = fitted.bootstrap(600, seed=4, n_jobs=1, progress=False)
-    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1")
+    # address="local": always a fresh local instance on 127.0.0.1, never a cluster some `ray start` left running
+    ray.init(address="local", num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1")
     try:
         with joblib.parallel_config(backend="ray"):
             on_ray = fitted.bootstrap(600, seed=4, n_jobs=2, progress=False)

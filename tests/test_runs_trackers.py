@@ -229,3 +229,31 @@ def test_distinct_steps_do_not_warn():
     with warnings.catch_warnings():
         warnings.simplefilter("error", scalefit.RepeatedStepsWarning)
         scalefit.read_runs(rows)
+
+
+# --------------------------------------------------------------- MLflow / TensorBoard without their extras
+# (the readers themselves: tests/test_runs_mlflow.py and tests/test_runs_tensorboard.py)
+@pytest.mark.parametrize("text, match", [
+    ("mlflow://127.0.0.1:5000", "names no experiment"),
+    ("mlflow:///sweep", "names no server"),
+    ("mlflow://127.0.0.1:5000/sweep?filtr=x", "unknown query key"),
+    ("mlflow://127.0.0.1:5000/sweep?history=maybe", "history=true or history=false"),
+])
+def test_malformed_addresses(text, match):
+    with pytest.raises(scalefit.ScalefitInputError, match=match):
+        scalefit.read_runs(text)
+
+
+def test_mlflow_address_without_the_client_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "mlflow", None)  # import mlflow now raises ImportError
+    monkeypatch.setitem(sys.modules, "mlflow.tracking", None)
+    with pytest.raises(scalefit.ScalefitInputError, match=r"pip install 'scalefit\[mlflow\]'"):
+        scalefit.read_runs("mlflow://127.0.0.1:5000/sweep")
+
+
+def test_tensorboard_folder_without_the_package_says_how_to_install(monkeypatch, tmp_path):
+    (tmp_path / "logs" / "run-a").mkdir(parents=True)
+    (tmp_path / "logs" / "run-a" / "events.out.tfevents.1700000000.host").write_bytes(b"")
+    monkeypatch.setitem(sys.modules, "tensorboard.backend.event_processing", None)
+    with pytest.raises(scalefit.ScalefitInputError, match=r"pip install 'scalefit\[tensorboard\]'"):
+        scalefit.read_runs(tmp_path / "logs")

@@ -22,7 +22,8 @@ def add_runs_arguments(p: argparse.ArgumentParser, *, run_id: bool = True) -> No
     p.add_argument(
         "runs",
         metavar="RUNS",
-        help="CSV, TSV, JSON, JSONL or Parquet file of runs, '-' to read one from standard input, or "
+        help="CSV, TSV, JSON, JSONL or Parquet file of runs, '-' to read one from standard input, "
+        "'mlflow://HOST:PORT/EXPERIMENT' for an MLflow tracking server, a folder of TensorBoard event files, or "
         "'synthetic:isoflop' / 'synthetic:curves' for the bundled examples.",
     )
     p.add_argument(

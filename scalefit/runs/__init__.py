@@ -9,5 +9,6 @@ from __future__ import annotations
 
 from ._read import ALIASES, SYNTHETIC_PREFIX, as_runs, read_runs
 from ._runs import CANONICAL, Runs, RunsSummary
+from ._tracked import read_mlflow, read_tensorboard
 
-__all__ = ["Runs", "RunsSummary", "read_runs", "as_runs", "CANONICAL", "ALIASES", "SYNTHETIC_PREFIX"]
+__all__ = ["Runs", "RunsSummary", "read_runs", "read_mlflow", "read_tensorboard", "as_runs", "CANONICAL", "ALIASES", "SYNTHETIC_PREFIX"]

@@ -21,6 +21,7 @@ from .._numbers import parse_column
 from ._files import read_file as _read_file
 from ._runs import CANONICAL, Runs
 from ._trackers import is_sparse_history, is_wandb_export, reshape_export, to_pandas
+from ._tracked import open_tracker
 
 __all__ = ["read_runs", "as_runs", "ALIASES", "SYNTHETIC_PREFIX"]
 
@@ -113,7 +114,10 @@ def read_runs(
         or ``"synthetic:curves"`` for the bundled synthetic examples (see
         :func:`scalefit.datasets.synthetic_path`); a DataFrame (never
         modified); a list of dicts, one per row; or a :class:`Runs`, which is
-        returned as it is (the other options are then ignored).
+        returned as it is (the other options are then ignored).  Also an
+        MLflow experiment, ``"mlflow://HOST:PORT/<experiment>"``, and a folder
+        of TensorBoard event files (see :func:`scalefit.read_mlflow` and
+        :func:`scalefit.read_tensorboard`).
     columns : dict, optional
         Explicit map source column -> canonical name (``n_params``,
         ``n_tokens``, ``flops``, ``loss``, ``step``).  It wins over the
@@ -201,7 +205,8 @@ def read_runs(
     _v.check_option(loss_unit, "loss_unit", _v.LOSS_UNITS)
     k = _v.check_positive_scalar(flops_per_param_token, "flops_per_param_token")
 
-    frame, label = _load(source)
+    tracked = open_tracker(source, columns=columns, use_non_embedding=use_non_embedding, nan_policy=nan_policy)
+    frame, label = tracked if tracked is not None else _load(source)
     places = frame.attrs.pop("scalefit_lines", None) if label not in _OWNED_ATTRS else None
     file_notes = list(frame.attrs.pop("scalefit_notes", ())) if label not in _OWNED_ATTRS else []
     labels = None
