@@ -147,8 +147,7 @@ def test_cli_backtest_json_has_every_row(capsys):
     plain = json.loads(capsys.readouterr().out)
     assert plain["options"]["extrapolation"] is False
     assert [r["prediction"] for r in plain["rows"]] == [r["prediction"] for r in d["rows"]]
-    # the extra term only spreads the draws (a finite sample's percentiles may wobble by a little)
-    assert all(r["high_0.95"] - r["low_0.95"] <= 1.02 * (s["high_0.95"] - s["low_0.95"]) for r, s in zip(plain["rows"], d["rows"]))
+    assert all(r["per_decade"] is None for r in plain["rows"])  # no term measured; its widening: tests/test_predictive.py
     assert d["laws"][0]["law"] == "chinchilla"
     assert len(d["rows"]) == d["laws"][0]["n"] > 0
     assert {"prediction", "truth", "error", "low_0.95", "high_0.95", "covered_0.95", "ratio"} <= set(d["rows"][0])
