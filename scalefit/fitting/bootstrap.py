@@ -191,9 +191,10 @@ class BootstrapResult:
         if "curves" in self.unit:
             notes.append(
                 "Coverage measured for training curves like these (benchmarks/bench_coverage.py --design curves: 30 "
-                "simulated runs x 10 checkpoints of Chinchilla's law, resampled by run; 100 simulations, 100 resamples): "
-                "the intervals printed here covered alpha, beta, a and N*(1e24) (1,000x beyond the data) 84-86% of the "
-                "time at nominal 80% and 93-98% at 95%: about nominal, not conservative. Designs and truths unlike "
+                "simulated runs x 10 checkpoints, resampled by run; 100 simulations, 100 resamples): with Chinchilla's "
+                "exponents and with alpha = 0.45, beta = 0.25, the intervals printed here covered alpha, beta, a and "
+                "N*(1e24) (1,000x beyond the data) 84-86% of the time at nominal 80% and 93-98% at 95%: about nominal, "
+                "not conservative. Designs and truths unlike "
                 "these were not measured. See benchmarks/RESULTS.md."
             )
         else:
