@@ -20,7 +20,15 @@ Data (read from ``../shared/data/``, see its README; never copied into the proje
 
 Every law is fitted with its default objective (Huber, delta 1e-3, log loss), ``auto``
 chooses its own on the training runs only; 80% and 95% prediction intervals come from
-``--n-boot`` bootstrap resamples plus residual noise.  The plain default is ``chinchilla``.
+``--n-boot`` bootstrap resamples, residual noise and the extrapolation error per decade that
+an inner backtest on the same training runs measures (``--no-extrapolation`` leaves that
+term out, as the intervals were before).  The plain default is ``chinchilla``.
+
+Laws: ``--laws`` takes a comma-separated list, or ``all`` for every law
+``scalefit.available_laws()`` lists whose inputs the data have (laws added to scalefit later
+are picked up with no change here), plus ``auto``.  ``--margin-se Z`` sets the margin, in
+standard errors of the paired inner-backtest difference, by which ``auto`` must beat the
+default (``scalefit.fitting._auto.MARGIN_SE``) to study the rule.
 """
 from __future__ import annotations
 
@@ -36,11 +44,21 @@ from pathlib import Path
 import pandas as pd
 
 import scalefit
+from scalefit.fitting import _auto
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 if not DATA.exists():  # the worktrees live next to the main checkout
     DATA = Path("/work/shared/data")
 LAWS = ["chinchilla", "chinchilla-tied", "kaplan-c-e", "kaplan-n-e", "kaplan-nd", "auto"]
+LEVELS = (0.8, 0.95)
+
+
+def law_names(spec: str, runs) -> list[str]:
+    """The laws of ``--laws``: a list, or ``all`` (every built-in law the runs have inputs for, then auto)."""
+    if spec.strip() != "all":
+        return [x for x in spec.split(",") if x]
+    cols = set(runs.table.columns)
+    return [n for n in scalefit.available_laws() if set(scalefit.get_law(n).inputs) <= cols] + ["auto"]
 DEFAULT = "chinchilla"
 
 
@@ -76,15 +94,19 @@ def porian_task():
 TASKS = {"chinchilla": chinchilla_task, "li": li_task, "porian": porian_task}
 
 
-def run(data: str, n_boot: int, laws: list[str], part: str = "1/1") -> dict:
+def run(data: str, n_boot: int, spec: str, part: str = "1/1", extrapolation: bool = True) -> dict:
     rows = []
     timings = {}
+    auto_evidence = {}
     k, n = (int(x) for x in part.split("/"))
     for name, runs, kw in TASKS[data]()[k - 1::n]:
+        laws = law_names(spec, runs)
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = scalefit.backtest(runs, laws, n_boot=n_boot, seed=0, **kw)
+            res = scalefit.backtest(runs, laws, n_boot=n_boot, seed=0, levels=LEVELS, extrapolation=extrapolation, **kw)
+        for a in res.options.get("auto", []):  # what auto's inner backtest saw on each training set
+            auto_evidence[f"{name}@{a['origin']}"] = {k: a[k] for k in ("why", "scores", "calibration")}
         timings[name] = time.perf_counter() - t0
         r = res.rows.copy()
         r["task"] = name
@@ -93,15 +115,16 @@ def run(data: str, n_boot: int, laws: list[str], part: str = "1/1") -> dict:
               f"{timings[name]:.1f} s; skipped {len(res.skipped)}", file=sys.stderr)
         print(res.summary(), file=sys.stderr)
     table = pd.concat(rows, ignore_index=True)
-    return {"data": data, "n_boot": n_boot, "laws": laws, "rows": json.loads(table.to_json(orient="records")),
-            "seconds": timings, "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"}
+    return {"data": data, "n_boot": n_boot, "laws": spec, "extrapolation": extrapolation,
+            "margin_se": _auto.MARGIN_SE, "rows": json.loads(table.to_json(orient="records")),
+            "seconds": timings, "auto": auto_evidence, "load": os.getloadavg(), "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"}
 
 
 def summarise(table: pd.DataFrame) -> pd.DataFrame:
     out = []
     for law, g in table.groupby("law", sort=False):
-        w80 = ((g["high_0.8"] - g["low_0.8"]) / g["truth"] * 100).mean()
-        w95 = ((g["high_0.95"] - g["low_0.95"]) / g["truth"] * 100).mean()
+        w80 = ((g["high_0.8"] - g["low_0.8"]) / g["truth"] * 100).median()
+        w95 = ((g["high_0.95"] - g["low_0.95"]) / g["truth"] * 100).median()
         out.append(dict(law=law, n=len(g), mean_err=g["abs_error"].mean(), max_err=g["abs_error"].max(),
                         bias=g["error"].mean(), cover80=g["covered_0.8"].mean(), width80=w80,
                         cover95=g["covered_0.95"].mean(), width95=w95))
@@ -116,6 +139,7 @@ def combine(paths: list[str]) -> None:
         if same:
             same[0]["rows"] += d["rows"]
             same[0]["seconds"].update(d["seconds"])
+            same[0]["auto"].update(d.get("auto", {}))
         else:
             parts.append(d)
     all_rows = []
@@ -123,9 +147,12 @@ def combine(paths: list[str]) -> None:
         t = pd.DataFrame(part["rows"])
         t["data"] = part["data"]
         all_rows.append(t)
-        print(f"\n### {part['data']} (n_boot {part['n_boot']}; {sum(part['seconds'].values()):.0f} s)\n")
+        print(f"\n### {part['data']} (n_boot {part['n_boot']}; extrapolation term {part.get('extrapolation', False)}; "
+              f"margin {part.get('margin_se', '-')} SE; {sum(part['seconds'].values()):.0f} s; load average at the end "
+              f"{part.get('load', ['?'])[0]})\n")
         s = summarise(t)
-        print("| law | held out | mean err % | max err % | bias % | 80% cover | 80% width % | 95% cover | 95% width % |")
+        print("| law | held out | mean err % | max err % | bias % | 80% cover | 80% median width % | 95% cover | "
+              "95% median width % |")
         print("|---|---|---|---|---|---|---|---|---|")
         for r in s.itertuples(index=False):
             print(f"| {r.law} | {r.n} | {r.mean_err:.2f} | {r.max_err:.2f} | {r.bias:+.2f} | {r.cover80:.0%} | "
@@ -134,12 +161,18 @@ def combine(paths: list[str]) -> None:
         if len(a):
             picks = a.groupby(["task", "chosen", "objective"]).size().reset_index()
             print("\nauto chose: " + "; ".join(f"{p.task}: {p.chosen} ({p.objective})" for p in picks.itertuples(index=False)))
+            for task, ev in sorted(part.get("auto", {}).items()):
+                cal = ev["calibration"]
+                print(f"- {task}: {ev['why']}; extrapolation error {cal['per_decade']:.3g} per decade (log loss), "
+                      f"residual noise {cal['noise']:.3g}")
     t = pd.concat(all_rows, ignore_index=True)
     print("\n### all three combined\n")
-    for law in ("auto", DEFAULT):
-        g = t[t["law"] == law]
-        print(f"- {law}: 95% PI coverage {g['covered_0.95'].mean():.1%} of {len(g)} held-out runs; "
-              f"80%: {g['covered_0.8'].mean():.1%}")
+    print("| law | data sets | held out | 80% cover | 80% median width % | 95% cover | 95% median width % |")
+    print("|---|---|---|---|---|---|---|")
+    for law, g in t.groupby("law", sort=False):
+        w = {lv: ((g[f"high_{lv:g}"] - g[f"low_{lv:g}"]) / g["truth"] * 100).median() for lv in LEVELS}
+        print(f"| {law} | {g['data'].nunique()} | {len(g)} | {g['covered_0.8'].mean():.1%} | {w[0.8]:.2f} | "
+              f"{g['covered_0.95'].mean():.1%} | {w[0.95]:.2f} |")
     print("\n### auto against the default (max error, points)\n")
     for part in parts:
         tt = pd.DataFrame(part["rows"])
@@ -153,7 +186,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", choices=sorted(TASKS))
     ap.add_argument("--n-boot", type=int, default=50)
-    ap.add_argument("--laws", default=",".join(LAWS))
+    ap.add_argument("--laws", default=",".join(LAWS), help="Comma-separated laws, or 'all' (every applicable built-in law and auto).")
+    ap.add_argument("--no-extrapolation", action="store_true", help="Intervals without the calibrated extrapolation term.")
+    ap.add_argument("--margin-se", type=float, default=None, help="Override auto's margin (standard errors).")
     ap.add_argument("--out", default=None)
     ap.add_argument("--part", default="1/1", help="K/N: run every N-th task from the K-th (to split porian over processes).")
     ap.add_argument("--combine", nargs="+", default=None)
@@ -166,8 +201,10 @@ def main() -> int:
         return 0
     from threadpoolctl import threadpool_limits
 
+    if args.margin_se is not None:
+        _auto.MARGIN_SE = args.margin_se
     with threadpool_limits(limits=1):
-        result = run(args.data, args.n_boot, [s for s in args.laws.split(",") if s], args.part)
+        result = run(args.data, args.n_boot, args.laws, args.part, extrapolation=not args.no_extrapolation)
     text = json.dumps(result)
     if args.out:
         Path(args.out).write_text(text)

@@ -141,6 +141,13 @@ def test_cli_backtest_json_has_every_row(capsys):
                  "--max-origins", "1", "--json"])
     assert code == 0
     d = json.loads(capsys.readouterr().out)
+    assert d["options"]["extrapolation"] is True and all(r["per_decade"] >= 0 for r in d["rows"])
+    assert main(["backtest", "synthetic:isoflop", "--laws", "chinchilla", "--n-boot", "10", "--horizon", "all",
+                 "--max-origins", "1", "--json", "--no-extrapolation"]) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert plain["options"]["extrapolation"] is False
+    assert [r["prediction"] for r in plain["rows"]] == [r["prediction"] for r in d["rows"]]
+    assert all(r["per_decade"] is None for r in plain["rows"])  # no term measured; its widening: tests/test_predictive.py
     assert d["laws"][0]["law"] == "chinchilla"
     assert len(d["rows"]) == d["laws"][0]["n"] > 0
     assert {"prediction", "truth", "error", "low_0.95", "high_0.95", "covered_0.95", "ratio"} <= set(d["rows"][0])

@@ -29,6 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--levels", default="0.8,0.95", help="Prediction-interval levels (default 0.8,0.95).")
     p.add_argument("--n-boot", type=int, default=100, help="Bootstrap resamples per fit for the intervals (default 100).")
     p.add_argument("--no-intervals", action="store_true", help="Point forecasts only (faster).")
+    p.add_argument("--no-extrapolation", action="store_true",
+                   help="Intervals without the extrapolation error per decade measured by an inner backtest on each "
+                        "origin's training runs (bootstrap and residual noise only).")
     add_objective_arguments(p)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="Print one JSON object (with every per-run row) instead of text.")
@@ -56,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
         raise ScalefitInputError(f"--levels must be comma-separated numbers such as 0.8,0.95; got {args.levels!r}.") from None
     res = backtest(runs, laws, by=args.by, origins=args.origin, min_train=args.min_train, horizon=horizon,
                    max_origins=args.max_origins, levels=levels, n_boot=args.n_boot, loss=args.loss, delta=args.delta,
-                   space=args.space, seed=args.seed, intervals=not args.no_intervals)
+                   space=args.space, seed=args.seed, intervals=not args.no_intervals,
+                   extrapolation=not args.no_extrapolation)
     if args.json:
         emit_json(res.to_dict())
     else:

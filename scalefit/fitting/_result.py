@@ -144,7 +144,7 @@ class FitResult:
     # ------------------------------------------------------------ predictions
     def predict(self, n_params: Any = None, n_tokens: Any = None, *, interval: str | None = None,
                 level: float = 0.95, bootstrap: "BootstrapResult | None" = None, n_boot: int = 200,
-                seed: int = 0, **inputs: Any) -> Any:
+                seed: int = 0, extrapolation: bool = True, **inputs: Any) -> Any:
         """Predicted loss; arrays broadcast (``predict(n_params=[1e9, 1e10], n_tokens=2e10)``).
 
         Parameters
@@ -155,14 +155,19 @@ class FitResult:
             None returns the point forecast as an array.  ``"confidence"``
             adds the bootstrap interval of the law's value (parameter
             uncertainty); ``"prediction"`` also adds the run-to-run noise the
-            residuals show, for the loss a new run will reach (see
-            :mod:`scalefit.fitting._predictive`).
+            residuals show and, beyond the largest run, the extrapolation error
+            per decade measured by an inner backtest on this fit's runs, for
+            the loss a new run will reach (see :mod:`scalefit.fitting._predictive`).
         level : float, default 0.95
             Coverage of the interval.
         bootstrap : BootstrapResult, optional
             Parameter draws to use; by default ``self.bootstrap(n_boot, seed=seed)``.
         n_boot, seed : int
             Resamples and seed when the bootstrap is run here.
+        extrapolation : bool, default True
+            With ``interval="prediction"``: include the extrapolation term
+            (the frame's ``attrs["calibration"]`` says what was measured);
+            False keeps parameter uncertainty and noise only.
 
         Returns
         -------
@@ -180,7 +185,8 @@ class FitResult:
             from ._predictive import interval_frame
 
             given = dict(inputs, n_params=n_params, n_tokens=n_tokens)
-            return interval_frame(self, given, interval=interval, level=level, bootstrap=bootstrap, n_boot=n_boot, seed=seed)
+            return interval_frame(self, given, interval=interval, level=level, bootstrap=bootstrap, n_boot=n_boot,
+                                  seed=seed, extrapolation=extrapolation)
         k = self.runs.flops_per_param_token if self.runs is not None else 6.0
         return _predict(self.law, self.params, k, n_params=n_params, n_tokens=n_tokens, **inputs)
 

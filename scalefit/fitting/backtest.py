@@ -9,7 +9,8 @@ are in a fit or none (rows are grouped by ``runs.table["run"]``).  A held-out
 run is scored on its final checkpoint.
 
 Every forecast gets prediction intervals (:mod:`._predictive`: bootstrap
-parameter draws plus residual noise) at each of ``levels``; the result says,
+parameter draws, residual noise and the extrapolation error per decade measured
+by an inner backtest on that origin's training runs) at each of ``levels``; the result says,
 per held-out run, whether each interval covered the truth, and per law the
 mean and maximum absolute error, the signed bias, the coverage and width of
 each interval and how the error grows with the extrapolation ratio (held-out
@@ -21,7 +22,7 @@ origin, so its choice is made on that origin's training runs only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -32,7 +33,7 @@ from .._summary import Summary, Table
 from .._validation import check_level
 from ..laws import Law, evaluate, get_law
 from ..runs import as_runs
-from ._predictive import forecast_draws
+from ._predictive import extrapolation_calibration, forecast_draws, stored_calibration
 
 _TOL = 1e-6  # relative difference under which two scales are one level
 
@@ -49,7 +50,9 @@ class BacktestResult:
         the law), ``run``, ``row`` (input row of the scored checkpoint),
         ``scale``, ``train_max``, ``ratio`` (scale / train_max), ``n_train``,
         ``prediction``, ``truth``, ``error`` (relative error in percent,
-        positive when the law over-predicts), ``abs_error`` and for each level
+        positive when the law over-predicts), ``abs_error``, ``per_decade``
+        (the extrapolation error per decade the interval was widened by; NaN
+        without it) and for each level
         ``low_<l>``, ``high_<l>``, ``covered_<l>``.
     laws : pandas.DataFrame
         One row per law: ``n``, ``mean_error``, ``max_error``, ``bias`` (percent),
@@ -61,7 +64,9 @@ class BacktestResult:
     by : str
     levels : tuple of float
     options : dict
-        The options the backtest ran with.
+        The options the backtest ran with; ``options["auto"]`` lists, per
+        origin, what ``"auto"`` chose there, why, every candidate's inner
+        scores and its extrapolation calibration.
     """
 
     rows: pd.DataFrame
@@ -103,7 +108,9 @@ class BacktestResult:
             "error = (prediction - truth) / truth in percent on held-out runs (bias > 0: over-predicts loss); each fit "
             "saw only runs below the origin's scale, whole training curves included or excluded.",
             f"intervals: prediction intervals (bootstrap of {self.options.get('n_boot')} resamples plus residual "
-            "noise); width is the mean (high - low) / truth in percent.",
+            "noise" + (", plus the extrapolation error per decade an inner backtest on each origin's training runs "
+                       "measured" if self.options.get("extrapolation", True) else "")
+            + "); width is the mean (high - low) / truth in percent.",
         ]
         if len(self.skipped):
             notes.append(f"{len(self.skipped)} fit(s) skipped; see result.skipped.")
@@ -194,6 +201,8 @@ def backtest(
     space: str = "log",
     seed: int = 0,
     intervals: bool = True,
+    extrapolation: bool = True,
+    fit_options: Mapping[str, Any] | None = None,
 ) -> BacktestResult:
     """Rolling-origin backtest of laws: fit below a scale, forecast the runs above it.
 
@@ -227,6 +236,14 @@ def backtest(
     seed : int
     intervals : bool, default True
         Compute prediction intervals (False: point forecasts only, faster).
+    extrapolation : bool, default True
+        Widen the intervals by the extrapolation error per decade that an
+        inner backtest on each origin's training runs measures
+        (:func:`scalefit.fitting._predictive.extrapolation_calibration`);
+        False keeps bootstrap plus residual noise only.
+    fit_options : mapping, optional
+        Further options of :func:`scalefit.fit` for every named law
+        (``fixed``, ``tie``, ``bounds``); not with ``"auto"``.
 
     Returns
     -------
@@ -257,6 +274,7 @@ def backtest(
 
     rows: list[dict] = []
     skipped: list[dict] = []
+    auto_info: list[dict] = []
     import warnings
 
     for start, stop, threshold in plan:
@@ -274,14 +292,19 @@ def backtest(
                     warnings.simplefilter("ignore", ConvergenceWarning)
                     if isinstance(law, str):
                         f = fit(train, "auto", auto_by=by, seed=seed)
+                        auto_info.append(dict(origin=int(start), **f.options["auto"]))
                     else:
-                        f = fit(train, law, loss=loss, delta=delta, space=space, seed=seed)
+                        f = fit(train, law, loss=loss, delta=delta, space=space, seed=seed, **dict(fit_options or {}))
                     pred = point_forecast(f, test)
                     bounds = {}
+                    cal = None
                     if intervals:
                         boot = f.bootstrap(n_boot, seed=seed, n_jobs=1, progress=False)
                         inputs = {k: test.table[k].to_numpy(float) for k in f.law.inputs if k in test.table.columns}
-                        draws = forecast_draws(f, boot, inputs, interval="prediction", seed=seed)
+                        if extrapolation:
+                            cal = stored_calibration(f, by) or extrapolation_calibration(f, by=by)
+                        draws = forecast_draws(f, boot, inputs, interval="prediction", seed=seed, calibration=cal,
+                                               scale=t_scale)
                         from .._intervals import percentile_interval
 
                         for x in lv:
@@ -297,6 +320,7 @@ def backtest(
                     row=int(test.table["row"].iloc[j]), scale=float(t_scale[j]), train_max=train_max,
                     ratio=float(t_scale[j] / train_max), n_train=int(len(train)), prediction=float(pred[j]),
                     truth=float(truth[j]), error=float(err[j]), abs_error=float(abs(err[j])),
+                    per_decade=float(cal["per_decade"]) if cal else float("nan"),
                 )
                 for x in lv:
                     if x in bounds:
@@ -310,7 +334,8 @@ def backtest(
     table = pd.DataFrame(rows)
     options = dict(laws=[c if isinstance(c, str) else c.name for c in chosen], origins=[p[2] for p in plan],
                    min_train=min_train, horizon=horizon, max_origins=max_origins, n_boot=n_boot, loss=loss,
-                   delta=delta, space=space, seed=seed, intervals=intervals)
+                   delta=delta, space=space, seed=seed, intervals=intervals, extrapolation=extrapolation,
+                   auto=auto_info)
     return BacktestResult(table, law_summaries(table, lv), pd.DataFrame(skipped, columns=["origin", "law", "reason"]),
                           by, lv, options)
 
