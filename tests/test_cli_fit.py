@@ -114,3 +114,14 @@ def test_cli_messages_name_flags_not_api_options(capsys, tmp_path):
     other.write_text("a,b,c\n1,2,3\n")
     code, _, err = _run(capsys, "fit", str(other))
     assert code == 2 and "--columns '<name>=loss'" in err
+
+
+def test_fit_takes_the_asymmetric_objective_and_refuses_an_unknown_one(capsys):
+    code, out, err = _run(capsys, "fit", "synthetic:isoflop", "--loss", "huber-asymmetric:4", "--json")
+    assert code == 0
+    d = json.loads(out)
+    assert d["options"]["loss"] == "huber-asymmetric:4"
+    with pytest.raises(SystemExit) as info:
+        main(["fit", "synthetic:isoflop", "--loss", "mse:4"])
+    assert info.value.code == 2
+    assert "huber-asymmetric[:K]" in capsys.readouterr().err

@@ -146,9 +146,25 @@ def emit_json(obj: Any, *, out: str | None = None, replace: Replace = "never") -
 
 
 
+def add_loss_argument(p: argparse.ArgumentParser, names: tuple[str, ...], text: str) -> None:
+    """--loss: one of ``names``, or ``huber-asymmetric:K`` where the names allow it (checked by the library's fit)."""
+    metavar = "{" + ",".join(n + ("[:K]" if n == "huber-asymmetric" else "") for n in names) + "}"
+
+    def loss(value: str) -> str:
+        name = value.partition(":")[0]
+        if name not in names or (value != name and name != "huber-asymmetric"):
+            raise argparse.ArgumentTypeError(f"choose from {metavar}; got {value!r}")
+        return value
+
+    if "huber-asymmetric" in names:
+        text += (" huber-asymmetric: Huber with over-predictions weighted 10x (OLMo's ladder fitter); "
+                 "huber-asymmetric:K weights them Kx.")
+    p.add_argument("--loss", type=loss, default="huber", metavar=metavar, help=text)
+
+
 def add_objective_arguments(p: argparse.ArgumentParser) -> None:
     """--final, --loss, --delta and --space: what the subcommands that refit laws (compare, backtest) share."""
     p.add_argument("--final", action="store_true", help="For training curves, use the last checkpoint of each run.")
-    p.add_argument("--loss", choices=("huber", "mse"), default="huber")
+    add_loss_argument(p, ("huber", "mse", "huber-asymmetric"), "Objective of the refits (default huber).")
     p.add_argument("--delta", type=float, default=1e-3)
     p.add_argument("--space", choices=("log", "linear"), default="log", help="Fit log-loss (default) or loss.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import add_runs_arguments, check_out_path, emit_json, load_runs, parse_mapping, report_excluded
+from ._common import add_loss_argument, add_runs_arguments, check_out_path, emit_json, load_runs, parse_mapping, report_excluded
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,8 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_runs_arguments(p)
     p.add_argument("--law", default="chinchilla", help="Law name (chinchilla, chinchilla-tied, kaplan-n, kaplan-d, kaplan-c, kaplan-nd, ...) or 'auto' (chosen by a backtest on the runs' own largest scales).")
     p.add_argument("--auto-by", default="flops", help="With --law auto: the scale the choice backtests along (default flops).")
-    p.add_argument("--loss", choices=("huber", "mse", "huber-likelihood"), default="huber",
-                   help="Loss on residuals (default huber); huber-likelihood: the maximum-likelihood fit of Besiroglu et al. (2024) with a fitted scale.")
+    add_loss_argument(p, ("huber", "mse", "huber-likelihood", "huber-asymmetric"),
+                      "Loss on residuals (default huber); huber-likelihood: the maximum-likelihood fit of Besiroglu et al. "
+                      "(2024) with a fitted scale.")
     p.add_argument("--delta", type=float, default=1e-3, help="Huber threshold (default 1e-3).")
     p.add_argument("--space", choices=("log", "linear"), default="log", help="Fit log-loss (default) or loss.")
     p.add_argument("--fix", action="append", default=[], metavar="NAME=VALUE", help="Hold a parameter fixed, e.g. E=1.69 (repeatable, or comma-separated).")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._common import add_runs_arguments, check_out_path, load_runs, report_excluded
+from ._common import add_loss_argument, add_runs_arguments, check_out_path, load_runs, report_excluded
 
 
 def add_report_options(p: argparse.ArgumentParser, *, bootstrap_default: int) -> None:
@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     a.add_argument("--method", choices=("profile", "nearest", "parabola", "cubic"), default="profile",
                    help="How Approach 2 finds each budget's minimum (default profile; see scalefit isoflop --help).")
     a.add_argument("--group-by", default=None, metavar="COLS", help="Columns naming configurations; a report covers one, so the runs must hold a single group (select it with --exclude-value).")
-    a.add_argument("--loss", choices=("huber", "mse", "huber-likelihood"), default="huber", help="Objective of the parametric fit (default huber).")
+    add_loss_argument(a, ("huber", "mse", "huber-likelihood", "huber-asymmetric"), "Objective of the parametric fit (default huber).")
     a.add_argument("--delta", type=float, default=1e-3, help="Huber threshold (default 1e-3).")
     a.add_argument("--flops", default=None, metavar="C[,C...]", help="Budgets (FLOPs) of the plan, e.g. 1e23,5.76e23 (default: from the largest run up 1,000-fold, plus 5.76e23).")
     f = p.add_argument_group("figures")
