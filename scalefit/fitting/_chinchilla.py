@@ -62,6 +62,9 @@ class Problem:
         self.log_loss = np.log(self.loss)
         self.x_moments = np.column_stack([np.ones_like(self.x), self.x, self.x * self.x])  # (n, 3)
         self.y_moments = np.column_stack([np.ones_like(self.y), self.y, self.y * self.y])
+        self.xy_moments = np.column_stack([np.ones_like(self.x), self.x, self.y, self.x * self.y])
+        self.x_lo, self.x_hi = float(np.min(self.x)), float(np.max(self.x))
+        self.y_lo, self.y_hi = float(np.min(self.y)), float(np.max(self.y))
 
     @property
     def target(self) -> np.ndarray:
@@ -141,28 +144,171 @@ def residuals(theta: np.ndarray, prob: Problem) -> np.ndarray:
     return r[0]
 
 
-def _derivatives(theta: np.ndarray, prob: Problem, w: np.ndarray, *, per_row: bool = False):
-    """Objective, gradient (K, 5) and Hessian (K, 5, 5) in internal coordinates."""
+class Workspace:
+    """Reusable (K, n) buffers for :func:`_derivatives` on batches of up to K problems.
+
+    Fresh multi-megabyte temporaries on every call cost page faults (most of the kernel's time on
+    a busy machine); a polish allocates these once and evaluates each iteration into views.
+    """
+
+    _NAMES = ("t1", "t2", "lh", "r", "d1", "tmp", "c", "q1", "q2", "q3", "q4", "q5", "q6")
+
+    def __init__(self, K: int, n: int) -> None:
+        self.K = K
+        self.buf = {k: np.empty((K, n)) for k in self._NAMES}
+        self.mask = np.empty((K, n), dtype=bool)
+
+    def __getitem__(self, key: tuple[str, int]) -> np.ndarray:
+        name, k = key
+        return self.buf[name][:k]
+
+
+def _derivatives(theta: np.ndarray, prob: Problem, w: np.ndarray, *, per_row: bool = False,
+                 work: Workspace | None = None, with_scale: bool = False):
+    """Objective, gradient (K, 5) and Hessian (K, 5, 5) in internal coordinates.
+
+    With ``with_scale``, also the typical size of the gradient,
+    sum_i |w_i rho'(r_i)| * |grad r_i|_1 (K,): convergence is judged relative
+    to it, because with a small Huber delta the objective's absolute scale
+    (~1e-3) says nothing about its gradient's.
+
+    The gradient of s = LSE(...) per row is g_i = (p3, p1, p2, -p1 x, -p2 y) (softmax weights
+    p), so every entry of sum_i c_i g_i g_i^T and of the gradient is a weighted sum of
+    c_i p_j p_k times a moment 1, x, y, x^2, x y or y^2 of the row.  Those sums are taken as
+    (K, n) @ (n, moments) products (BLAS), with ``p3 = 1 - p1 - p2`` removing the E products;
+    no (K, n, 5) array is built.  The law is evaluated with one shift per problem (the largest
+    term over its rows) instead of one per row; problems where that under- or overflows are
+    recomputed with the per-row shift of :func:`_forward`.
+    """
+    K, n = theta.shape[0], prob.x.size
+    if work is None or work.K < K:
+        work = Workspace(K, n)
+    t1, t2, lh, r = work["t1", K], work["t2", K], work["lh", K], work["r", K]
+    e, a, b, al, be = (theta[:, j : j + 1] for j in range(5))
+    # the largest exponent over rows and terms, per problem (u1, u2 are monotone in x, y)
+    m = np.maximum(np.maximum(np.maximum(a - al * prob.x_lo, a - al * prob.x_hi),
+                              np.maximum(b - be * prob.y_lo, b - be * prob.y_hi)), e)
+    m[np.abs(m) < 300.0] = 0.0  # no shift needed where exp cannot overflow (saves a pass)
+    shifted = bool(np.any(m))
+    np.multiply(al, prob.x, out=t1)
+    np.subtract(a - m, t1, out=t1)
+    np.exp(t1, out=t1)
+    np.multiply(be, prob.y, out=t2)
+    np.subtract(b - m, t2, out=t2)
+    np.exp(t2, out=t2)
+    np.add(t1, t2, out=lh)
+    lh += np.exp(e - m)
+    np.log(lh, out=r)  # s - m
+    if prob.space == "log":
+        if shifted:
+            r += m
+        r -= prob.log_loss
+    else:
+        lhat = work["tmp", K]
+        np.add(r, m, out=lhat)
+        np.exp(lhat, out=lhat)
+        np.subtract(lhat, prob.loss, out=r)
+    np.divide(t1, lh, out=t1)  # p1
+    np.divide(t2, lh, out=t2)  # p2
+    p1, p2 = t1, t2
+    d1, val, mask = work["d1", K], work["c", K], work.mask[:K]
+    shared = w.ndim == 1
+    if prob.kind == "mse":
+        np.multiply(r, r, out=val)
+        val *= 0.5
+        d1[...] = r
+        mask[...] = True
+    else:
+        delta = prob.delta
+        np.clip(r, -delta, delta, out=d1)
+        np.multiply(d1, -0.5, out=val)
+        val += r
+        val *= d1  # 1/2 r^2 inside +-delta, delta |r| - 1/2 delta^2 outside
+        np.equal(d1, r, out=mask)  # |r| <= delta
+    f = val @ w if shared else np.einsum("kn,kn->k", w, val)
+    # gcoef = w rho' (d1), ccoef: log space w (rho'' - rho'), linear space w rho'' lhat^2
+    gcoef, ccoef = d1, val
+    np.multiply(mask, w, out=ccoef)
+    gcoef *= w
+    if prob.space == "log":
+        ccoef -= gcoef
+    else:
+        lhat = work["tmp", K]
+        gcoef *= lhat
+        ccoef *= lhat
+        ccoef *= lhat
+    q1, q2, q3, q4, q5, q6 = (work[k, K] for k in ("q1", "q2", "q3", "q4", "q5", "q6"))
+    np.multiply(ccoef, p1, out=q1)  # c p1
+    np.multiply(ccoef, p2, out=q2)  # c p2
+    np.multiply(q1, p1, out=q3)  # c p1 p1
+    np.multiply(q1, p2, out=q4)  # c p1 p2
+    np.multiply(q2, p2, out=q5)  # c p2 p2
+    np.multiply(gcoef, p1, out=q6)  # g p1
+    np.multiply(gcoef, p2, out=lh)  # g p2
+    X, Y = prob.x_moments, prob.y_moments  # (n, 3): 1, x, x^2 and 1, y, y^2
+    s11, s22, s12 = q3 @ X, q5 @ Y, q4 @ prob.xy_moments  # (K, 3), (K, 3), (K, 4)
+    s1, s2 = q1 @ X[:, :2], q2 @ Y[:, :2]
+    t1s, t2s = q6 @ X, lh @ Y
+    sc, tg = ccoef.sum(1), gcoef.sum(1)
+    # E products from p3 = 1 - p1 - p2
+    s33 = sc - 2.0 * (s1[:, 0] + s2[:, 0]) + s11[:, 0] + 2.0 * s12[:, 0] + s22[:, 0]
+    s31 = s1 - s11[:, :2] - s12[:, :2]  # c p3 p1 against 1, x
+    s32 = s2 - s22[:, :2] - s12[:, [0, 2]]  # c p3 p2 against 1, y
+    g = np.empty((K, 5))
+    g[:, 0] = tg - t1s[:, 0] - t2s[:, 0]
+    g[:, 1] = t1s[:, 0]
+    g[:, 2] = t2s[:, 0]
+    g[:, 3] = -t1s[:, 1]
+    g[:, 4] = -t2s[:, 1]
+    H = np.empty((K, 5, 5))
+    H[:, 0, 0] = s33 + g[:, 0]  # + sum g p3 (the softmax curvature of the E term)
+    H[:, 0, 1] = s31[:, 0]
+    H[:, 0, 2] = s32[:, 0]
+    H[:, 0, 3] = -s31[:, 1]
+    H[:, 0, 4] = -s32[:, 1]
+    H[:, 1, 1] = s11[:, 0] + t1s[:, 0]
+    H[:, 1, 2] = s12[:, 0]
+    H[:, 1, 3] = -s11[:, 1] - t1s[:, 1]
+    H[:, 1, 4] = -s12[:, 2]
+    H[:, 2, 2] = s22[:, 0] + t2s[:, 0]
+    H[:, 2, 3] = -s12[:, 1]
+    H[:, 2, 4] = -s22[:, 1] - t2s[:, 1]
+    H[:, 3, 3] = s11[:, 2] + t1s[:, 2]
+    H[:, 3, 4] = s12[:, 3]
+    H[:, 4, 4] = s22[:, 2] + t2s[:, 2]
+    H[:, _LOWER[0], _LOWER[1]] = H[:, _LOWER[1], _LOWER[0]]
+    bad = ~(np.isfinite(f) & np.isfinite(H).all(axis=(1, 2)))
+    if np.any(bad) and not per_row:
+        f[bad], g[bad], H[bad] = _derivatives_stable(theta[bad], prob, w if shared else w[bad])
+    if with_scale:  # |grad r_i|_1 = p3 + p1 (1 + |x|) + p2 (1 + |y|) = 1 + p1 |x| + p2 |y|
+        np.abs(gcoef, out=gcoef)
+        np.abs(q6, out=q6)
+        np.abs(lh, out=lh)
+        size = gcoef.sum(1) + q6 @ np.abs(prob.x) + lh @ np.abs(prob.y)
+        return f, g, H, np.maximum(size, 1e-300)
+    if per_row:  # also the Jacobian of the residuals, (K, n, 5)
+        gs = np.stack([1.0 - p1 - p2, p1, p2, -p1 * prob.x, -p2 * prob.y], axis=-1)
+        jac = gs if prob.space == "log" else (r + prob.loss)[..., None] * gs
+        return f, g, H, jac
+    return f, g, H
+
+
+_LOWER = np.tril_indices(5, -1)
+
+
+def _derivatives_stable(theta: np.ndarray, prob: Problem, w: np.ndarray):
+    """:func:`_derivatives` with the per-row shift of :func:`_forward` (extreme parameters only)."""
     s, (p1, p2, p3), r = _forward(theta, prob)
     val, d1, d2 = _rho(r, prob.kind, prob.delta)
-    f = val @ w if w.ndim == 1 else np.sum(w * val, axis=1)
-    # gradient of s per row: (K, n, 5) in order (e, a, b, alpha, beta)
-    gs = np.empty(p1.shape + (5,))
-    gs[..., 0], gs[..., 1], gs[..., 2] = p3, p1, p2
-    np.multiply(p1, prob.x, out=gs[..., 3])
-    np.multiply(p2, prob.y, out=gs[..., 4])
-    gs[..., 3:] *= -1.0
+    f = np.sum(w * val, axis=-1)
+    gs = np.stack([p3, p1, p2, -p1 * prob.x, -p2 * prob.y], axis=-1)
     if prob.space == "log":
-        gcoef = w * d1
-        ggcoef = w * (d2 - d1)  # rho'' grad grad^T - rho' grad s grad s^T
+        gcoef, ggcoef = w * d1, w * (d2 - d1)
     else:
         lhat = np.exp(s)
-        gcoef = w * d1 * lhat
-        ggcoef = w * d2 * lhat * lhat
-    # batched matrix products (no einsum path search in the hot loop)
-    g = np.matmul(gcoef[:, None, :], gs)[:, 0, :]
-    H = np.matmul(np.swapaxes(gs * ggcoef[:, :, None], 1, 2), gs)
-    # + sum_i gcoef_i * sum_j p_j v_j v_j^T  with v1 = e_a - x e_alpha, v2 = e_b - y e_beta, v3 = e_e
+        gcoef, ggcoef = w * d1 * lhat, w * d2 * lhat * lhat
+    g = np.einsum("kn,knj->kj", gcoef, gs)
+    H = np.einsum("kn,kni,knj->kij", ggcoef, gs, gs)
     s1, s1x, s1xx = ((gcoef * p1) @ prob.x_moments).T
     s2, s2y, s2yy = ((gcoef * p2) @ prob.y_moments).T
     H[:, 0, 0] += (gcoef * p3).sum(1)
@@ -174,25 +320,7 @@ def _derivatives(theta: np.ndarray, prob: Problem, w: np.ndarray, *, per_row: bo
     H[:, 2, 4] -= s2y
     H[:, 4, 2] -= s2y
     H[:, 4, 4] += s2yy
-    if per_row:  # also the Jacobian of the residuals, (K, n, 5)
-        jac = gs if prob.space == "log" else np.exp(s)[..., None] * gs
-        return f, g, H, jac
     return f, g, H
-
-
-def grad_scale(theta: np.ndarray, prob: Problem, w: np.ndarray) -> np.ndarray:
-    """Typical size of the gradient: sum_i |w_i rho'(r_i)| * |grad r_i|_1, shape (K,).
-
-    Convergence is judged relative to it, because with a small Huber delta the
-    objective's absolute scale (~1e-3) says nothing about its gradient's.
-    """
-    s, (p1, p2, p3), r = _forward(theta, prob)
-    _, d1, _ = _rho(r, prob.kind, prob.delta)
-    coef = np.abs(w * d1)
-    if prob.space == "linear":
-        coef = coef * np.exp(s)
-    size = p3 + p1 * (1 + np.abs(prob.x)) + p2 * (1 + np.abs(prob.y))
-    return np.maximum(np.sum(coef * size, axis=1), 1e-300)
 
 
 # --------------------------------------------------------------------- Newton
@@ -203,6 +331,47 @@ class PolishResult:
     grad_norm: np.ndarray  # (K,) projected gradient norm in z
     converged: np.ndarray  # (K,) bool
     n_iter: int
+    decrease: np.ndarray | None = None  # (K,) decrease a Newton step promises at theta (see basin_screen)
+    lam: np.ndarray | None = None  # (K,) damping reached (to continue a polish where it stopped)
+
+
+def _damped_step(H: np.ndarray, g: np.ndarray, lam: np.ndarray, *, fast: bool) -> np.ndarray:
+    """Saddle-free, Levenberg-damped Newton steps -V diag(1/(|ev| + lam s)) V^T g, shape (K, m).
+
+    With ``fast=False``, s is the largest |eigenvalue| and every problem is
+    eigendecomposed (the fit's few seeds).  With ``fast=True``, s is the sum of
+    |eigenvalues|, so that where H is positive definite (the usual case near a
+    minimum) the step is -(H + lam tr(H) I)^-1 g, solved without an
+    eigendecomposition (a batched eigh costs about 25x a batched solve); only
+    the other problems use eigh.  Either way each problem's step depends on its
+    own H, g and lam only.
+    """
+    m = H.shape[1]
+    nd = np.ones(H.shape[0], bool)
+    step = np.empty_like(g)
+    if fast:
+        try:
+            np.linalg.cholesky(H)
+            nd[:] = False
+        except np.linalg.LinAlgError:
+            # leading principal minors (Sylvester's criterion) say which problems are positive definite
+            pd_ = np.ones(H.shape[0], bool)
+            for j in range(1, m + 1):
+                pd_ &= np.linalg.det(H[:, :j, :j]) > 0
+            nd = ~pd_
+        pd_ = ~nd
+        if pd_.any():
+            tr = np.trace(H[pd_], axis1=1, axis2=2)
+            Hp = H[pd_] + (lam[pd_] * tr + 1e-300)[:, None, None] * np.eye(m)
+            step[pd_] = -np.linalg.solve(Hp, g[pd_][:, :, None])[:, :, 0]
+        if not nd.any():
+            return step
+    ev, V = np.linalg.eigh(H[nd])
+    aev = np.abs(ev)
+    s = aev.sum(axis=1) if fast else np.maximum(aev.max(axis=1), 1e-300)
+    denom = aev + (lam[nd] * s)[:, None] + 1e-300
+    step[nd] = -(V @ ((np.swapaxes(V, 1, 2) @ g[nd][:, :, None])[:, :, 0] / denom)[:, :, None])[:, :, 0]
+    return step
 
 
 def polish(
@@ -214,12 +383,22 @@ def polish(
     max_iter: int = 200,
     ftol: float = 1e-13,
     gtol: float = 1e-9,
+    lam0: float | np.ndarray = 1e-3,
+    window: int = 6,
+    fast_steps: bool = False,
 ) -> PolishResult:
     """Damped saddle-free Newton on a batch of problems; returns polished points.
 
     ``w`` is (n,) shared weights or (K, n) per-problem weights.  Each iteration
     evaluates the objective, gradient and Hessian at every trial point in one
     pass (:func:`_derivatives`), so an accepted step costs no second pass.
+    ``lam0`` is the initial damping relative to the Hessian's scale (one
+    per problem, e.g. a previous result's ``lam``, or one for all), and
+    ``fast_steps`` chooses how steps are solved (:func:`_damped_step`).  A problem
+    stops when its objective changes by at most ``ftol`` (relative) with a small
+    projected gradient; at a kink of the near-L1 Huber objective, where the
+    gradient never vanishes, it stops when ``window`` iterations together gained
+    at most ``window * ftol`` (``window=0``: never) with a gradient within 1e3 x ``gtol`` of its scale.
     """
     K = theta0.shape[0]
     shared = w.ndim == 1
@@ -227,20 +406,20 @@ def polish(
     TT = np.ascontiguousarray(T.T)
     lower, upper = red.lower, red.upper
     z = np.clip(red.z_of(theta0), lower, upper)
-    m = z.shape[1]
-    lam = np.full(K, 1e-3)
+    lam = np.array(np.broadcast_to(np.asarray(lam0, float), (K,)))
     active = np.ones(K, dtype=bool)
     converged = np.zeros(K, dtype=bool)
     theta = red.theta(z)
-    f, g, H = _derivatives(theta, prob, w)
-    gs = grad_scale(theta, prob, w)
+    work = Workspace(K, prob.x.size)
+    f, g, H, gs = _derivatives(theta, prob, w, work=work, with_scale=True)
     # no fixed or tied parameter (the usual case): z is theta, and the maps are skipped
     plain = T.shape == (5, 5) and np.array_equal(T, np.eye(5)) and not np.any(red.c)
     gz = g if plain else g @ T
     Hz = H if plain else TT @ H @ T
     it = 0
-    eye = np.eye(m)
+    eye = np.eye(z.shape[1])
     lo_tol, hi_tol = lower + 1e-12, upper - 1e-12
+    f_then = np.full((max(window, 1), K), np.inf)  # objective `window` iterations ago (a ring)
     for it in range(1, max_iter + 1):
         idx = np.flatnonzero(active)
         if idx.size == 0:
@@ -250,19 +429,14 @@ def polish(
         free = ~(((zi <= lo_tol) & (gi > 0)) | ((zi >= hi_tol) & (gi < 0)))
         all_free = bool(free.all())
         if all_free:
-            gi_f, Hf = gi, Hi
+            step = _damped_step(Hi, gi, li, fast=fast_steps)
         else:
             gi_f = np.where(free, gi, 0.0)
             Hf = np.where(free[:, :, None] & free[:, None, :], Hi, 0.0) + (~free)[:, :, None] * eye
-        # saddle-free, Levenberg-damped step: relative to the Hessian's scale
-        ev, V = np.linalg.eigh(Hf)
-        aev = np.abs(ev)
-        denom = aev + (li * np.maximum(aev.max(axis=1), 1e-300))[:, None] + 1e-300
-        step = -(V @ ((np.swapaxes(V, 1, 2) @ gi_f[:, :, None])[:, :, 0] / denom)[:, :, None])[:, :, 0]
-        if not all_free:
-            step = np.where(free, step, 0.0)
+            step = np.where(free, _damped_step(Hf, gi_f, li, fast=fast_steps), 0.0)
         z_new = np.clip(zi + step, lower, upper)
-        f_new, g_new, H_new = _derivatives(z_new if plain else z_new @ TT + red.c, prob, w if shared else w[idx])
+        f_new, g_new, H_new = _derivatives(z_new if plain else z_new @ TT + red.c, prob, w if shared else w[idx],
+                                           work=work)
         f_old = f[idx]
         ok = np.isfinite(f_new) & (f_new <= f_old)
         # accept improving steps
@@ -276,24 +450,63 @@ def polish(
         rej = idx[~ok]
         lam[rej] = lam[rej] * 8.0
         # convergence: tiny relative change with small projected gradient, or hopeless damping
-        rel = np.abs(f_old - np.where(ok, f_new, f_old)) <= ftol * np.maximum(np.abs(f_old), 1e-300)
+        scale = np.maximum(np.abs(f_old), 1e-300)
+        rel = np.abs(f_old - np.where(ok, f_new, f_old)) <= ftol * scale
         pg = gz[idx] if all_free else np.where(free, gz[idx], 0.0)
         gnorm = np.sqrt(np.sum(pg * pg, axis=1))
         small_g = gnorm <= gtol * gs[idx]
         done_ok = ok & small_g & (rel | (np.abs(step).max(axis=1) < 1e-12))
-        stalled = lam[idx] > 1e12
-        converged[idx[done_ok]] = True
-        # no step improves f any more and the gradient is tiny relative to its scale: a kink of the
-        # near-L1 objective, which is as converged as floating point allows
-        converged[idx[stalled & (gnorm <= 1e3 * gtol * gs[idx])]] = True
-        active[idx[done_ok | stalled]] = False
+        # no step improves f any more, or `window` steps gained next to nothing, and the gradient is tiny
+        # relative to its scale: a kink of the near-L1 objective, as converged as floating point allows
+        slot = it % max(window, 1)
+        flat = (f_then[slot, idx] - f[idx] <= window * ftol * scale) & (window > 0)
+        f_then[slot, idx] = f[idx]
+        kink = ((lam[idx] > 1e12) | flat) & (gnorm <= 1e3 * gtol * gs[idx])
+        converged[idx[done_ok | kink]] = True
+        active[idx[done_ok | kink | (lam[idx] > 1e12)]] = False
     # final projected gradient norm
     at_lo = (z <= lo_tol) & (gz > 0)
     at_hi = (z >= hi_tol) & (gz < 0)
     pg = np.where(at_lo | at_hi, 0.0, gz)
     gnorm = np.sqrt(np.sum(pg * pg, axis=1))
     converged |= gnorm <= 10 * gtol * gs
-    return PolishResult(red.theta(z), f, gnorm, converged, it)
+    step = _damped_step(np.where((pg != 0)[:, :, None] | np.eye(z.shape[1], dtype=bool), Hz, 0.0), pg,
+                        np.full(K, 1e-12), fast=True)
+    decrease = np.maximum(-0.5 * np.sum(pg * step, axis=1), 0.0)
+    return PolishResult(red.theta(z), f, gnorm, converged, it, decrease, lam)
+
+
+def basin_screen(theta: np.ndarray, prob: Problem, red: Reduction, W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Objective of K weightings ``W`` (K, n) at one point, and the decrease a Newton step promises there.
+
+    At a point shared by every problem the per-row terms are computed once, and each
+    problem's objective, gradient and Hessian are (K, n) @ (n, .) products.  The
+    promised decrease is 1/2 g^T |H|^-1 g (saddle-free, nearly undamped, bounds
+    ignored): generous in flat directions, so a basin is written off only where
+    even an optimistic quadratic model cannot bring it near the best objective.
+    Returns (f (K,), decrease (K,)).
+    """
+    s, (p1, p2, p3), r = _forward(np.atleast_2d(theta), prob)
+    s, p1, p2, p3, r = s[0], p1[0], p2[0], p3[0], r[0]
+    val, d1, d2 = _rho(r, prob.kind, prob.delta)
+    if prob.space == "log":
+        gc, cc = d1, d2 - d1
+    else:
+        lhat = np.exp(s)
+        gc, cc = d1 * lhat, d2 * lhat * lhat
+    n = r.size
+    gs = np.stack([p3, p1, p2, -p1 * prob.x, -p2 * prob.y], axis=1)  # (n, 5)
+    rowH = cc[:, None, None] * gs[:, :, None] * gs[:, None, :]
+    curv = np.zeros((n, 5, 5))  # sum_j p_j v_j v_j^T, v1 = e_a - x e_alpha, v2 = e_b - y e_beta, v3 = e_e
+    curv[:, 0, 0] = p3
+    curv[:, 1, 1], curv[:, 1, 3], curv[:, 3, 1], curv[:, 3, 3] = p1, -p1 * prob.x, -p1 * prob.x, p1 * prob.x**2
+    curv[:, 2, 2], curv[:, 2, 4], curv[:, 4, 2], curv[:, 4, 4] = p2, -p2 * prob.y, -p2 * prob.y, p2 * prob.y**2
+    rowH += gc[:, None, None] * curv
+    f = W @ val
+    g = (W @ (gc[:, None] * gs)) @ red.T
+    H = red.T.T @ (W @ rowH.reshape(n, 25)).reshape(-1, 5, 5) @ red.T
+    step = _damped_step(H, g, np.full(W.shape[0], 1e-12), fast=True)
+    return f, np.maximum(-0.5 * np.sum(g * step, axis=1), 0.0)
 
 
 # --------------------------------------------------------------------- seeding

@@ -311,6 +311,16 @@ def _resample_weights(units: np.ndarray, n_units: int, seed: int, idx: Iterable[
 
 
 def _chinchilla_chunk(fit_result: Any, idx: Sequence[int], seed: int, units: np.ndarray, n_units: int):
+    """Refit resamples ``idx`` of a Chinchilla-form fit as one batched Newton problem.
+
+    Every resample is polished from the full fit's best minimum.  Each other distinct
+    minimum of the full fit is then screened for every resample at once
+    (:func:`._chinchilla.basin_screen`): where the resample's objective there, less the
+    decrease a Newton step promises, comes within 10% of the resample's polished objective,
+    the resample is polished from that minimum too and keeps the better point.  A resample
+    whose polish does not converge is refitted with the full search of :func:`scalefit.fit`
+    (variable-projection seeds, every basin) and keeps the better point.
+    """
     problem = fit_result.problem
     with _chinchilla.single_thread(), np.errstate(all="ignore"):
         prob, red = _chinchilla.engine_problem(problem)
@@ -319,27 +329,40 @@ def _chinchilla_chunk(fit_result: Any, idx: Sequence[int], seed: int, units: np.
         if starts is None or len(starts) == 0:
             starts = _chinchilla.theta_from_params(fit_result.params)[None, :]
         K = W.shape[0]
-        best_f = np.full(K, np.inf)
-        best_theta = np.full((K, 5), np.nan)
-        best_conv = np.zeros(K, bool)
-        for j, s in enumerate(starts):
-            theta0 = np.repeat(s[None, :], K, axis=0)
-            rows = np.arange(K)
-            if j > 0:
-                # other basins of the full fit: a few Newton steps, then only the
-                # resamples where that basin is competitive are polished to the end
-                short = _chinchilla.polish(theta0, prob, red, W, max_iter=6)
-                rows = np.flatnonzero(short.f < best_f * 1.2)
+        main = _chinchilla.polish(np.repeat(starts[:1], K, axis=0), prob, red, W, **_POLISH)
+        best_theta, best_f, best_conv = main.theta, main.f, main.converged
+        search = np.zeros(K, bool)  # resamples refitted with the full search
+        for s in starts[1:]:
+            f_at, decrease = _chinchilla.basin_screen(s, prob, red, W)
+            rows = np.flatnonzero(~(f_at - decrease > _HOPELESS * best_f))
+            theta = np.repeat(s[None, :], rows.size, axis=0)
+            lam = np.full(rows.size, _POLISH["lam0"])
+            for _ in range(_ROUNDS):
                 if rows.size == 0:
-                    continue
-                theta0 = short.theta[rows]
-            pr = _chinchilla.polish(theta0, prob, red, W[rows])
-            better = pr.f < best_f[rows]
-            sel = rows[better]
-            best_f[sel] = pr.f[better]
-            best_theta[sel] = pr.theta[better]
-            best_conv[sel] = pr.converged[better]
+                    break
+                # a few Newton steps, then the same screen at the points reached
+                pr = _chinchilla.polish(theta, prob, red, W[rows], max_iter=_STEPS, lam0=lam, fast_steps=True)
+                better = pr.converged & (pr.f < best_f[rows])
+                sel = rows[better]
+                best_f[sel], best_theta[sel], best_conv[sel] = pr.f[better], pr.theta[better], True
+                go_on = ~pr.converged & ~(pr.f - pr.decrease > _HOPELESS * best_f[rows])
+                rows, theta, lam = rows[go_on], pr.theta[go_on], pr.lam[go_on]
+            search[rows] = True  # still undecided after every round
+        for i in np.flatnonzero(~best_conv | search):
+            sol = _chinchilla.fit_chinchilla(problem.with_weights(W[i]))
+            if sol.objective <= best_f[i]:
+                best_f[i], best_theta[i] = sol.objective, red.theta(sol.z[None, :])[0]
+                best_conv[i] = sol.converged
     return best_theta, best_f, best_conv
+
+
+#: Newton options of the bootstrap's polish: undamped start (a warm start sits next to its minimum)
+#: and steps solved without eigendecompositions where the Hessian is positive definite.
+_POLISH = dict(lam0=1e-7, fast_steps=True)
+#: Another basin of the full fit is written off for a resample once its objective there, less the
+#: decrease an optimistic Newton model promises, exceeds this multiple of the resample's best.
+_HOPELESS = 1.1
+_STEPS, _ROUNDS = 4, 50  # 200 Newton steps in all, as one polish
 
 
 def _generic_chunk(fit_result: Any, idx: Sequence[int], seed: int, units: np.ndarray, n_units: int):
