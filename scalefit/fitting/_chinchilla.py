@@ -331,8 +331,9 @@ class PolishResult:
     grad_norm: np.ndarray  # (K,) projected gradient norm in z
     converged: np.ndarray  # (K,) bool
     n_iter: int
-    decrease: np.ndarray | None = None  # (K,) decrease a Newton step promises at theta (see basin_screen)
-    lam: np.ndarray | None = None  # (K,) damping reached (to continue a polish where it stopped)
+    decrease: np.ndarray  # (K,) decrease a Newton step promises at theta (see basin_screen)
+    lam: np.ndarray  # (K,) damping reached (to continue a polish where it stopped)
+    pruned: np.ndarray | None = None  # (K,) bool: abandoned as hopeless (see polish's ``prune``)
 
 
 def _damped_step(H: np.ndarray, g: np.ndarray, lam: np.ndarray, *, fast: bool) -> np.ndarray:
@@ -386,6 +387,7 @@ def polish(
     lam0: float | np.ndarray = 1e-3,
     window: int = 6,
     fast_steps: bool = False,
+    prune: float = 0.0,
 ) -> PolishResult:
     """Damped saddle-free Newton on a batch of problems; returns polished points.
 
@@ -394,7 +396,11 @@ def polish(
     pass (:func:`_derivatives`), so an accepted step costs no second pass.
     ``lam0`` is the initial damping relative to the Hessian's scale (one
     per problem, e.g. a previous result's ``lam``, or one for all), and
-    ``fast_steps`` chooses how steps are solved (:func:`_damped_step`).  A problem
+    ``fast_steps`` chooses how steps are solved (:func:`_damped_step`).
+    With ``prune`` (>= 1), a problem is abandoned (``pruned``) once its
+    objective, less the decrease an optimistic Newton model promises
+    (1/2 g^T |H|^-1 g, nearly undamped), exceeds ``prune`` times the lowest
+    objective any problem of the batch has reached: the fit's hopeless basins.  A problem
     stops when its objective changes by at most ``ftol`` (relative) with a small
     projected gradient; at a kink of the near-L1 Huber objective, where the
     gradient never vanishes, it stops when ``window`` iterations together gained
@@ -419,6 +425,7 @@ def polish(
     it = 0
     eye = np.eye(z.shape[1])
     lo_tol, hi_tol = lower + 1e-12, upper - 1e-12
+    pruned = np.zeros(K, dtype=bool)
     f_then = np.full((max(window, 1), K), np.inf)  # objective `window` iterations ago (a ring)
     for it in range(1, max_iter + 1):
         idx = np.flatnonzero(active)
@@ -464,16 +471,29 @@ def polish(
         kink = ((lam[idx] > 1e12) | flat) & (gnorm <= 1e3 * gtol * gs[idx])
         converged[idx[done_ok | kink]] = True
         active[idx[done_ok | kink | (lam[idx] > 1e12)]] = False
+        if prune:
+            idx = np.flatnonzero(active)
+            hope = _promised(Hz[idx], gz[idx], z[idx], lo_tol, hi_tol)
+            drop = idx[f[idx] - hope > prune * np.min(f)]
+            pruned[drop] = True
+            active[drop] = False
     # final projected gradient norm
     at_lo = (z <= lo_tol) & (gz > 0)
     at_hi = (z >= hi_tol) & (gz < 0)
     pg = np.where(at_lo | at_hi, 0.0, gz)
     gnorm = np.sqrt(np.sum(pg * pg, axis=1))
     converged |= gnorm <= 10 * gtol * gs
-    step = _damped_step(np.where((pg != 0)[:, :, None] | np.eye(z.shape[1], dtype=bool), Hz, 0.0), pg,
-                        np.full(K, 1e-12), fast=True)
-    decrease = np.maximum(-0.5 * np.sum(pg * step, axis=1), 0.0)
-    return PolishResult(red.theta(z), f, gnorm, converged, it, decrease, lam)
+    converged &= ~pruned
+    return PolishResult(red.theta(z), f, gnorm, converged, it, _promised(Hz, gz, z, lo_tol, hi_tol), lam, pruned)
+
+
+def _promised(H: np.ndarray, g: np.ndarray, z: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Decrease an optimistic Newton model promises, 1/2 g^T |H|^-1 g over the coordinates free to move."""
+    free = ~(((z <= lo) & (g > 0)) | ((z >= hi) & (g < 0)))
+    gf = np.where(free, g, 0.0)
+    Hf = np.where(free[:, :, None] & free[:, None, :], H, 0.0) + (~free)[:, :, None] * np.eye(z.shape[1])
+    step = _damped_step(Hf, gf, np.full(z.shape[0], 1e-12), fast=True)
+    return np.maximum(-0.5 * np.sum(gf * step, axis=1), 0.0)
 
 
 def basin_screen(theta: np.ndarray, prob: Problem, red: Reduction, W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -590,27 +610,41 @@ def seed_grid(
         fval = np.full(P, np.inf)
         ok = np.flatnonzero(feasible)
         if ok.size:
-            # the law is linear in (E, A, B) at a grid cell: evaluate it directly (no log-sum-exp)
-            c = coef[ok]
-            ca = c[:, 1:2] if 1 in used else 0.0
-            cb = c[:, 2:3] if 2 in used else 0.0
-            lhat = c[:, 0:1] + ca * FA[ia[rep[ok]]] + cb * FB[ib[rep[ok]]]
-            r = np.log(lhat) - logL if prob.space == "log" else lhat - L
+            # the law is linear in (E, A, B) at a grid cell: evaluate it directly (no log-sum-exp), in
+            # blocks of cells so that no block holds more than _BLOCK values (memory linear in rows)
             f_rep = np.full(rep.size, np.inf)
-            f_rep[ok] = _rho(r, prob.kind, prob.delta)[0] @ w
+            tilt = 1 not in used or 2 not in used
+            if tilt:
+                dA = np.zeros((ok.size, ua.size)) if 1 not in used else None
+                dB = np.zeros((ok.size, ub.size)) if 2 not in used else None
+            step = max(1, _BLOCK // max(L.size, 1))
+            for b0 in range(0, ok.size, step):
+                blk = ok[b0 : b0 + step]
+                c = coef[blk]
+                ca = c[:, 1:2] if 1 in used else 0.0
+                cb = c[:, 2:3] if 2 in used else 0.0
+                lhat = c[:, 0:1] + ca * FA[ia[rep[blk]]] + cb * FB[ib[rep[blk]]]
+                r = np.log(lhat) - logL if prob.space == "log" else lhat - L
+                val, d1, _ = _rho(r, prob.kind, prob.delta)
+                f_rep[blk] = val @ w
+                # a term left out sits at its floor coefficient (tiny), whose alpha or beta still tilts
+                # the cells that share a solution; add that tilt to first order, as a full evaluation would
+                if tilt:
+                    dr = w * d1 / (lhat if prob.space == "log" else 1.0)
+                    if dA is not None:
+                        dA[b0 : b0 + blk.size] = dr @ FA.T
+                    if dB is not None:
+                        dB[b0 : b0 + blk.size] = dr @ FB.T
             fval = f_rep[inv]
-            # a term left out sits at its floor coefficient (tiny), whose alpha or beta still tilts the
-            # cells that share a solution; add that tilt to first order, as a full evaluation would
-            if 1 not in used or 2 not in used:
-                dr = w * _rho(r, prob.kind, prob.delta)[1] / (lhat if prob.space == "log" else 1.0)
+            if tilt:
                 pos = np.full(rep.size, -1)
                 pos[ok] = np.arange(ok.size)
                 cell = pos[inv]
                 hit = cell >= 0
-                if 1 not in used:
-                    fval[hit] += tiny * (dr @ FA.T)[cell[hit], ia[hit]]
-                if 2 not in used:
-                    fval[hit] += tiny * (dr @ FB.T)[cell[hit], ib[hit]]
+                if dA is not None:
+                    fval[hit] += tiny * dA[cell[hit], ia[hit]]
+                if dB is not None:
+                    fval[hit] += tiny * dB[cell[hit], ib[hit]]
         fval = np.where(np.isfinite(fval), fval, np.inf)
         coef = coef[inv]
         theta = np.column_stack([np.log(coef[:, 0]), np.log(coef[:, 1]), np.log(coef[:, 2]), pairs[:, 0], pairs[:, 1]])
@@ -677,6 +711,11 @@ def _same_predictions(theta: np.ndarray, prob: Problem, *, atol: float = 1e-9) -
 # this module's globals at call time, so a test may monkeypatch it.
 # Law parameter order for the engine: E, A, B, alpha, beta -> (e, a, b, alpha, beta).
 _GRID_SIZE = 16
+#: Largest number of (cell or problem) x row values the seeding holds at once: 2**20 doubles, 8 MB.
+_BLOCK = 1 << 20
+#: A seed is abandoned once even an optimistic Newton model leaves it above this multiple of the best
+#: objective reached (:func:`polish`); measured against the engine before pruning in benchmarks/RESULTS.md.
+_PRUNE = 1.5
 
 
 def engine_map(spec: _problem.Spec) -> np.ndarray:
@@ -737,12 +776,14 @@ def fit_chinchilla(problem: _problem.Problem) -> _problem.Solution:
     # differ only in that term's irrelevant exponent: polish one of each such group, share its result
     rep = _same_predictions(seeds, prob)
     uniq, back = np.unique(rep, return_inverse=True)
-    pu = polish(seeds[uniq], prob, red, w)
-    pr = PolishResult(pu.theta[back], pu.f[back], pu.grad_norm[back], pu.converged[back], pu.n_iter)
+    pu = polish(seeds[uniq], prob, red, w, prune=_PRUNE)
+    pr = PolishResult(pu.theta[back], pu.f[back], pu.grad_norm[back], pu.converged[back], pu.n_iter,
+                      pu.decrease[back], pu.lam[back], pu.pruned[back])
     order = np.argsort(np.where(np.isfinite(pr.f), pr.f, np.inf))
     best = order[0]
     z_best = red.z_of(pr.theta[best][None, :])[0]
-    distinct = distinct_indices(pr.theta, pr.f, prob)
+    # minima reached: the basins abandoned as hopeless are not among them
+    distinct = distinct_indices(pr.theta, np.where(pr.pruned, np.inf, pr.f), prob)
     # distinct minima come best first: the second is the best point with other residuals
     second = float(pr.f[distinct[1]]) if len(distinct) > 1 else float("nan")
     f, g, H, rows = _derivatives(pr.theta[best][None, :], prob, w[None, :], per_row=True)

@@ -27,11 +27,16 @@ from .._errors import ScalefitInputError
 from .._intervals import percentile_interval
 from .._json import jsonable
 from .._summary import Summary, Table
-from .._validation import check_level, check_n_jobs, check_seed
+from .._validation import check_integer, check_level, check_n_jobs, check_seed
 from ..laws import chinchilla_compute_optimal, chinchilla_exponents, evaluate, is_chinchilla
 from . import _chinchilla, _generic, _likelihood
 
+#: Resamples per task for laws refitted one resample at a time (the generic and likelihood engines).
 _CHUNK = 250
+#: The batched Chinchilla bootstrap holds chunk x rows values per array: at most this many ...
+_CHUNK_VALUES = 1 << 20
+#: ... and at most this many resamples per chunk (larger chunks gained nothing measurable).
+_CHUNK_MAX = 500
 
 
 @dataclass(frozen=True, eq=False)
@@ -329,14 +334,14 @@ def _chinchilla_chunk(fit_result: Any, idx: Sequence[int], seed: int, units: np.
         if starts is None or len(starts) == 0:
             starts = _chinchilla.theta_from_params(fit_result.params)[None, :]
         K = W.shape[0]
-        main = _chinchilla.polish(np.repeat(starts[:1], K, axis=0), prob, red, W, **_POLISH)
+        main = _chinchilla.polish(np.repeat(starts[:1], K, axis=0), prob, red, W, lam0=_LAM0, fast_steps=True)
         best_theta, best_f, best_conv = main.theta, main.f, main.converged
         search = np.zeros(K, bool)  # resamples refitted with the full search
         for s in starts[1:]:
             f_at, decrease = _chinchilla.basin_screen(s, prob, red, W)
             rows = np.flatnonzero(~(f_at - decrease > _HOPELESS * best_f))
             theta = np.repeat(s[None, :], rows.size, axis=0)
-            lam = np.full(rows.size, _POLISH["lam0"])
+            lam = np.full(rows.size, _LAM0)
             for _ in range(_ROUNDS):
                 if rows.size == 0:
                     break
@@ -356,9 +361,9 @@ def _chinchilla_chunk(fit_result: Any, idx: Sequence[int], seed: int, units: np.
     return best_theta, best_f, best_conv
 
 
-#: Newton options of the bootstrap's polish: undamped start (a warm start sits next to its minimum)
-#: and steps solved without eigendecompositions where the Hessian is positive definite.
-_POLISH = dict(lam0=1e-7, fast_steps=True)
+#: The bootstrap's polish starts nearly undamped (a warm start sits next to its minimum) and solves
+#: steps without eigendecompositions where the Hessian is positive definite (``fast_steps``).
+_LAM0 = 1e-7
 #: Another basin of the full fit is written off for a resample once its objective there, less the
 #: decrease an optimistic Newton model promises, exceeds this multiple of the resample's best.
 _HOPELESS = 1.1
@@ -395,7 +400,40 @@ def _likelihood_chunk(fit_result: Any, idx: Sequence[int], seed: int, units: np.
     return np.array(out_z), np.array(out_f), np.array(out_c)
 
 
-def bootstrap(fit_result: Any, n: int = 1000, *, seed: int = 0, n_jobs: int = -1, progress: bool | None = None) -> BootstrapResult:
+def _default_chunk(batched: bool, n_rows: int) -> int:
+    """Resamples per task: for the batched engine as many as fit in _CHUNK_VALUES values per array."""
+    if not batched:
+        return _CHUNK
+    return int(min(_CHUNK_MAX, max(1, _CHUNK_VALUES // max(n_rows, 1))))
+
+
+def _default_jobs(batched: bool, n: int, n_rows: int, n_chunks: int) -> int:
+    """Workers for ``n_jobs=None``: serial unless the work outweighs starting the workers.
+
+    The work is estimated as resamples x rows x a cost per resample-row measured on the
+    replication data (benchmarks/RESULTS.md); starting joblib's process workers costs about
+    _WORKER_START seconds, which two workers recover only when the serial work takes at least
+    twice as long.
+    """
+    import os
+
+    cores = os.cpu_count() or 1
+    if cores == 1 or n_chunks == 1:
+        return 1
+    seconds = n * n_rows * (_COST_BATCHED if batched else _COST_ONE_BY_ONE)
+    return -1 if seconds * (1.0 - 1.0 / cores) > _WORKER_START else 1
+
+
+#: Measured costs (benchmarks/RESULTS.md, "Issue 12: batched bootstrap"): CPU seconds per
+#: resample-row for the batched Chinchilla engine and for one-at-a-time refits, and the wall time
+#: of starting joblib's default (loky) workers.
+_COST_BATCHED = 1e-6
+_COST_ONE_BY_ONE = 5e-3
+_WORKER_START = 2.0
+
+
+def bootstrap(fit_result: Any, n: int = 1000, *, seed: int = 0, n_jobs: int | None = None, progress: bool | None = None,
+              chunk_size: int | None = None) -> BootstrapResult:
     """Bootstrap a :class:`~scalefit.FitResult` (see :meth:`FitResult.bootstrap`).
 
     Parameters
@@ -406,11 +444,19 @@ def bootstrap(fit_result: Any, n: int = 1000, *, seed: int = 0, n_jobs: int = -1
         Number of resamples.
     seed : int
         Seed; resample ``i`` uses ``numpy.random.default_rng([seed, i])``.
-    n_jobs : int
-        Parallel workers through joblib (-1: all cores).  Results do not depend on it.
+    n_jobs : int, optional
+        Parallel workers through joblib (-1: all cores).  Default: chosen from the amount of
+        work, serial where starting workers would cost more than they save.  Results do not
+        depend on it.
     progress : bool, optional
         Show a progress bar (``tqdm.auto``: a widget in a notebook, text in a
         terminal); default: when a notebook or a terminal is attached.
+    chunk_size : int, optional
+        Resamples per task (the unit of parallel work and of the progress bar).  Default:
+        for the Chinchilla forms, as many as keep each batched array near 2**20 values
+        (at most 500); 250 otherwise.  Results are identical whatever ``n_jobs`` and the
+        joblib backend for a given chunk size; another chunk size batches resamples
+        differently, which changes results only at rounding level.
 
     Returns
     -------
@@ -428,7 +474,10 @@ def bootstrap(fit_result: Any, n: int = 1000, *, seed: int = 0, n_jobs: int = -1
     if n < 2:
         raise ScalefitInputError(f"n must be at least 2 resamples; got {n}.")
     seed = check_seed(seed, where="bootstrap")
-    n_jobs = check_n_jobs(n_jobs, where="bootstrap")
+    if n_jobs is not None:
+        n_jobs = check_n_jobs(n_jobs, where="bootstrap")
+    if chunk_size is not None:
+        chunk_size = check_integer(chunk_size, "chunk_size", minimum=1, where="bootstrap")
     if getattr(fit_result, "runs", None) is None or getattr(fit_result, "problem", None) is None:
         raise ScalefitInputError("this fit carries no data (was it loaded from JSON?); refit with scalefit.fit to bootstrap.")
     table = fit_result.runs.table
@@ -437,12 +486,16 @@ def bootstrap(fit_result: Any, n: int = 1000, *, seed: int = 0, n_jobs: int = -1
         units, n_units, unit = codes, len(uniq), "runs (curves grouped by run)"
     else:
         units, n_units, unit = np.arange(len(table)), len(table), "runs"
-    chunks = [list(range(i, min(i + _CHUNK, n))) for i in range(0, n, _CHUNK)]
     likelihood = fit_result.problem.loss == "huber-likelihood"
     if likelihood:
         worker = _likelihood_chunk
     else:
         worker = _chinchilla_chunk if is_chinchilla(fit_result.law) else _generic_chunk
+    batched = worker is _chinchilla_chunk
+    size = chunk_size if chunk_size is not None else _default_chunk(batched, len(table))
+    chunks = [list(range(i, min(i + size, n))) for i in range(0, n, size)]
+    if n_jobs is None:
+        n_jobs = _default_jobs(batched, n, len(table), len(chunks))
     if progress is None:
         progress = _attached()
     bar = None
