@@ -333,7 +333,7 @@ class PolishResult:
     n_iter: int
     decrease: np.ndarray  # (K,) decrease a Newton step promises at theta (see basin_screen)
     lam: np.ndarray  # (K,) damping reached (to continue a polish where it stopped)
-    pruned: np.ndarray | None = None  # (K,) bool: abandoned as hopeless (see polish's ``prune``)
+    pruned: np.ndarray  # (K,) bool: abandoned as hopeless (see polish's ``prune``)
 
 
 def _damped_step(H: np.ndarray, g: np.ndarray, lam: np.ndarray, *, fast: bool) -> np.ndarray:
