@@ -695,13 +695,19 @@ def distinct_indices(theta: np.ndarray, f: np.ndarray, prob: Problem, *, atol: f
 
 
 def _same_predictions(theta: np.ndarray, prob: Problem, *, atol: float = 1e-9) -> np.ndarray:
-    """For each point, the first point whose residuals agree with its own to ``atol``."""
-    r = _forward(theta, prob)[2]
-    rep = np.arange(theta.shape[0])
-    for i in range(1, theta.shape[0]):
-        hit = np.flatnonzero(np.max(np.abs(r[:i] - r[i]), axis=1) <= atol)
-        if hit.size:
-            rep[i] = rep[hit[0]]
+    """For each point, the first point whose residuals agree with its own to ``atol``.
+
+    Residuals are computed one point at a time (K x rows memory only for the residuals kept).
+    """
+    K = theta.shape[0]
+    rep = np.arange(K)
+    r = np.empty((K, prob.x.size))
+    for i in range(K):
+        r[i] = residuals(theta[i], prob)
+        if i:
+            hit = np.flatnonzero(np.max(np.abs(r[:i] - r[i]), axis=1) <= atol)
+            if hit.size:
+                rep[i] = rep[hit[0]]
     return rep
 
 
