@@ -154,3 +154,12 @@ def test_fit_memory_grows_linearly_with_rows():
     print(peaks)
     assert peaks[1] < 5 * peaks[0]
     assert peaks[1] / 20_000 < 8_000  # bytes per row (the engine before issue 12 needed about 47 KB)
+
+
+def test_resample_counts_come_from_default_rng_seed_i():
+    # the determinism rule (README): resample i draws from numpy.random.default_rng([seed, i])
+    units = np.array([0, 0, 1, 2, 2, 2])  # curves: rows grouped by run
+    W = boot_mod._resample_weights(units, 3, 11, [4, 9])
+    for row, i in zip(W, [4, 9]):
+        counts = np.bincount(np.random.default_rng([11, i]).integers(0, 3, 3), minlength=3)
+        np.testing.assert_array_equal(row, counts[units])

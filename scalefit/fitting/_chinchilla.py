@@ -471,7 +471,7 @@ def polish(
         kink = ((lam[idx] > 1e12) | flat) & (gnorm <= 1e3 * gtol * gs[idx])
         converged[idx[done_ok | kink]] = True
         active[idx[done_ok | kink | (lam[idx] > 1e12)]] = False
-        if prune:
+        if prune and np.count_nonzero(active) > 1:  # the lowest objective is never pruned
             idx = np.flatnonzero(active)
             hope = _promised(Hz[idx], gz[idx], z[idx], lo_tol, hi_tol)
             drop = idx[f[idx] - hope > prune * np.min(f)]

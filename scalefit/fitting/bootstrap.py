@@ -306,13 +306,17 @@ def _intervals(draws: pd.DataFrame, level: float, point: Mapping[str, float] | N
 
 
 def _resample_weights(units: np.ndarray, n_units: int, seed: int, idx: Iterable[int]) -> np.ndarray:
-    """Integer weights per row for the resamples ``idx``: counts of each unit drawn."""
-    rows = []
-    for i in idx:
-        rng = np.random.default_rng([seed, int(i)])
-        counts = np.bincount(rng.integers(0, n_units, n_units), minlength=n_units).astype(float)
-        rows.append(counts[units])
-    return np.array(rows)
+    """Integer weights per row for the resamples ``idx``: counts of each unit drawn.
+
+    Resample ``i`` draws from ``numpy.random.default_rng([seed, i])``, built here as the
+    ``Generator(PCG64([seed, i]))`` it is (the same stream, a third cheaper to construct).
+    """
+    idx = list(idx)
+    out = np.empty((len(idx), units.size))
+    for j, i in enumerate(idx):
+        rng = np.random.Generator(np.random.PCG64([seed, int(i)]))
+        out[j] = np.bincount(rng.integers(0, n_units, n_units), minlength=n_units)[units]
+    return out
 
 
 def _chinchilla_chunk(fit_result: Any, idx: Sequence[int], seed: int, units: np.ndarray, n_units: int):
