@@ -20,11 +20,13 @@ Instead of 4,500 L-BFGS starts with finite-difference gradients, the engine
 2. *polishes* all kept seeds simultaneously with a damped Newton method using
    the exact analytic gradient and Hessian of the Huber objective
    (saddle-free: negative curvature directions are flipped), with bounds by
-   projection;
+   projection, abandoning a seed once even an optimistic Newton model cannot
+   bring it within 1.5x of the best objective reached;
 3. keeps the best, and counts the distinct local minima reached.
 
 Step 2 is also used, warm-started, for the bootstrap: thousands of resampled
-problems (as integer weights) are polished as one batch.
+problems (as integer weights) are polished as one batch, their derivatives
+assembled from (batch, rows) @ (rows, moments) products into reusable buffers.
 
 Everything here is private.  The public entry point is :func:`scalefit.fit`.
 
