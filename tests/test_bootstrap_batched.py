@@ -163,3 +163,17 @@ def test_resample_counts_come_from_default_rng_seed_i():
     for row, i in zip(W, [4, 9]):
         counts = np.bincount(np.random.default_rng([11, i]).integers(0, 3, 3), minlength=3)
         np.testing.assert_array_equal(row, counts[units])
+
+
+def test_derivatives_in_row_blocks_equal_all_rows_at_once(monkeypatch):
+    from scalefit.fitting import _chinchilla_kernel as K
+
+    N, D, L, _ = reference.synthetic_dataset(4, 300)
+    prob = C.Problem(np.log(N), np.log(D), L)
+    theta = np.array([[0.5, 6.0, 7.0, 0.34, 0.3], [0.6, 6.2, 7.1, 0.36, 0.29]])
+    W = np.random.default_rng(2).integers(0, 3, (2, 300)).astype(float)
+    whole = K._derivatives_rows(theta, prob, W, with_scale=True)
+    monkeypatch.setattr(K, "ROWS_BLOCK", 64)  # 300 rows: blocks of 64, the last one short
+    blocked = K._derivatives(theta, prob, W, with_scale=True, work=K.Workspace(2, 300))
+    for a, b in zip(blocked, whole):
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-14 * np.abs(b).max())

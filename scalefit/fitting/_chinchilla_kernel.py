@@ -33,6 +33,17 @@ class Problem:
         self.x_lo, self.x_hi = float(np.min(self.x)), float(np.max(self.x))
         self.y_lo, self.y_hi = float(np.min(self.y)), float(np.max(self.y))
 
+    def row_blocks(self, size: int) -> list:
+        """``[(slice, Problem of those rows)]`` in blocks of ``size`` rows (cached)."""
+        cache = self.__dict__.setdefault("_blocks", {})
+        if size not in cache:
+            n = self.x.size
+            cache[size] = [(slice(i, min(i + size, n)),
+                            Problem(self.x[i : i + size], self.y[i : i + size], self.loss[i : i + size],
+                                    self.space, self.kind, self.delta))
+                           for i in range(0, n, size)]
+        return cache[size]
+
     @property
     def target(self) -> np.ndarray:
         return self.log_loss if self.space == "log" else self.loss
@@ -120,19 +131,48 @@ class Workspace:
 
     _NAMES = ("t1", "t2", "lh", "r", "d1", "tmp", "c", "q1", "q2", "q3", "q4", "q5", "q6")
 
-    def __init__(self, K: int, n: int) -> None:
+    def __init__(self, K: int, n: int, *, blocked: bool = True) -> None:
         self.K = K
+        self.n = n = min(n, ROWS_BLOCK) if blocked else n
         self.buf = {k: np.empty((K, n)) for k in self._NAMES}
         self.mask = np.empty((K, n), dtype=bool)
 
     def __getitem__(self, key: tuple[str, int]) -> np.ndarray:
         name, k = key
-        return self.buf[name][:k]
+        return self.buf[name][:k, : self.rows]
+
+    rows = 0  # rows of the block being evaluated (set by _derivatives)
+
+
+#: Rows evaluated at once by :func:`_derivatives`: a block of every buffer stays in cache, so the
+#: time per row does not grow with the rows (a (1, 10^6) buffer is 8 MB).
+ROWS_BLOCK = 1 << 15
 
 
 def _derivatives(theta: np.ndarray, prob: Problem, w: np.ndarray, *, per_row: bool = False,
                  work: Workspace | None = None, with_scale: bool = False):
     """Objective, gradient (K, 5) and Hessian (K, 5, 5) in internal coordinates.
+
+    Sums over rows, so they are taken over blocks of at most :data:`ROWS_BLOCK` rows
+    (:func:`_derivatives_rows` on each) and added; ``per_row`` (the Jacobian of every
+    row) takes all rows at once.  See :func:`_derivatives_rows`.
+    """
+    n = prob.x.size
+    if per_row or n <= ROWS_BLOCK:
+        return _derivatives_rows(theta, prob, w, per_row=per_row, work=work, with_scale=with_scale)
+    if work is None or work.K < theta.shape[0]:
+        work = Workspace(theta.shape[0], ROWS_BLOCK)
+    total = None
+    for sl, blk in prob.row_blocks(ROWS_BLOCK):
+        part = _derivatives_rows(theta, blk, w[..., sl], work=work, with_scale=with_scale)
+        total = [np.array(v) for v in part] if total is None else [t + v for t, v in zip(total, part)]
+    assert total is not None
+    return tuple(total)
+
+
+def _derivatives_rows(theta: np.ndarray, prob: Problem, w: np.ndarray, *, per_row: bool = False,
+                      work: Workspace | None = None, with_scale: bool = False):
+    """Objective, gradient (K, 5) and Hessian (K, 5, 5) in internal coordinates, over all of ``prob``'s rows.
 
     With ``with_scale``, also the typical size of the gradient,
     sum_i |w_i rho'(r_i)| * |grad r_i|_1 (K,): convergence is judged relative
@@ -148,8 +188,9 @@ def _derivatives(theta: np.ndarray, prob: Problem, w: np.ndarray, *, per_row: bo
     recomputed with the per-row shift of :func:`_forward`.
     """
     K, n = theta.shape[0], prob.x.size
-    if work is None or work.K < K:
-        work = Workspace(K, n)
+    if work is None or work.K < K or work.n < n:
+        work = Workspace(K, n, blocked=False)
+    work.rows = n
     t1, t2, lh, r = work["t1", K], work["t2", K], work["lh", K], work["r", K]
     e, a, b, al, be = (theta[:, j : j + 1] for j in range(5))
     # the largest exponent over rows and terms, per problem (u1, u2 are monotone in x, y)
@@ -178,7 +219,7 @@ def _derivatives(theta: np.ndarray, prob: Problem, w: np.ndarray, *, per_row: bo
     np.divide(t1, lh, out=t1)  # p1
     np.divide(t2, lh, out=t2)  # p2
     p1, p2 = t1, t2
-    d1, val, mask = work["d1", K], work["c", K], work.mask[:K]
+    d1, val, mask = work["d1", K], work["c", K], work.mask[:K, :n]
     shared = w.ndim == 1
     if prob.kind == "mse":
         np.multiply(r, r, out=val)
