@@ -2,20 +2,22 @@
 
 Usage
 -----
-    python benchmarks/bench_bootstrap.py [--n 4000] [--repeats 3]
+    python benchmarks/bench_bootstrap.py [--repeats 3] [--validate 200]
 
-Competitors, in this process on the same data and resamples:
+In this process, on the same data, with BLAS pinned to one thread (threadpoolctl):
 
-* scalefit: ``fit.bootstrap(n)`` (batched exact Newton, warm-started from every
-  basin of the full fit), with n_jobs=1 and n_jobs=-1;
-* warm-started L-BFGS-B: for each resample, one L-BFGS-B run of the Huber
-  objective (analytic gradient) from the full-data optimum: the cheapest way
-  to bootstrap the procedure of Hoffmann et al. / Besiroglu et al. (refitting
-  each resample with all 4,500 starts would take days);
-* least squares, as simple-scaling-laws bootstraps its plain least-squares fit on
-  raw loss: scipy ``least_squares`` per resample from the full-data optimum.
+* scalefit: ``fit.bootstrap(n)`` for n = 1,000 and 4,000 with ``n_jobs=1`` and with the
+  default ``n_jobs=None`` (workers chosen from the amount of work); each resample is a weight
+  vector over the runs, all refitted as one batched Newton problem warm-started from the full
+  fit's basins (scalefit/fitting/bootstrap.py);
+* simple-scaling-laws' bootstrap, re-implemented (benchmarks/reference.py: the package is not
+  installable here): 1,000 wild-bootstrap draws, each a least-squares refit on raw loss warm-started
+  from its point fit, run in full;
+* ``--validate M``: the first M resamples refitted one by one with the full search of
+  ``scalefit.fit`` (variable-projection seeds, every basin); counts resamples where the full
+  search finds a lower objective than the batched bootstrap (by more than 1e-9 relative).
 
-Costs of the competitors are estimated from a sample of resamples and scaled to n.
+Medians of ``--repeats`` runs; the load average is printed beside the timings.
 """
 from __future__ import annotations
 
@@ -27,20 +29,41 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import least_squares
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reference  # noqa: E402
 from bench_fit import replication_runs  # noqa: E402
 
+# standard errors of the 4,000-resample bootstrap before issue 12's batched rewrite (commit cb76bf3,
+# benchmarks/RESULTS.md "Bootstrap"): the new engine must stay within 3% of them
+BEFORE = dict(E=0.02581, A=122.2, B=1329.0, alpha=0.01528, beta=0.02052, a=0.0197)
+
+
+def validate(fit, m: int, seed: int = 0) -> tuple[int, float]:
+    """Full search on the first m resamples; (number where it beats the batched refit, max relative gain)."""
+    from scalefit.fitting import _chinchilla, bootstrap as boot_mod
+
+    b = fit.bootstrap(m, seed=seed, n_jobs=1, progress=False)
+    n = len(fit.runs)
+    W = boot_mod._resample_weights(np.arange(n), n, seed, range(m)) * fit.problem.weights[None, :]
+    worse, gain = 0, 0.0
+    with np.errstate(all="ignore"), _chinchilla.single_thread():
+        for i in range(m):
+            sol = _chinchilla.fit_chinchilla(fit.problem.with_weights(W[i]))
+            rel = (b.objective[i] - sol.objective) / sol.objective
+            gain = max(gain, rel)
+            worse += rel > 1e-9
+    return worse, gain
+
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--n", type=int, default=4000)
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--sample", type=int, default=200, help="resamples timed for each competitor")
+    p.add_argument("--validate", type=int, default=0, help="resamples checked against a full search each")
+    p.add_argument("--skip-peer", action="store_true", help="skip simple-scaling-laws' bootstrap")
     args = p.parse_args(argv)
     import scalefit
+    from threadpoolctl import threadpool_limits
 
     print(f"machine: {platform.platform()}, {os.cpu_count()} cpus, python {platform.python_version()}, numpy {np.__version__}")
     runs = replication_runs()
@@ -48,46 +71,48 @@ def main(argv=None) -> int:
         print("replication data absent (../shared/data): nothing to benchmark")
         return 0
     fit = scalefit.fit(runs)
-    fit.bootstrap(50, n_jobs=1, progress=False)  # warm-up
-    t_one, t_all = [], []
-    for _ in range(args.repeats):
-        t = time.perf_counter()
-        b1 = fit.bootstrap(args.n, seed=0, n_jobs=1, progress=False)
-        t_one.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        b2 = fit.bootstrap(args.n, seed=0, n_jobs=-1, progress=False)
-        t_all.append(time.perf_counter() - t)
-    same = b1.samples.equals(b2.samples)
-    se = b2.stderr
-    print(f"scalefit bootstrap, {args.n} resamples: median {np.median(t_one):.2f} s (n_jobs=1), {np.median(t_all):.2f} s (n_jobs=-1); "
-          f"identical samples across n_jobs: {same}; refits not converged: {int((~b2.converged).sum())}")
-    print("  standard errors: " + ", ".join(f"{k} {v:.4g}" for k, v in se.items())
-          + f"; a: {b2.derived()['a'].std(ddof=1):.4f}")
+    print(f"load average at start: {os.getloadavg()[0]:.2f}")
+    with threadpool_limits(limits=1):
+        fit.bootstrap(50, n_jobs=1, progress=False)  # warm-up
+        times: dict = {}
+        results: dict = {}
+        for _ in range(args.repeats):
+            for n in (1000, 4000):
+                for jobs in (1, None):
+                    t = time.perf_counter()
+                    results[n, jobs] = fit.bootstrap(n, seed=0, n_jobs=jobs, progress=False)
+                    times.setdefault((n, jobs), []).append(time.perf_counter() - t)
+        peer = None
+        if not args.skip_peer:
+            ssl = reference.SimpleScalingLaws(runs.n_params, runs.n_tokens, runs.loss)
+            q, _ = ssl.fit()
+            peer = []
+            for _ in range(args.repeats):
+                t = time.perf_counter()
+                ssl.bootstrap(q, 1000, seed=0)
+                peer.append(time.perf_counter() - t)
+    print(f"load average at end: {os.getloadavg()[0]:.2f}")
+    for (n, jobs), ts in times.items():
+        b = results[n, jobs]
+        print(f"scalefit bootstrap, {n} resamples, n_jobs={jobs}: median {np.median(ts):.3f} s over {len(ts)} "
+              f"(min {np.min(ts):.3f}); refits not converged: {int((~b.converged).sum())}")
+    b = results[4000, 1]
+    same = b.samples.equals(results[4000, None].samples)
+    print(f"  identical samples for n_jobs=1 and n_jobs=None: {same}")
+    se = dict(b.stderr)
+    se["a"] = float(b.derived()["a"].std(ddof=1))
+    print("  standard errors (4,000): " + ", ".join(f"{k} {v:.4g}" for k, v in se.items()))
+    print("  change from before issue 12's rewrite: " + ", ".join(f"{k} {100 * (se[k] / v - 1):+.2f}%" for k, v in BEFORE.items()))
     print("  published (Besiroglu et al. 2024): E 0.026, A 124.5, B 1293, alpha 0.0154, beta 0.0206; a ~0.02")
-
-    N, D, L = runs.n_params, runs.n_tokens, runs.loss
-    x, y, logL = np.log(N), np.log(D), np.log(L)
-    pr = fit.params
-    theta0 = np.array([np.log(pr["A"]), np.log(pr["B"]), np.log(pr["E"]), pr["alpha"], pr["beta"]])
-    rng = np.random.default_rng(0)
-    idx = [rng.integers(0, len(L), len(L)) for _ in range(args.sample)]
-    t = time.perf_counter()
-    for ii in idx:
-        reference.fit_one(theta0, x[ii], y[ii], logL[ii], gradient="analytic")
-    per_lbfgs = (time.perf_counter() - t) / args.sample
-
-    def resid(q, ii):
-        E, A, B, al, be = q
-        return E + A * N[ii] ** -al + B * D[ii] ** -be - L[ii]
-
-    q0 = np.array([pr["E"], pr["A"], pr["B"], pr["alpha"], pr["beta"]])
-    t = time.perf_counter()
-    for ii in idx:
-        least_squares(resid, q0, args=(ii,), x_scale="jac")
-    per_ls = (time.perf_counter() - t) / args.sample
-    ours = np.median(t_all)
-    print(f"warm-started L-BFGS-B per resample: {per_lbfgs*1e3:.1f} ms -> {per_lbfgs*args.n:.1f} s for {args.n}; ratio {per_lbfgs*args.n/ours:.1f}x")
-    print(f"least squares (simple-scaling-laws style) per resample: {per_ls*1e3:.1f} ms -> {per_ls*args.n:.1f} s for {args.n}; ratio {per_ls*args.n/ours:.1f}x")
+    if peer is not None:
+        best4000 = np.median(times[4000, 1])
+        print(f"simple-scaling-laws' bootstrap (re-implemented), 1,000 draws: median {np.median(peer):.2f} s over {len(peer)}; "
+              f"ratio to scalefit's 4,000 (n_jobs=1): {np.median(peer) / best4000:.1f}x, "
+              f"to scalefit's 1,000 (n_jobs=1): {np.median(peer) / np.median(times[1000, 1]):.1f}x")
+    if args.validate:
+        worse, gain = validate(fit, args.validate)
+        print(f"validation: full search better than the batched refit on {worse} of {args.validate} resamples "
+              f"(largest relative gain {gain:.2e})")
     return 0
 
 

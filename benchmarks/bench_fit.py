@@ -7,8 +7,11 @@ Usage
     python benchmarks/bench_fit.py --skip-speed --grid-check  # the live version of a unit test (below)
 
 Speed: the competitor's cost is estimated from a random sample of its starts
-(at least 100) timed one by one, times 4,500; scalefit's is the median of
-repeated full fits.  Both run in this process on the same data.
+(at least 100) timed one by one, times 4,500 (``--full`` also runs every
+start); scalefit's is the median of repeated full fits, alternated with
+simple-scaling-laws' method (re-implemented in benchmarks/reference.py, as the
+package is not installable here).  All run in this process on the same data,
+with BLAS pinned to one thread; the load average is printed beside them.
 
 Robustness: on each synthetic data set (benchmarks/reference.py:synthetic_dataset)
 the competitor runs all 4,500 starts (analytic gradients, to make the run
@@ -56,7 +59,7 @@ def replication_runs():
     return runs.subset(mask)
 
 
-def bench_speed(runs, n_sample: int, repeats: int, seed: int) -> dict:
+def bench_speed(runs, n_sample: int, repeats: int, seed: int, full: bool = False) -> dict:
     N, D, L = runs.n_params, runs.n_tokens, runs.loss
     logN, logD, logL = np.log(N), np.log(D), np.log(L)
     grid = reference.hoffmann_grid()
@@ -75,18 +78,30 @@ def bench_speed(runs, n_sample: int, repeats: int, seed: int) -> dict:
         t = time.perf_counter()
         reference.fit_one(grid[i], logN, logD, logL, gradient="analytic")
         per_an.append(time.perf_counter() - t)
-    limiter.restore_original_limits()
+    full_run = None
+    if full:  # every start of the recipe, run in full (not estimated from the sample)
+        t = time.perf_counter()
+        f_full, _ = reference.fit_reference(N, D, L, gradient="fd")
+        full_run = (time.perf_counter() - t, f_full)
+    # simple-scaling-laws' method (re-implemented, benchmarks/reference.py) and scalefit, alternated
+    ssl = reference.SimpleScalingLaws(N, D, L)
+    ssl.fit()
     scalefit.fit(runs)  # warm-up (imports, caches)
-    ours = []
+    ours, theirs = [], []
     for _ in range(repeats):
         t = time.perf_counter()
         res = scalefit.fit(runs)
         ours.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        ssl.fit()
+        theirs.append(time.perf_counter() - t)
+    limiter.restore_original_limits()
     full_fd = np.median(per_fd) * len(grid)
     full_an = np.median(per_an) * len(grid)
     return dict(
         per_start_fd=np.median(per_fd), per_start_analytic=np.median(per_an), full_fd=full_fd, full_analytic=full_an,
         scalefit=np.median(ours), scalefit_min=np.min(ours), objective=res.objective, params=res.params,
+        ssl=np.median(theirs), full_run=full_run,
     )
 
 
@@ -142,23 +157,32 @@ def main(argv=None) -> int:
     p.add_argument("--skip-speed", action="store_true", help="only the robustness check")
     p.add_argument("--grid-check", action="store_true",
                    help="the live version of test_never_worse_than_grid_procedure (400 grid starts, 3 data sets)")
+    p.add_argument("--full", action="store_true", help="also run all 4,500 starts of the recipe in full (minutes)")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     print(f"machine: {platform.platform()}, {os.cpu_count()} cpus, python {platform.python_version()}, numpy {np.__version__}")
+    load = f"{os.getloadavg()[0]:.2f}"
     runs = None if args.skip_speed else replication_runs()
     if args.skip_speed:
         pass
     elif runs is None:
         print("replication data absent: skipping the speed benchmark on real data")
     else:
-        r = bench_speed(runs, max(100, args.sample), args.repeats, args.seed)
-        print("Speed on the replication data (240 runs):")
+        r = bench_speed(runs, max(100, args.sample), args.repeats, args.seed, args.full)
+        print(f"Speed on the replication data (240 runs), BLAS pinned to one thread; load average before/after: "
+              f"{load} / {os.getloadavg()[0]:.2f}")
         print(f"  4,500-start L-BFGS-B, finite-difference gradients: {r['per_start_fd']*1e3:.1f} ms/start (median of {max(100, args.sample)}) "
               f"-> {r['full_fd']:.1f} s estimated for all starts")
         print(f"  same with analytic gradients:                       {r['per_start_analytic']*1e3:.1f} ms/start -> {r['full_analytic']:.1f} s")
         print(f"  scalefit.fit: median {r['scalefit']*1e3:.1f} ms (min {r['scalefit_min']*1e3:.1f} ms) over {args.repeats} fits; objective {r['objective']:.10g}")
         print(f"  ratio (FD procedure / scalefit):       {r['full_fd']/r['scalefit']:.0f}x")
         print(f"  ratio (analytic procedure / scalefit): {r['full_analytic']/r['scalefit']:.0f}x")
+        if r["full_run"] is not None:
+            print(f"  all 4,500 starts run in full (finite differences): {r['full_run'][0]:.1f} s, objective "
+                  f"{r['full_run'][1]:.10g}; ratio {r['full_run'][0]/r['scalefit']:.0f}x")
+        print(f"  simple-scaling-laws' method (re-implemented in benchmarks/reference.py; least squares on raw loss): "
+              f"median {r['ssl']*1e3:.1f} ms over {args.repeats} fits, alternated with scalefit's; "
+              f"ratio {r['ssl']/r['scalefit']:.1f}x")
     status = 0
     if args.grid_check:
         print("Grid check (tests/test_fitting.py::test_never_worse_than_grid_procedure, live):")

@@ -32,7 +32,7 @@ def test_bootstrap_on_a_local_dask_cluster_matches_n_jobs_1(fitted):
     distributed = pytest.importorskip("distributed", reason="dask[distributed] is not installed (pip install scalefit[dask])")
     import joblib
 
-    serial = fitted.bootstrap(600, seed=5, n_jobs=1, progress=False)  # 3 chunks of 250, so work is split
+    serial = fitted.bootstrap(600, seed=5, n_jobs=1, progress=False)  # 2 chunks of 500 (the default chunk for 72 rows), so work is split
     with distributed.LocalCluster(host="127.0.0.1", n_workers=2, threads_per_worker=1, processes=False, protocol="tcp",
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
         with joblib.parallel_config(backend="dask"), distributed.get_task_stream(client) as stream:

@@ -20,11 +20,13 @@ Instead of 4,500 L-BFGS starts with finite-difference gradients, the engine
 2. *polishes* all kept seeds simultaneously with a damped Newton method using
    the exact analytic gradient and Hessian of the Huber objective
    (saddle-free: negative curvature directions are flipped), with bounds by
-   projection;
+   projection, abandoning a seed once even an optimistic Newton model cannot
+   bring it within 1.5x of the best objective reached;
 3. keeps the best, and counts the distinct local minima reached.
 
 Step 2 is also used, warm-started, for the bootstrap: thousands of resampled
-problems (as integer weights) are polished as one batch.
+problems (as integer weights) are polished as one batch, their derivatives
+assembled from (batch, rows) @ (rows, moments) products into reusable buffers.
 
 Everything here is private.  The public entry point is :func:`scalefit.fit`.
 
@@ -42,157 +44,19 @@ import numpy as np
 
 from . import _problem
 
-# Internal parameter order: (e, a, b, alpha, beta); e, a, b are logs of E, A, B.
-NATURAL = ("E", "A", "B", "alpha", "beta")
-
-
-@dataclass
-class Problem:
-    """Data and objective options of one Chinchilla fit (internal)."""
-
-    x: np.ndarray  # log N, shape (n,)
-    y: np.ndarray  # log D
-    loss: np.ndarray  # L
-    space: str = "log"  # "log" | "linear"
-    kind: str = "huber"  # "huber" | "mse"
-    delta: float = 1e-3
-
-    def __post_init__(self) -> None:
-        # constants of the hot loop, computed once per problem
-        self.log_loss = np.log(self.loss)
-        self.x_moments = np.column_stack([np.ones_like(self.x), self.x, self.x * self.x])  # (n, 3)
-        self.y_moments = np.column_stack([np.ones_like(self.y), self.y, self.y * self.y])
-
-    @property
-    def target(self) -> np.ndarray:
-        return self.log_loss if self.space == "log" else self.loss
-
-
-@dataclass
-class Reduction:
-    """Free parameters z -> internal theta = T z + c (fixing and tying)."""
-
-    T: np.ndarray  # (5, m)
-    c: np.ndarray  # (5,)
-    lower: np.ndarray  # (m,) bounds on z
-    upper: np.ndarray
-
-    def theta(self, z: np.ndarray) -> np.ndarray:
-        return z @ self.T.T + self.c
-
-    def z_of(self, theta: np.ndarray) -> np.ndarray:
-        # least-squares inverse (exact for theta in the range of T)
-        return (theta - self.c) @ np.linalg.pinv(self.T).T
-
-
-_CONTROLLER: list = []
-
-
-def single_thread():
-    """Context manager pinning BLAS to one thread.
-
-    Small dense linear algebra only loses time to BLAS threads.  The
-    threadpoolctl controller is built once per process: building it scans
-    the loaded libraries, which costs about 1 ms, as much as a third of a fit.
-    """
-    if not _CONTROLLER:
-        from threadpoolctl import ThreadpoolController
-
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1)
-
-
-# --------------------------------------------------------------------- kernel
-def _rho(r: np.ndarray, kind: str, delta: float):
-    """Loss value, first and second derivative."""
-    if kind == "mse":
-        return 0.5 * r * r, r, np.ones_like(r)
-    d1 = np.minimum(np.maximum(r, -delta), delta)
-    val = d1 * (r - 0.5 * d1)  # 1/2 r^2 inside +-delta, delta |r| - 1/2 delta^2 outside
-    d2 = (np.abs(r) <= delta).astype(r.dtype)
-    return val, d1, d2
-
-
-def _forward(theta: np.ndarray, prob: Problem):
-    """Return s = LSE(...), softmax weights p (3, K, n) and residuals r, shape (K, n)."""
-    e = theta[:, 0:1]
-    u1 = theta[:, 1:2] - theta[:, 3:4] * prob.x
-    u2 = theta[:, 2:3] - theta[:, 4:5] * prob.y
-    m = np.maximum(np.maximum(u1, u2), e)
-    q1, q2, q3 = np.exp(u1 - m), np.exp(u2 - m), np.exp(e - m)
-    tot = q1 + q2 + q3
-    s = m + np.log(tot)
-    inv = 1.0 / tot
-    p = (q1 * inv, q2 * inv, q3 * inv)
-    r = s - prob.log_loss if prob.space == "log" else np.exp(s) - prob.loss
-    return s, p, r
-
-
-def objective(theta: np.ndarray, prob: Problem, w: np.ndarray) -> np.ndarray:
-    """Objective for a batch of parameter vectors theta (K, 5) and weights w (K, n) or (n,)."""
-    theta = np.atleast_2d(theta)
-    _, _, r = _forward(theta, prob)
-    val, _, _ = _rho(r, prob.kind, prob.delta)
-    return np.sum(w * val, axis=1)
-
-
-def residuals(theta: np.ndarray, prob: Problem) -> np.ndarray:
-    _, _, r = _forward(np.atleast_2d(theta), prob)
-    return r[0]
-
-
-def _derivatives(theta: np.ndarray, prob: Problem, w: np.ndarray, *, per_row: bool = False):
-    """Objective, gradient (K, 5) and Hessian (K, 5, 5) in internal coordinates."""
-    s, (p1, p2, p3), r = _forward(theta, prob)
-    val, d1, d2 = _rho(r, prob.kind, prob.delta)
-    f = val @ w if w.ndim == 1 else np.sum(w * val, axis=1)
-    # gradient of s per row: (K, n, 5) in order (e, a, b, alpha, beta)
-    gs = np.empty(p1.shape + (5,))
-    gs[..., 0], gs[..., 1], gs[..., 2] = p3, p1, p2
-    np.multiply(p1, prob.x, out=gs[..., 3])
-    np.multiply(p2, prob.y, out=gs[..., 4])
-    gs[..., 3:] *= -1.0
-    if prob.space == "log":
-        gcoef = w * d1
-        ggcoef = w * (d2 - d1)  # rho'' grad grad^T - rho' grad s grad s^T
-    else:
-        lhat = np.exp(s)
-        gcoef = w * d1 * lhat
-        ggcoef = w * d2 * lhat * lhat
-    # batched matrix products (no einsum path search in the hot loop)
-    g = np.matmul(gcoef[:, None, :], gs)[:, 0, :]
-    H = np.matmul(np.swapaxes(gs * ggcoef[:, :, None], 1, 2), gs)
-    # + sum_i gcoef_i * sum_j p_j v_j v_j^T  with v1 = e_a - x e_alpha, v2 = e_b - y e_beta, v3 = e_e
-    s1, s1x, s1xx = ((gcoef * p1) @ prob.x_moments).T
-    s2, s2y, s2yy = ((gcoef * p2) @ prob.y_moments).T
-    H[:, 0, 0] += (gcoef * p3).sum(1)
-    H[:, 1, 1] += s1
-    H[:, 1, 3] -= s1x
-    H[:, 3, 1] -= s1x
-    H[:, 3, 3] += s1xx
-    H[:, 2, 2] += s2
-    H[:, 2, 4] -= s2y
-    H[:, 4, 2] -= s2y
-    H[:, 4, 4] += s2yy
-    if per_row:  # also the Jacobian of the residuals, (K, n, 5)
-        jac = gs if prob.space == "log" else np.exp(s)[..., None] * gs
-        return f, g, H, jac
-    return f, g, H
-
-
-def grad_scale(theta: np.ndarray, prob: Problem, w: np.ndarray) -> np.ndarray:
-    """Typical size of the gradient: sum_i |w_i rho'(r_i)| * |grad r_i|_1, shape (K,).
-
-    Convergence is judged relative to it, because with a small Huber delta the
-    objective's absolute scale (~1e-3) says nothing about its gradient's.
-    """
-    s, (p1, p2, p3), r = _forward(theta, prob)
-    _, d1, _ = _rho(r, prob.kind, prob.delta)
-    coef = np.abs(w * d1)
-    if prob.space == "linear":
-        coef = coef * np.exp(s)
-    size = p3 + p1 * (1 + np.abs(prob.x)) + p2 * (1 + np.abs(prob.y))
-    return np.maximum(np.sum(coef * size, axis=1), 1e-300)
+from ._chinchilla_kernel import (  # noqa: F401  (re-exported: the engine's names, as before the split)
+    NATURAL,
+    Problem,
+    Reduction,
+    Workspace,
+    _derivatives,
+    _derivatives_stable,
+    _forward,
+    _rho,
+    objective,
+    residuals,
+    single_thread,
+)
 
 
 # --------------------------------------------------------------------- Newton
@@ -203,6 +67,48 @@ class PolishResult:
     grad_norm: np.ndarray  # (K,) projected gradient norm in z
     converged: np.ndarray  # (K,) bool
     n_iter: int
+    decrease: np.ndarray  # (K,) decrease a Newton step promises at theta (see basin_screen)
+    lam: np.ndarray  # (K,) damping reached (to continue a polish where it stopped)
+    pruned: np.ndarray  # (K,) bool: abandoned as hopeless (see polish's ``prune``)
+
+
+def _damped_step(H: np.ndarray, g: np.ndarray, lam: np.ndarray, *, fast: bool) -> np.ndarray:
+    """Saddle-free, Levenberg-damped Newton steps -V diag(1/(|ev| + lam s)) V^T g, shape (K, m).
+
+    With ``fast=False``, s is the largest |eigenvalue| and every problem is
+    eigendecomposed (the fit's few seeds).  With ``fast=True``, s is the sum of
+    |eigenvalues|, so that where H is positive definite (the usual case near a
+    minimum) the step is -(H + lam tr(H) I)^-1 g, solved without an
+    eigendecomposition (a batched eigh costs about 25x a batched solve); only
+    the other problems use eigh.  Either way each problem's step depends on its
+    own H, g and lam only.
+    """
+    m = H.shape[1]
+    nd = np.ones(H.shape[0], bool)
+    step = np.empty_like(g)
+    if fast:
+        try:
+            np.linalg.cholesky(H)
+            nd[:] = False
+        except np.linalg.LinAlgError:
+            # leading principal minors (Sylvester's criterion) say which problems are positive definite
+            pd_ = np.ones(H.shape[0], bool)
+            for j in range(1, m + 1):
+                pd_ &= np.linalg.det(H[:, :j, :j]) > 0
+            nd = ~pd_
+        pd_ = ~nd
+        if pd_.any():
+            tr = np.trace(H[pd_], axis1=1, axis2=2)
+            Hp = H[pd_] + (lam[pd_] * tr + 1e-300)[:, None, None] * np.eye(m)
+            step[pd_] = -np.linalg.solve(Hp, g[pd_][:, :, None])[:, :, 0]
+        if not nd.any():
+            return step
+    ev, V = np.linalg.eigh(H[nd])
+    aev = np.abs(ev)
+    s = aev.sum(axis=1) if fast else np.maximum(aev.max(axis=1), 1e-300)
+    denom = aev + (lam[nd] * s)[:, None] + 1e-300
+    step[nd] = -(V @ ((np.swapaxes(V, 1, 2) @ g[nd][:, :, None])[:, :, 0] / denom)[:, :, None])[:, :, 0]
+    return step
 
 
 def polish(
@@ -214,12 +120,27 @@ def polish(
     max_iter: int = 200,
     ftol: float = 1e-13,
     gtol: float = 1e-9,
+    lam0: float | np.ndarray = 1e-3,
+    window: int = 6,
+    fast_steps: bool = False,
+    prune: float = 0.0,
 ) -> PolishResult:
     """Damped saddle-free Newton on a batch of problems; returns polished points.
 
     ``w`` is (n,) shared weights or (K, n) per-problem weights.  Each iteration
     evaluates the objective, gradient and Hessian at every trial point in one
     pass (:func:`_derivatives`), so an accepted step costs no second pass.
+    ``lam0`` is the initial damping relative to the Hessian's scale (one
+    per problem, e.g. a previous result's ``lam``, or one for all), and
+    ``fast_steps`` chooses how steps are solved (:func:`_damped_step`).
+    With ``prune`` (>= 1), a problem is abandoned (``pruned``) once its
+    objective, less the decrease an optimistic Newton model promises
+    (1/2 g^T |H|^-1 g, nearly undamped), exceeds ``prune`` times the lowest
+    objective any problem of the batch has reached: the fit's hopeless basins.  A problem
+    stops when its objective changes by at most ``ftol`` (relative) with a small
+    projected gradient; at a kink of the near-L1 Huber objective, where the
+    gradient never vanishes, it stops when ``window`` iterations together gained
+    at most ``window * ftol`` (``window=0``: never) with a gradient within 1e3 x ``gtol`` of its scale.
     """
     K = theta0.shape[0]
     shared = w.ndim == 1
@@ -227,20 +148,21 @@ def polish(
     TT = np.ascontiguousarray(T.T)
     lower, upper = red.lower, red.upper
     z = np.clip(red.z_of(theta0), lower, upper)
-    m = z.shape[1]
-    lam = np.full(K, 1e-3)
+    lam = np.array(np.broadcast_to(np.asarray(lam0, float), (K,)))
     active = np.ones(K, dtype=bool)
     converged = np.zeros(K, dtype=bool)
     theta = red.theta(z)
-    f, g, H = _derivatives(theta, prob, w)
-    gs = grad_scale(theta, prob, w)
+    work = Workspace(K, prob.x.size)
+    f, g, H, gs = _derivatives(theta, prob, w, work=work, with_scale=True)
     # no fixed or tied parameter (the usual case): z is theta, and the maps are skipped
     plain = T.shape == (5, 5) and np.array_equal(T, np.eye(5)) and not np.any(red.c)
     gz = g if plain else g @ T
     Hz = H if plain else TT @ H @ T
     it = 0
-    eye = np.eye(m)
+    eye = np.eye(z.shape[1])
     lo_tol, hi_tol = lower + 1e-12, upper - 1e-12
+    pruned = np.zeros(K, dtype=bool)
+    f_then = np.full((max(window, 1), K), np.inf)  # objective `window` iterations ago (a ring)
     for it in range(1, max_iter + 1):
         idx = np.flatnonzero(active)
         if idx.size == 0:
@@ -250,19 +172,14 @@ def polish(
         free = ~(((zi <= lo_tol) & (gi > 0)) | ((zi >= hi_tol) & (gi < 0)))
         all_free = bool(free.all())
         if all_free:
-            gi_f, Hf = gi, Hi
+            step = _damped_step(Hi, gi, li, fast=fast_steps)
         else:
             gi_f = np.where(free, gi, 0.0)
             Hf = np.where(free[:, :, None] & free[:, None, :], Hi, 0.0) + (~free)[:, :, None] * eye
-        # saddle-free, Levenberg-damped step: relative to the Hessian's scale
-        ev, V = np.linalg.eigh(Hf)
-        aev = np.abs(ev)
-        denom = aev + (li * np.maximum(aev.max(axis=1), 1e-300))[:, None] + 1e-300
-        step = -(V @ ((np.swapaxes(V, 1, 2) @ gi_f[:, :, None])[:, :, 0] / denom)[:, :, None])[:, :, 0]
-        if not all_free:
-            step = np.where(free, step, 0.0)
+            step = np.where(free, _damped_step(Hf, gi_f, li, fast=fast_steps), 0.0)
         z_new = np.clip(zi + step, lower, upper)
-        f_new, g_new, H_new = _derivatives(z_new if plain else z_new @ TT + red.c, prob, w if shared else w[idx])
+        f_new, g_new, H_new = _derivatives(z_new if plain else z_new @ TT + red.c, prob, w if shared else w[idx],
+                                           work=work)
         f_old = f[idx]
         ok = np.isfinite(f_new) & (f_new <= f_old)
         # accept improving steps
@@ -276,24 +193,76 @@ def polish(
         rej = idx[~ok]
         lam[rej] = lam[rej] * 8.0
         # convergence: tiny relative change with small projected gradient, or hopeless damping
-        rel = np.abs(f_old - np.where(ok, f_new, f_old)) <= ftol * np.maximum(np.abs(f_old), 1e-300)
+        scale = np.maximum(np.abs(f_old), 1e-300)
+        rel = np.abs(f_old - np.where(ok, f_new, f_old)) <= ftol * scale
         pg = gz[idx] if all_free else np.where(free, gz[idx], 0.0)
         gnorm = np.sqrt(np.sum(pg * pg, axis=1))
         small_g = gnorm <= gtol * gs[idx]
         done_ok = ok & small_g & (rel | (np.abs(step).max(axis=1) < 1e-12))
-        stalled = lam[idx] > 1e12
-        converged[idx[done_ok]] = True
-        # no step improves f any more and the gradient is tiny relative to its scale: a kink of the
-        # near-L1 objective, which is as converged as floating point allows
-        converged[idx[stalled & (gnorm <= 1e3 * gtol * gs[idx])]] = True
-        active[idx[done_ok | stalled]] = False
+        # no step improves f any more, or `window` steps gained next to nothing, and the gradient is tiny
+        # relative to its scale: a kink of the near-L1 objective, as converged as floating point allows
+        slot = it % max(window, 1)
+        flat = (f_then[slot, idx] - f[idx] <= window * ftol * scale) & (window > 0)
+        f_then[slot, idx] = f[idx]
+        kink = ((lam[idx] > 1e12) | flat) & (gnorm <= 1e3 * gtol * gs[idx])
+        converged[idx[done_ok | kink]] = True
+        active[idx[done_ok | kink | (lam[idx] > 1e12)]] = False
+        if prune and np.count_nonzero(active) > 1:  # the lowest objective is never pruned
+            idx = np.flatnonzero(active)
+            hope = _promised(Hz[idx], gz[idx], z[idx], lo_tol, hi_tol)
+            drop = idx[f[idx] - hope > prune * np.min(f)]
+            pruned[drop] = True
+            active[drop] = False
     # final projected gradient norm
     at_lo = (z <= lo_tol) & (gz > 0)
     at_hi = (z >= hi_tol) & (gz < 0)
     pg = np.where(at_lo | at_hi, 0.0, gz)
     gnorm = np.sqrt(np.sum(pg * pg, axis=1))
     converged |= gnorm <= 10 * gtol * gs
-    return PolishResult(red.theta(z), f, gnorm, converged, it)
+    converged &= ~pruned
+    return PolishResult(red.theta(z), f, gnorm, converged, it, _promised(Hz, gz, z, lo_tol, hi_tol), lam, pruned)
+
+
+def _promised(H: np.ndarray, g: np.ndarray, z: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Decrease an optimistic Newton model promises, 1/2 g^T |H|^-1 g over the coordinates free to move."""
+    free = ~(((z <= lo) & (g > 0)) | ((z >= hi) & (g < 0)))
+    gf = np.where(free, g, 0.0)
+    Hf = np.where(free[:, :, None] & free[:, None, :], H, 0.0) + (~free)[:, :, None] * np.eye(z.shape[1])
+    step = _damped_step(Hf, gf, np.full(z.shape[0], 1e-12), fast=True)
+    return np.maximum(-0.5 * np.sum(gf * step, axis=1), 0.0)
+
+
+def basin_screen(theta: np.ndarray, prob: Problem, red: Reduction, W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Objective of K weightings ``W`` (K, n) at one point, and the decrease a Newton step promises there.
+
+    At a point shared by every problem the per-row terms are computed once, and each
+    problem's objective, gradient and Hessian are (K, n) @ (n, .) products.  The
+    promised decrease is 1/2 g^T |H|^-1 g (saddle-free, nearly undamped, bounds
+    ignored): generous in flat directions, so a basin is written off only where
+    even an optimistic quadratic model cannot bring it near the best objective.
+    Returns (f (K,), decrease (K,)).
+    """
+    s, (p1, p2, p3), r = _forward(np.atleast_2d(theta), prob)
+    s, p1, p2, p3, r = s[0], p1[0], p2[0], p3[0], r[0]
+    val, d1, d2 = _rho(r, prob.kind, prob.delta)
+    if prob.space == "log":
+        gc, cc = d1, d2 - d1
+    else:
+        lhat = np.exp(s)
+        gc, cc = d1 * lhat, d2 * lhat * lhat
+    n = r.size
+    gs = np.stack([p3, p1, p2, -p1 * prob.x, -p2 * prob.y], axis=1)  # (n, 5)
+    rowH = cc[:, None, None] * gs[:, :, None] * gs[:, None, :]
+    curv = np.zeros((n, 5, 5))  # sum_j p_j v_j v_j^T, v1 = e_a - x e_alpha, v2 = e_b - y e_beta, v3 = e_e
+    curv[:, 0, 0] = p3
+    curv[:, 1, 1], curv[:, 1, 3], curv[:, 3, 1], curv[:, 3, 3] = p1, -p1 * prob.x, -p1 * prob.x, p1 * prob.x**2
+    curv[:, 2, 2], curv[:, 2, 4], curv[:, 4, 2], curv[:, 4, 4] = p2, -p2 * prob.y, -p2 * prob.y, p2 * prob.y**2
+    rowH += gc[:, None, None] * curv
+    f = W @ val
+    g = (W @ (gc[:, None] * gs)) @ red.T
+    H = red.T.T @ (W @ rowH.reshape(n, 25)).reshape(-1, 5, 5) @ red.T
+    step = _damped_step(H, g, np.full(W.shape[0], 1e-12), fast=True)
+    return f, np.maximum(-0.5 * np.sum(g * step, axis=1), 0.0)
 
 
 # --------------------------------------------------------------------- seeding
@@ -377,27 +346,41 @@ def seed_grid(
         fval = np.full(P, np.inf)
         ok = np.flatnonzero(feasible)
         if ok.size:
-            # the law is linear in (E, A, B) at a grid cell: evaluate it directly (no log-sum-exp)
-            c = coef[ok]
-            ca = c[:, 1:2] if 1 in used else 0.0
-            cb = c[:, 2:3] if 2 in used else 0.0
-            lhat = c[:, 0:1] + ca * FA[ia[rep[ok]]] + cb * FB[ib[rep[ok]]]
-            r = np.log(lhat) - logL if prob.space == "log" else lhat - L
+            # the law is linear in (E, A, B) at a grid cell: evaluate it directly (no log-sum-exp), in
+            # blocks of cells so that no block holds more than _BLOCK values (memory linear in rows)
             f_rep = np.full(rep.size, np.inf)
-            f_rep[ok] = _rho(r, prob.kind, prob.delta)[0] @ w
+            tilt = 1 not in used or 2 not in used
+            if tilt:
+                dA = np.zeros((ok.size, ua.size)) if 1 not in used else None
+                dB = np.zeros((ok.size, ub.size)) if 2 not in used else None
+            step = max(1, _BLOCK // max(L.size, 1))
+            for b0 in range(0, ok.size, step):
+                blk = ok[b0 : b0 + step]
+                c = coef[blk]
+                ca = c[:, 1:2] if 1 in used else 0.0
+                cb = c[:, 2:3] if 2 in used else 0.0
+                lhat = c[:, 0:1] + ca * FA[ia[rep[blk]]] + cb * FB[ib[rep[blk]]]
+                r = np.log(lhat) - logL if prob.space == "log" else lhat - L
+                val, d1, _ = _rho(r, prob.kind, prob.delta)
+                f_rep[blk] = val @ w
+                # a term left out sits at its floor coefficient (tiny), whose alpha or beta still tilts
+                # the cells that share a solution; add that tilt to first order, as a full evaluation would
+                if tilt:
+                    dr = w * d1 / (lhat if prob.space == "log" else 1.0)
+                    if dA is not None:
+                        dA[b0 : b0 + blk.size] = dr @ FA.T
+                    if dB is not None:
+                        dB[b0 : b0 + blk.size] = dr @ FB.T
             fval = f_rep[inv]
-            # a term left out sits at its floor coefficient (tiny), whose alpha or beta still tilts the
-            # cells that share a solution; add that tilt to first order, as a full evaluation would
-            if 1 not in used or 2 not in used:
-                dr = w * _rho(r, prob.kind, prob.delta)[1] / (lhat if prob.space == "log" else 1.0)
+            if tilt:
                 pos = np.full(rep.size, -1)
                 pos[ok] = np.arange(ok.size)
                 cell = pos[inv]
                 hit = cell >= 0
-                if 1 not in used:
-                    fval[hit] += tiny * (dr @ FA.T)[cell[hit], ia[hit]]
-                if 2 not in used:
-                    fval[hit] += tiny * (dr @ FB.T)[cell[hit], ib[hit]]
+                if dA is not None:
+                    fval[hit] += tiny * dA[cell[hit], ia[hit]]
+                if dB is not None:
+                    fval[hit] += tiny * dB[cell[hit], ib[hit]]
         fval = np.where(np.isfinite(fval), fval, np.inf)
         coef = coef[inv]
         theta = np.column_stack([np.log(coef[:, 0]), np.log(coef[:, 1]), np.log(coef[:, 2]), pairs[:, 0], pairs[:, 1]])
@@ -448,13 +431,19 @@ def distinct_indices(theta: np.ndarray, f: np.ndarray, prob: Problem, *, atol: f
 
 
 def _same_predictions(theta: np.ndarray, prob: Problem, *, atol: float = 1e-9) -> np.ndarray:
-    """For each point, the first point whose residuals agree with its own to ``atol``."""
-    r = _forward(theta, prob)[2]
-    rep = np.arange(theta.shape[0])
-    for i in range(1, theta.shape[0]):
-        hit = np.flatnonzero(np.max(np.abs(r[:i] - r[i]), axis=1) <= atol)
-        if hit.size:
-            rep[i] = rep[hit[0]]
+    """For each point, the first point whose residuals agree with its own to ``atol``.
+
+    Residuals are computed one point at a time (K x rows memory only for the residuals kept).
+    """
+    K = theta.shape[0]
+    rep = np.arange(K)
+    r = np.empty((K, prob.x.size))
+    for i in range(K):
+        r[i] = residuals(theta[i], prob)
+        if i:
+            hit = np.flatnonzero(np.max(np.abs(r[:i] - r[i]), axis=1) <= atol)
+            if hit.size:
+                rep[i] = rep[hit[0]]
     return rep
 
 
@@ -464,6 +453,11 @@ def _same_predictions(theta: np.ndarray, prob: Problem, *, atol: float = 1e-9) -
 # this module's globals at call time, so a test may monkeypatch it.
 # Law parameter order for the engine: E, A, B, alpha, beta -> (e, a, b, alpha, beta).
 _GRID_SIZE = 16
+#: Largest number of (cell or problem) x row values the seeding holds at once: 2**20 doubles, 8 MB.
+_BLOCK = 1 << 20
+#: A seed is abandoned once even an optimistic Newton model leaves it above this multiple of the best
+#: objective reached (:func:`polish`); measured against the engine before pruning in benchmarks/RESULTS.md.
+_PRUNE = 1.5
 
 
 def engine_map(spec: _problem.Spec) -> np.ndarray:
@@ -524,12 +518,14 @@ def fit_chinchilla(problem: _problem.Problem) -> _problem.Solution:
     # differ only in that term's irrelevant exponent: polish one of each such group, share its result
     rep = _same_predictions(seeds, prob)
     uniq, back = np.unique(rep, return_inverse=True)
-    pu = polish(seeds[uniq], prob, red, w)
-    pr = PolishResult(pu.theta[back], pu.f[back], pu.grad_norm[back], pu.converged[back], pu.n_iter)
+    pu = polish(seeds[uniq], prob, red, w, prune=_PRUNE)
+    pr = PolishResult(pu.theta[back], pu.f[back], pu.grad_norm[back], pu.converged[back], pu.n_iter,
+                      pu.decrease[back], pu.lam[back], pu.pruned[back])
     order = np.argsort(np.where(np.isfinite(pr.f), pr.f, np.inf))
     best = order[0]
     z_best = red.z_of(pr.theta[best][None, :])[0]
-    distinct = distinct_indices(pr.theta, pr.f, prob)
+    # minima reached: the basins abandoned as hopeless are not among them
+    distinct = distinct_indices(pr.theta, np.where(pr.pruned, np.inf, pr.f), prob)
     # distinct minima come best first: the second is the best point with other residuals
     second = float(pr.f[distinct[1]]) if len(distinct) > 1 else float("nan")
     f, g, H, rows = _derivatives(pr.theta[best][None, :], prob, w[None, :], per_row=True)

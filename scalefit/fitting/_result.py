@@ -222,16 +222,18 @@ class FitResult:
         n: int = 1000,
         *,
         seed: int = 0,
-        n_jobs: int = -1,
+        n_jobs: int | None = None,
         progress: bool | None = None,
+        chunk_size: int | None = None,
     ) -> "BootstrapResult":
         """Resample runs with replacement and refit each sample with the same engine.
 
-        See :func:`scalefit.fitting.bootstrap.bootstrap`.
+        See :func:`scalefit.fitting.bootstrap.bootstrap` (``n_jobs=None``: workers
+        chosen from the amount of work).
         """
         from .bootstrap import bootstrap
 
-        return bootstrap(self, n=n, seed=seed, n_jobs=n_jobs, progress=progress)
+        return bootstrap(self, n=n, seed=seed, n_jobs=n_jobs, progress=progress, chunk_size=chunk_size)
 
     # -------------------------------------------------------------- output
     def sensitivity(self, budgets: Any, *, bootstrap: Any = None, likelihood: bool = False):

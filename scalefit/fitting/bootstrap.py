@@ -27,11 +27,16 @@ from .._errors import ScalefitInputError
 from .._intervals import percentile_interval
 from .._json import jsonable
 from .._summary import Summary, Table
-from .._validation import check_level, check_n_jobs, check_seed
+from .._validation import check_integer, check_level, check_n_jobs, check_seed
 from ..laws import chinchilla_compute_optimal, chinchilla_exponents, evaluate, is_chinchilla
 from . import _chinchilla, _generic, _likelihood
 
+#: Resamples per task for laws refitted one resample at a time (the generic and likelihood engines).
 _CHUNK = 250
+#: The batched Chinchilla bootstrap holds chunk x rows values per array: at most this many ...
+_CHUNK_VALUES = 1 << 20
+#: ... and at most this many resamples per chunk (larger chunks gained nothing measurable).
+_CHUNK_MAX = 500
 
 
 @dataclass(frozen=True, eq=False)
@@ -313,16 +318,30 @@ def _intervals(draws: pd.DataFrame, level: float, point: Mapping[str, float] | N
 
 
 def _resample_weights(units: np.ndarray, n_units: int, seed: int, idx: Iterable[int]) -> np.ndarray:
-    """Integer weights per row for the resamples ``idx``: counts of each unit drawn."""
-    rows = []
-    for i in idx:
-        rng = np.random.default_rng([seed, int(i)])
-        counts = np.bincount(rng.integers(0, n_units, n_units), minlength=n_units).astype(float)
-        rows.append(counts[units])
-    return np.array(rows)
+    """Integer weights per row for the resamples ``idx``: counts of each unit drawn.
+
+    Resample ``i`` draws from ``numpy.random.default_rng([seed, i])``, built here as the
+    ``Generator(PCG64([seed, i]))`` it is (the same stream, a third cheaper to construct).
+    """
+    idx = list(idx)
+    out = np.empty((len(idx), units.size))
+    for j, i in enumerate(idx):
+        rng = np.random.Generator(np.random.PCG64([seed, int(i)]))
+        out[j] = np.bincount(rng.integers(0, n_units, n_units), minlength=n_units)[units]
+    return out
 
 
 def _chinchilla_chunk(fit_result: Any, idx: Sequence[int], seed: int, units: np.ndarray, n_units: int):
+    """Refit resamples ``idx`` of a Chinchilla-form fit as one batched Newton problem.
+
+    Every resample is polished from the full fit's best minimum.  Each other distinct
+    minimum of the full fit is then screened for every resample at once
+    (:func:`._chinchilla.basin_screen`): where the resample's objective there, less the
+    decrease a Newton step promises, comes within 10% of the resample's polished objective,
+    the resample is polished from that minimum too and keeps the better point.  A resample
+    whose polish does not converge is refitted with the full search of :func:`scalefit.fit`
+    (variable-projection seeds, every basin) and keeps the better point.
+    """
     problem = fit_result.problem
     with _chinchilla.single_thread(), np.errstate(all="ignore"):
         prob, red = _chinchilla.engine_problem(problem)
@@ -331,27 +350,40 @@ def _chinchilla_chunk(fit_result: Any, idx: Sequence[int], seed: int, units: np.
         if starts is None or len(starts) == 0:
             starts = _chinchilla.theta_from_params(fit_result.params)[None, :]
         K = W.shape[0]
-        best_f = np.full(K, np.inf)
-        best_theta = np.full((K, 5), np.nan)
-        best_conv = np.zeros(K, bool)
-        for j, s in enumerate(starts):
-            theta0 = np.repeat(s[None, :], K, axis=0)
-            rows = np.arange(K)
-            if j > 0:
-                # other basins of the full fit: a few Newton steps, then only the
-                # resamples where that basin is competitive are polished to the end
-                short = _chinchilla.polish(theta0, prob, red, W, max_iter=6)
-                rows = np.flatnonzero(short.f < best_f * 1.2)
+        main = _chinchilla.polish(np.repeat(starts[:1], K, axis=0), prob, red, W, lam0=_LAM0, fast_steps=True)
+        best_theta, best_f, best_conv = main.theta, main.f, main.converged
+        search = np.zeros(K, bool)  # resamples refitted with the full search
+        for s in starts[1:]:
+            f_at, decrease = _chinchilla.basin_screen(s, prob, red, W)
+            rows = np.flatnonzero(~(f_at - decrease > _HOPELESS * best_f))
+            theta = np.repeat(s[None, :], rows.size, axis=0)
+            lam = np.full(rows.size, _LAM0)
+            for _ in range(_ROUNDS):
                 if rows.size == 0:
-                    continue
-                theta0 = short.theta[rows]
-            pr = _chinchilla.polish(theta0, prob, red, W[rows])
-            better = pr.f < best_f[rows]
-            sel = rows[better]
-            best_f[sel] = pr.f[better]
-            best_theta[sel] = pr.theta[better]
-            best_conv[sel] = pr.converged[better]
+                    break
+                # a few Newton steps, then the same screen at the points reached
+                pr = _chinchilla.polish(theta, prob, red, W[rows], max_iter=_STEPS, lam0=lam, fast_steps=True)
+                better = pr.converged & (pr.f < best_f[rows])
+                sel = rows[better]
+                best_f[sel], best_theta[sel], best_conv[sel] = pr.f[better], pr.theta[better], True
+                go_on = ~pr.converged & ~(pr.f - pr.decrease > _HOPELESS * best_f[rows])
+                rows, theta, lam = rows[go_on], pr.theta[go_on], pr.lam[go_on]
+            search[rows] = True  # still undecided after every round
+        for i in np.flatnonzero(~best_conv | search):
+            sol = _chinchilla.fit_chinchilla(problem.with_weights(W[i]))
+            if sol.objective <= best_f[i]:
+                best_f[i], best_theta[i] = sol.objective, red.theta(sol.z[None, :])[0]
+                best_conv[i] = sol.converged
     return best_theta, best_f, best_conv
+
+
+#: The bootstrap's polish starts nearly undamped (a warm start sits next to its minimum) and solves
+#: steps without eigendecompositions where the Hessian is positive definite (``fast_steps``).
+_LAM0 = 1e-7
+#: Another basin of the full fit is written off for a resample once its objective there, less the
+#: decrease an optimistic Newton model promises, exceeds this multiple of the resample's best.
+_HOPELESS = 1.1
+_STEPS, _ROUNDS = 4, 50  # 200 Newton steps in all, as one polish
 
 
 def _generic_chunk(fit_result: Any, idx: Sequence[int], seed: int, units: np.ndarray, n_units: int):
@@ -384,7 +416,40 @@ def _likelihood_chunk(fit_result: Any, idx: Sequence[int], seed: int, units: np.
     return np.array(out_z), np.array(out_f), np.array(out_c)
 
 
-def bootstrap(fit_result: Any, n: int = 1000, *, seed: int = 0, n_jobs: int = -1, progress: bool | None = None) -> BootstrapResult:
+def _default_chunk(batched: bool, n_rows: int) -> int:
+    """Resamples per task: for the batched engine as many as fit in _CHUNK_VALUES values per array."""
+    if not batched:
+        return _CHUNK
+    return int(min(_CHUNK_MAX, max(1, _CHUNK_VALUES // max(n_rows, 1))))
+
+
+def _default_jobs(batched: bool, n: int, n_rows: int, n_chunks: int) -> int:
+    """Workers for ``n_jobs=None``: serial unless the work outweighs starting the workers.
+
+    The work is estimated as resamples x rows x a cost per resample-row measured on the
+    replication data (benchmarks/RESULTS.md); starting joblib's process workers costs about
+    _WORKER_START seconds, which two workers recover only when the serial work takes at least
+    twice as long.
+    """
+    import os
+
+    cores = os.cpu_count() or 1
+    if cores == 1 or n_chunks == 1:
+        return 1
+    seconds = n * n_rows * (_COST_BATCHED if batched else _COST_ONE_BY_ONE)
+    return -1 if seconds * (1.0 - 1.0 / cores) > _WORKER_START else 1
+
+
+#: Measured costs (benchmarks/RESULTS.md, "Issue 12: batched bootstrap"): CPU seconds per
+#: resample-row for the batched Chinchilla engine and for one-at-a-time refits, and the wall time
+#: of starting joblib's default (loky) workers.
+_COST_BATCHED = 1e-6
+_COST_ONE_BY_ONE = 5e-3
+_WORKER_START = 2.0
+
+
+def bootstrap(fit_result: Any, n: int = 1000, *, seed: int = 0, n_jobs: int | None = None, progress: bool | None = None,
+              chunk_size: int | None = None) -> BootstrapResult:
     """Bootstrap a :class:`~scalefit.FitResult` (see :meth:`FitResult.bootstrap`).
 
     Parameters
@@ -395,11 +460,19 @@ def bootstrap(fit_result: Any, n: int = 1000, *, seed: int = 0, n_jobs: int = -1
         Number of resamples.
     seed : int
         Seed; resample ``i`` uses ``numpy.random.default_rng([seed, i])``.
-    n_jobs : int
-        Parallel workers through joblib (-1: all cores).  Results do not depend on it.
+    n_jobs : int, optional
+        Parallel workers through joblib (-1: all cores).  Default: chosen from the amount of
+        work, serial where starting workers would cost more than they save.  Results do not
+        depend on it.
     progress : bool, optional
         Show a progress bar (``tqdm.auto``: a widget in a notebook, text in a
         terminal); default: when a notebook or a terminal is attached.
+    chunk_size : int, optional
+        Resamples per task (the unit of parallel work and of the progress bar).  Default:
+        for the Chinchilla forms, as many as keep each batched array near 2**20 values
+        (at most 500); 250 otherwise.  Results are identical whatever ``n_jobs`` and the
+        joblib backend for a given chunk size; another chunk size batches resamples
+        differently, which changes results only at rounding level.
 
     Returns
     -------
@@ -417,7 +490,10 @@ def bootstrap(fit_result: Any, n: int = 1000, *, seed: int = 0, n_jobs: int = -1
     if n < 2:
         raise ScalefitInputError(f"n must be at least 2 resamples; got {n}.")
     seed = check_seed(seed, where="bootstrap")
-    n_jobs = check_n_jobs(n_jobs, where="bootstrap")
+    if n_jobs is not None:
+        n_jobs = check_n_jobs(n_jobs, where="bootstrap")
+    if chunk_size is not None:
+        chunk_size = check_integer(chunk_size, "chunk_size", minimum=1, where="bootstrap")
     if getattr(fit_result, "runs", None) is None or getattr(fit_result, "problem", None) is None:
         raise ScalefitInputError("this fit carries no data (was it loaded from JSON?); refit with scalefit.fit to bootstrap.")
     table = fit_result.runs.table
@@ -426,12 +502,16 @@ def bootstrap(fit_result: Any, n: int = 1000, *, seed: int = 0, n_jobs: int = -1
         units, n_units, unit = codes, len(uniq), "runs (curves grouped by run)"
     else:
         units, n_units, unit = np.arange(len(table)), len(table), "runs"
-    chunks = [list(range(i, min(i + _CHUNK, n))) for i in range(0, n, _CHUNK)]
     likelihood = fit_result.problem.loss == "huber-likelihood"
     if likelihood:
         worker = _likelihood_chunk
     else:
         worker = _chinchilla_chunk if is_chinchilla(fit_result.law) else _generic_chunk
+    batched = worker is _chinchilla_chunk
+    size = chunk_size if chunk_size is not None else _default_chunk(batched, len(table))
+    chunks = [list(range(i, min(i + size, n))) for i in range(0, n, size)]
+    if n_jobs is None:
+        n_jobs = _default_jobs(batched, n, len(table), len(chunks))
     if progress is None:
         progress = _attached()
     bar = None
