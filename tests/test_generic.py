@@ -241,10 +241,6 @@ def test_bad_asymmetric_loss_is_refused(loss):
         scalefit.fit(_synthetic(0), loss=loss)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the bootstrap refits Chinchilla fits with the Chinchilla engine, whose own _rho ignores the asymmetric "
-    "objective; fixed by `from ._problem import rho as _rho` in scalefit/fitting/_chinchilla.py (its owner's "
-    "file). Remove this marker then."))
 def test_bootstrap_of_an_asymmetric_chinchilla_fit_refits_the_asymmetric_objective():
     res = _fit(_synthetic(7), "chinchilla", loss="huber-asymmetric")
     boot = res.bootstrap(4, seed=0, n_jobs=1, progress=False)

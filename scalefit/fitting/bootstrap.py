@@ -30,6 +30,7 @@ from .._summary import Summary, Table
 from .._validation import check_integer, check_level, check_n_jobs, check_seed
 from ..laws import chinchilla_compute_optimal, chinchilla_exponents, evaluate, is_chinchilla
 from . import _chinchilla, _generic, _likelihood
+from ._problem import CHINCHILLA_ENGINE_LOSSES
 
 #: Resamples per task for laws refitted one resample at a time (the generic and likelihood engines).
 _CHUNK = 250
@@ -503,10 +504,12 @@ def bootstrap(fit_result: Any, n: int = 1000, *, seed: int = 0, n_jobs: int | No
     else:
         units, n_units, unit = np.arange(len(table)), len(table), "runs"
     likelihood = fit_result.problem.loss == "huber-likelihood"
+    # the Chinchilla engine refits only the objectives it computes (as fit() routes them); others go to the generic one
+    chinchilla_engine = is_chinchilla(fit_result.law) and fit_result.problem.loss in CHINCHILLA_ENGINE_LOSSES
     if likelihood:
         worker = _likelihood_chunk
     else:
-        worker = _chinchilla_chunk if is_chinchilla(fit_result.law) else _generic_chunk
+        worker = _chinchilla_chunk if chinchilla_engine else _generic_chunk
     batched = worker is _chinchilla_chunk
     size = chunk_size if chunk_size is not None else _default_chunk(batched, len(table))
     chunks = [list(range(i, min(i + size, n))) for i in range(0, n, size)]
@@ -542,7 +545,7 @@ def bootstrap(fit_result: Any, n: int = 1000, *, seed: int = 0, n_jobs: int | No
     fvals = np.concatenate([p[1] for p in parts])
     conv = np.concatenate([p[2] for p in parts])
     spec = fit_result.problem.spec
-    if is_chinchilla(fit_result.law) and not likelihood:
+    if chinchilla_engine and not likelihood:
         E, A, B = np.exp(theta[:, 0]), np.exp(theta[:, 1]), np.exp(theta[:, 2])
         cols = {"E": E, "A": A, "B": B, "alpha": theta[:, 3], "beta": theta[:, 4]}
         samples = pd.DataFrame({k: cols[k] for k in spec.names})
