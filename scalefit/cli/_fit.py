@@ -34,7 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="Budgets at which to show how N* and D* move across objectives (default: 100x and 1000x the "
                         "largest run's FLOPs); 'none' to skip the sensitivity table.")
     p.add_argument("--seed", type=int, default=0, help="Seed of the bootstrap (default 0).")
-    p.add_argument("--jobs", type=int, default=-1, help="Parallel workers for the bootstrap (default: all cores).")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="Parallel workers for the bootstrap (default: chosen from the amount of work; -1 for all cores).")
     p.add_argument("--strict", action="store_true", help="Fail (exit 1) when the fit does not converge.")
     p.add_argument("--json", action="store_true", help="Print one JSON object instead of text.")
     p.add_argument("--out", default=None, metavar="FILE", help="Also write the JSON (with bootstrap draws) to FILE, for `plan` and `report`.")
@@ -85,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
 
     check_out_path(args.out, force=args.force)
     check_seed(args.seed)  # every option before any work, even those only a bootstrap uses
-    check_n_jobs(args.jobs)
+    if args.jobs is not None:
+        check_n_jobs(args.jobs)
     runs = load_runs(args)
     if args.final:
         runs = runs.final()
