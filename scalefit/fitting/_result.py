@@ -592,11 +592,11 @@ def asymptotic_stderr(spec: Spec, internal: np.ndarray, J: np.ndarray, resid: np
     n = int(ok.sum())
     _, psi, _ = _rho(r, loss, delta)
     if loss == "huber":
-        from scipy.stats import norm
+        from scipy.special import ndtr  # the normal CDF (what scipy.stats.norm.cdf calls), without scipy.stats' 0.5-1 s import
 
         scale = 1.4826 * np.median(np.abs(r[ok] - np.median(r[ok]))) or np.std(r[ok]) or delta
         h = max(1.06 * scale * n ** (-0.2), delta)
-        mbar = float(np.mean(norm.cdf((delta - r[ok]) / h) - norm.cdf((-delta - r[ok]) / h)))
+        mbar = float(np.mean(ndtr((delta - r[ok]) / h) - ndtr((-delta - r[ok]) / h)))
     else:
         mbar = 1.0
     s2 = float(np.sum(w * psi * psi) / max(n - m_, 1))
