@@ -12,6 +12,9 @@ import base64
 import datetime as _dt
 import html
 import io
+import os
+import signal
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -19,7 +22,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from ._errors import PlanRefusedError, ScalefitInputError, collect_warnings
+from ._errors import PlanRefusedError, ScalefitInputError, collect_warnings, warn
 from ._format import MISSING_HTML, html_table
 from ._report_html import CSS as _CSS
 from ._report_html import _budget, approaches_table, plan_table, reader_text, summary_html, training_table, wrap
@@ -208,7 +211,8 @@ def build_report(
         for the training time and cost columns; default :data:`DEFAULT_HARDWARE`.
     title : str, optional
     n_jobs : int
-        Workers for the fit's bootstrap.
+        Workers for the fit's bootstrap, and processes to render the figures
+        with (forked, on Linux; -1: every core).
     progress : bool, optional
         Progress bars (default: when stderr is a terminal).
     figures : bool
@@ -300,7 +304,7 @@ def build_report(
         training = _training_table(plan, hw, skipped) if plan is not None else pd.DataFrame()
         configurations = (_configurations(boot if boot is not None else result, budgets, shape or DEFAULT_SHAPE, hw, skipped)
                           if plan is not None else [])
-        figs = _figures(result, boot, iso, env, hw, skipped, budgets=budgets, dpi=dpi) if figures else []
+        figs = _figures(result, boot, iso, env, hw, skipped, budgets=budgets, dpi=dpi, n_jobs=n_jobs) if figures else []
     for w in wlist:
         caught.append(f"{type(w).__name__}: {word(w)}")
     return Report(
@@ -392,17 +396,31 @@ def _configurations(fit: Any, budgets: Sequence[float], spec: dict, hw: dict, sk
 
 # ------------------------------------------------------------------ figures
 def _png(draw: Callable[[], Any], dpi: int = 100) -> bytes:
-    import matplotlib.pyplot as plt
+    """The figure ``draw()`` makes, as PNG bytes at ``dpi``.
 
-    disp = draw()
-    fig = disp.figure_
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)  # constrained layout already fits the figure: no second, "tight" draw
-    plt.close(fig)
+    The same pixels as ``figure.savefig(format="png", dpi=dpi)`` (checked figure by figure in
+    tests/test_report.py), drawn once: savefig lays out and draws a figure that has a layout
+    engine twice (a dry draw, then the real one), and the constrained layout is most of the time a
+    figure takes.  The figure is drawn by its own Agg canvas and the pixels are encoded as
+    savefig's Agg backend encodes them.
+    """
+    import matplotlib.image as mimage
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = draw().figure_
+    try:
+        fig.set_dpi(dpi)
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        buf = io.BytesIO()
+        mimage.imsave(buf, np.asarray(canvas.buffer_rgba()), format="png", origin="upper", dpi=dpi)
+    finally:
+        plt.close(fig)
     return buf.getvalue()
 
 
-def _figures(result, boot, iso, env, hw, skipped, *, budgets: Sequence[float] = (), dpi: int = 100) -> list:
+def _figures(result, boot, iso, env, hw, skipped, *, budgets: Sequence[float] = (), dpi: int = 100, n_jobs: int = 1) -> list:
     try:
         # the figures are rendered to PNG with savefig; the user's backend is left as it is
         from . import plots
@@ -442,13 +460,77 @@ def _figures(result, boot, iso, env, hw, skipped, *, budgets: Sequence[float] = 
     specs.append(("Training time and cost", f"Compute-optimal runs on {hw.get('n_gpus')} x {hw.get('gpu', 'GPU')} at {hw.get('mfu', '')} MFU.",
                   lambda: plots.plot_training_cost(boot if boot is not None else result, n_gpus=hw["n_gpus"], **kw)))
     out = []
-    for title, caption, draw in specs:
-        try:
-            out.append(Figure(title, caption, _png(draw, dpi), draw=draw))
-        except (ScalefitInputError, ValueError) as exc:
-            out.append(Figure(title, caption, None, str(exc)))
-            skipped[f"Figure: {title}"] = str(exc)
+    for (title, caption, draw), (png, error, raised) in zip(specs, _render_figures([d for _, _, d in specs], dpi, n_jobs)):
+        for category, message, options in raised:  # into the report's warnings, in figure order as when drawn here
+            warn(message, category, options=options)
+        out.append(Figure(title, caption, png, error, draw=draw if png is not None else None))
+        if error is not None:
+            skipped[f"Figure: {title}"] = error
     return out
+
+
+#: The drawings being rendered by forked workers: set just before the pool forks, so each worker inherits them.
+_PENDING: list[tuple[Callable[[], Any], int]] = []
+
+
+def _render_one(i: int) -> tuple[bytes | None, str | None, list[tuple[type, str, tuple]]]:
+    """Render pending figure ``i``: its PNG (or None and the error) and the warnings its drawing raised."""
+    draw, dpi = _PENDING[i]
+    png, error = None, None
+    with collect_warnings() as box:
+        try:
+            png = _png(draw, dpi)
+        except (ScalefitInputError, ValueError) as exc:
+            error = str(exc)
+    return png, error, [(type(w), str(w), tuple(getattr(w, "options", ()))) for w in box]
+
+
+def _workers(n_jobs: int, n_tasks: int) -> int:
+    """Processes to render ``n_tasks`` figures with, as joblib counts ``n_jobs`` (-1: every core this process may use)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    wanted = n_jobs if n_jobs > 0 else max(cores + 1 + n_jobs, 1)
+    return max(1, min(wanted, cores, n_tasks))
+
+
+def _worker_signals() -> None:
+    """A render worker dies on SIGTERM and leaves Ctrl-C to the parent, which terminates the pool."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _render_figures(draws: Sequence[Callable[[], Any]], dpi: int, n_jobs: int) -> list:
+    """Render every drawing (see :func:`_render_one`), in forked processes when ``n_jobs`` allows more than one.
+
+    Drawing is pure Python (matplotlib's layout holds the GIL), so threads would not help; forked
+    workers inherit the drawings and the analyses they draw from, and send back PNG bytes only.
+    Where ``fork`` is unavailable or unsafe (not Linux) the figures are rendered here, one by one.
+    The pool is terminated on the way out, so no worker outlives the report (SIGTERM and Ctrl-C
+    included).
+    """
+    global _PENDING
+    workers = _workers(n_jobs, len(draws))
+    _PENDING = [(d, dpi) for d in draws]
+    try:
+        if workers < 2 or not sys.platform.startswith("linux"):
+            return [_render_one(i) for i in range(len(draws))]
+        import multiprocessing
+        import warnings
+
+        with warnings.catch_warnings():
+            # Python >= 3.12 warns that forking a process with threads (loky's, the GUI's) may deadlock;
+            # the workers only draw with matplotlib and numpy, which hold no lock across a fork
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals)
+        try:
+            return pool.map(_render_one, range(len(draws)), chunksize=1)
+        finally:
+            pool.terminate()
+            pool.join()
+    finally:
+        _PENDING = []
 
 
 # ------------------------------------------------------------------- render
