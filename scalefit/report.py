@@ -15,19 +15,21 @@ import io
 import os
 import signal
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
-import pandas as pd
 
 from ._errors import PlanRefusedError, ScalefitInputError, collect_warnings, warn
 from ._format import MISSING_HTML, html_table
 from ._report_html import CSS as _CSS
 from ._report_html import _budget, approaches_table, plan_table, reader_text, summary_html, training_table, wrap
 from ._io import html_marker, write_text
-from .runs import as_runs
+
+if TYPE_CHECKING:  # pragma: no cover - pandas is imported where a table is built, so that argument errors stay quick
+    import pandas as pd
 
 #: Default hardware for the planning table: 1,024 H100 at 40% MFU, $2.50 per GPU-hour.
 DEFAULT_HARDWARE = dict(n_gpus=1024, gpu="H100-SXM", mfu=0.4, price_per_gpu_hour=2.5)
@@ -242,9 +244,12 @@ def build_report(
     -------
     Report
     """
+    import pandas as pd
+
     from . import approaches as _ap
     from . import plan as _plan
     from .fitting import fit as _fit
+    from .runs import as_runs
 
     runs = as_runs(runs)
     _one_group(runs, group_by)
@@ -255,14 +260,7 @@ def build_report(
     elif runs.has_curves:
         curves = runs
     finals = runs.final() if runs.has_curves else runs
-    try:
-        bootstrap = int(bootstrap)
-    except (TypeError, ValueError):
-        raise ScalefitInputError(f"bootstrap must be a whole number of resamples; got {bootstrap!r}.") from None
-    if bootstrap < 0 or bootstrap == 1:
-        raise ScalefitInputError(f"bootstrap must be 0 (none) or at least 2 resamples; got {bootstrap}.")
-    hw = dict(DEFAULT_HARDWARE if hardware is None else hardware)
-    _check_options(law, seed, n_jobs, hw)  # every option, before any work
+    bootstrap, hw = check_options(law=law, seed=seed, n_jobs=n_jobs, bootstrap=bootstrap, hardware=hardware)  # before any work
     word = wording or (lambda e: reader_text(str(e)))
     skipped: dict[str, str] = {}
     caught: list[str] = []
@@ -333,12 +331,35 @@ def _one_group(runs: Any, group_by: str | Sequence[str] | None) -> None:
             option="group_by", column=cols[0], values=shown)
 
 
-def _check_options(law: Any, seed: Any, n_jobs: Any, hw: dict) -> None:
-    """Refuse a bad law, seed, worker count or hardware before any fit is run."""
+def check_options(*, law: Any = "chinchilla", seed: Any = 0, n_jobs: Any = -1, bootstrap: Any = 1000,
+                  hardware: dict | None = None) -> tuple[int, dict]:
+    """Refuse a bad law, seed, worker count, bootstrap count or hardware, as :func:`build_report` would.
+
+    :func:`build_report` calls it before any fit; the command line calls it
+    before reading the runs, so a mistyped option fails at once.  Only the
+    hardware check reads the GPU table (and imports pandas for it).
+
+    Returns
+    -------
+    (bootstrap, hardware) : tuple of int and dict
+        The resample count as an int and the hardware (``DEFAULT_HARDWARE`` when None).
+
+    Raises
+    ------
+    ScalefitInputError
+        For the first bad option.
+    """
     from . import plan as _plan
     from ._validation import check_n_jobs, check_seed
     from .laws import get_law
 
+    try:
+        bootstrap = int(bootstrap)
+    except (TypeError, ValueError):
+        raise ScalefitInputError(f"bootstrap must be a whole number of resamples; got {bootstrap!r}.") from None
+    if bootstrap < 0 or bootstrap == 1:
+        raise ScalefitInputError(f"bootstrap must be 0 (none) or at least 2 resamples; got {bootstrap}.")
+    hw = dict(DEFAULT_HARDWARE if hardware is None else hardware)
     get_law(law)
     check_seed(seed, where="build_report")
     check_n_jobs(n_jobs, where="build_report")
@@ -355,9 +376,12 @@ def _check_options(law: Any, seed: Any, n_jobs: Any, hw: dict) -> None:
             _plan.training_cost(1e9, 2e10, n_gpus=hw["n_gpus"], price_per_gpu_hour=hw["price_per_gpu_hour"], **kw)
         else:
             _plan.training_time(1e9, 2e10, n_gpus=hw["n_gpus"], **kw)
+    return bootstrap, hw
 
 
 def _training_table(plan, hw: dict, skipped: dict) -> pd.DataFrame:
+    import pandas as pd
+
     from . import plan as _plan
 
     rows = []
@@ -471,11 +495,17 @@ def _figures(result, boot, iso, env, hw, skipped, *, budgets: Sequence[float] = 
 
 #: The drawings being rendered by forked workers: set just before the pool forks, so each worker inherits them.
 _PENDING: list[tuple[Callable[[], Any], int]] = []
+#: One report at a time renders through forked workers (held while _PENDING is set); others render in their thread.
+_FORKING = threading.Lock()
 
 
 def _render_one(i: int) -> tuple[bytes | None, str | None, list[tuple[type, str, tuple]]]:
-    """Render pending figure ``i``: its PNG (or None and the error) and the warnings its drawing raised."""
-    draw, dpi = _PENDING[i]
+    """Render pending figure ``i`` (in a forked worker)."""
+    return _render_draw(*_PENDING[i])
+
+
+def _render_draw(draw: Callable[[], Any], dpi: int) -> tuple[bytes | None, str | None, list[tuple[type, str, tuple]]]:
+    """A figure's PNG (or None and the error) and the warnings its drawing raised."""
     png, error = None, None
     with collect_warnings() as box:
         try:
@@ -502,20 +532,21 @@ def _worker_signals() -> None:
 
 
 def _render_figures(draws: Sequence[Callable[[], Any]], dpi: int, n_jobs: int) -> list:
-    """Render every drawing (see :func:`_render_one`), in forked processes when ``n_jobs`` allows more than one.
+    """Render every drawing (see :func:`_render_draw`), in forked processes when ``n_jobs`` allows more than one.
 
     Drawing is pure Python (matplotlib's layout holds the GIL), so threads would not help; forked
     workers inherit the drawings and the analyses they draw from, and send back PNG bytes only.
-    Where ``fork`` is unavailable or unsafe (not Linux) the figures are rendered here, one by one.
+    Where ``fork`` is unavailable or unsafe (not Linux), or another thread's report is rendering
+    through workers, the figures are rendered here, one by one.
     The pool is terminated on the way out, so no worker outlives the report (SIGTERM and Ctrl-C
     included).
     """
     global _PENDING
     workers = _workers(n_jobs, len(draws))
+    if workers < 2 or not sys.platform.startswith("linux") or not _FORKING.acquire(blocking=False):
+        return [_render_draw(d, dpi) for d in draws]
     _PENDING = [(d, dpi) for d in draws]
     try:
-        if workers < 2 or not sys.platform.startswith("linux"):
-            return [_render_one(i) for i in range(len(draws))]
         import multiprocessing
         import warnings
 
@@ -531,6 +562,7 @@ def _render_figures(draws: Sequence[Callable[[], Any]], dpi: int, n_jobs: int) -
             pool.join()
     finally:
         _PENDING = []
+        _FORKING.release()
 
 
 # ------------------------------------------------------------------- render
@@ -566,6 +598,8 @@ def _time_caption(hw: dict) -> str:
 
 
 def _render(r: Report) -> str:
+    import pandas as pd
+
     from . import __version__
 
     parts = [
