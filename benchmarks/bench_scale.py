@@ -175,7 +175,10 @@ def measure(op: str, folder: Path, *, timeout: float, limit_gb: float) -> dict:
 _WORK = ("import sys, time, resource\n"
          "t = time.perf_counter()\n"
          "from scalefit.cli import main\n"
-         "rc = main(sys.argv[1:])\n"
+         "try:\n"
+         "    rc = main(sys.argv[1:])\n"
+         "except SystemExit as exc:  # --help exits from argparse\n"
+         "    rc = exc.code\n"
          "wall = time.perf_counter() - t\n"
          "ru = [resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]\n"
          "print('WORK', wall, sum(r.ru_utime + r.ru_stime for r in ru), rc, file=sys.stderr)\n")

@@ -481,8 +481,11 @@ def _figures(result, boot, iso, env, hw, skipped, *, budgets: Sequence[float] = 
         specs.append(("Bootstrap distributions", "Bootstrap draws of each parameter and of a = beta/(alpha+beta).",
                       lambda: plots.plot_bootstrap(boot)))
     kw = {k: hw[k] for k in ("gpu", "mfu", "flops_per_gpu", "price_per_gpu_hour") if hw.get(k) is not None}
+    # the point fit: this figure draws no interval (time depends on N* D* = C/k only), so the 31 budgets x every
+    # bootstrap draw that the bootstrap result would plan are skipped; the lines are the same (the plan's point
+    # estimate is the fit's)
     specs.append(("Training time and cost", f"Compute-optimal runs on {hw.get('n_gpus')} x {hw.get('gpu', 'GPU')} at {hw.get('mfu', '')} MFU.",
-                  lambda: plots.plot_training_cost(boot if boot is not None else result, n_gpus=hw["n_gpus"], **kw)))
+                  lambda: plots.plot_training_cost(result, n_gpus=hw["n_gpus"], **kw)))
     out = []
     for (title, caption, draw), (png, error, raised) in zip(specs, _render_figures([d for _, _, d in specs], dpi, n_jobs)):
         for category, message, options in raised:  # into the report's warnings, in figure order as when drawn here
@@ -549,6 +552,10 @@ def _render_figures(draws: Sequence[Callable[[], Any]], dpi: int, n_jobs: int) -
     try:
         import multiprocessing
         import warnings
+
+        import matplotlib.backends.backend_agg  # noqa: F401 - imported once here, inherited by every worker
+        import matplotlib.image  # noqa: F401
+        import matplotlib.pyplot  # noqa: F401
 
         with warnings.catch_warnings():
             # Python >= 3.12 warns that forking a process with threads (loky's, the GUI's) may deadlock;
