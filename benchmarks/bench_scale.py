@@ -203,7 +203,8 @@ def cli_speed(repeats: int, code: str | None, jobs: str) -> None:
             rows = []
             for _ in range(repeats):
                 t0 = time.perf_counter()
-                done = subprocess.run([sys.executable, "-c", _WORK, *argv], capture_output=True, text=True, env=env)
+                # cwd: a folder without a scalefit package, so that `-c` imports the one PYTHONPATH names
+                done = subprocess.run([sys.executable, "-c", _WORK, *argv], capture_output=True, text=True, env=env, cwd=tmp)
                 command = time.perf_counter() - t0
                 line = [ln for ln in done.stderr.splitlines() if ln.startswith("WORK ")]
                 if not line:
