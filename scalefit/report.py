@@ -12,19 +12,24 @@ import base64
 import datetime as _dt
 import html
 import io
+import os
+import signal
+import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
-import pandas as pd
 
-from ._errors import PlanRefusedError, ScalefitInputError, collect_warnings
+from ._errors import PlanRefusedError, ScalefitInputError, collect_warnings, warn
 from ._format import MISSING_HTML, html_table
 from ._report_html import CSS as _CSS
 from ._report_html import _budget, approaches_table, plan_table, reader_text, summary_html, training_table, wrap
 from ._io import html_marker, write_text
-from .runs import as_runs
+
+if TYPE_CHECKING:  # pragma: no cover - pandas is imported where a table is built, so that argument errors stay quick
+    import pandas as pd
 
 #: Default hardware for the planning table: 1,024 H100 at 40% MFU, $2.50 per GPU-hour.
 DEFAULT_HARDWARE = dict(n_gpus=1024, gpu="H100-SXM", mfu=0.4, price_per_gpu_hour=2.5)
@@ -208,7 +213,8 @@ def build_report(
         for the training time and cost columns; default :data:`DEFAULT_HARDWARE`.
     title : str, optional
     n_jobs : int
-        Workers for the fit's bootstrap.
+        Workers for the fit's bootstrap, and processes to render the figures
+        with (forked, on Linux; -1: every core).
     progress : bool, optional
         Progress bars (default: when stderr is a terminal).
     figures : bool
@@ -238,9 +244,12 @@ def build_report(
     -------
     Report
     """
+    import pandas as pd
+
     from . import approaches as _ap
     from . import plan as _plan
     from .fitting import fit as _fit
+    from .runs import as_runs
 
     runs = as_runs(runs)
     _one_group(runs, group_by)
@@ -251,14 +260,7 @@ def build_report(
     elif runs.has_curves:
         curves = runs
     finals = runs.final() if runs.has_curves else runs
-    try:
-        bootstrap = int(bootstrap)
-    except (TypeError, ValueError):
-        raise ScalefitInputError(f"bootstrap must be a whole number of resamples; got {bootstrap!r}.") from None
-    if bootstrap < 0 or bootstrap == 1:
-        raise ScalefitInputError(f"bootstrap must be 0 (none) or at least 2 resamples; got {bootstrap}.")
-    hw = dict(DEFAULT_HARDWARE if hardware is None else hardware)
-    _check_options(law, seed, n_jobs, hw)  # every option, before any work
+    bootstrap, hw = check_options(law=law, seed=seed, n_jobs=n_jobs, bootstrap=bootstrap, hardware=hardware)  # before any work
     word = wording or (lambda e: reader_text(str(e)))
     skipped: dict[str, str] = {}
     caught: list[str] = []
@@ -300,7 +302,7 @@ def build_report(
         training = _training_table(plan, hw, skipped) if plan is not None else pd.DataFrame()
         configurations = (_configurations(boot if boot is not None else result, budgets, shape or DEFAULT_SHAPE, hw, skipped)
                           if plan is not None else [])
-        figs = _figures(result, boot, iso, env, hw, skipped, budgets=budgets, dpi=dpi) if figures else []
+        figs = _figures(result, boot, iso, env, hw, skipped, budgets=budgets, dpi=dpi, n_jobs=n_jobs) if figures else []
     for w in wlist:
         caught.append(f"{type(w).__name__}: {word(w)}")
     return Report(
@@ -329,12 +331,35 @@ def _one_group(runs: Any, group_by: str | Sequence[str] | None) -> None:
             option="group_by", column=cols[0], values=shown)
 
 
-def _check_options(law: Any, seed: Any, n_jobs: Any, hw: dict) -> None:
-    """Refuse a bad law, seed, worker count or hardware before any fit is run."""
+def check_options(*, law: Any = "chinchilla", seed: Any = 0, n_jobs: Any = -1, bootstrap: Any = 1000,
+                  hardware: dict | None = None) -> tuple[int, dict]:
+    """Refuse a bad law, seed, worker count, bootstrap count or hardware, as :func:`build_report` would.
+
+    :func:`build_report` calls it before any fit; the command line calls it
+    before reading the runs, so a mistyped option fails at once.  Only the
+    hardware check reads the GPU table (and imports pandas for it).
+
+    Returns
+    -------
+    (bootstrap, hardware) : tuple of int and dict
+        The resample count as an int and the hardware (``DEFAULT_HARDWARE`` when None).
+
+    Raises
+    ------
+    ScalefitInputError
+        For the first bad option.
+    """
     from . import plan as _plan
     from ._validation import check_n_jobs, check_seed
     from .laws import get_law
 
+    try:
+        bootstrap = int(bootstrap)
+    except (TypeError, ValueError):
+        raise ScalefitInputError(f"bootstrap must be a whole number of resamples; got {bootstrap!r}.") from None
+    if bootstrap < 0 or bootstrap == 1:
+        raise ScalefitInputError(f"bootstrap must be 0 (none) or at least 2 resamples; got {bootstrap}.")
+    hw = dict(DEFAULT_HARDWARE if hardware is None else hardware)
     get_law(law)
     check_seed(seed, where="build_report")
     check_n_jobs(n_jobs, where="build_report")
@@ -351,9 +376,12 @@ def _check_options(law: Any, seed: Any, n_jobs: Any, hw: dict) -> None:
             _plan.training_cost(1e9, 2e10, n_gpus=hw["n_gpus"], price_per_gpu_hour=hw["price_per_gpu_hour"], **kw)
         else:
             _plan.training_time(1e9, 2e10, n_gpus=hw["n_gpus"], **kw)
+    return bootstrap, hw
 
 
 def _training_table(plan, hw: dict, skipped: dict) -> pd.DataFrame:
+    import pandas as pd
+
     from . import plan as _plan
 
     rows = []
@@ -392,17 +420,31 @@ def _configurations(fit: Any, budgets: Sequence[float], spec: dict, hw: dict, sk
 
 # ------------------------------------------------------------------ figures
 def _png(draw: Callable[[], Any], dpi: int = 100) -> bytes:
-    import matplotlib.pyplot as plt
+    """The figure ``draw()`` makes, as PNG bytes at ``dpi``.
 
-    disp = draw()
-    fig = disp.figure_
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)  # constrained layout already fits the figure: no second, "tight" draw
-    plt.close(fig)
+    The same pixels as ``figure.savefig(format="png", dpi=dpi)`` (checked figure by figure in
+    tests/test_report.py), drawn once: savefig lays out and draws a figure that has a layout
+    engine twice (a dry draw, then the real one), and the constrained layout is most of the time a
+    figure takes.  The figure is drawn by its own Agg canvas and the pixels are encoded as
+    savefig's Agg backend encodes them.
+    """
+    import matplotlib.image as mimage
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = draw().figure_
+    try:
+        fig.set_dpi(dpi)
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        buf = io.BytesIO()
+        mimage.imsave(buf, np.asarray(canvas.buffer_rgba()), format="png", origin="upper", dpi=dpi)
+    finally:
+        plt.close(fig)
     return buf.getvalue()
 
 
-def _figures(result, boot, iso, env, hw, skipped, *, budgets: Sequence[float] = (), dpi: int = 100) -> list:
+def _figures(result, boot, iso, env, hw, skipped, *, budgets: Sequence[float] = (), dpi: int = 100, n_jobs: int = 1) -> list:
     try:
         # the figures are rendered to PNG with savefig; the user's backend is left as it is
         from . import plots
@@ -439,16 +481,95 @@ def _figures(result, boot, iso, env, hw, skipped, *, budgets: Sequence[float] = 
         specs.append(("Bootstrap distributions", "Bootstrap draws of each parameter and of a = beta/(alpha+beta).",
                       lambda: plots.plot_bootstrap(boot)))
     kw = {k: hw[k] for k in ("gpu", "mfu", "flops_per_gpu", "price_per_gpu_hour") if hw.get(k) is not None}
+    # the point fit: this figure draws no interval (time depends on N* D* = C/k only), so the 31 budgets x every
+    # bootstrap draw that the bootstrap result would plan are skipped; the lines are the same (the plan's point
+    # estimate is the fit's)
     specs.append(("Training time and cost", f"Compute-optimal runs on {hw.get('n_gpus')} x {hw.get('gpu', 'GPU')} at {hw.get('mfu', '')} MFU.",
-                  lambda: plots.plot_training_cost(boot if boot is not None else result, n_gpus=hw["n_gpus"], **kw)))
+                  lambda: plots.plot_training_cost(result, n_gpus=hw["n_gpus"], **kw)))
     out = []
-    for title, caption, draw in specs:
-        try:
-            out.append(Figure(title, caption, _png(draw, dpi), draw=draw))
-        except (ScalefitInputError, ValueError) as exc:
-            out.append(Figure(title, caption, None, str(exc)))
-            skipped[f"Figure: {title}"] = str(exc)
+    for (title, caption, draw), (png, error, raised) in zip(specs, _render_figures([d for _, _, d in specs], dpi, n_jobs)):
+        for category, message, options in raised:  # into the report's warnings, in figure order as when drawn here
+            warn(message, category, options=options)
+        out.append(Figure(title, caption, png, error, draw=draw if png is not None else None))
+        if error is not None:
+            skipped[f"Figure: {title}"] = error
     return out
+
+
+#: The drawings being rendered by forked workers: set just before the pool forks, so each worker inherits them.
+_PENDING: list[tuple[Callable[[], Any], int]] = []
+#: One report at a time renders through forked workers (held while _PENDING is set); others render in their thread.
+_FORKING = threading.Lock()
+
+
+def _render_one(i: int) -> tuple[bytes | None, str | None, list[tuple[type, str, tuple]]]:
+    """Render pending figure ``i`` (in a forked worker)."""
+    return _render_draw(*_PENDING[i])
+
+
+def _render_draw(draw: Callable[[], Any], dpi: int) -> tuple[bytes | None, str | None, list[tuple[type, str, tuple]]]:
+    """A figure's PNG (or None and the error) and the warnings its drawing raised."""
+    png, error = None, None
+    with collect_warnings() as box:
+        try:
+            png = _png(draw, dpi)
+        except (ScalefitInputError, ValueError) as exc:
+            error = str(exc)
+    return png, error, [(type(w), str(w), tuple(getattr(w, "options", ()))) for w in box]
+
+
+def _workers(n_jobs: int, n_tasks: int) -> int:
+    """Processes to render ``n_tasks`` figures with, as joblib counts ``n_jobs`` (-1: every core this process may use)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    wanted = n_jobs if n_jobs > 0 else max(cores + 1 + n_jobs, 1)
+    return max(1, min(wanted, cores, n_tasks))
+
+
+def _worker_signals() -> None:
+    """A render worker dies on SIGTERM and leaves Ctrl-C to the parent, which terminates the pool."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _render_figures(draws: Sequence[Callable[[], Any]], dpi: int, n_jobs: int) -> list:
+    """Render every drawing (see :func:`_render_draw`), in forked processes when ``n_jobs`` allows more than one.
+
+    Drawing is pure Python (matplotlib's layout holds the GIL), so threads would not help; forked
+    workers inherit the drawings and the analyses they draw from, and send back PNG bytes only.
+    Where ``fork`` is unavailable or unsafe (not Linux), or another thread's report is rendering
+    through workers, the figures are rendered here, one by one.
+    The pool is terminated on the way out, so no worker outlives the report (SIGTERM and Ctrl-C
+    included).
+    """
+    global _PENDING
+    workers = _workers(n_jobs, len(draws))
+    if workers < 2 or not sys.platform.startswith("linux") or not _FORKING.acquire(blocking=False):
+        return [_render_draw(d, dpi) for d in draws]
+    _PENDING = [(d, dpi) for d in draws]
+    try:
+        import multiprocessing
+        import warnings
+
+        import matplotlib.backends.backend_agg  # noqa: F401 - imported once here, inherited by every worker
+        import matplotlib.image  # noqa: F401
+        import matplotlib.pyplot  # noqa: F401
+
+        with warnings.catch_warnings():
+            # Python >= 3.12 warns that forking a process with threads (loky's, the GUI's) may deadlock;
+            # the workers only draw with matplotlib and numpy, which hold no lock across a fork
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals)
+        try:
+            return pool.map(_render_one, range(len(draws)), chunksize=1)
+        finally:
+            pool.terminate()
+            pool.join()
+    finally:
+        _PENDING = []
+        _FORKING.release()
 
 
 # ------------------------------------------------------------------- render
@@ -484,6 +605,8 @@ def _time_caption(hw: dict) -> str:
 
 
 def _render(r: Report) -> str:
+    import pandas as pd
+
     from . import __version__
 
     parts = [

@@ -204,3 +204,62 @@ def test_report_shows_the_sensitivity_to_the_objective(report, tmp_path):
     text = report.write(tmp_path / "s.html").read_text()
     assert "Sensitivity to the objective" in text and "least squares on loss" in text
     assert report.sensitivity.message in text or report.sensitivity.message.replace("'", "&#x27;") in text
+
+
+def _pixels(png: bytes):
+    import io
+
+    import matplotlib.image as mimage
+
+    return mimage.imread(io.BytesIO(png))
+
+
+def test_report_figures_have_the_pixels_savefig_gives(report):
+    """Issue 12: the report draws each figure once (not savefig's dry draw and real draw): the same pixels."""
+    import io
+
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from scalefit._errors import collect_warnings
+
+    assert len(report.figures) >= 9
+    for f in report.figures:
+        with collect_warnings():  # the report lists these already
+            fig = f.draw().figure_
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=100)  # how the report rendered them before issue 12
+        plt.close(fig)
+        assert np.array_equal(_pixels(f.png), _pixels(buf.getvalue())), f.title
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="figures are rendered in forked processes on Linux only")
+def test_report_figures_rendered_in_workers_are_the_same(monkeypatch):
+    """Issue 12: figures rendered by two forked workers equal those drawn in the process, with the same warnings."""
+    from scalefit import report as report_module
+
+    monkeypatch.setattr(report_module, "_workers", lambda n_jobs, n_tasks: 1 if n_jobs == 1 else 2)
+    runs = scalefit.read_runs(scalefit.datasets.synthetic_path("isoflop"))
+    serial = build_report(runs, bootstrap=20, n_jobs=1, progress=False)
+    forked = build_report(runs, bootstrap=20, n_jobs=2, progress=False)
+    assert [f.title for f in forked.figures] == [f.title for f in serial.figures]
+    assert [f.png for f in forked.figures] == [f.png for f in serial.figures]
+    assert forked.warnings == serial.warnings and forked.skipped == serial.skipped
+
+
+def test_report_figure_warnings_and_errors_come_back_from_workers(monkeypatch):
+    """A drawing's warning and a drawing's error reach the report from a forked worker, as from a drawing in the process."""
+    from scalefit import report as report_module
+    from scalefit._errors import ScalefitWarning, collect_warnings, warn
+
+    def warns():
+        warn("drawn with a caveat", ScalefitWarning)
+        raise ScalefitInputError("nothing to draw")
+
+    for workers in (1, 2):
+        monkeypatch.setattr(report_module, "_workers", lambda n_jobs, n_tasks, w=workers: w)
+        with collect_warnings() as box:
+            got = report_module._render_figures([warns, warns], 50, -1)
+        assert [(png, error) for png, error, _ in got] == [(None, "nothing to draw")] * 2
+        assert [str(w) for w in box] == []  # not yet warned: _figures warns them, in figure order
+        assert [(c, m) for _, _, raised in got for c, m, _ in raised] == [(ScalefitWarning, "drawn with a caveat")] * 2

@@ -239,15 +239,20 @@ def _curve_frontier(agg, run_ids, n_grid, bootstrap, rng, excluded):
     L = np.full((R, n_grid), np.nan)
     D = np.full((R, n_grid), np.nan)
     logn = np.zeros(R)
-    for i, (rid, g) in enumerate(agg.groupby("run", sort=False)):
-        x = g["_logc"].to_numpy()
-        logn[i] = g["_logn"].iloc[0]
+    # agg is sorted by run, so each run's checkpoints are one slice (numpy slices: no pandas group per run)
+    codes = pd.factorize(agg["run"], sort=False)[0]
+    starts = np.flatnonzero(np.diff(codes, prepend=-1) != 0)
+    ends = np.append(starts[1:], len(codes))
+    logc_all, logl_all, logd_all, logn_all = (agg[c].to_numpy() for c in ("_logc", "_logl", "_logd", "_logn"))
+    for i, (a, z) in enumerate(zip(starts.tolist(), ends.tolist())):
+        x = logc_all[a:z]
+        logn[i] = logn_all[a]
         if len(x) < 2:
-            excluded.append({"run": rid, "reason": "only one checkpoint left; a curve needs two to interpolate (use final_only=True to use single points)"})
+            excluded.append({"run": run_ids[i], "reason": "only one checkpoint left; a curve needs two to interpolate (use final_only=True to use single points)"})
             continue
         inside = (grid >= x[0]) & (grid <= x[-1])
-        L[i, inside] = np.interp(grid[inside], x, g["_logl"].to_numpy())
-        D[i, inside] = np.interp(grid[inside], x, g["_logd"].to_numpy())
+        L[i, inside] = np.interp(grid[inside], x, logl_all[a:z])
+        D[i, inside] = np.interp(grid[inside], x, logd_all[a:z])
     covered = np.isfinite(L)
     if not covered.any():
         raise ScalefitInputError("envelope: no run has two or more checkpoints, so no curve can be interpolated; "

@@ -72,9 +72,7 @@ def _budgets(text: str | None) -> list[float] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import read_runs
-    from ..report import build_report
-    from ._messages import cli_message
+    from ..report import build_report, check_options  # numpy only: pandas and matplotlib come with the runs and figures
 
     out = Path(args.out)
     check_out_path(args.out, force=args.force)
@@ -84,6 +82,10 @@ def run(args: argparse.Namespace) -> int:
         from .._errors import ScalefitInputError
 
         raise ScalefitInputError(f"--figures-dir {figdir} is a file; give a folder.", option="figures_dir")
+    check_options(law=args.law, seed=args.seed, n_jobs=args.jobs, bootstrap=args.bootstrap, hardware=hardware(args))
+    from .. import read_runs
+    from ._messages import cli_message
+
     runs = load_runs(args)
     curves = None
     if args.curves:

@@ -599,13 +599,13 @@ def asymptotic_stderr(spec: Spec, internal: np.ndarray, J: np.ndarray, resid: np
     n = int(ok.sum())
     _, psi, _ = _rho(r, loss, delta)
     if huber:
-        from scipy.stats import norm
+        from scipy.special import ndtr  # the normal CDF (what scipy.stats.norm.cdf calls), without scipy.stats' 0.5-1 s import
 
         scale = 1.4826 * np.median(np.abs(r[ok] - np.median(r[ok]))) or np.std(r[ok]) or delta
         h = max(1.06 * scale * n ** (-0.2), delta)
         # smoothed psi' is 1 on (-delta, 0] and k on (0, delta] (k = 1 unless over-predictions are penalised)
-        below = norm.cdf(-r[ok] / h) - norm.cdf((-delta - r[ok]) / h)
-        above = norm.cdf((delta - r[ok]) / h) - norm.cdf(-r[ok] / h)
+        below = ndtr(-r[ok] / h) - ndtr((-delta - r[ok]) / h)
+        above = ndtr((delta - r[ok]) / h) - ndtr(-r[ok] / h)
         mbar = float(np.mean(below + asymmetry(loss) * above))
     else:
         mbar = 1.0

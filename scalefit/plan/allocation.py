@@ -129,6 +129,17 @@ def _inference(m: _Model, loss: float, inference_tokens: float, k_inf: float) ->
 
 
 # ------------------------------------------------------------- uncertainty
+def _usable_samples(law: Law, samples: Sequence[Mapping[str, Any]]) -> list[dict[str, float]]:
+    """The bootstrap samples that pass :func:`check_params` (the others are counted as skipped)."""
+    usable = []
+    for s in samples:
+        try:
+            usable.append(check_params(law, s, "bootstrap sample"))
+        except ScalefitInputError:
+            continue
+    return usable
+
+
 def _estimate(
     compute: Callable[[_Model], dict[str, float]],
     law: Law,
@@ -139,23 +150,23 @@ def _estimate(
     level: float,
     fixed: Sequence[str] = (),
     compute_draws: Callable[[list[dict[str, float]]], list[dict[str, float] | ScalefitInputError]] | None = None,
+    checked: list[dict[str, float]] | None = None,
 ) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
     """Point result and percentile intervals over the bootstrap samples.
 
     Keys in ``fixed`` (the numbers the caller chose) get no interval; every
     other key does.  Samples that give no plan are left out, with a warning.
     ``compute_draws``, when given, does ``compute`` for all samples in one
-    vectorised call (a plan or the error, per sample).
+    vectorised call (a plan or the error, per sample).  ``checked``, when
+    given, is :func:`_usable_samples` of ``samples`` (a caller planning many
+    budgets checks them once).
     """
     point = compute(_Model(law, params, inputs, k))
     if not samples:
         return point, {}
-    rows, failures, usable = [], [], []
-    for s in samples:
-        try:
-            usable.append(check_params(law, s, "bootstrap sample"))
-        except ScalefitInputError:
-            continue
+    rows: list[dict[str, float]] = []
+    failures: list[str] = []
+    usable = _usable_samples(law, samples) if checked is None else checked
     skipped = len(samples) - len(usable)
     if compute_draws is not None and usable:
         for result in compute_draws(usable):
@@ -235,6 +246,7 @@ def _plan_each(
     law, params, samples = _as_law_params(fit)
     carried = carried_warnings(fit, force=force)
     extra = _extra_inputs(law, inputs)
+    checked = _usable_samples(law, samples) if samples else None  # once, not once per budget
     out = []
     for v in arr:
 
@@ -248,7 +260,7 @@ def _plan_each(
                 ) from None
 
         all_draws = None if vectorised is None else functools.partial(vectorised, law, inputs=extra, k=k, flops=float(v))
-        row, intervals = _estimate(at_value, law, params, samples, extra, k, level, fixed, all_draws)
+        row, intervals = _estimate(at_value, law, params, samples, extra, k, level, fixed, all_draws, checked)
         out.append(_allocation(row, intervals, level, law, k, extra))
     _warn_extrapolation(fit, max(a.flops for a in out), min(a.flops for a in out))
     out = [replace(a, warnings=carried + tuple(n for n in [extrapolation_note(fit, a.flops)] if n)) for a in out]

@@ -277,10 +277,12 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
         parsed, unparseable = parse_column(raw)
         values[name] = parsed
         label_col = name if str(src) == name else f"{name} ({str(src)!r})"
-        if unparseable.any() or name == "loss":
+        if (unparseable.any() or name == "loss") and not pd.api.types.is_numeric_dtype(raw.dtype):
+            # only strings can be written in a locale style: a numeric column is skipped, not scanned value by value
             _v.check_number_style(repr(str(src)), raw.to_numpy(dtype=object), rows, loss=name == "loss")
-        problems[name] = (src, _v.row_problems(label_col, parsed, unparseable, allow_zero=name == "step"),
-                          raw.to_numpy(dtype=object))
+        why = _v.row_problems(label_col, parsed, unparseable, allow_zero=name == "step")
+        # the raw values are shown only for rows with a problem: a clean column is not copied into Python objects
+        problems[name] = (src, why, raw.to_numpy(dtype=object) if (why != "").any() else raw.to_numpy())
     if run_cols:
         missing_id = frame[run_cols].isna().any(axis=1).to_numpy()
         reasons = np.where(missing_id, f"run id ({', '.join(map(str, run_cols))}) is missing", "").astype(object)
