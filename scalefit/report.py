@@ -475,8 +475,9 @@ def _figures(result, boot, iso, env, hw, skipped, *, budgets: Sequence[float] = 
                   lambda: plots.plot_loss_contours(result)))
     specs.append(("Fit against data", "Predicted against observed loss, and residuals against N, D and C.",
                   lambda: plots.plot_fit(result)))
-    specs.append(("Extrapolation", "Loss along the compute-optimal frontier with bootstrap bands beyond the data.",
-                  lambda: plots.plot_extrapolation(boot if boot is not None else result)))
+    specs.append(("Extrapolation", "Loss along the compute-optimal frontier with bootstrap bands beyond the data, "
+                  "to the planned budgets (each marked with its loss and interval).",
+                  lambda: plots.plot_extrapolation(boot if boot is not None else result, flops=list(budgets) or None)))
     if boot is not None:
         specs.append(("Bootstrap distributions", "Bootstrap draws of each parameter and of a = beta/(alpha+beta).",
                       lambda: plots.plot_bootstrap(boot)))

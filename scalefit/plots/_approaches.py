@@ -343,12 +343,15 @@ def plot_optimal_scaling(
                               label=f"planned budgets ({level:.0%} interval)" if not earlier else "_nolegend_")
             star.set_gid(_TARGETS_GID)
             marks.append(star)
-            shift = 11 * earlier  # points: one line of x-small text per earlier result
+            # a second result writes on the other side of the star, so close values cannot meet; a third one line out
+            shift = 11 * (earlier // 2)
             for i, (cv, v) in enumerate(zip(targets, values)):  # neighbours alternate up and down: no overlap
+                up = bool(i % 2)
+                left = up != bool(earlier % 2)
                 values_text.append(ax.annotate(  # the value, in the result's colour; C is on the axis
                     _short(v), (cv, v), textcoords="offset points", color=colour,
-                    xytext=(-8, 4 + shift) if i % 2 else (8, -4 - shift), ha="right" if i % 2 else "left",
-                    va="bottom" if i % 2 else "top", fontsize="x-small"))
+                    xytext=(-8 if left else 8, 4 + shift if up else -4 - shift), ha="right" if left else "left",
+                    va="bottom" if up else "top", fontsize="x-small"))
     for ax in (ax_n, ax_d):  # after the planned budgets, so that their stars are in the legend too
         ax.legend(loc="lower right", fontsize="x-small", frameon=False)
     artists["targets"] = tuple(marks) or None
@@ -459,5 +462,3 @@ def plot_envelope(
         {"curves": tuple(curves), "envelope": env, "fitted": fitted, "excluded": excluded, "colorbar": cbar},
         {"flops": f, "loss": l_env, "n_params": fr["n_params"].to_numpy(dtype=float), "used": used},
     )
-
-
