@@ -223,4 +223,5 @@ def _warnings_that_matter(report: Any) -> list[str]:
     for w in ranked:
         if any(k in w.split(":")[0] for k in _MATTER):
             seen.setdefault(w)
-    return [reader_text(w) for w in list(seen)[:6]]
+    # the summary speaks to a reader: the warning's kind (a Python class name) is left to the full list below
+    return [re.sub(r"^[A-Za-z]+Warning: ", "", reader_text(w)) for w in list(seen)[:6]]

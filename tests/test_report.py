@@ -163,6 +163,7 @@ def test_report_summary_units_and_wording(report):
     for a in report.plan:  # every planned budget has its recommendation in the summary, N* in human units
         assert scalefit._format.format_number(a.n_params, "human") in top
     assert "95% bootstrap intervals" in top and "Warnings that matter" in top
+    assert "Warning:" not in top  # the summary words warnings for a reader, without their Python class names
     assert "$" in text and "Cost (US$)" in text
     assert "6·N·D / (n_gpus · peak · MFU)" in text and "8·N·D" not in text  # the caption matches mfu=0.4
     for api in ("bootstrap()", ".unassigned", "budget='", "result.diagnostics", "read_runs(", "Runs.exclude"):
