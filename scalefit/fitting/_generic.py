@@ -545,15 +545,22 @@ def polish(model: Model, Z0: np.ndarray, w: np.ndarray, *, max_iter: int = 100, 
         step = -(Vec @ ((np.swapaxes(Vec, 1, 2) @ gi_f[:, :, None])[:, :, 0] / denom)[:, :, None])[:, :, 0]
         step = np.where(free, step, 0.0)
         z_new = np.clip(zi + step, lower, upper)
-        if project_linear and model.lin.size:
-            # the Newton step moves the linear coefficients along its quadratic model only; re-solving them
-            # for the new nonlinear coordinates follows the curved valley of a log-scale coefficient at once
-            z_proj, f_proj, _ = project(model, z_new, w)
-            f_trial = model.objective(model.predict(model.natural(z_new)), w)
-            z_new = np.where((np.isfinite(f_proj) & (f_proj < f_trial))[:, None], z_proj, z_new)
         dn = derivatives(model, z_new, w)
         f_old = f[idx]
         ok = np.isfinite(dn.f) & (dn.f <= f_old)
+        if project_linear and model.lin.size and not ok.all():
+            # a rejected step moved the linear coefficients along Newton's quadratic model only; re-solving them
+            # for its nonlinear coordinates follows the curved valley of a log-scale coefficient at once
+            rej = np.flatnonzero(~ok)
+            z_proj, f_proj, _ = project(model, z_new[rej], w)
+            better = np.isfinite(f_proj) & (f_proj < f_old[rej])
+            if better.any():
+                rb = rej[better]
+                dp = derivatives(model, z_proj[better], w)
+                z_new[rb] = z_proj[better]
+                for name in ("f", "g", "H", "scale"):
+                    getattr(dn, name)[rb] = getattr(dp, name)
+                ok = np.isfinite(dn.f) & (dn.f <= f_old)
         acc = idx[ok]
         if acc.size:
             Z[acc], f[acc], g[acc], H[acc], gs[acc] = z_new[ok], dn.f[ok], dn.g[ok], dn.H[ok], dn.scale[ok]

@@ -49,8 +49,8 @@ def gauss_newton_refine(model: Model, pol: Polished, best: int, w: np.ndarray, *
     z = pol.Z[best].copy()
     d = derivatives(model, z[None, :], w)
     f0 = f = float(d.f[0])
-    if not np.isfinite(f) or f <= 0:
-        return pol
+    if not np.isfinite(f) or f <= 0 or d.scale[0] > 1e-3 * np.sum(w):
+        return pol  # Newton's test was relative (the gradient's scale above its floor): nothing for this to do
     lam = 1e-3
     for _ in range(max_iter):
         _, _, d2 = rho(d.r[0], model.kind, model.delta)
