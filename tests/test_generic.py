@@ -252,3 +252,56 @@ def test_bootstrap_of_an_asymmetric_chinchilla_fit_refits_the_asymmetric_objecti
         f = float(np.sum(w * rho(prob.residuals(params), "huber-asymmetric", 1e-3)[0]))
         assert boot.objective[i] == pytest.approx(f, rel=1e-9)
     assert math.isfinite(res.objective)
+
+
+# ------------------------------------------------ issue 14: the sharp-break BNSL regression
+# Hoffmann et al. (2022), eq. 10: E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28
+HOFFMANN = dict(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28)
+
+
+def _exact_runs() -> pd.DataFrame:
+    N = np.repeat([1e8, 3e8, 1e9, 3e9], 4)
+    D = N * np.tile([5.0, 10.0, 20.0, 40.0], 4)
+    return pd.DataFrame(dict(n_params=N, n_tokens=D, loss=user_chinchilla(N, D, **HOFFMANN)))
+
+
+def test_prune_waits_for_a_basin_before_stopping_slower_points():
+    Z = np.array([[0.0, 1.0], [5.0, 6.0]])
+    f = np.array([1.0, 3.0])  # the second point is 3x the leader after 10 steps
+    active, converged = np.ones(2, bool), np.zeros(2, bool)
+    _generic._prune(Z, f, active, converged, 10)
+    assert active.all()  # nobody has reached a basin: the slower point may be heading for a deeper one
+    converged[0] = True
+    _generic._prune(Z, f, active, converged, 10)
+    assert list(active) == [True, False]  # the leader converged: 3x its objective cannot compete
+
+
+def test_projection_resolves_the_linear_coefficients_exactly():
+    m = _model(USER, _exact_runs())
+    w = np.asarray(m.problem.weights, float)
+    z = np.array([m.law.param(m.spec.groups[j][0]).to_internal(HOFFMANN[m.spec.groups[j][0]]) for j in range(m.m)])
+    bad = z.copy()
+    bad[m.lin] += 1.0  # wrong E, A, B (log scale: e times each)
+    Zp, f, _ = _generic.project(m, bad[None, :], w)
+    np.testing.assert_allclose(m.natural(Zp[0])[m.lin], m.natural(z)[m.lin], rtol=1e-6)  # measured 7e-8
+    assert f[0] < 1e-14
+
+
+def test_gauss_newton_continuation_only_acts_near_an_exact_fit(chinchilla_csv):
+    from scalefit.fitting._generic_refine import gauss_newton_refine
+
+    # noisy real data: Newton's relative gradient test certified the fit, so the continuation returns it untouched
+    m = _model(USER, _replication(chinchilla_csv))
+    w = np.asarray(m.problem.weights, float)
+    pol = _generic.polish(m, _generic.seed_points(m, w, n_keep=2, seed=0)[0], w)
+    best = int(np.argmin(pol.f))
+    assert gauss_newton_refine(m, pol, best, w) is pol
+    # noise-free data from a point off the optimum: it lowers the objective towards 0 and recovers eq. 10
+    m = _model(USER, _exact_runs())
+    w = np.asarray(m.problem.weights, float)
+    z = np.array([m.law.param(m.spec.groups[j][0]).to_internal(HOFFMANN[m.spec.groups[j][0]]) for j in range(m.m)])
+    start = _generic.Polished(z[None, :] * (1 + 1e-7), m.objective(m.predict(m.natural(z[None, :] * (1 + 1e-7))), w),
+                              np.ones(1), np.ones(1, bool))
+    out = gauss_newton_refine(m, start, 0, w)
+    assert out.f[0] < 1e-6 * start.f[0]
+    np.testing.assert_allclose(m.natural(out.Z[0]), m.natural(z), rtol=1e-5)

@@ -92,10 +92,6 @@ def test_bnsl_is_caballero_equation_and_its_power_law_segments():
     np.testing.assert_allclose(get_law("bnsl")(p, flops=x) - p["a"], seg2, rtol=1e-4)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known gap: the variable-projection generic engine (this release) stops in a local optimum (objective 6.7e-8, "
-    "c1 < 0) on this noise-free BNSL fit, which the earlier multi-start L-BFGS engine solved exactly; its seeds "
-    "(up to GRID_BUDGET=4096 cells, 64 polished) never reach the sharp-break basin. Remove when the engine does."))
 def test_bnsl_fit_recovers_caballero_simulation_and_extrapolates():
     # Fit on x <= 405 (their split_point) and extrapolate to 4095; x is scaled to FLOPs by s = 1e18, which maps
     # b -> b s^c0 and d1 -> d1 s exactly.  Every 4th training point keeps the test quicker (every 8th misses the curvature before the break).

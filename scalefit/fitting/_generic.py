@@ -257,7 +257,7 @@ def _refined(axes: list[np.ndarray], budget: int) -> list[np.ndarray]:
 
 def seed_points(model: Model, w: np.ndarray, *, n_keep: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Variable-projection seeds: the grid's basins, best first, as (z (K, m), objective (K,))."""
-    nl, lin = model.nl, model.lin
+    nl = model.nl
     axes = _refined([model.starts[j] for j in nl], GRID_BUDGET)
     shape = tuple(a.size for a in axes)
     U = np.array(list(product(*axes)), float) if len(axes) else np.zeros((1, 0))
@@ -265,22 +265,10 @@ def seed_points(model: Model, w: np.ndarray, *, n_keep: int, seed: int) -> tuple
     if subsampled:
         rng = np.random.default_rng(seed)
         U = U[np.sort(rng.choice(len(U), MAX_CELLS, replace=False))]
-    K0, q = len(U), lin.size
+    K0 = len(U)
     Z = np.tile(model.default_z(), (K0, 1))
     Z[:, nl] = U
-    V = model.natural(Z)
-    # basis: all linear groups at 0, then each at 1
-    pts = np.repeat(V[:, None, :], q + 1, axis=1)
-    pts[:, :, lin] = np.vstack([np.zeros(q), np.eye(q)]) if q else pts[:, :, lin]
-    F = model.predict(pts.reshape(-1, model.m)).reshape(K0, q + 1, -1)
-    G0, G = F[:, 0], F[:, 1:] - F[:, :1]
-    if q:
-        C = _linear_coefficients(model, G0, G, w)
-        pred = G0 + np.einsum("kj,kjn->kn", C, G)
-        Z[:, lin] = model.z_of(C, lin)
-    else:
-        pred = G0
-    f = model.objective(pred, w)
+    Z, f, pred = project(model, Z, w)
     order = np.argsort(f, kind="stable")
     order = order[np.isfinite(f[order])]
     if subsampled or not len(axes):
@@ -300,6 +288,28 @@ def seed_points(model: Model, w: np.ndarray, *, n_keep: int, seed: int) -> tuple
         ranked = np.concatenate([order[flat], order[~flat]])
     keep = _distinct(pred, ranked, n_keep)
     return Z[keep], f[keep]
+
+
+def project(model: Model, Z: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Variable projection: each row of ``Z`` with its linear groups re-solved by weighted least squares.
+
+    Returns the new rows, their objective and their predictions (B, runs).  The
+    basis is one batched evaluation of the law: all linear groups at 0, then each at 1.
+    """
+    lin, q = model.lin, model.lin.size
+    Z = Z.copy()
+    V = model.natural(Z)
+    pts = np.repeat(V[:, None, :], q + 1, axis=1)
+    pts[:, :, lin] = np.vstack([np.zeros(q), np.eye(q)]) if q else pts[:, :, lin]
+    F = model.predict(pts.reshape(-1, model.m)).reshape(len(Z), q + 1, -1)
+    G0, G = F[:, 0], F[:, 1:] - F[:, :1]
+    if q:
+        C = _linear_coefficients(model, G0, G, w)
+        pred = G0 + np.einsum("kj,kjn->kn", C, G)
+        Z[:, lin] = model.z_of(C, lin)
+    else:
+        pred = G0
+    return Z, model.objective(pred, w), pred
 
 
 def _distinct(pred: np.ndarray, ranked: np.ndarray, n_keep: int) -> np.ndarray:
@@ -476,12 +486,18 @@ def derivatives(model: Model, Z: np.ndarray, w: np.ndarray) -> Derivatives:
 
 
 def _prune(Z: np.ndarray, f: np.ndarray, active: np.ndarray, converged: np.ndarray, it: int) -> None:
-    """Stop points that cannot compete: twice the best objective after 3 Newton steps, 10% above it after 10,
-    or on the path of a better point (the same coordinates to 1e-7)."""
-    best = np.min(f)
+    """Stop points that cannot compete: twice the best converged objective after 3 Newton steps, 10% above
+    it after 10, or on the path of a better point (the same coordinates to 1e-7).
+
+    Only a converged point (a basin reached) sets the bar: while the leader is
+    still descending, a point behind it may be on its way to a deeper basin
+    (a slow valley, as in a sharp broken power law, issue 14).
+    """
     idx = np.flatnonzero(active)
-    limit = 2.0 if it < 10 else 1.1
-    active[idx[f[idx] > limit * best]] = False
+    if np.any(converged):
+        best = np.min(f[converged])
+        limit = 2.0 if it < 10 else 1.1
+        active[idx[f[idx] > limit * best]] = False
     idx = np.flatnonzero(active)
     for i in idx:
         others = np.flatnonzero((f < f[i]) | (converged & (f <= f[i])))
@@ -499,7 +515,7 @@ class Polished:
 
 
 def polish(model: Model, Z0: np.ndarray, w: np.ndarray, *, max_iter: int = 100, ftol: float = 1e-13,
-           gtol: float = 1e-9, prune: bool = True) -> Polished:
+           gtol: float = 1e-9, prune: bool = True, project_linear: bool = True) -> Polished:
     """Damped saddle-free Newton on a batch of start points (the Chinchilla engine's method, any law).
 
     With ``prune``, points that cannot compete stop early (:func:`_prune`); they
@@ -532,6 +548,19 @@ def polish(model: Model, Z0: np.ndarray, w: np.ndarray, *, max_iter: int = 100, 
         dn = derivatives(model, z_new, w)
         f_old = f[idx]
         ok = np.isfinite(dn.f) & (dn.f <= f_old)
+        if project_linear and model.lin.size and not ok.all():
+            # a rejected step moved the linear coefficients along Newton's quadratic model only; re-solving them
+            # for its nonlinear coordinates follows the curved valley of a log-scale coefficient at once
+            rej = np.flatnonzero(~ok)
+            z_proj, f_proj, _ = project(model, z_new[rej], w)
+            better = np.isfinite(f_proj) & (f_proj < f_old[rej])
+            if better.any():
+                rb = rej[better]
+                dp = derivatives(model, z_proj[better], w)
+                z_new[rb] = z_proj[better]
+                for name in ("f", "g", "H", "scale"):
+                    getattr(dn, name)[rb] = getattr(dp, name)
+                ok = np.isfinite(dn.f) & (dn.f <= f_old)
         acc = idx[ok]
         if acc.size:
             Z[acc], f[acc], g[acc], H[acc], gs[acc] = z_new[ok], dn.f[ok], dn.g[ok], dn.H[ok], dn.scale[ok]
@@ -582,6 +611,8 @@ def fit_generic(
     derivatives : bool
         Also return the Hessian and the residuals' Jacobian at the optimum.
     """
+    from ._generic_refine import gauss_newton_refine, lbfgs_fallback  # they use this module's derivatives
+
     model = Model(problem)
     w = np.asarray(problem.weights, float)
     n_keep = max(1, min(int(max_starts), N_KEEP))
@@ -596,7 +627,8 @@ def fit_generic(
         raise FitError(f"every start failed for law {problem.law.name!r}; check the law's function and parameter grids.")
     best = int(np.argmin(pol.f))
     if not pol.converged[best]:
-        pol = _lbfgs_fallback(model, pol, best, w)
+        pol = lbfgs_fallback(model, pol, best, w)
+    pol = gauss_newton_refine(model, pol, best, w)
     d = _final(model, pol.Z[best], w)
     # distinct minima by residual vectors, best first
     res = model.residuals(model.predict(model.natural(pol.Z)))
@@ -619,25 +651,6 @@ def fit_generic(
 
 def _final(model: Model, z: np.ndarray, w: np.ndarray) -> Derivatives:
     return derivatives(model, z[None, :], w)
-
-
-def _lbfgs_fallback(model: Model, pol: Polished, best: int, w: np.ndarray) -> Polished:
-    """L-BFGS-B from a point Newton did not certify; kept only if it lowers the objective."""
-    from scipy.optimize import minimize
-
-    def obj(z: np.ndarray) -> float:
-        return float(model.objective(model.predict(model.natural(z[None, :])), w)[0])
-
-    bnds = [(lo if np.isfinite(lo) else None, hi if np.isfinite(hi) else None) for lo, hi in zip(model.lo, model.hi)]
-    r = minimize(obj, pol.Z[best], method="L-BFGS-B", bounds=bnds, options=dict(ftol=1e-15, gtol=1e-12, maxiter=2000))
-    if np.isfinite(r.fun) and r.fun < pol.f[best]:
-        again = polish(model, r.x[None, :], w)
-        Z, f = pol.Z.copy(), pol.f.copy()
-        Z[best], f[best] = (again.Z[0], again.f[0]) if again.f[0] <= r.fun else (r.x, r.fun)
-        gn, cv = pol.grad_norm.copy(), pol.converged.copy()
-        gn[best], cv[best] = again.grad_norm[0], again.converged[0]
-        return Polished(Z, f, gn, cv)
-    return pol
 
 
 def num_jac(fun: Callable[[np.ndarray], Any], z: Any, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
