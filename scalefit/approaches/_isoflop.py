@@ -76,9 +76,9 @@ def cluster_log_flops(flops: np.ndarray, tolerance: float) -> np.ndarray:
 CHUNK_CELLS = 1 << 21
 
 
-def chunk_rows(n_groups: int, n_pad: int, *, cells: int = CHUNK_CELLS) -> int:
-    """Resamples per batch: as many as fit in ``cells`` (replicate, budget, point) cells, at least one."""
-    return max(1, int(cells) // max(1, n_groups * n_pad))
+def chunk_rows(n_groups: int, n_pad: int, *, cells: int | None = None) -> int:
+    """Resamples per batch: as many as fit in ``cells`` (default :data:`CHUNK_CELLS`) cells, at least one."""
+    return max(1, int(CHUNK_CELLS if cells is None else cells) // max(1, n_groups * n_pad))
 
 
 def bootstrap_count_chunks(rng: np.random.Generator, sizes: np.ndarray, n_pad: int, n_boot: int, *,
