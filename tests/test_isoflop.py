@@ -578,3 +578,35 @@ def test_no_bias_warning_on_a_centred_balanced_grid():
         res = isoflop(data, method="parabola")
     assert abs(res.bias_check["difference"]) < 1e-6
     assert res.bias_warning == ""
+
+
+# ---------------------------------------------------------------- issue 12: bounded memory
+def test_bootstrap_chunks_reproduce_one_draw():
+    """Consecutive batches of resamples are the resamples of one draw (numpy fills C-order arrays in sequence)."""
+    from scalefit.approaches._isoflop import bootstrap_count_chunks, bootstrap_counts
+
+    sizes = np.array([5, 9, 7])
+    whole = bootstrap_counts(np.random.default_rng(3), sizes, 9, 23)
+    for chunk in (1, 4, 7, 23, 50):
+        parts = list(bootstrap_count_chunks(np.random.default_rng(3), sizes, 9, 23, chunk=chunk))
+        assert all(np.array_equal(p[0], whole[0]) for p in parts)  # every batch leads with the data
+        assert np.array_equal(np.concatenate([parts[0]] + [p[1:] for p in parts[1:]]), whole)
+    # each budget's resample holds exactly its own number of points
+    assert np.array_equal(whole[1:].sum(-1), np.broadcast_to(sizes, (23, 3)))
+
+
+@pytest.mark.parametrize("method", ["profile", "nearest"])
+def test_batched_bootstrap_gives_the_same_result(method):
+    """Analysing resamples in small batches changes nothing: same seed, same intervals and draws."""
+    from scalefit.approaches import _isoflop as iso
+
+    df = sweep(seed=4)
+    one = quiet(isoflop, df, bootstrap=40, seed=1, method=method)
+    old = iso.CHUNK_CELLS
+    try:
+        iso.CHUNK_CELLS = 1  # one resample per batch
+        many = quiet(isoflop, df, bootstrap=40, seed=1, method=method)
+    finally:
+        iso.CHUNK_CELLS = old
+    assert np.array_equal(one.bootstrap_samples.to_numpy(), many.bootstrap_samples.to_numpy(), equal_nan=True)
+    assert one.intervals == many.intervals

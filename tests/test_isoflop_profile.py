@@ -117,3 +117,27 @@ def test_cli_isoflop_profile_options(capsys):
     assert json.loads(capsys.readouterr().out)["max_excess_loss"] is None
     assert main(["isoflop", "synthetic:isoflop", "--bootstrap", "0", "--max-excess-loss", "0"]) == 2
     assert "max_excess_loss must be a finite number > 0" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------- issue 12: the resamples' refinement
+@pytest.mark.parametrize("alpha, beta", [(0.34, 0.28), (0.5, 0.25)])
+def test_resample_refinement_is_no_worse_than_the_pattern_search(alpha, beta):
+    """Every resample's residual sum of squares after the refinement is at most the former pattern search's.
+
+    Exponents from Hoffmann et al. (2022, eq. 10: 0.34, 0.28) and an unequal pair; 1% noise.
+    """
+    from scalefit.approaches._isoflop import bootstrap_counts
+    from scalefit.approaches._profile import LN10, _pattern_search, _solve, fit_exponents
+
+    df, _ = _sweep(alpha, beta, noise=0.01, seed=5)
+    X = np.stack([np.log10(g["n_params"].to_numpy()) - np.log10(g["n_params"].to_numpy()).mean()
+                  for _, g in df.groupby("flops")])
+    Y = np.stack([g["loss"].to_numpy() for _, g in df.groupby("flops")])
+    W = bootstrap_counts(np.random.default_rng(0), np.full(len(X), X.shape[1]), X.shape[1], 150)
+    ok = np.ones(W.shape[:2], dtype=bool)
+    U = LN10 * X
+    a, b = fit_exponents(U, Y, W, ok)
+    _, rss = _solve(U, Y, W, ok, a, b)
+    _, _, ref = _pattern_search(U, Y, W[1:], ok[1:], np.full(150, np.log(a[0])), np.full(150, np.log(b[0])))
+    assert np.all(rss[1:] <= ref * (1 + 1e-9))
+    assert np.isfinite(rss).all()

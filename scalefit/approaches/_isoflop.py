@@ -71,25 +71,60 @@ def cluster_log_flops(flops: np.ndarray, tolerance: float) -> np.ndarray:
     return labels
 
 
+#: Largest number of (replicate, budget, point) cells one batch of resamples holds; larger bootstraps are drawn and
+#: analysed in consecutive batches so peak memory stays bounded whatever the number of rows (issue 12).
+CHUNK_CELLS = 1 << 21
+
+
+def chunk_rows(n_groups: int, n_pad: int, *, cells: int | None = None) -> int:
+    """Resamples per batch: as many as fit in ``cells`` (default :data:`CHUNK_CELLS`) cells, at least one."""
+    return max(1, int(CHUNK_CELLS if cells is None else cells) // max(1, n_groups * n_pad))
+
+
+def bootstrap_count_chunks(rng: np.random.Generator, sizes: np.ndarray, n_pad: int, n_boot: int, *,
+                           chunk: int | None = None):
+    """Yield the multiplicities of :func:`bootstrap_counts` in batches of at most ``chunk`` resamples.
+
+    Each batch is ``(n + 1, G, P)`` with row 0 the data (all ones on the
+    budget's points) followed by the batch's ``n`` resamples.  numpy's
+    Generator fills a C-order array in sequence, so consecutive draws of
+    ``(n, G, P)`` reproduce one draw of ``(n_boot, G, P)``: the resamples are
+    the same for a seed whatever the batch size.
+    """
+    sizes = np.asarray(sizes, dtype=int)
+    n_groups = len(sizes)
+    if chunk is None:
+        chunk = chunk_rows(n_groups, n_pad)
+    chunk = max(1, int(chunk))
+    valid = np.arange(n_pad)[None, :] < sizes[:, None]  # (G, P)
+    g = np.arange(n_groups)[None, :, None]
+    start = 0
+    while True:
+        n = min(chunk, n_boot - start)
+        counts = np.zeros((n + 1, n_groups, n_pad))
+        counts[0] = valid
+        if n > 0:
+            draws = rng.random((n, n_groups, n_pad))
+            idx = np.minimum((draws * sizes[None, :, None]).astype(int), n_pad - 1)
+            del draws
+            b = np.arange(n)[:, None, None]
+            lin = ((b * n_groups + g) * n_pad + idx)[np.broadcast_to(valid, idx.shape)]
+            counts[1:] = np.bincount(lin, minlength=n * n_groups * n_pad).reshape(n, n_groups, n_pad)
+        yield counts
+        start += n
+        if start >= n_boot:
+            return
+
+
 def bootstrap_counts(rng: np.random.Generator, sizes: np.ndarray, n_pad: int, n_boot: int) -> np.ndarray:
     """Multiplicities ``(n_boot + 1, G, P)``: row 0 is the data, rows 1.. resample within each budget.
 
     Budget ``g`` draws ``sizes[g]`` points with replacement from its own
-    ``sizes[g]`` points (a nonparametric bootstrap within budgets).
+    ``sizes[g]`` points (a nonparametric bootstrap within budgets).  All in one
+    array; :func:`bootstrap_count_chunks` yields the same resamples in batches.
     """
-    sizes = np.asarray(sizes, dtype=int)
-    n_groups = len(sizes)
-    valid = np.arange(n_pad)[None, :] < sizes[:, None]  # (G, P)
-    counts = np.zeros((n_boot + 1, n_groups, n_pad))
-    counts[0] = valid
-    if n_boot:
-        draws = rng.random((n_boot, n_groups, n_pad))
-        idx = np.minimum((draws * sizes[None, :, None]).astype(int), n_pad - 1)
-        b = np.arange(n_boot)[:, None, None]
-        g = np.arange(n_groups)[None, :, None]
-        lin = ((b * n_groups + g) * n_pad + idx)[np.broadcast_to(valid, idx.shape)]
-        counts[1:] = np.bincount(lin, minlength=n_boot * n_groups * n_pad).reshape(n_boot, n_groups, n_pad)
-    return counts
+    parts = list(bootstrap_count_chunks(rng, sizes, n_pad, n_boot, chunk=max(1, n_boot)))
+    return parts[0]
 
 
 # ----------------------------------------------------------------- polynomials
@@ -154,6 +189,7 @@ def budget_minima(
     method: str,
     n_nearest: int,
     max_excess_loss: float | None = None,
+    profile_start: tuple[float, float] | None = None,
 ) -> dict[str, np.ndarray]:
     """Minimum of loss against centred log10 N for every (replicate, budget).
 
@@ -164,14 +200,15 @@ def budget_minima(
     increasing powers of centred log10 N, and ``use`` ``(R, G, P)``, which
     points entered each fit.  ``method="profile"`` fits the Chinchilla profile
     (:func:`._profile.profile_minima`; ``coef`` then holds ``(c0, c1, c2, alpha, beta)``) to the
-    points whose loss is at most ``1 + max_excess_loss`` times the budget's lowest (all points when None).
+    points whose loss is at most ``1 + max_excess_loss`` times the budget's lowest (all points when None);
+    ``profile_start`` gives the data's exponents ``(alpha, beta)`` when already fitted (by an earlier batch).
     """
     present = W > 0
     if method == "profile":
         if max_excess_loss is not None:
             lowest = np.where(present, Y, np.inf).min(-1, keepdims=True)
             W = np.where(Y <= lowest * (1.0 + max_excess_loss), W, 0.0)
-        return profile_minima(X, Y, W, _distinct_present(W, uid, n_unique) >= 3)
+        return profile_minima(X, Y, W, _distinct_present(W, uid, n_unique) >= 3, start=profile_start)
     if method == "nearest":
         ymask = np.where(present, Y, np.inf)
         best = np.argmin(ymask, axis=-1)[..., None]
@@ -198,6 +235,36 @@ def budget_minima(
             loss = c0 + c1 * x + c2 * x * x + c3 * x * x * x
     curvature = np.where(np.isfinite(x), curvature, np.nan)
     return {"x": x, "loss": loss, "curvature": curvature, "ok": ok, "coef": c, "use": W > 0}
+
+
+def _chunked_minima(rng: np.random.Generator, sizes: np.ndarray, X: np.ndarray, Y: np.ndarray, uid: np.ndarray,
+                    n_boot: int, *, method: str, n_nearest: int, max_excess_loss: float | None,
+                    chunk: int | None = None) -> dict[str, np.ndarray]:
+    """:func:`budget_minima` of the data and ``n_boot`` resamples, drawn and analysed in batches.
+
+    The ``(R, G)`` outputs are those of one call on :func:`bootstrap_counts`'s
+    whole array (the resamples are the same and each is analysed on its own);
+    ``coef`` and ``use`` are kept for the data (row 0) only.  The profile's
+    exponents of the data are fitted once and reused by every batch.
+    """
+    P = X.shape[1]
+    parts: list[dict[str, np.ndarray]] = []
+    start = None
+    for i, W in enumerate(bootstrap_count_chunks(rng, sizes, P, n_boot, chunk=chunk)):
+        m = budget_minima(X, Y, W, uid, P, method=method, n_nearest=n_nearest, max_excess_loss=max_excess_loss,
+                          profile_start=start)
+        if method == "profile":
+            start = (float(m["coef"][0, 0, 3]), float(m["coef"][0, 0, 4]))
+        if i == 0:
+            parts.append(m)
+        else:
+            parts.append({k: m[k][1:] for k in ("x", "loss", "curvature", "ok")})
+    if len(parts) == 1:
+        return parts[0]
+    out = {k: np.concatenate([p[k] for p in parts]) for k in ("x", "loss", "curvature", "ok")}
+    out["coef"] = parts[0]["coef"][:1]
+    out["use"] = parts[0]["use"][:1]
+    return out
 
 
 def curve_values(method: str, curve: Any, x: np.ndarray) -> np.ndarray:
@@ -519,8 +586,8 @@ def _isoflop_group(key, group_runs: Runs, rng, *, budget, min_points, tolerance,
         c_budget[g] = float(bvals[idx[0]]) if budget is not None else _geomean(f)
         spread[g] = f.max() / f.min()
 
-    W = bootstrap_counts(rng, sizes, P, bootstrap)
-    m = budget_minima(X, Y, W, uid, P, method=method, n_nearest=n_nearest, max_excess_loss=max_excess_loss)
+    m = _chunked_minima(rng, sizes, X, Y, uid, bootstrap, method=method, n_nearest=n_nearest,
+                        max_excess_loss=max_excess_loss)
     inside = (m["x"] >= xr[:, 0]) & (m["x"] <= xr[:, 1])
     valid = m["ok"] & (m["curvature"] > 0) & inside  # (R, G)
 

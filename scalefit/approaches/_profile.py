@@ -42,6 +42,13 @@ SEARCH_ROUNDS = 16
 #: First step (in log alpha, log beta) of the resamples' pattern search from the data's exponents.
 SEARCH_STEP = 0.25
 LN10 = float(np.log(10.0))
+#: Largest number of (replicate, budget, point) cells the coarse grid evaluates at once (bounds its memory).
+CHUNK_CELLS = 1 << 21
+#: Iterations of the resamples' Levenberg-Marquardt refinement of the exponents, and its first damping.
+LM_ITERATIONS = 30
+LM_DAMPING = 1e-3
+#: Resamples whose data or refined exponents lie within this (in log exponent) of a bound also run the pattern search.
+BOUND_MARGIN = 0.05
 
 
 def _solve(U: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray, alpha: np.ndarray, beta: np.ndarray
@@ -51,6 +58,13 @@ def _solve(U: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray, alpha: n
     ``alpha`` and ``beta`` have shape ``(R,)`` (one pair per replicate, shared by its budgets).
     Budgets where ``ok`` is false do not enter the sum and get NaN coefficients.
     """
+    c, rss, _ = _project(U, Y, W, ok, alpha, beta)
+    return c, rss
+
+
+def _project(U: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray, alpha: np.ndarray, beta: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+    """:func:`_solve`, plus what the Gauss-Newton step needs: the scaled basis, its coefficients, residuals, matrix."""
     f1 = np.exp(-alpha[:, None, None] * U)  # (R, G, P)
     f2 = np.exp(beta[:, None, None] * U)
     # divide each basis function by its weighted scale so the 3x3 systems stay well conditioned
@@ -78,10 +92,11 @@ def _solve(U: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray, alpha: n
                          ).reshape(T.shape)
         resid = Y - (c[..., 0:1] + c[..., 1:2] * f1 + c[..., 2:3] * f2)
         rss = np.where(ok, (W * resid * resid).sum(-1), 0.0).sum(-1)
+        cs = c
         c = np.stack([c[..., 0], c[..., 1] / s1[..., 0], c[..., 2] / s2[..., 0]], -1)
     rss = np.where(np.isfinite(rss), rss, np.inf)
     c[~ok] = np.nan
-    return c, rss
+    return c, rss, (f1, f2, cs, resid, M)
 
 
 def _grid_search(U: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray) -> tuple[float, float]:
@@ -89,9 +104,13 @@ def _grid_search(U: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray) ->
     grid = np.linspace(np.log(EXPONENT_BOUNDS[0]), np.log(EXPONENT_BOUNDS[1]), GRID_POINTS)
     ga, gb = (g.ravel() for g in np.meshgrid(grid, grid, indexing="ij"))
     K = ga.size
-    # every grid point at once, as K replicates of the data's weights
-    _, rss = _solve(U, Y, np.broadcast_to(W[:1], (K,) + W.shape[1:]), np.broadcast_to(ok[:1], (K,) + ok.shape[1:]),
-                    np.exp(ga), np.exp(gb))
+    # grid points as replicates of the data's weights, as many at once as CHUNK_CELLS allows
+    step = max(1, CHUNK_CELLS // max(1, U.size))
+    rss = np.concatenate([
+        _solve(U, Y, np.broadcast_to(W[:1], (len(ga[i:i + step]),) + W.shape[1:]),
+               np.broadcast_to(ok[:1], (len(ga[i:i + step]),) + ok.shape[1:]), np.exp(ga[i:i + step]),
+               np.exp(gb[i:i + step]))[1]
+        for i in range(0, K, step)])
     k = int(np.argmin(rss))
     return float(ga[k]), float(gb[k])
 
@@ -127,21 +146,17 @@ def _polish(U: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray, la: flo
     return la, lb
 
 
-def fit_exponents(U: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The shared exponents ``(alpha, beta)``, each ``(R,)``, minimising every replicate's residual sum of squares.
+def _pattern_search(U: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray, la: np.ndarray, lb: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The former refinement of the resamples: a shrinking 3x3 pattern search in (log alpha, log beta), all at once.
 
-    The data (replicate 0): a coarse log grid, then a least-squares polish.
-    Resamples: a shrinking 3x3 pattern search from the data's answer, all at once.
+    128 batched solves; kept as the reference the Levenberg-Marquardt refinement is tested against.
+    Returns ``(log alpha, log beta, rss)``, each ``(R,)``.
     """
-    R = W.shape[0]
     lo, hi = np.log(EXPONENT_BOUNDS[0]), np.log(EXPONENT_BOUNDS[1])
-    la0, lb0 = _polish(U, Y, W, ok, *_grid_search(U, Y, W, ok))
-    la = np.full(R, la0)
-    lb = np.full(R, lb0)
-    if R == 1:
-        return np.exp(la), np.exp(lb)
+    la, lb = la.copy(), lb.copy()
     _, best = _solve(U, Y, W, ok, np.exp(la), np.exp(lb))
-    step = np.full(R, SEARCH_STEP)
+    step = np.full(len(la), SEARCH_STEP)
     moves = [(i, j) for i in (-1, 0, 1) for j in (-1, 0, 1) if (i, j) != (0, 0)]
     for _ in range(SEARCH_ROUNDS):
         cand_best, cand_a, cand_b = best.copy(), la.copy(), lb.copy()
@@ -156,11 +171,122 @@ def fit_exponents(U: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray) -
         moved = cand_best < best
         best, la, lb = cand_best, cand_a, cand_b
         step = np.where(moved, step, step / 2.0)
-    la[0], lb[0] = la0, lb0  # the data keep their polished answer
-    return np.exp(la), np.exp(lb)
+    return la, lb, best
 
 
-def profile_minima(X: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray) -> dict[str, np.ndarray]:
+def _gauss_newton_system(U: np.ndarray, W: np.ndarray, ok: np.ndarray, alpha: np.ndarray, beta: np.ndarray,
+                         state: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Newton matrix ``(R, 2, 2)`` and right-hand side ``(R, 2)`` of the projected problem in (log alpha, log beta).
+
+    Kaufman's (1975) form of the variable-projection Jacobian ``J = -P D``: ``D_k`` is the derivative of the fitted
+    curve in exponent ``k`` at fixed coefficients, ``P`` the weighted projection off the basis.  Then
+    ``J'WJ = D'WD - (Phi'WD)' M^-1 (Phi'WD)`` per budget and ``-J'Wr = D'Wr`` (``P r = r``), summed over budgets.
+    """
+    f1, f2, cs, resid, M = state
+    okf = ok.astype(float)
+    okm = ok[..., None]
+    with np.errstate(all="ignore"):
+        D = (np.where(okm, -alpha[:, None, None] * U * cs[..., 1:2] * f1, 0.0),
+             np.where(okm, beta[:, None, None] * U * cs[..., 2:3] * f2, 0.0))
+        WD = [W * d for d in D]
+        B = [np.stack([wd.sum(-1), (wd * f1).sum(-1), (wd * f2).sum(-1)], -1) for wd in WD]  # (R, G, 3) each
+        MB = np.linalg.solve(np.where(okm[..., None], M, np.eye(3)), np.stack(B, -1))  # (R, G, 3, 2)
+        H = np.empty(alpha.shape + (2, 2))
+        for i in range(2):
+            for j in range(i, 2):
+                hij = (WD[i] * D[j]).sum(-1) - (B[i] * MB[..., j]).sum(-1)
+                H[:, i, j] = H[:, j, i] = np.nansum(hij * okf, -1)
+        q = np.stack([np.nansum((wd * resid).sum(-1) * okf, -1) for wd in WD], -1)
+    return H, q
+
+
+def _levenberg_marquardt(U: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray, la: np.ndarray, lb: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Batched Levenberg-Marquardt on (log alpha, log beta) of every replicate, within the exponent bounds.
+
+    A replicate whose exponent sits at a bound and whose descent points out of
+    the box keeps that exponent and steps in the other alone (an active set),
+    so the refinement slides along a bound instead of stalling on it.  A step
+    is taken only where it lowers the replicate's residual sum of squares.
+    Replicates leave the batch once converged.  Returns ``(log alpha, log beta, rss)``.
+    """
+    lo, hi = np.log(EXPONENT_BOUNDS[0]), np.log(EXPONENT_BOUNDS[1])
+    la, lb = la.copy(), lb.copy()
+    _, rss, state = _project(U, Y, W, ok, np.exp(la), np.exp(lb))
+    lam = np.full(len(la), LM_DAMPING)
+    live = np.arange(len(la))
+    st = state
+    for _ in range(LM_ITERATIONS):
+        if not live.size:
+            break
+        Wl, okl = W[live], ok[live]
+        za, zb = la[live], lb[live]
+        H, q = _gauss_newton_system(U, Wl, okl, np.exp(za), np.exp(zb), st)
+        lm = lam[live]
+        a11, a22, a12 = H[:, 0, 0] * (1 + lm), H[:, 1, 1] * (1 + lm), H[:, 0, 1]
+        qa, qb = q[:, 0], q[:, 1]
+        act_a = ((za <= lo) & (qa < 0)) | ((za >= hi) & (qa > 0))
+        act_b = ((zb <= lo) & (qb < 0)) | ((zb >= hi) & (qb > 0))
+        with np.errstate(all="ignore"):
+            det = a11 * a22 - a12 * a12
+            sa = np.where(act_b, qa / a11, (a22 * qa - a12 * qb) / det)
+            sb = np.where(act_a, qb / a22, (a11 * qb - a12 * qa) / det)
+        sa = np.where(act_a, 0.0, sa)
+        sb = np.where(act_b, 0.0, sb)
+        size = np.hypot(sa, sb)
+        shrink = np.where(size > 1.0, 1.0 / np.where(size > 0, size, 1.0), 1.0)  # at most 1 in log exponent per step
+        bad = ~(np.isfinite(sa) & np.isfinite(sb))
+        ta = np.clip(za + np.where(bad, 0.0, sa * shrink), lo, hi)
+        tb = np.clip(zb + np.where(bad, 0.0, sb * shrink), lo, hi)
+        _, trss, tst = _project(U, Y, Wl, okl, np.exp(ta), np.exp(tb))
+        old = rss[live]
+        acc = trss < old
+        moved = np.hypot(ta - za, tb - zb)
+        la[live] = np.where(acc, ta, za)
+        lb[live] = np.where(acc, tb, zb)
+        rss[live] = np.where(acc, trss, old)
+        lam[live] = np.where(acc, np.maximum(lm / 3.0, 1e-12), lm * 4.0)
+        done = (acc & ((old - trss) <= 1e-13 * old)) | (moved <= 1e-12) | (~acc & (lm > 1e8)) | bad
+        keep = ~done
+        st = tuple(np.where(acc.reshape((-1,) + (1,) * (t.ndim - 1)), n, t)[keep] for t, n in zip(st, tst))
+        live = live[keep]
+    return la, lb, rss
+
+
+def fit_exponents(U: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray, *,
+                  start: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The shared exponents ``(alpha, beta)``, each ``(R,)``, minimising every replicate's residual sum of squares.
+
+    The data (replicate 0): a coarse log grid, then a least-squares polish
+    (skipped when ``start`` gives the data's ``(alpha, beta)``, fitted before).
+    Resamples: a batched Levenberg-Marquardt from the data's answer (:func:`_levenberg_marquardt`).
+    """
+    R = W.shape[0]
+    if start is None:
+        start = tuple(np.exp(_polish(U, Y, W, ok, *_grid_search(U, Y, W, ok))))
+    a0, b0 = float(start[0]), float(start[1])
+    if R == 1:
+        return np.full(1, a0), np.full(1, b0)
+    # the resamples start from the log of the exponents reported for the data, so a later batch given them
+    # as ``start`` refines its resamples from exactly the same point
+    la0, lb0 = float(np.log(a0)), float(np.log(b0))
+    la, lb, rss = _levenberg_marquardt(U, Y, W[1:], ok[1:], np.full(R - 1, la0), np.full(R - 1, lb0))
+    # At a bound the projected problem degenerates (an exponent near 0.02 makes its basis nearly the constant) and
+    # has several basins; there the pattern search's long first moves also run, and each resample keeps the better.
+    lo, hi = np.log(EXPONENT_BOUNDS[0]), np.log(EXPONENT_BOUNDS[1])
+    edge = BOUND_MARGIN
+    hard = (min(la0, lb0) <= lo + edge) | (max(la0, lb0) >= hi - edge) | (np.minimum(la, lb) <= lo + edge) \
+        | (np.maximum(la, lb) >= hi - edge)
+    if np.any(hard):
+        sel = np.flatnonzero(hard)
+        pa, pb, prss = _pattern_search(U, Y, W[1:][sel], ok[1:][sel], np.full(sel.size, la0), np.full(sel.size, lb0))
+        better = prss < rss[sel]
+        la[sel[better]], lb[sel[better]] = pa[better], pb[better]
+    return np.r_[a0, np.exp(la)], np.r_[b0, np.exp(lb)]
+
+
+def profile_minima(X: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray, *,
+                   start: tuple[float, float] | None = None) -> dict[str, np.ndarray]:
     """Minimum of the fitted Chinchilla IsoFLOP profile for every (replicate, budget).
 
     Parameters
@@ -171,6 +297,8 @@ def profile_minima(X: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray) 
         Multiplicity of each point in each replicate (row 0: the data).
     ok : ndarray of bool, shape (R, G)
         Budgets with enough distinct sizes to be fitted.
+    start : tuple of float, optional
+        The data's exponents ``(alpha, beta)`` when already fitted (a later batch of resamples).
 
     Returns
     -------
@@ -181,7 +309,7 @@ def profile_minima(X: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray) 
         with ``u = ln(10) X``, and ``use`` (which points entered each fit).
     """
     U = LN10 * X
-    alpha, beta = fit_exponents(U, Y, W, ok)
+    alpha, beta = fit_exponents(U, Y, W, ok, start=start)
     c, _ = _solve(U, Y, W, ok, alpha, beta)
     a = alpha[:, None]
     b = beta[:, None]
