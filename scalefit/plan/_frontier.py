@@ -534,3 +534,54 @@ def frontier_draws(
     m = _Model(law, rows, m.inputs, k, where)
     x, ln_s, _ = _log_n_opt(m, np.tile(flops, len(samples)))
     return _at(m, x, ln_s, shape)[2]
+
+
+# ------------------------------------------------- inference-aware plan (Sardana et al. 2023)
+def _inference(m: _Model, loss: float, inference_tokens: float, k_inf: float) -> dict[str, float]:
+    """Minimise k N D + k_inf N D_inf over the iso-loss curve L(N, D) = loss."""
+    chin = _budget(m, loss)
+    x_chin = math.log(chin["n_params"])
+    # smallest N that can reach the loss at all (D -> infinity)
+    if m.closed:
+        x_min = math.log((m.A / (loss - m.E)) ** (1.0 / m.alpha))
+    else:
+        try:
+            x_min = _solve_monotone(
+                lambda x: float(m.loss(math.exp(x), 1e60)) - loss, x_chin, x_chin - 100.0, x_chin, increasing=False
+            )
+        except _NoSolution:
+            x_min = x_chin - 100.0
+
+    def total(y: np.ndarray) -> np.ndarray:
+        n = np.exp(x_min + np.exp(y))
+        d = _tokens_for_loss(m, n, loss)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(m.k * n * d + k_inf * n * inference_tokens)
+
+    y_lo, y_hi = math.log(1e-12), math.log(x_chin + 1.0 - x_min)
+    try:
+        y = _argmin_1d(total, y_lo, y_hi)
+    except _NoSolution as exc:  # pragma: no cover - total cost always has an interior minimum
+        raise ScalefitInputError(
+            f"could not find an inference-optimal plan for loss {loss:g} (search ended at n_params="
+            f"{math.exp(x_min + math.exp(exc.x)):.3g})."
+        ) from None
+    n = math.exp(x_min + math.exp(y))
+    d = float(_tokens_for_loss(m, np.array([n]), loss)[0])
+    train, infer = m.k * n * d, k_inf * n * inference_tokens
+    chin_total = chin["flops"] + k_inf * chin["n_params"] * inference_tokens
+    return {
+        "n_params": n,
+        "n_tokens": d,
+        "loss": loss,
+        "tokens_per_param": d / n,
+        "training_flops": train,
+        "inference_flops": infer,
+        "total_flops": train + infer,
+        "chinchilla_n_params": chin["n_params"],
+        "chinchilla_n_tokens": chin["n_tokens"],
+        "chinchilla_flops": chin["flops"],
+        "chinchilla_total_flops": chin_total,
+        "saving_flops": chin_total - (train + infer),
+        "saving_fraction": (chin_total - (train + infer)) / chin_total,
+    }
