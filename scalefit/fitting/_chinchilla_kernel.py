@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._problem import rho as _rho  # the one definition of every objective
+
 NATURAL = ("E", "A", "B", "alpha", "beta")
 
 
@@ -84,16 +86,6 @@ def single_thread():
 
 
 # --------------------------------------------------------------------- kernel
-def _rho(r: np.ndarray, kind: str, delta: float):
-    """Loss value, first and second derivative."""
-    if kind == "mse":
-        return 0.5 * r * r, r, np.ones_like(r)
-    d1 = np.minimum(np.maximum(r, -delta), delta)
-    val = d1 * (r - 0.5 * d1)  # 1/2 r^2 inside +-delta, delta |r| - 1/2 delta^2 outside
-    d2 = (np.abs(r) <= delta).astype(r.dtype)
-    return val, d1, d2
-
-
 def _forward(theta: np.ndarray, prob: Problem):
     """Return s = LSE(...), softmax weights p (3, K, n) and residuals r, shape (K, n)."""
     e = theta[:, 0:1]
