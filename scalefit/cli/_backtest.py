@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 
 from ._common import add_objective_arguments, add_runs_arguments, emit_json, load_runs, report_excluded
+from ._fit import LAW_HELP
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,7 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     add_runs_arguments(p)
-    p.add_argument("--laws", default="chinchilla,auto", help="Comma-separated law names; 'auto' included (default chinchilla,auto).")
+    p.add_argument("--laws", default="chinchilla,auto",
+                   help=f"Comma-separated law names (default chinchilla,auto): 'auto' or any of {LAW_HELP}.")
     p.add_argument("--by", default="flops", help="Scale to backtest along: flops (default), n_params or a column.")
     p.add_argument("--origin", action="append", type=float, default=None, metavar="SCALE",
                    help="Explicit origin: fit below SCALE, forecast at and above it (repeatable).")

@@ -6,6 +6,20 @@ import sys
 
 from ._common import add_loss_argument, add_runs_arguments, check_out_path, emit_json, load_runs, parse_mapping, report_excluded
 
+#: The built-in laws as ``--law`` / ``--laws`` list them, each with its source (a literal, so that ``--help``
+#: imports no numerics; tests/test_cli_laws.py checks it names every law of :func:`scalefit.available_laws`).
+LAWS = (
+    ("chinchilla", "Hoffmann et al. 2022, E + A/N^alpha + B/D^beta"),
+    ("chinchilla-tied", "the same with alpha = beta"),
+    ("data-constrained", "Muennighoff et al. 2023, repeated data"),
+    ("kaplan-n, kaplan-d, kaplan-c, kaplan-n-e, kaplan-d-e, kaplan-c-e, kaplan-nd", "Kaplan et al. 2020; -e adds E"),
+    ("over-training", "Gadre et al. 2024 eq. 4, L(C, M) with C = 6ND and M = D/N; a tokens_per_param column is read"),
+    ("bnsl", "Caballero et al. 2022, broken power law in FLOPs, one break"),
+    ("saturating", "E + A C^-alpha in FLOPs"),
+    ("m1, m2, m3, m4", "Alabdulmohsin et al. 2022 learning curves in tokens; m1-flops ... m4-n-params in FLOPs or parameters"),
+)
+LAW_HELP = "; ".join(f"{names} ({source})" for names, source in LAWS)
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -18,7 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     add_runs_arguments(p)
-    p.add_argument("--law", default="chinchilla", help="Law name (chinchilla, chinchilla-tied, kaplan-n, kaplan-d, kaplan-c, kaplan-nd, ...) or 'auto' (chosen by a backtest on the runs' own largest scales).")
+    p.add_argument("--law", default="chinchilla",
+                   help=f"Law name: {LAW_HELP}; or 'auto' (chosen by a backtest on the runs' own largest scales).")
     p.add_argument("--auto-by", default="flops", help="With --law auto: the scale the choice backtests along (default flops).")
     add_loss_argument(p, ("huber", "mse", "huber-likelihood", "huber-asymmetric"),
                       "Loss on residuals (default huber); huber-likelihood: the maximum-likelihood fit of Besiroglu et al. "
@@ -29,6 +44,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--tie", action="append", default=[], metavar="A=B", help="Tie parameters, e.g. alpha=beta (repeatable).")
     p.add_argument("--bound", action="append", default=[], metavar="NAME=LO:HI", help="Bounds on a parameter, e.g. alpha=0:1 (repeatable).")
     p.add_argument("--final", action="store_true", help="For training curves, fit the last checkpoint of each run only.")
+    p.add_argument("--group-by", default=None, metavar="COLS",
+                   help="Fit every group of runs (each distinct value of these comma-separated columns: a dataset, "
+                        "an architecture, a recipe) with the --shared parameters common and the others per group, "
+                        "so groups compare on one footing; prints each group's parameters.")
+    p.add_argument("--shared", default=None, metavar="NAMES",
+                   help="With --group-by: comma-separated parameters every group shares (default: the law's "
+                        "exponents, alpha,beta for chinchilla).")
     p.add_argument("--bootstrap", type=int, default=0, metavar="N", help="Bootstrap resamples (0: none).")
     p.add_argument("--sensitivity-flops", default=None, metavar="C,...",
                    help="Budgets at which to show how N* and D* move across objectives (default: 100x and 1000x the "
@@ -41,6 +63,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default=None, metavar="FILE", help="Also write the JSON (with bootstrap draws) to FILE, for `plan` and `report`.")
     p.add_argument("--force", action="store_true", help="Overwrite --out if it exists.")
     p.set_defaults(func=run)
+
+
+def _names(text: str | None) -> list[str]:
+    """'a, b' -> ['a', 'b'] (column or parameter names of --group-by and --shared)."""
+    return [x.strip() for x in (text or "").split(",") if x.strip()]
 
 
 def _parse_fixed(items) -> dict:
@@ -84,6 +111,14 @@ def run(args: argparse.Namespace) -> int:
     from .. import fit
     from .._validation import check_n_jobs, check_seed
 
+    group_by = _names(args.group_by)
+    if group_by and (args.bootstrap or args.out):  # refused before any work
+        from .._errors import ScalefitInputError
+
+        raise ScalefitInputError(
+            "--group-by fits several groups at once; --bootstrap and --out take the fit of one law to one set "
+            "of runs. Fit one group alone (--exclude-value COL=OTHER,...) to bootstrap or save it."
+        )
     check_out_path(args.out, force=args.force)
     check_seed(args.seed)  # every option before any work, even those only a bootstrap uses
     if args.jobs is not None:
@@ -97,8 +132,15 @@ def run(args: argparse.Namespace) -> int:
     result = fit(
         runs, args.law, loss=args.loss, delta=args.delta, space=args.space,
         fixed=_parse_fixed(args.fix) or None, tie=tie or None, bounds=_parse_bounds(args.bound) or None,
-        strict=args.strict, auto_by=args.auto_by,
+        strict=args.strict, auto_by=args.auto_by, group_by=group_by or None, shared=_names(args.shared) or None,
     )
+    if group_by:  # a GroupFitResult: its summary has every group's parameters and the shared ones
+        if args.json:
+            emit_json(result.to_dict())
+        else:
+            print(result.summary())
+        report_excluded(runs)
+        return 0
     boot = None
     if args.bootstrap:
         boot = result.bootstrap(args.bootstrap, seed=args.seed, n_jobs=args.jobs, progress=False if args.json else None)
