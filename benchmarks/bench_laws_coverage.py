@@ -38,14 +38,24 @@ LAWS = "chinchilla,over-training,saturating,bnsl,m1-flops,m2-flops,m3-flops,m4-f
 
 
 def combine(paths: list[str]) -> None:
-    tables = []
-    for p in paths:
+    parts: list[dict] = []
+    for p in paths:  # parts of one data set (--part) are merged
         d = json.loads(Path(p).read_text())
+        same = [q for q in parts if q["data"] == d["data"]]
+        if same:
+            same[0]["rows"] += d["rows"]
+            same[0]["seconds"].update(d["seconds"])
+            same[0]["loads"].append(d["load"][0])
+        else:
+            parts.append(dict(d, loads=[d["load"][0]]))
+    tables = []
+    for d in parts:
         t = pd.DataFrame(d["rows"])
         t["data"] = d["data"]
         tables.append(t)
-        print(f"\n### {d['data']} (n_boot {d['n_boot']}; {sum(d['seconds'].values()):.0f} s; load average at the end "
-              f"{d['load'][0]:.1f}; {d['machine']})\n")
+        loads = ", ".join(f"{x:.1f}" for x in d["loads"])
+        print(f"\n### {d['data']} (n_boot {d['n_boot']}; {sum(d['seconds'].values()):.0f} s wall; load average at the "
+              f"end {loads}; {d['machine']})\n")
         _table(bb.summarise(t))
     t = pd.concat(tables, ignore_index=True)
     print("\n### all three combined\n")
