@@ -163,7 +163,8 @@ def test_multiplier_alias_from_one_size_column():
 # scaling_explorer.ipynb, cell 3.  Training set RedPajama, loss on C4 eval; the law is fitted by least squares on
 # the loss (scaling/laws.py curve_fit_powlaw_ours) to five runs (scaling/shared.py fit_ds): the four small models at
 # M = 20 and the 11M model at M = 320.  N is hyperparameters.params and the loss results[*].loss of the result whose
-# val_data is c4_val, in exp_data/models/rpj-<model>-<cc_mult>.json at that commit (M = 20 cc_mult; D = M N there).
+# val_data is c4_val, in exp_data/models/rpj-<model>-<cc_mult>.json at that commit (M = 20 x chinchilla_multiplier;
+# their hyperparameters.tokens equals M N).
 GADRE_RPJ_FIT = [  # (model, N, M, C4 eval loss)
     ("d=96_l=8_h=4", 10569312, 20.0, 5.38702091510821),
     ("d=512_l=8_h=4", 78914048, 20.0, 3.899942990231468),
