@@ -28,7 +28,8 @@ Laws: ``--laws`` takes a comma-separated list, or ``all`` for every law
 ``scalefit.available_laws()`` lists whose inputs the data have (laws added to scalefit later
 are picked up with no change here), plus ``auto``.  ``--margin-se Z`` sets the margin, in
 standard errors of the paired inner-backtest difference, by which ``auto`` must beat the
-default (``scalefit.fitting._auto.MARGIN_SE``) to study the rule.
+default (``scalefit.fitting._auto.MARGIN_SE``) to study the rule; ``--rule outer`` runs ``auto`` with
+the rule that scores the last inner fold and the folds' trend (``scalefit.fitting._auto.RULE``).
 """
 from __future__ import annotations
 
@@ -98,6 +99,7 @@ def run(data: str, n_boot: int, spec: str, part: str = "1/1", extrapolation: boo
     rows = []
     timings = {}
     auto_evidence = {}
+    skipped = {}
     k, n = (int(x) for x in part.split("/"))
     for name, runs, kw in TASKS[data]()[k - 1::n]:
         laws = law_names(spec, runs)
@@ -108,6 +110,8 @@ def run(data: str, n_boot: int, spec: str, part: str = "1/1", extrapolation: boo
         for a in res.options.get("auto", []):  # what auto's inner backtest saw on each training set
             auto_evidence[f"{name}@{a['origin']}"] = {k: a[k] for k in ("why", "scores", "calibration")}
         timings[name] = time.perf_counter() - t0
+        if len(res.skipped):
+            skipped[name] = res.skipped.to_dict(orient="records")
         r = res.rows.copy()
         r["task"] = name
         rows.append(r)
@@ -116,8 +120,8 @@ def run(data: str, n_boot: int, spec: str, part: str = "1/1", extrapolation: boo
         print(res.summary(), file=sys.stderr)
     table = pd.concat(rows, ignore_index=True)
     return {"data": data, "n_boot": n_boot, "laws": spec, "extrapolation": extrapolation,
-            "margin_se": _auto.MARGIN_SE, "rows": json.loads(table.to_json(orient="records")),
-            "seconds": timings, "auto": auto_evidence, "load": os.getloadavg(), "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"}
+            "margin_se": _auto.MARGIN_SE, "rule": _auto.RULE, "rows": json.loads(table.to_json(orient="records")),
+            "seconds": timings, "auto": auto_evidence, "skipped": skipped, "load": os.getloadavg(), "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"}
 
 
 def summarise(table: pd.DataFrame) -> pd.DataFrame:
@@ -140,6 +144,7 @@ def combine(paths: list[str]) -> None:
             same[0]["rows"] += d["rows"]
             same[0]["seconds"].update(d["seconds"])
             same[0]["auto"].update(d.get("auto", {}))
+            same[0].setdefault("skipped", {}).update(d.get("skipped", {}))
         else:
             parts.append(d)
     all_rows = []
@@ -148,7 +153,7 @@ def combine(paths: list[str]) -> None:
         t["data"] = part["data"]
         all_rows.append(t)
         print(f"\n### {part['data']} (n_boot {part['n_boot']}; extrapolation term {part.get('extrapolation', False)}; "
-              f"margin {part.get('margin_se', '-')} SE; {sum(part['seconds'].values()):.0f} s; load average at the end "
+              f"rule {part.get('rule', 'pooled')}; margin {part.get('margin_se', '-')} SE; {sum(part['seconds'].values()):.0f} s; load average at the end "
               f"{part.get('load', ['?'])[0]})\n")
         s = summarise(t)
         print("| law | held out | mean err % | max err % | bias % | 80% cover | 80% median width % | 95% cover | "
@@ -157,6 +162,8 @@ def combine(paths: list[str]) -> None:
         for r in s.itertuples(index=False):
             print(f"| {r.law} | {r.n} | {r.mean_err:.2f} | {r.max_err:.2f} | {r.bias:+.2f} | {r.cover80:.0%} | "
                   f"{r.width80:.2f} | {r.cover95:.0%} | {r.width95:.2f} |")
+        for task, sk in sorted(part.get("skipped", {}).items()):
+            print(f"\nskipped in {task}: " + "; ".join(f"{x['law']} ({x['reason'][:90]})" for x in sk))
         a = t[t["law"] == "auto"]
         if len(a):
             picks = a.groupby(["task", "chosen", "objective"]).size().reset_index()
@@ -189,6 +196,7 @@ def main() -> int:
     ap.add_argument("--laws", default=",".join(LAWS), help="Comma-separated laws, or 'all' (every applicable built-in law and auto).")
     ap.add_argument("--no-extrapolation", action="store_true", help="Intervals without the calibrated extrapolation term.")
     ap.add_argument("--margin-se", type=float, default=None, help="Override auto's margin (standard errors).")
+    ap.add_argument("--rule", choices=list(_auto._RULES), default=None, help="auto's choice rule (default: pooled).")
     ap.add_argument("--out", default=None)
     ap.add_argument("--part", default="1/1", help="K/N: run every N-th task from the K-th (to split porian over processes).")
     ap.add_argument("--combine", nargs="+", default=None)
@@ -203,6 +211,8 @@ def main() -> int:
 
     if args.margin_se is not None:
         _auto.MARGIN_SE = args.margin_se
+    if args.rule is not None:
+        _auto.RULE = args.rule
     with threadpool_limits(limits=1):
         result = run(args.data, args.n_boot, args.laws, args.part, extrapolation=not args.no_extrapolation)
     text = json.dumps(result)
