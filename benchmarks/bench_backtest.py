@@ -106,7 +106,8 @@ def run(data: str, n_boot: int, spec: str, part: str = "1/1", extrapolation: boo
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = scalefit.backtest(runs, laws, n_boot=n_boot, seed=0, levels=LEVELS, extrapolation=extrapolation, **kw)
+            res = scalefit.backtest(runs, laws, n_boot=max(n_boot, 1), seed=0, levels=LEVELS, extrapolation=extrapolation,
+                                    intervals=n_boot > 0, **kw)
         for a in res.options.get("auto", []):  # what auto's inner backtest saw on each training set
             auto_evidence[f"{name}@{a['origin']}"] = {k: a[k] for k in ("why", "scores", "calibration")}
         timings[name] = time.perf_counter() - t0
@@ -124,14 +125,19 @@ def run(data: str, n_boot: int, spec: str, part: str = "1/1", extrapolation: boo
             "seconds": timings, "auto": auto_evidence, "skipped": skipped, "load": os.getloadavg(), "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"}
 
 
+def _covered(g: pd.DataFrame, level: float) -> float:
+    """Share of held-out runs the ``level`` interval covered (NaN when intervals were not computed, --n-boot 0)."""
+    return float(pd.to_numeric(g[f"covered_{level:g}"], errors="coerce").astype(float).mean())
+
+
 def summarise(table: pd.DataFrame) -> pd.DataFrame:
     out = []
     for law, g in table.groupby("law", sort=False):
         w80 = ((g["high_0.8"] - g["low_0.8"]) / g["truth"] * 100).median()
         w95 = ((g["high_0.95"] - g["low_0.95"]) / g["truth"] * 100).median()
         out.append(dict(law=law, n=len(g), mean_err=g["abs_error"].mean(), max_err=g["abs_error"].max(),
-                        bias=g["error"].mean(), cover80=g["covered_0.8"].mean(), width80=w80,
-                        cover95=g["covered_0.95"].mean(), width95=w95))
+                        bias=g["error"].mean(), cover80=_covered(g, 0.8), width80=w80,
+                        cover95=_covered(g, 0.95), width95=w95))
     return pd.DataFrame(out)
 
 
@@ -178,8 +184,8 @@ def combine(paths: list[str]) -> None:
     print("|---|---|---|---|---|---|---|")
     for law, g in t.groupby("law", sort=False):
         w = {lv: ((g[f"high_{lv:g}"] - g[f"low_{lv:g}"]) / g["truth"] * 100).median() for lv in LEVELS}
-        print(f"| {law} | {g['data'].nunique()} | {len(g)} | {g['covered_0.8'].mean():.1%} | {w[0.8]:.2f} | "
-              f"{g['covered_0.95'].mean():.1%} | {w[0.95]:.2f} |")
+        print(f"| {law} | {g['data'].nunique()} | {len(g)} | {_covered(g, 0.8):.1%} | {w[0.8]:.2f} | "
+              f"{_covered(g, 0.95):.1%} | {w[0.95]:.2f} |")
     print("\n### auto against the default (max error, points)\n")
     for part in parts:
         tt = pd.DataFrame(part["rows"])
@@ -192,7 +198,7 @@ def combine(paths: list[str]) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", choices=sorted(TASKS))
-    ap.add_argument("--n-boot", type=int, default=50)
+    ap.add_argument("--n-boot", type=int, default=50, help="Bootstrap resamples per fit; 0: point forecasts only, no intervals.")
     ap.add_argument("--laws", default=",".join(LAWS), help="Comma-separated laws, or 'all' (every applicable built-in law and auto).")
     ap.add_argument("--no-extrapolation", action="store_true", help="Intervals without the calibrated extrapolation term.")
     ap.add_argument("--margin-se", type=float, default=None, help="Override auto's margin (standard errors).")
