@@ -150,6 +150,22 @@ def combine(paths: list[str]) -> None:
                     picks[r].append((task, DEFAULT, base_o.to_numpy()))
         base = t[(t["fold"] == "outer") & (t["cand"] == DEFAULT)]["abs_error"]
         print()
+        for cand in sorted(set(t["cand"]) - {DEFAULT}):
+            tally = np.zeros(4, int)
+            for _, g in t.groupby("task", sort=False):
+                inn, out = g[g["fold"] == "inner"], g[g["fold"] == "outer"]
+                if not len(inn):
+                    continue
+                b = inn[inn["cand"] == DEFAULT].set_index(["origin", "run"])["abs_error"]
+                d = (inn[inn["cand"] == cand].set_index(["origin", "run"])["abs_error"] - b).dropna().reset_index()
+                per = d.groupby("origin")["abs_error"].mean().to_numpy()
+                od = out[out["cand"] == cand]["abs_error"].mean() - out[out["cand"] == DEFAULT]["abs_error"].mean()
+                tally += [d["abs_error"].mean() < 0, od < 0, per[-1] > per[0], (d["abs_error"].mean() < 0) == (od < 0)]
+            n = t[t["fold"] == "inner"]["task"].nunique()
+            print(f"- {cand}: better than the default pooled over the inner folds in {tally[0]}/{n} tasks, at the outer "
+                  f"test in {tally[1]}/{n}; the same sign in {tally[3]}/{n}; its last fold less favourable than its "
+                  f"first in {tally[2]}/{n}")
+        print()
         for r, lst in picks.items():
             e = np.concatenate([x[2] for x in lst])
             chosen = "; ".join(f"{task.replace('porian:', '')}: {c}" for task, c, _ in lst if c != DEFAULT) or "the default everywhere"
