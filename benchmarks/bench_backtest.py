@@ -130,6 +130,14 @@ def _covered(g: pd.DataFrame, level: float) -> float:
     return float(pd.to_numeric(g[f"covered_{level:g}"], errors="coerce").astype(float).mean())
 
 
+def _pct(x: float) -> str:
+    return "-" if pd.isna(x) else f"{x:.0%}"
+
+
+def _num(x: float) -> str:
+    return "-" if pd.isna(x) else f"{x:.2f}"
+
+
 def summarise(table: pd.DataFrame) -> pd.DataFrame:
     out = []
     for law, g in table.groupby("law", sort=False):
@@ -166,8 +174,8 @@ def combine(paths: list[str]) -> None:
               "95% median width % |")
         print("|---|---|---|---|---|---|---|---|---|")
         for r in s.itertuples(index=False):
-            print(f"| {r.law} | {r.n} | {r.mean_err:.2f} | {r.max_err:.2f} | {r.bias:+.2f} | {r.cover80:.0%} | "
-                  f"{r.width80:.2f} | {r.cover95:.0%} | {r.width95:.2f} |")
+            print(f"| {r.law} | {r.n} | {r.mean_err:.2f} | {r.max_err:.2f} | {r.bias:+.2f} | {_pct(r.cover80)} | "
+                  f"{_num(r.width80)} | {_pct(r.cover95)} | {_num(r.width95)} |")
         for task, sk in sorted(part.get("skipped", {}).items()):
             print(f"\nskipped in {task}: " + "; ".join(f"{x['law']} ({x['reason'][:90]})" for x in sk))
         a = t[t["law"] == "auto"]
