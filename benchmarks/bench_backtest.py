@@ -28,7 +28,8 @@ Laws: ``--laws`` takes a comma-separated list, or ``all`` for every law
 ``scalefit.available_laws()`` lists whose inputs the data have (laws added to scalefit later
 are picked up with no change here), plus ``auto``.  ``--margin-se Z`` sets the margin, in
 standard errors of the paired inner-backtest difference, by which ``auto`` must beat the
-default (``scalefit.fitting._auto.MARGIN_SE``) to study the rule.
+default (``scalefit.fitting._auto.MARGIN_SE``) to study the rule; ``--rule outer`` runs ``auto`` with
+the rule that scores the last inner fold and the folds' trend (``scalefit.fitting._auto.RULE``).
 """
 from __future__ import annotations
 
@@ -98,16 +99,20 @@ def run(data: str, n_boot: int, spec: str, part: str = "1/1", extrapolation: boo
     rows = []
     timings = {}
     auto_evidence = {}
+    skipped = {}
     k, n = (int(x) for x in part.split("/"))
     for name, runs, kw in TASKS[data]()[k - 1::n]:
         laws = law_names(spec, runs)
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = scalefit.backtest(runs, laws, n_boot=n_boot, seed=0, levels=LEVELS, extrapolation=extrapolation, **kw)
+            res = scalefit.backtest(runs, laws, n_boot=max(n_boot, 1), seed=0, levels=LEVELS, extrapolation=extrapolation,
+                                    intervals=n_boot > 0, **kw)
         for a in res.options.get("auto", []):  # what auto's inner backtest saw on each training set
             auto_evidence[f"{name}@{a['origin']}"] = {k: a[k] for k in ("why", "scores", "calibration")}
         timings[name] = time.perf_counter() - t0
+        if len(res.skipped):
+            skipped[name] = res.skipped.to_dict(orient="records")
         r = res.rows.copy()
         r["task"] = name
         rows.append(r)
@@ -116,8 +121,21 @@ def run(data: str, n_boot: int, spec: str, part: str = "1/1", extrapolation: boo
         print(res.summary(), file=sys.stderr)
     table = pd.concat(rows, ignore_index=True)
     return {"data": data, "n_boot": n_boot, "laws": spec, "extrapolation": extrapolation,
-            "margin_se": _auto.MARGIN_SE, "rows": json.loads(table.to_json(orient="records")),
-            "seconds": timings, "auto": auto_evidence, "load": os.getloadavg(), "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"}
+            "margin_se": _auto.MARGIN_SE, "rule": _auto.RULE, "rows": json.loads(table.to_json(orient="records")),
+            "seconds": timings, "auto": auto_evidence, "skipped": skipped, "load": os.getloadavg(), "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"}
+
+
+def _covered(g: pd.DataFrame, level: float) -> float:
+    """Share of held-out runs the ``level`` interval covered (NaN when intervals were not computed, --n-boot 0)."""
+    return float(pd.to_numeric(g[f"covered_{level:g}"], errors="coerce").astype(float).mean())
+
+
+def _pct(x: float) -> str:
+    return "-" if pd.isna(x) else f"{x:.0%}"
+
+
+def _num(x: float) -> str:
+    return "-" if pd.isna(x) else f"{x:.2f}"
 
 
 def summarise(table: pd.DataFrame) -> pd.DataFrame:
@@ -126,8 +144,8 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
         w80 = ((g["high_0.8"] - g["low_0.8"]) / g["truth"] * 100).median()
         w95 = ((g["high_0.95"] - g["low_0.95"]) / g["truth"] * 100).median()
         out.append(dict(law=law, n=len(g), mean_err=g["abs_error"].mean(), max_err=g["abs_error"].max(),
-                        bias=g["error"].mean(), cover80=g["covered_0.8"].mean(), width80=w80,
-                        cover95=g["covered_0.95"].mean(), width95=w95))
+                        bias=g["error"].mean(), cover80=_covered(g, 0.8), width80=w80,
+                        cover95=_covered(g, 0.95), width95=w95))
     return pd.DataFrame(out)
 
 
@@ -140,6 +158,7 @@ def combine(paths: list[str]) -> None:
             same[0]["rows"] += d["rows"]
             same[0]["seconds"].update(d["seconds"])
             same[0]["auto"].update(d.get("auto", {}))
+            same[0].setdefault("skipped", {}).update(d.get("skipped", {}))
         else:
             parts.append(d)
     all_rows = []
@@ -148,15 +167,17 @@ def combine(paths: list[str]) -> None:
         t["data"] = part["data"]
         all_rows.append(t)
         print(f"\n### {part['data']} (n_boot {part['n_boot']}; extrapolation term {part.get('extrapolation', False)}; "
-              f"margin {part.get('margin_se', '-')} SE; {sum(part['seconds'].values()):.0f} s; load average at the end "
+              f"rule {part.get('rule', 'pooled')}; margin {part.get('margin_se', '-')} SE; {sum(part['seconds'].values()):.0f} s; load average at the end "
               f"{part.get('load', ['?'])[0]})\n")
         s = summarise(t)
         print("| law | held out | mean err % | max err % | bias % | 80% cover | 80% median width % | 95% cover | "
               "95% median width % |")
         print("|---|---|---|---|---|---|---|---|---|")
         for r in s.itertuples(index=False):
-            print(f"| {r.law} | {r.n} | {r.mean_err:.2f} | {r.max_err:.2f} | {r.bias:+.2f} | {r.cover80:.0%} | "
-                  f"{r.width80:.2f} | {r.cover95:.0%} | {r.width95:.2f} |")
+            print(f"| {r.law} | {r.n} | {r.mean_err:.2f} | {r.max_err:.2f} | {r.bias:+.2f} | {_pct(r.cover80)} | "
+                  f"{_num(r.width80)} | {_pct(r.cover95)} | {_num(r.width95)} |")
+        for task, sk in sorted(part.get("skipped", {}).items()):
+            print(f"\nskipped in {task}: " + "; ".join(f"{x['law']} ({x['reason'][:90]})" for x in sk))
         a = t[t["law"] == "auto"]
         if len(a):
             picks = a.groupby(["task", "chosen", "objective"]).size().reset_index()
@@ -171,8 +192,8 @@ def combine(paths: list[str]) -> None:
     print("|---|---|---|---|---|---|---|")
     for law, g in t.groupby("law", sort=False):
         w = {lv: ((g[f"high_{lv:g}"] - g[f"low_{lv:g}"]) / g["truth"] * 100).median() for lv in LEVELS}
-        print(f"| {law} | {g['data'].nunique()} | {len(g)} | {g['covered_0.8'].mean():.1%} | {w[0.8]:.2f} | "
-              f"{g['covered_0.95'].mean():.1%} | {w[0.95]:.2f} |")
+        print(f"| {law} | {g['data'].nunique()} | {len(g)} | {_covered(g, 0.8):.1%} | {w[0.8]:.2f} | "
+              f"{_covered(g, 0.95):.1%} | {w[0.95]:.2f} |")
     print("\n### auto against the default (max error, points)\n")
     for part in parts:
         tt = pd.DataFrame(part["rows"])
@@ -185,10 +206,11 @@ def combine(paths: list[str]) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", choices=sorted(TASKS))
-    ap.add_argument("--n-boot", type=int, default=50)
+    ap.add_argument("--n-boot", type=int, default=50, help="Bootstrap resamples per fit; 0: point forecasts only, no intervals.")
     ap.add_argument("--laws", default=",".join(LAWS), help="Comma-separated laws, or 'all' (every applicable built-in law and auto).")
     ap.add_argument("--no-extrapolation", action="store_true", help="Intervals without the calibrated extrapolation term.")
     ap.add_argument("--margin-se", type=float, default=None, help="Override auto's margin (standard errors).")
+    ap.add_argument("--rule", choices=list(_auto._RULES), default=None, help="auto's choice rule (default: pooled).")
     ap.add_argument("--out", default=None)
     ap.add_argument("--part", default="1/1", help="K/N: run every N-th task from the K-th (to split porian over processes).")
     ap.add_argument("--combine", nargs="+", default=None)
@@ -203,6 +225,8 @@ def main() -> int:
 
     if args.margin_se is not None:
         _auto.MARGIN_SE = args.margin_se
+    if args.rule is not None:
+        _auto.RULE = args.rule
     with threadpool_limits(limits=1):
         result = run(args.data, args.n_boot, args.laws, args.part, extrapolation=not args.no_extrapolation)
     text = json.dumps(result)

@@ -60,7 +60,7 @@ class BacktestResult:
         truth) per level, and ``error_per_decade`` (slope of the absolute error
         in percent against log10 of the extrapolation ratio).
     skipped : pandas.DataFrame
-        (origin, law, reason) for fits that could not be made.
+        (origin, law, reason) for fits, or their intervals, that could not be made.
     by : str
     levels : tuple of float
     options : dict
@@ -311,6 +311,9 @@ def backtest(
                             bounds[x] = percentile_interval(draws, x, axis=0)
             except ScalefitInputError as exc:
                 skipped.append(dict(origin=int(start), law=label, reason=str(exc)))
+                continue
+            except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:  # a numerical failure of one law
+                skipped.append(dict(origin=int(start), law=label, reason=f"{type(exc).__name__}: {exc}"))
                 continue
             err = (pred - truth) / truth * 100.0
             for j in range(len(truth)):
