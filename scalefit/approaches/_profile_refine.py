@@ -1,0 +1,267 @@
+"""The bootstrap resamples' profile exponents, refined from per-budget moments (private).
+
+:mod:`._profile` fits the data's shared exponents ``(alpha, beta)``; every
+bootstrap resample is the same points with other multiplicities ``W``, and its
+exponents are refined here, all resamples at once.
+
+Two changes make that cheap.  First the basis: ``{1, exp(-alpha u), exp(beta u)}``
+spans the same curves as ``{1, g1, g2}`` with ``g1 = expm1(-alpha u) / alpha`` and
+``g2 = expm1(beta u) / beta``, which tend to ``-u`` and ``u`` as an exponent
+goes to 0, so the projected problem stays well conditioned at the 0.02 bound
+where the first form degenerates into the constant.  Second, everything a
+step needs is a weighted per-budget sum (a moment): with the constant
+projected out, the coefficients solve a 2x2 system per budget in closed form
+and the residual sum of squares is ``Cyy - c1 C1y - c2 C2y`` (Golub and Pereyra
+1973); Kaufman's (1975) Gauss-Newton matrix of the projected problem is made of
+moments too.  One refinement step is then 18 products of ``(resamples, points)``
+arrays and their per-budget sums, with no per-budget linear-algebra call.
+
+The projected problem has several basins when an exponent is near its lower
+bound (the data of several of Porian et al.'s configurations): one with
+``alpha`` at the bound, one with ``beta`` at the bound, and the interior.  Each
+resample therefore starts a Levenberg-Marquardt refinement (with an active set at
+the bounds) from the data's exponents and from the best point of each of the
+two bound edges, where one exponent is fixed at the bound and the other runs
+over a log grid; the edge grids share their basis across resamples, so their
+moments are matrix products.  Each resample keeps the start that ends lowest.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+#: Points of the log grid over the free exponent on each bound edge.
+EDGE_GRID = 24
+#: Points per exponent of the coarse log lattice over the whole box (its sides are the four bound edges).
+COARSE_GRID = 8
+#: The edge grids' matrix products run on row counts padded to a multiple of this.
+GEMM_ROWS = 16
+#: Iterations of the Levenberg-Marquardt refinement, and its first damping.
+LM_ITERATIONS = 40
+LM_DAMPING = 1e-3
+#: Least damping after a rejected step (about halves the Gauss-Newton step).
+REJECT_DAMPING = 1.0
+#: A replicate stops once a step's predicted decrease of its RSS is below this fraction of the RSS.
+TOLERANCE = 1e-12
+#: A start is dropped once its RSS is this much (relative) above the best start's RSS so far for its resample.
+START_MARGIN = 0.02
+#: Iterations every start takes before it can be dropped for a worse RSS than another start's.
+PRUNE_AFTER = 1
+
+
+class Moments:
+    """One group's points flattened (budgets in turn), with each replicate's multiplicities.
+
+    Parameters
+    ----------
+    U, Y : ndarray, shape (G, P)
+        ``ln(10)`` times centred log10 N, and loss, of every budget's points (padded).
+    W : ndarray, shape (R, G, P)
+        Multiplicities (the replicates to refine).
+    ok : ndarray of bool, shape (R, G)
+        Budgets that enter each replicate's sum.
+    """
+
+    def __init__(self, U: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray) -> None:
+        R, G, P = W.shape
+        W = np.where(ok[..., None], W, 0.0)
+        # the budgets' points: padding has loss 0 and weight 0 (losses are positive), so the columns, and with them
+        # every replicate's sums, are the same whichever batch of resamples the replicate comes in
+        used = np.asarray((np.asarray(Y) != 0) | (W > 0).any(0), dtype=bool)  # (G, P)
+        budgets = np.flatnonzero(used.any(-1))
+        used = used[budgets]
+        cols = (budgets[:, None] * P + np.arange(P)[None, :])[used]
+        self.starts = np.r_[0, np.cumsum(used.sum(-1))[:-1]]  # first column of each budget (for reduceat)
+        self.ok = ok[:, budgets]
+        u = np.nan_to_num(np.asarray(U, dtype=float).ravel()[cols])
+        y = np.nan_to_num(np.asarray(Y, dtype=float).ravel()[cols])
+        # subtract each budget's plain mean loss (absorbed by the constant) so the moments of y stay small
+        seg = np.repeat(np.arange(len(budgets)), used.sum(-1))
+        y = y - (np.bincount(seg, y) / np.bincount(seg))[seg]
+        self.u, self.y = u, y
+        self.w = W.reshape(R, -1)[:, cols]
+        self.wy = self.w * y
+        self.s0 = self.sums(self.w)
+        self.sy = self.sums(self.wy)
+        self.syy = self.sums(self.wy * y)
+        with np.errstate(divide="ignore"):
+            self.inv0 = np.where(self.ok & (self.s0 > 0), 1.0 / self.s0, 0.0)
+
+    def sums(self, a: np.ndarray) -> np.ndarray:
+        """Per-budget sums ``(n, G)`` of a ``(n, points)`` array."""
+        return np.add.reduceat(a, self.starts, axis=-1)
+
+    def evaluate(self, rows: np.ndarray, alpha: np.ndarray, beta: np.ndarray, *, grad: bool = False
+                 ) -> tuple[np.ndarray, ...]:
+        """RSS ``(n,)`` of replicates ``rows`` at their own exponents, and (``grad``) the Gauss-Newton ``H``, ``q``.
+
+        ``H`` ``(n, 2, 2)`` and ``q`` ``(n, 2)`` are in (log alpha, log beta): the step is ``H^-1 q``.
+        """
+        w, wy, u = self.w[rows], self.wy[rows], self.u
+        a, b = alpha[:, None], beta[:, None]
+        e1 = np.expm1(-a * u)
+        g1 = e1 / a
+        e2 = np.expm1(b * u)
+        g2 = e2 / b
+        wg1, wg2 = w * g1, w * g2
+        S = self.sums
+        s1, s2, s11, s12, s22, s1y, s2y = (S(v) for v in (wg1, wg2, wg1 * g1, wg1 * g2, wg2 * g2, wy * g1, wy * g2))
+        inv0, sy, ok = self.inv0[rows], self.sy[rows], self.ok[rows]
+        with np.errstate(all="ignore"):
+            C11, C12, C22 = s11 - s1 * s1 * inv0, s12 - s1 * s2 * inv0, s22 - s2 * s2 * inv0
+            C1y, C2y = s1y - s1 * sy * inv0, s2y - s2 * sy * inv0
+            Cyy = self.syy[rows] - sy * sy * inv0
+            det = C11 * C22 - C12 * C12
+            c1 = (C22 * C1y - C12 * C2y) / det
+            c2 = (C11 * C2y - C12 * C1y) / det
+            rss = np.where(ok, Cyy - c1 * C1y - c2 * C2y, 0.0).sum(-1)
+        rss = np.where(np.isfinite(rss), rss, np.inf)
+        if not grad:
+            return (rss,)
+        # derivatives of g1, g2 in log alpha, log beta; the fitted curve's are c1 d1 and c2 d2
+        d1 = -(u * (e1 + 1.0) + g1)
+        d2 = u * (e2 + 1.0) - g2
+        wd1, wd2 = w * d1, w * d2
+        t1, t2, t11, t12, t21, t22, t1d1, t1d2, t2d2, t1y, t2y = (
+            S(v) for v in (wd1, wd2, wd1 * g1, wd1 * g2, wd2 * g1, wd2 * g2, wd1 * d1, wd1 * d2, wd2 * d2,
+                           wy * d1, wy * d2))
+        with np.errstate(all="ignore"):
+            # centred moments of d with g (rows: d1, d2; columns: g1, g2), with d, and with y
+            A = ((t11 - t1 * s1 * inv0, t12 - t1 * s2 * inv0), (t21 - t2 * s1 * inv0, t22 - t2 * s2 * inv0))
+            Dd = {(0, 0): t1d1 - t1 * t1 * inv0, (0, 1): t1d2 - t1 * t2 * inv0, (1, 1): t2d2 - t2 * t2 * inv0}
+            Dy = (t1y - t1 * sy * inv0, t2y - t2 * sy * inv0)
+            # C^-1 A_j: the projection of d_j on the centred (g1, g2)
+            P = [((C22 * A[j][0] - C12 * A[j][1]) / det, (C11 * A[j][1] - C12 * A[j][0]) / det) for j in (0, 1)]
+            c = (c1, c2)
+            H = np.empty((len(rows), 2, 2))
+            for i in (0, 1):
+                for j in range(i, 2):
+                    hij = c[i] * c[j] * (Dd[(i, j)] - A[i][0] * P[j][0] - A[i][1] * P[j][1])
+                    H[:, i, j] = H[:, j, i] = np.where(ok, hij, 0.0).sum(-1)
+            q = np.stack([np.where(ok, c[i] * (Dy[i] - c1 * A[i][0] - c2 * A[i][1]), 0.0).sum(-1) for i in (0, 1)], -1)
+        return rss, H, q
+
+    def grid(self, alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
+        """RSS ``(R, K)`` of every replicate at the ``K`` exponent pairs ``(alpha[k], beta[k])`` shared by all.
+
+        The basis is the same for every replicate, so each budget's moments are one matrix product.
+        """
+        a, b = alpha[None, :], beta[None, :]
+        R, K = self.w.shape[0], len(alpha)
+        # the products run on a row count padded to a multiple of GEMM_ROWS, so that every replicate's row goes
+        # through the same BLAS kernel whatever the batch's size (its result is then the same in any batch)
+        pad = -R % GEMM_ROWS
+        w = np.pad(self.w, ((0, pad), (0, 0)))
+        wy = np.pad(self.wy, ((0, pad), (0, 0)))
+        ends = np.r_[self.starts[1:], len(self.u)]
+        out = np.zeros((R, K))
+        for g, (i, j) in enumerate(zip(self.starts, ends)):
+            u = self.u[i:j, None]
+            g1 = np.expm1(-a * u) / a
+            g2 = np.expm1(b * u) / b
+            m = (w[:, i:j] @ np.concatenate([g1, g2, g1 * g1, g1 * g2, g2 * g2], 1))[:R]
+            my = (wy[:, i:j] @ np.concatenate([g1, g2], 1))[:R]
+            s1, s2, s11, s12, s22 = (m[:, n * K:(n + 1) * K] for n in range(5))
+            s1y, s2y = my[:, :K], my[:, K:]
+            inv0, sy = self.inv0[:, g:g + 1], self.sy[:, g:g + 1]
+            with np.errstate(all="ignore"):
+                C11, C12, C22 = s11 - s1 * s1 * inv0, s12 - s1 * s2 * inv0, s22 - s2 * s2 * inv0
+                C1y, C2y = s1y - s1 * sy * inv0, s2y - s2 * sy * inv0
+                det = C11 * C22 - C12 * C12
+                fitted = (C22 * C1y * C1y - 2.0 * C12 * C1y * C2y + C11 * C2y * C2y) / det
+                part = self.syy[:, g:g + 1] - sy * sy * inv0 - fitted
+            out += np.where(self.ok[:, g:g + 1], part, 0.0)
+        return np.where(np.isfinite(out), out, np.inf)
+
+
+def levenberg_marquardt(mom: Moments, rows: np.ndarray, la: np.ndarray, lb: np.ndarray, bounds: tuple[float, float],
+                        *, cap: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Batched Levenberg-Marquardt on (log alpha, log beta) of replicates ``rows`` (repeats allowed), within bounds.
+
+    A replicate whose exponent sits at a bound and whose descent points out of
+    the box keeps that exponent and steps in the other alone (an active set),
+    so it slides along the bound.  A step is taken only where it lowers that
+    replicate's RSS; replicates leave the batch once converged, or (``cap``,
+    one value per replicate, lowered as the refinement goes) once their RSS is
+    more than ``START_MARGIN`` above their replicate's ``cap`` (another start of
+    the same resample already did better).  Returns ``(log alpha, log beta, rss)``.
+    """
+    lo, hi = bounds
+    la, lb = la.copy(), lb.copy()
+    rss, H, q = mom.evaluate(rows, np.exp(la), np.exp(lb), grad=True)
+    lam = np.full(len(la), LM_DAMPING)
+    live = np.arange(len(la))
+    for it in range(LM_ITERATIONS):
+        if cap is not None and it >= PRUNE_AFTER:
+            live = live[rss[live] <= cap[rows[live]] * (1.0 + START_MARGIN)]
+        if not live.size:
+            break
+        za, zb, lm = la[live], lb[live], lam[live]
+        Hl, ql = H[live], q[live]
+        a11, a22, a12 = Hl[:, 0, 0] * (1 + lm), Hl[:, 1, 1] * (1 + lm), Hl[:, 0, 1]
+        qa, qb = ql[:, 0], ql[:, 1]
+        act_a = ((za <= lo) & (qa < 0)) | ((za >= hi) & (qa > 0))
+        act_b = ((zb <= lo) & (qb < 0)) | ((zb >= hi) & (qb > 0))
+        with np.errstate(all="ignore"):
+            det = a11 * a22 - a12 * a12
+            sa = np.where(act_b, qa / a11, (a22 * qa - a12 * qb) / det)
+            sb = np.where(act_a, qb / a22, (a11 * qb - a12 * qa) / det)
+        sa = np.where(act_a, 0.0, sa)
+        sb = np.where(act_b, 0.0, sb)
+        # the Gauss-Newton model's decrease of the RSS along the step; below TOLERANCE of the RSS there is no more to gain
+        flat = ~(sa * qa + sb * qb > TOLERANCE * rss[live])
+        if flat.any():
+            live, za, zb, lm, Hl, ql, sa, sb = (v[~flat] for v in (live, za, zb, lm, Hl, ql, sa, sb))
+            if not live.size:
+                break
+        size = np.hypot(sa, sb)
+        shrink = np.where(size > 1.0, 1.0 / np.where(size > 0, size, 1.0), 1.0)  # at most 1 in log exponent per step
+        bad = ~(np.isfinite(sa) & np.isfinite(sb))
+        ta = np.clip(za + np.where(bad, 0.0, sa * shrink), lo, hi)
+        tb = np.clip(zb + np.where(bad, 0.0, sb * shrink), lo, hi)
+        trss, tH, tq = mom.evaluate(rows[live], np.exp(ta), np.exp(tb), grad=True)
+        old = rss[live]
+        acc = trss < old
+        moved = np.hypot(ta - za, tb - zb)
+        la[live] = np.where(acc, ta, za)
+        lb[live] = np.where(acc, tb, zb)
+        rss[live] = np.where(acc, trss, old)
+        H[live] = np.where(acc[:, None, None], tH, Hl)
+        q[live] = np.where(acc[:, None], tq, ql)
+        lam[live] = np.where(acc, np.maximum(lm / 3.0, 1e-12), np.maximum(lm * 4.0, REJECT_DAMPING))
+        if cap is not None:
+            np.minimum.at(cap, rows[live], rss[live])
+        done = (acc & ((old - trss) <= 1e-13 * np.abs(old))) | (moved <= 1e-12) | (~acc & (lm > 1e8)) | bad
+        live = live[~done]
+    return la, lb, rss
+
+
+def refine_resamples(U: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray, la0: float, lb0: float,
+                     bounds: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Log exponents ``(R,)`` of every resample (``W`` ``(R, G, P)``), from the data's ``(la0, lb0)`` and the edges.
+
+    Starts per resample: the data's exponents, and the best grid point of each bound edge (``alpha`` at its lower
+    bound with ``beta`` on a log grid, and the reverse); each is refined by :func:`levenberg_marquardt` and the
+    resample keeps the lowest RSS.
+    """
+    lo, hi = bounds
+    R = W.shape[0]
+    mom = Moments(U, Y, W, ok)
+    edge = np.linspace(lo, hi, EDGE_GRID)
+    coarse = np.linspace(lo, hi, COARSE_GRID)
+    ca, cb = (g.ravel() for g in np.meshgrid(coarse, coarse, indexing="ij"))
+    # the four edges (one exponent at a bound, the other on the fine grid), then the coarse lattice
+    fixed = [np.full(EDGE_GRID, v) for v in (lo, hi)]
+    ga = np.r_[fixed[0], edge, fixed[1], edge, ca]
+    gb = np.r_[edge, fixed[0], edge, fixed[1], cb]
+    rss_grid = mom.grid(np.exp(ga), np.exp(gb))
+    parts = [slice(i * EDGE_GRID, (i + 1) * EDGE_GRID) for i in range(4)] + [slice(4 * EDGE_GRID, None)]
+    picks = [p.start + np.argmin(rss_grid[:, p], 1) for p in parts]
+    n_starts = 1 + len(picks)
+    rows = np.tile(np.arange(R), n_starts)
+    la = np.concatenate([np.full(R, la0)] + [ga[k] for k in picks])
+    lb = np.concatenate([np.full(R, lb0)] + [gb[k] for k in picks])
+    start_rss = mom.evaluate(rows, np.exp(la), np.exp(lb))[0]
+    cap = start_rss.reshape(n_starts, R).min(0)
+    la, lb, rss = levenberg_marquardt(mom, rows, la, lb, bounds, cap=cap)
+    best = np.argmin(rss.reshape(n_starts, R), 0) * R + np.arange(R)
+    return la[best], lb[best]
