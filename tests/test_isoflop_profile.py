@@ -232,3 +232,22 @@ def test_refinement_finds_the_bound_basins_on_porian_data(porian_dir):
         _, _, ref = _profile._pattern_search(U, Y, W[1:], ok[1:], np.full(n, np.log(a[0])), np.full(n, np.log(b[0])))
         assert np.all(rss <= ref * (1 + 1e-9))
     assert len(calls) == 15 and at_bound >= 5  # the case this refinement is for is present
+
+
+def test_moments_in_small_blocks_equal_one_block(monkeypatch):
+    """Cutting the points and replicates into small blocks (bounded memory) leaves every moment sum unchanged."""
+    from scalefit.approaches import _profile_refine
+    from scalefit.approaches._profile_refine import Moments
+
+    U, Y, W, ok = _sweep_arrays(0.34, 0.28, 30)
+    rows = np.arange(W.shape[0])
+    a, b = np.linspace(0.02, 3.0, len(rows)), np.linspace(3.0, 0.05, len(rows))
+    whole = Moments(U, Y, W, ok)
+    ref = whole.evaluate(rows, a, b, grad=True)
+    ref_grid = whole.grid(a[:5], b[:5])
+    monkeypatch.setattr(_profile_refine, "CELLS", 90)  # 5 points of one product per block; budgets cut in pieces
+    small = Moments(U, Y, W, ok)
+    assert any(len(blk[3]) == 1 and blk[1] - blk[0] < 14 for blk in small.blocks(5))
+    for x, y in zip(ref, small.evaluate(rows, a, b, grad=True)):
+        np.testing.assert_allclose(x, y, rtol=1e-9, atol=1e-12 * np.abs(x).max())
+    np.testing.assert_allclose(small.grid(a[:5], b[:5]), ref_grid, rtol=1e-9)

@@ -33,6 +33,8 @@ import numpy as np
 EDGE_GRID = 24
 #: Points per exponent of the coarse log lattice over the whole box (its sides are the four bound edges).
 COARSE_GRID = 8
+#: Largest number of (product, replicate, point) cells held at once (bounds the memory of one evaluation).
+CELLS = 1 << 22
 #: The edge grids' matrix products run on row counts padded to a multiple of this.
 GEMM_ROWS = 16
 #: Iterations of the Levenberg-Marquardt refinement, and its first damping.
@@ -41,9 +43,11 @@ LM_DAMPING = 1e-3
 #: Least damping after a rejected step (about halves the Gauss-Newton step).
 REJECT_DAMPING = 1.0
 #: A replicate stops once a step's predicted decrease of its RSS is below this fraction of the RSS.
-TOLERANCE = 1e-12
+TOLERANCE = 1e-11
 #: A start is dropped once its RSS is this much (relative) above the best start's RSS so far for its resample.
 START_MARGIN = 0.02
+#: A start whose RSS is this much (relative) above its resample's best start is not refined at all.
+FIRST_MARGIN = 0.1
 #: Iterations every start takes before it can be dropped for a worse RSS than another start's.
 PRUNE_AFTER = 1
 
@@ -85,10 +89,70 @@ class Moments:
         self.syy = self.sums(self.wy * y)
         with np.errstate(divide="ignore"):
             self.inv0 = np.where(self.ok & (self.s0 > 0), 1.0 / self.s0, 0.0)
+        self._blocks: dict[int, list[tuple[int, int, np.ndarray, np.ndarray]]] = {}
 
     def sums(self, a: np.ndarray) -> np.ndarray:
         """Per-budget sums ``(n, G)`` of a ``(n, points)`` array."""
         return np.add.reduceat(a, self.starts, axis=-1)
+
+    def blocks(self, width: int) -> list[tuple[int, int, np.ndarray, np.ndarray]]:
+        """Column blocks ``(first, end, starts within the block, their budgets)`` of at most ``width`` points.
+
+        Whole budgets are packed together; a budget wider than ``width`` is cut in pieces (moments add up).
+        """
+        width = max(1, int(width))
+        ends = np.r_[self.starts[1:], len(self.u)]
+        out: list[tuple[int, int, np.ndarray, np.ndarray]] = []
+        cur: list[tuple[int, int, int]] = []
+        for g, (i, j) in enumerate(zip(self.starts, ends)):
+            if cur and j - cur[0][1] > width:
+                out.append((cur[0][1], cur[-1][2], np.array([c[1] - cur[0][1] for c in cur]), np.array([c[0] for c in cur])))
+                cur = []
+            if j - i > width:
+                out += [(k, min(k + width, j), np.zeros(1, dtype=int), np.array([g])) for k in range(i, j, width)]
+            else:
+                cur.append((g, i, j))
+        if cur:
+            out.append((cur[0][1], cur[-1][2], np.array([c[1] - cur[0][1] for c in cur]), np.array([c[0] for c in cur])))
+        return out
+
+    @staticmethod
+    def _products(w: np.ndarray, wy: np.ndarray, u: np.ndarray, a: np.ndarray, b: np.ndarray, grad: bool
+                  ) -> np.ndarray:
+        """The 7 (or with ``grad`` 18) weighted products ``(k, n, points)`` whose per-budget sums are the moments."""
+        n, N = w.shape
+        buf = np.empty((18 if grad else 7, n, N))
+        e1 = np.multiply(-a, u)
+        np.expm1(e1, out=e1)
+        g1 = e1 / a
+        e2 = np.multiply(b, u)
+        np.expm1(e2, out=e2)
+        g2 = e2 / b
+        np.multiply(w, g1, out=buf[0])
+        np.multiply(w, g2, out=buf[1])
+        np.multiply(buf[0], g1, out=buf[2])
+        np.multiply(buf[0], g2, out=buf[3])
+        np.multiply(buf[1], g2, out=buf[4])
+        np.multiply(wy, g1, out=buf[5])
+        np.multiply(wy, g2, out=buf[6])
+        if grad:
+            # derivatives of g1, g2 in log alpha, log beta (the fitted curve's are c1 d1 and c2 d2):
+            # d1 = -(u exp(-alpha u) + g1), d2 = u exp(beta u) - g2
+            d1, d2 = e1, e2
+            d1 += 1.0
+            d1 *= u
+            d1 += g1
+            np.negative(d1, out=d1)
+            d2 += 1.0
+            d2 *= u
+            d2 -= g2
+            np.multiply(w, d1, out=buf[7])
+            np.multiply(w, d2, out=buf[8])
+            for i, (x, y) in enumerate([(7, g1), (7, g2), (8, g1), (8, g2), (7, d1), (7, d2), (8, d2)]):
+                np.multiply(buf[x], y, out=buf[9 + i])
+            np.multiply(wy, d1, out=buf[16])
+            np.multiply(wy, d2, out=buf[17])
+        return buf
 
     def evaluate(self, rows: np.ndarray, alpha: np.ndarray, beta: np.ndarray, *, grad: bool = False
                  ) -> tuple[np.ndarray, ...]:
@@ -96,15 +160,19 @@ class Moments:
 
         ``H`` ``(n, 2, 2)`` and ``q`` ``(n, 2)`` are in (log alpha, log beta): the step is ``H^-1 q``.
         """
-        w, wy, u = self.w[rows], self.wy[rows], self.u
-        a, b = alpha[:, None], beta[:, None]
-        e1 = np.expm1(-a * u)
-        g1 = e1 / a
-        e2 = np.expm1(b * u)
-        g2 = e2 / b
-        wg1, wg2 = w * g1, w * g2
-        S = self.sums
-        s1, s2, s11, s12, s22, s1y, s2y = (S(v) for v in (wg1, wg2, wg1 * g1, wg1 * g2, wg2 * g2, wy * g1, wy * g2))
+        k = 18 if grad else 7
+        n, G = len(rows), len(self.starts)
+        mom = np.zeros((k, n, G))
+        if k not in self._blocks:
+            self._blocks[k] = self.blocks(CELLS // k)
+        for first, end, starts, budgets in self._blocks[k]:
+            step = max(1, CELLS // (k * (end - first)))
+            for r in range(0, n, step):
+                sl = rows[r:r + step]
+                part = self._products(self.w[sl, first:end], self.wy[sl, first:end], self.u[first:end],
+                                      alpha[r:r + step, None], beta[r:r + step, None], grad)
+                mom[:, r:r + step, budgets] += np.add.reduceat(part, starts, axis=-1)
+        s1, s2, s11, s12, s22, s1y, s2y = mom[:7]
         inv0, sy, ok = self.inv0[rows], self.sy[rows], self.ok[rows]
         with np.errstate(all="ignore"):
             C11, C12, C22 = s11 - s1 * s1 * inv0, s12 - s1 * s2 * inv0, s22 - s2 * s2 * inv0
@@ -117,13 +185,7 @@ class Moments:
         rss = np.where(np.isfinite(rss), rss, np.inf)
         if not grad:
             return (rss,)
-        # derivatives of g1, g2 in log alpha, log beta; the fitted curve's are c1 d1 and c2 d2
-        d1 = -(u * (e1 + 1.0) + g1)
-        d2 = u * (e2 + 1.0) - g2
-        wd1, wd2 = w * d1, w * d2
-        t1, t2, t11, t12, t21, t22, t1d1, t1d2, t2d2, t1y, t2y = (
-            S(v) for v in (wd1, wd2, wd1 * g1, wd1 * g2, wd2 * g1, wd2 * g2, wd1 * d1, wd1 * d2, wd2 * d2,
-                           wy * d1, wy * d2))
+        t1, t2, t11, t12, t21, t22, t1d1, t1d2, t2d2, t1y, t2y = mom[7:]
         with np.errstate(all="ignore"):
             # centred moments of d with g (rows: d1, d2; columns: g1, g2), with d, and with y
             A = ((t11 - t1 * s1 * inv0, t12 - t1 * s2 * inv0), (t21 - t2 * s1 * inv0, t22 - t2 * s2 * inv0))
@@ -149,17 +211,20 @@ class Moments:
         R, K = self.w.shape[0], len(alpha)
         # the products run on a row count padded to a multiple of GEMM_ROWS, so that every replicate's row goes
         # through the same BLAS kernel whatever the batch's size (its result is then the same in any batch)
-        pad = -R % GEMM_ROWS
-        w = np.pad(self.w, ((0, pad), (0, 0)))
-        wy = np.pad(self.wy, ((0, pad), (0, 0)))
+        pad = ((0, -R % GEMM_ROWS), (0, 0))
         ends = np.r_[self.starts[1:], len(self.u)]
         out = np.zeros((R, K))
+        width = max(1, CELLS // (7 * K))
         for g, (i, j) in enumerate(zip(self.starts, ends)):
-            u = self.u[i:j, None]
-            g1 = np.expm1(-a * u) / a
-            g2 = np.expm1(b * u) / b
-            m = (w[:, i:j] @ np.concatenate([g1, g2, g1 * g1, g1 * g2, g2 * g2], 1))[:R]
-            my = (wy[:, i:j] @ np.concatenate([g1, g2], 1))[:R]
+            m = np.zeros((R, 5 * K))
+            my = np.zeros((R, 2 * K))
+            for first in range(i, j, width):  # a wide budget in pieces: moments add up
+                end = min(first + width, j)
+                u = self.u[first:end, None]
+                g1 = np.expm1(-a * u) / a
+                g2 = np.expm1(b * u) / b
+                m += (np.pad(self.w[:, first:end], pad) @ np.concatenate([g1, g2, g1 * g1, g1 * g2, g2 * g2], 1))[:R]
+                my += (np.pad(self.wy[:, first:end], pad) @ np.concatenate([g1, g2], 1))[:R]
             s1, s2, s11, s12, s22 = (m[:, n * K:(n + 1) * K] for n in range(5))
             s1y, s2y = my[:, :K], my[:, K:]
             inv0, sy = self.inv0[:, g:g + 1], self.sy[:, g:g + 1]
@@ -260,8 +325,13 @@ def refine_resamples(U: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray
     rows = np.tile(np.arange(R), n_starts)
     la = np.concatenate([np.full(R, la0)] + [ga[k] for k in picks])
     lb = np.concatenate([np.full(R, lb0)] + [gb[k] for k in picks])
-    start_rss = mom.evaluate(rows, np.exp(la), np.exp(lb))[0]
+    # the grid's starts have their RSS from the grid already
+    start_rss = np.concatenate([mom.evaluate(np.arange(R), np.exp(la[:R]), np.exp(lb[:R]))[0]]
+                               + [rss_grid[np.arange(R), k] for k in picks])
     cap = start_rss.reshape(n_starts, R).min(0)
-    la, lb, rss = levenberg_marquardt(mom, rows, la, lb, bounds, cap=cap)
+    # a start already far above its resample's best start is not refined (the data's start always is)
+    keep = (start_rss <= cap[rows] * (1.0 + FIRST_MARGIN)) | (np.arange(rows.size) < R)
+    rss = np.full(rows.size, np.inf)
+    la[keep], lb[keep], rss[keep] = levenberg_marquardt(mom, rows[keep], la[keep], lb[keep], bounds, cap=cap)
     best = np.argmin(rss.reshape(n_starts, R), 0) * R + np.arange(R)
     return la[best], lb[best]
