@@ -47,7 +47,9 @@ TOLERANCE = 1e-11
 #: A start is dropped once its RSS is this much (relative) above the best start's RSS so far for its resample.
 START_MARGIN = 0.02
 #: A start whose RSS is this much (relative) above its resample's best start is not refined at all.
-FIRST_MARGIN = 0.1
+FIRST_MARGIN = 0.3
+#: Resamples whose exponent (or the data's) lies within this (log) of a bound refine the starts within FIRST_MARGIN.
+BOUND_MARGIN = 0.05
 #: Iterations every start takes before it can be dropped for a worse RSS than another start's.
 PRUNE_AFTER = 1
 
@@ -304,9 +306,11 @@ def refine_resamples(U: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray
                      bounds: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
     """Log exponents ``(R,)`` of every resample (``W`` ``(R, G, P)``), from the data's ``(la0, lb0)`` and the edges.
 
-    Starts per resample: the data's exponents, and the best grid point of each bound edge (``alpha`` at its lower
-    bound with ``beta`` on a log grid, and the reverse); each is refined by :func:`levenberg_marquardt` and the
-    resample keeps the lowest RSS.
+    Every resample is first refined from the data's exponents (:func:`levenberg_marquardt`).  Then from the best
+    grid point of each of the four bound edges (one exponent at a bound, the other on a fine log grid) and of a
+    coarse lattice over the box, wherever the grid's RSS there is lower than the first answer's or, when an
+    exponent is near a bound (where basins compete closely), within ``FIRST_MARGIN`` of it; the resample keeps
+    the lowest RSS.
     """
     lo, hi = bounds
     R = W.shape[0]
@@ -321,17 +325,25 @@ def refine_resamples(U: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray
     rss_grid = mom.grid(np.exp(ga), np.exp(gb))
     parts = [slice(i * EDGE_GRID, (i + 1) * EDGE_GRID) for i in range(4)] + [slice(4 * EDGE_GRID, None)]
     picks = [p.start + np.argmin(rss_grid[:, p], 1) for p in parts]
-    n_starts = 1 + len(picks)
-    rows = np.tile(np.arange(R), n_starts)
-    la = np.concatenate([np.full(R, la0)] + [ga[k] for k in picks])
-    lb = np.concatenate([np.full(R, lb0)] + [gb[k] for k in picks])
-    # the grid's starts have their RSS from the grid already
-    start_rss = np.concatenate([mom.evaluate(np.arange(R), np.exp(la[:R]), np.exp(lb[:R]))[0]]
-                               + [rss_grid[np.arange(R), k] for k in picks])
-    cap = start_rss.reshape(n_starts, R).min(0)
-    # a start already far above its resample's best start is not refined (the data's start always is)
-    keep = (start_rss <= cap[rows] * (1.0 + FIRST_MARGIN)) | (np.arange(rows.size) < R)
-    rss = np.full(rows.size, np.inf)
-    la[keep], lb[keep], rss[keep] = levenberg_marquardt(mom, rows[keep], la[keep], lb[keep], bounds, cap=cap)
-    best = np.argmin(rss.reshape(n_starts, R), 0) * R + np.arange(R)
-    return la[best], lb[best]
+    # the data's start first; then the grid's starts whose RSS there is within FIRST_MARGIN of where it ended
+    la, lb, rss = levenberg_marquardt(mom, np.arange(R), np.full(R, la0), np.full(R, lb0), bounds)
+    sa = np.concatenate([ga[k] for k in picks])
+    sb = np.concatenate([gb[k] for k in picks])
+    srss = np.concatenate([rss_grid[np.arange(R), k] for k in picks])
+    rows = np.tile(np.arange(R), len(picks))
+    cap = rss.copy()
+    # near a bound (the data's or this answer's exponent within BOUND_MARGIN of one) the basins compete closely:
+    # a start within FIRST_MARGIN is refined; elsewhere only a start already lower than the answer
+    def near(x):
+        return (np.asarray(x) <= lo + BOUND_MARGIN) | (np.asarray(x) >= hi - BOUND_MARGIN)
+
+    hard = near(la) | near(lb) | near(la0) | near(lb0)
+    keep = srss <= cap[rows] * (1.0 + np.where(hard[rows], FIRST_MARGIN, 0.0))
+    if keep.any():
+        ea, eb, erss = levenberg_marquardt(mom, rows[keep], sa[keep], sb[keep], bounds, cap=cap)
+        r = rows[keep]
+        order = np.lexsort((erss, r))  # by resample, then RSS: the first of each resample is its best start
+        pick = order[np.r_[True, r[order][1:] != r[order][:-1]]]
+        pick = pick[erss[pick] < rss[r[pick]]]
+        la[r[pick]], lb[r[pick]] = ea[pick], eb[pick]
+    return la, lb
