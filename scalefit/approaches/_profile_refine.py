@@ -16,14 +16,19 @@ and the residual sum of squares is ``Cyy - c1 C1y - c2 C2y`` (Golub and Pereyra
 moments too.  One refinement step is then 18 products of ``(resamples, points)``
 arrays and their per-budget sums, with no per-budget linear-algebra call.
 
-The projected problem has several basins when an exponent is near its lower
-bound (the data of several of Porian et al.'s configurations): one with
-``alpha`` at the bound, one with ``beta`` at the bound, and the interior.  Each
-resample therefore starts a Levenberg-Marquardt refinement (with an active set at
-the bounds) from the data's exponents and from the best point of each of the
-two bound edges, where one exponent is fixed at the bound and the other runs
-over a log grid; the edge grids share their basis across resamples, so their
-moments are matrix products.  Each resample keeps the start that ends lowest.
+The projected problem has several basins when an exponent is near a bound (the
+data of several of Porian et al.'s configurations): the interior, and the four
+edges of the box where one exponent sits at a bound (the basis then degenerates
+towards ``{1, u, exp(beta u)}`` at the lower bound, or a term that only the
+smallest models feel at the upper).  Each resample is refined by a batched
+Levenberg-Marquardt (an active set keeps an exponent on its bound while the
+descent points out of the box) from the data's exponents; then from the best
+point of each edge (one exponent fixed at its bound, the other on a fine log
+grid, the reduced 1-D problem) and of a coarse lattice over the box, wherever
+that start competes: its RSS is already lower, or, near a bound, within
+``FIRST_MARGIN``.  The grids share their basis across resamples, so their
+moments are matrix products.  Each resample keeps the lowest RSS.  Results do
+not depend on which other resamples share the batch.
 """
 from __future__ import annotations
 
