@@ -4,6 +4,7 @@ Usage
 -----
     python benchmarks/bench_isoflop.py                       # defaults below
     python benchmarks/bench_isoflop.py --bootstrap 1000 --repeats 3 --baseline-resamples 1000
+    python benchmarks/bench_isoflop.py --scale-rows 1e6 --bootstrap 20   # peak memory on a large sweep instead
 
 Data: Porian et al. (2024), formll/resolving-scaling-law-discrepancies@0dc60d9,
 ``../shared/data/porian2024/isoflop_points.csv`` (1,745 runs, 15 configurations,
@@ -26,6 +27,12 @@ is the median of the per-repeat ratios.  The baseline fits an all-points
 parabola, so the like-for-like ratio for speed alone is against
 ``method="parabola"``; the profile default is the estimator scalefit reports.
 The load average (``os.getloadavg``) is printed before and after.
+
+``--scale-rows N`` instead runs ``isoflop(sweep, budget="budget", bootstrap=--bootstrap)`` once on
+``bench_scale.make_sweep(N)`` (ten budgets, N/10 sizes each) and prints its wall and CPU time and the
+process's peak resident set size (``ru_maxrss``: interpreter, the sweep and the analysis).  The
+resamples are drawn and analysed in batches of at most 2^21 cells (two resamples per batch at
+10^6 rows), so the peak does not grow with the number of resamples: 20 measure the peak of 200.
 """
 from __future__ import annotations
 
@@ -78,6 +85,26 @@ def timed(fn) -> tuple[float, float]:
     return time.perf_counter() - t0, time.process_time() - c0
 
 
+def large_sweep(rows: int, n_boot: int) -> int:
+    """Time and peak memory of the profile bootstrap on ``bench_scale.make_sweep(rows)``."""
+    import resource
+
+    from threadpoolctl import threadpool_limits
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_scale import make_sweep
+
+    print("load average before: %.2f %.2f %.2f" % os.getloadavg())
+    sweep = make_sweep(rows)
+    with threadpool_limits(limits=1), warnings.catch_warnings():
+        warnings.simplefilter("ignore", scalefit.ScalefitWarning)
+        wall, cpu = timed(lambda: scalefit.isoflop(sweep, budget="budget", bootstrap=n_boot, seed=0, n_jobs=1))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"isoflop(make_sweep({rows}), bootstrap={n_boot}): wall {wall:.1f} s, CPU {cpu:.1f} s, peak RSS {peak:.0f} MB")
+    print("load average after: %.2f %.2f %.2f" % os.getloadavg())
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bootstrap", type=int, default=1000)
@@ -85,8 +112,12 @@ def main(argv=None) -> int:
     ap.add_argument("--baseline-resamples", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--skip-others", action="store_true", help="time only the profile default and the baseline")
+    ap.add_argument("--scale-rows", type=float, default=None, help="time and peak memory on make_sweep(N) instead")
     args = ap.parse_args(argv)
     from threadpoolctl import threadpool_limits
+
+    if args.scale_rows:
+        return large_sweep(int(args.scale_rows), args.bootstrap)
 
     path = SHARED / "porian2024" / "isoflop_points.csv"
     if not path.exists():
