@@ -49,11 +49,11 @@ LM_DAMPING = 1e-3
 REJECT_DAMPING = 1.0
 #: A replicate stops once a step's predicted decrease of its RSS is below this fraction of the RSS.
 TOLERANCE = 1e-11
-#: A start is dropped once its RSS is this much (relative) above the best start's RSS so far for its resample.
+#: A grid start is dropped once its RSS is this much (relative) above its resample's best RSS so far.
 START_MARGIN = 0.02
-#: A start whose RSS is this much (relative) above its resample's best start is not refined at all.
+#: Near a bound, a grid start is refined when its grid RSS is within this (relative) of the data start's answer.
 FIRST_MARGIN = 0.3
-#: Resamples whose exponent (or the data's) lies within this (log) of a bound refine the starts within FIRST_MARGIN.
+#: "Near a bound": the data's or the resample's exponent within this (in log exponent) of a bound.
 BOUND_MARGIN = 0.05
 #: Iterations every start takes before it can be dropped for a worse RSS than another start's.
 PRUNE_AFTER = 1
