@@ -22,13 +22,14 @@ edges of the box where one exponent sits at a bound (the basis then degenerates
 towards ``{1, u, exp(beta u)}`` at the lower bound, or a term that only the
 smallest models feel at the upper).  Each resample is refined by a batched
 Levenberg-Marquardt (an active set keeps an exponent on its bound while the
-descent points out of the box) from the data's exponents; then from the best
+descent points out of the box) from the data's exponents.  Where the data's
+or that answer's exponent is near a bound, it is also refined from the best
 point of each edge (one exponent fixed at its bound, the other on a fine log
 grid, the reduced 1-D problem) and of a coarse lattice over the box, wherever
-that start competes: its RSS is already lower, or, near a bound, within
-``FIRST_MARGIN``.  The grids share their basis across resamples, so their
-moments are matrix products.  Each resample keeps the lowest RSS.  Results do
-not depend on which other resamples share the batch.
+that start's grid RSS is within ``FIRST_MARGIN`` of the first answer's.  The
+grids share their basis across resamples, so their moments are matrix
+products.  Each resample keeps the lowest RSS.  Results do not depend on which
+other resamples share the batch.
 """
 from __future__ import annotations
 
@@ -209,13 +210,15 @@ class Moments:
             q = np.stack([np.where(ok, c[i] * (Dy[i] - c1 * A[i][0] - c2 * A[i][1]), 0.0).sum(-1) for i in (0, 1)], -1)
         return rss, H, q
 
-    def grid(self, alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
-        """RSS ``(R, K)`` of every replicate at the ``K`` exponent pairs ``(alpha[k], beta[k])`` shared by all.
+    def grid(self, alpha: np.ndarray, beta: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """RSS ``(n, K)`` of replicates ``rows`` (default all) at the ``K`` exponent pairs ``(alpha[k], beta[k])``.
 
         The basis is the same for every replicate, so each budget's moments are one matrix product.
         """
         a, b = alpha[None, :], beta[None, :]
-        R, K = self.w.shape[0], len(alpha)
+        sel = slice(None) if rows is None else rows
+        W, WY, inv0_all, sy_all, syy, ok = (v[sel] for v in (self.w, self.wy, self.inv0, self.sy, self.syy, self.ok))
+        R, K = W.shape[0], len(alpha)
         # the products run on a row count padded to a multiple of GEMM_ROWS, so that every replicate's row goes
         # through the same BLAS kernel whatever the batch's size (its result is then the same in any batch)
         pad = ((0, -R % GEMM_ROWS), (0, 0))
@@ -230,18 +233,18 @@ class Moments:
                 u = self.u[first:end, None]
                 g1 = np.expm1(-a * u) / a
                 g2 = np.expm1(b * u) / b
-                m += (np.pad(self.w[:, first:end], pad) @ np.concatenate([g1, g2, g1 * g1, g1 * g2, g2 * g2], 1))[:R]
-                my += (np.pad(self.wy[:, first:end], pad) @ np.concatenate([g1, g2], 1))[:R]
+                m += (np.pad(W[:, first:end], pad) @ np.concatenate([g1, g2, g1 * g1, g1 * g2, g2 * g2], 1))[:R]
+                my += (np.pad(WY[:, first:end], pad) @ np.concatenate([g1, g2], 1))[:R]
             s1, s2, s11, s12, s22 = (m[:, n * K:(n + 1) * K] for n in range(5))
             s1y, s2y = my[:, :K], my[:, K:]
-            inv0, sy = self.inv0[:, g:g + 1], self.sy[:, g:g + 1]
+            inv0, sy = inv0_all[:, g:g + 1], sy_all[:, g:g + 1]
             with np.errstate(all="ignore"):
                 C11, C12, C22 = s11 - s1 * s1 * inv0, s12 - s1 * s2 * inv0, s22 - s2 * s2 * inv0
                 C1y, C2y = s1y - s1 * sy * inv0, s2y - s2 * sy * inv0
                 det = C11 * C22 - C12 * C12
                 fitted = (C22 * C1y * C1y - 2.0 * C12 * C1y * C2y + C11 * C2y * C2y) / det
-                part = self.syy[:, g:g + 1] - sy * sy * inv0 - fitted
-            out += np.where(self.ok[:, g:g + 1], part, 0.0)
+                part = syy[:, g:g + 1] - sy * sy * inv0 - fitted
+            out += np.where(ok[:, g:g + 1], part, 0.0)
         return np.where(np.isfinite(out), out, np.inf)
 
 
@@ -311,15 +314,27 @@ def refine_resamples(U: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray
                      bounds: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
     """Log exponents ``(R,)`` of every resample (``W`` ``(R, G, P)``), from the data's ``(la0, lb0)`` and the edges.
 
-    Every resample is first refined from the data's exponents (:func:`levenberg_marquardt`).  Then from the best
-    grid point of each of the four bound edges (one exponent at a bound, the other on a fine log grid) and of a
-    coarse lattice over the box, wherever the grid's RSS there is lower than the first answer's or, when an
-    exponent is near a bound (where basins compete closely), within ``FIRST_MARGIN`` of it; the resample keeps
-    the lowest RSS.
+    Every resample is first refined from the data's exponents (:func:`levenberg_marquardt`).  Where the data's or
+    that answer's exponent is near a bound (where basins compete closely), also from the best grid point of each
+    of the four bound edges (one exponent at a bound, the other on a fine log grid) and of a coarse lattice over
+    the box, each where its grid RSS is within ``FIRST_MARGIN`` of the first answer's; the resample keeps the
+    lowest RSS.  Interior resamples skip the grids, whose cost does not shrink with the batch (it would grow as
+    rows squared when large data leave few resamples per batch).
     """
     lo, hi = bounds
     R = W.shape[0]
     mom = Moments(U, Y, W, ok)
+    # the data's start first
+    la, lb, rss = levenberg_marquardt(mom, np.arange(R), np.full(R, la0), np.full(R, lb0), bounds)
+
+    # near a bound (the data's or this answer's exponent within BOUND_MARGIN of one) the basins compete closely:
+    # there the grid's starts are tried, each where its grid RSS is within FIRST_MARGIN of the answer's
+    def near(x):
+        return (np.asarray(x) <= lo + BOUND_MARGIN) | (np.asarray(x) >= hi - BOUND_MARGIN)
+
+    hard = np.flatnonzero(near(la) | near(lb) | near(la0) | near(lb0))
+    if not hard.size:
+        return la, lb
     edge = np.linspace(lo, hi, EDGE_GRID)
     coarse = np.linspace(lo, hi, COARSE_GRID)
     ca, cb = (g.ravel() for g in np.meshgrid(coarse, coarse, indexing="ij"))
@@ -327,23 +342,15 @@ def refine_resamples(U: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray
     fixed = [np.full(EDGE_GRID, v) for v in (lo, hi)]
     ga = np.r_[fixed[0], edge, fixed[1], edge, ca]
     gb = np.r_[edge, fixed[0], edge, fixed[1], cb]
-    rss_grid = mom.grid(np.exp(ga), np.exp(gb))
+    rss_grid = mom.grid(np.exp(ga), np.exp(gb), hard)
     parts = [slice(i * EDGE_GRID, (i + 1) * EDGE_GRID) for i in range(4)] + [slice(4 * EDGE_GRID, None)]
     picks = [p.start + np.argmin(rss_grid[:, p], 1) for p in parts]
-    # the data's start first; then the grid's starts whose RSS there is within FIRST_MARGIN of where it ended
-    la, lb, rss = levenberg_marquardt(mom, np.arange(R), np.full(R, la0), np.full(R, lb0), bounds)
     sa = np.concatenate([ga[k] for k in picks])
     sb = np.concatenate([gb[k] for k in picks])
-    srss = np.concatenate([rss_grid[np.arange(R), k] for k in picks])
-    rows = np.tile(np.arange(R), len(picks))
+    srss = np.concatenate([rss_grid[np.arange(hard.size), k] for k in picks])
+    rows = np.tile(hard, len(picks))
     cap = rss.copy()
-    # near a bound (the data's or this answer's exponent within BOUND_MARGIN of one) the basins compete closely:
-    # a start within FIRST_MARGIN is refined; elsewhere only a start already lower than the answer
-    def near(x):
-        return (np.asarray(x) <= lo + BOUND_MARGIN) | (np.asarray(x) >= hi - BOUND_MARGIN)
-
-    hard = near(la) | near(lb) | near(la0) | near(lb0)
-    keep = srss <= cap[rows] * (1.0 + np.where(hard[rows], FIRST_MARGIN, 0.0))
+    keep = srss <= cap[rows] * (1.0 + FIRST_MARGIN)
     if keep.any():
         ea, eb, erss = levenberg_marquardt(mom, rows[keep], sa[keep], sb[keep], bounds, cap=cap)
         r = rows[keep]
