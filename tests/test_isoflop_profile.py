@@ -141,3 +141,113 @@ def test_resample_refinement_is_no_worse_than_the_pattern_search(alpha, beta):
     _, _, ref = _pattern_search(U, Y, W[1:], ok[1:], np.full(150, np.log(a[0])), np.full(150, np.log(b[0])))
     assert np.all(rss[1:] <= ref * (1 + 1e-9))
     assert np.isfinite(rss).all()
+
+
+def _sweep_arrays(alpha, beta, n_boot, seed=5):
+    """Padded kernel inputs (U, Y, W, ok) of :func:`_sweep` with 1% noise, uneven budgets and ``n_boot`` resamples."""
+    from scalefit.approaches._isoflop import bootstrap_counts
+    from scalefit.approaches._profile import LN10
+
+    df, _ = _sweep(alpha, beta, noise=0.01, seed=seed)
+    groups = [g.iloc[: 15 - i] for i, (_, g) in enumerate(df.groupby("flops"))]  # 15, 14, ... points: padding
+    P = max(len(g) for g in groups)
+    X, Y = np.zeros((len(groups), P)), np.zeros((len(groups), P))
+    for i, g in enumerate(groups):
+        x = np.log10(g["n_params"].to_numpy())
+        X[i, : len(g)], Y[i, : len(g)] = x - x.mean(), g["loss"].to_numpy()
+    W = bootstrap_counts(np.random.default_rng(0), np.array([len(g) for g in groups]), P, n_boot)
+    return LN10 * X, Y, W, np.ones(W.shape[:2], dtype=bool)
+
+
+@pytest.mark.parametrize("alpha, beta", [(0.02, 0.3), (0.4, 0.02), (0.34, 0.28), (3.0, 1.1), (0.05, 2.5)])
+def test_moment_kernel_matches_the_direct_least_squares(alpha, beta):
+    """The moments' RSS is the direct weighted least squares' (same basis span), and q is minus half its gradient.
+
+    Identities, no external reference: {1, exp(-a u), exp(b u)} and {1, expm1(-a u)/a, expm1(b u)/b} span the same
+    curves, and the variable-projection gradient of RSS/2 in (log a, log b) is -D'Wr (Golub and Pereyra 1973;
+    Kaufman 1975).  Exponent pairs at and near both bounds of the box (0.02, 3).
+    """
+    from scalefit.approaches._profile import _solve
+    from scalefit.approaches._profile_refine import Moments
+
+    U, Y, W, ok = _sweep_arrays(0.34, 0.28, 40)
+    ok[3, 2] = False  # a budget left out of one replicate's sum
+    mom = Moments(U, Y, W, ok)
+    rows = np.arange(W.shape[0])
+    a, b = np.full(len(rows), alpha), np.full(len(rows), beta)
+    rss, H, q = mom.evaluate(rows, a, b, grad=True)
+    _, direct = _solve(U, Y, W, ok, a, b)
+    np.testing.assert_allclose(rss, direct, rtol=1e-8)
+    np.testing.assert_allclose(mom.grid(np.array([alpha]), np.array([beta]))[:, 0], direct, rtol=1e-8)
+    h = 1e-5
+    for k, (da, db) in enumerate([(h, 0.0), (0.0, h)]):
+        up = _solve(U, Y, W, ok, a * np.exp(da), b * np.exp(db))[1]
+        down = _solve(U, Y, W, ok, a * np.exp(-da), b * np.exp(-db))[1]
+        np.testing.assert_allclose(-2.0 * q[:, k], (up - down) / (2 * h), rtol=1e-4, atol=1e-9 * direct.max())
+    assert np.all(np.linalg.eigvalsh(H) >= -1e-12 * np.abs(H).max())  # a Gauss-Newton matrix is semi-definite
+
+
+@pytest.mark.parametrize("alpha, beta", [(0.34, 0.28), (0.5, 0.25)])
+def test_refinement_is_the_same_in_any_batch(alpha, beta):
+    """A resample's exponents do not depend on the other resamples refined with it (batches of 1, 7 and all)."""
+    from scalefit.approaches._profile import fit_exponents
+
+    U, Y, W, ok = _sweep_arrays(alpha, beta, 21)
+    a, b = fit_exponents(U, Y, W, ok)
+    for size in (1, 7):
+        for i in range(1, W.shape[0], size):
+            rows = np.r_[0, np.arange(i, min(i + size, W.shape[0]))]
+            ai, bi = fit_exponents(U, Y, W[rows], ok[rows], start=(a[0], b[0]))
+            assert np.array_equal(ai[1:], a[rows[1:]]) and np.array_equal(bi[1:], b[rows[1:]])
+
+
+def test_refinement_finds_the_bound_basins_on_porian_data(porian_dir):
+    """Porian et al.'s configurations whose exponent sits at the 0.02 bound: never worse than the pattern search.
+
+    Data: formll/resolving-scaling-law-discrepancies@0dc60d9 (``isoflop_points.csv``); the pattern search
+    (``_profile._pattern_search``, this module's former refinement) is the reference, resample by resample.
+    """
+    from scalefit.approaches import _profile
+
+    runs = scalefit.read_runs(porian_dir / "isoflop_points.csv")
+    keys = ["dataset", "hparams", "warmup", "decay", "param_count", "loss_split"]
+    calls = []
+    keep = _profile.fit_exponents
+
+    def spy(U, Y, W, ok, *, start=None):
+        a, b = keep(U, Y, W, ok, start=start)
+        calls.append((U, Y, W, ok, a, b))
+        return a, b
+
+    _profile.fit_exponents = spy
+    try:
+        _quiet(isoflop, runs, group_by=keys, bootstrap=60, seed=3)
+    finally:
+        _profile.fit_exponents = keep
+    at_bound = 0
+    for U, Y, W, ok, a, b in calls:
+        at_bound += min(a[0], b[0]) <= 0.0201
+        _, rss = _profile._solve(U, Y, W[1:], ok[1:], a[1:], b[1:])
+        n = len(rss)
+        _, _, ref = _profile._pattern_search(U, Y, W[1:], ok[1:], np.full(n, np.log(a[0])), np.full(n, np.log(b[0])))
+        assert np.all(rss <= ref * (1 + 1e-9))
+    assert len(calls) == 15 and at_bound >= 5  # the case this refinement is for is present
+
+
+def test_moments_in_small_blocks_equal_one_block(monkeypatch):
+    """Cutting the points and replicates into small blocks (bounded memory) leaves every moment sum unchanged."""
+    from scalefit.approaches import _profile_refine
+    from scalefit.approaches._profile_refine import Moments
+
+    U, Y, W, ok = _sweep_arrays(0.34, 0.28, 30)
+    rows = np.arange(W.shape[0])
+    a, b = np.linspace(0.02, 3.0, len(rows)), np.linspace(3.0, 0.05, len(rows))
+    whole = Moments(U, Y, W, ok)
+    ref = whole.evaluate(rows, a, b, grad=True)
+    ref_grid = whole.grid(a[:5], b[:5])
+    monkeypatch.setattr(_profile_refine, "CELLS", 90)  # 5 points of one product per block; budgets cut in pieces
+    small = Moments(U, Y, W, ok)
+    assert any(len(blk[3]) == 1 and blk[1] - blk[0] < 14 for blk in small.blocks(5))
+    for x, y in zip(ref, small.evaluate(rows, a, b, grad=True)):
+        np.testing.assert_allclose(x, y, rtol=1e-9, atol=1e-12 * np.abs(x).max())
+    np.testing.assert_allclose(small.grid(a[:5], b[:5]), ref_grid, rtol=1e-9)

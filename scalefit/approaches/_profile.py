@@ -14,10 +14,10 @@ instead: per-budget linear coefficients ``(c0, c1, c2)`` and exponents
 Pereyra 1973; the approach Czech et al. recommend): for given exponents the
 coefficients are a weighted linear least-squares problem per budget, so the
 residual sum of squares is a function of the two exponents only.  For the data
-it is minimised over a log grid, then polished by least squares; every
-bootstrap resample starts from the data's exponents and refines them by a
-shrinking 3x3 pattern search, all resamples at once.  Each budget's optimum is then in closed
-form, where alpha c1 N^-alpha = beta c2 N^beta:
+it is minimised over a log grid, then polished by least squares; the
+bootstrap resamples are refined all at once from the data's exponents and
+from the bound edges of the box (:mod:`._profile_refine`).  Each budget's
+optimum is then in closed form, where alpha c1 N^-alpha = beta c2 N^beta:
 
     N*_C = (alpha c1 / (beta c2))^(1 / (alpha + beta)).
 
@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._profile_refine import refine_resamples
+
 #: Bounds of the shared exponents alpha and beta searched by the profile fit.
 EXPONENT_BOUNDS = (0.02, 3.0)
 #: Points per exponent of the coarse log grid, and rounds of the pattern search that refines it.
@@ -44,11 +46,6 @@ SEARCH_STEP = 0.25
 LN10 = float(np.log(10.0))
 #: Largest number of (replicate, budget, point) cells the coarse grid evaluates at once (bounds its memory).
 CHUNK_CELLS = 1 << 21
-#: Iterations of the resamples' Levenberg-Marquardt refinement of the exponents, and its first damping.
-LM_ITERATIONS = 30
-LM_DAMPING = 1e-3
-#: Resamples whose data or refined exponents lie within this (in log exponent) of a bound also run the pattern search.
-BOUND_MARGIN = 0.05
 
 
 def _solve(U: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray, alpha: np.ndarray, beta: np.ndarray
@@ -58,13 +55,6 @@ def _solve(U: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray, alpha: n
     ``alpha`` and ``beta`` have shape ``(R,)`` (one pair per replicate, shared by its budgets).
     Budgets where ``ok`` is false do not enter the sum and get NaN coefficients.
     """
-    c, rss, _ = _project(U, Y, W, ok, alpha, beta)
-    return c, rss
-
-
-def _project(U: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray, alpha: np.ndarray, beta: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
-    """:func:`_solve`, plus what the Gauss-Newton step needs: the scaled basis, its coefficients, residuals, matrix."""
     f1 = np.exp(-alpha[:, None, None] * U)  # (R, G, P)
     f2 = np.exp(beta[:, None, None] * U)
     # divide each basis function by its weighted scale so the 3x3 systems stay well conditioned
@@ -92,11 +82,10 @@ def _project(U: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray, alpha:
                          ).reshape(T.shape)
         resid = Y - (c[..., 0:1] + c[..., 1:2] * f1 + c[..., 2:3] * f2)
         rss = np.where(ok, (W * resid * resid).sum(-1), 0.0).sum(-1)
-        cs = c
         c = np.stack([c[..., 0], c[..., 1] / s1[..., 0], c[..., 2] / s2[..., 0]], -1)
     rss = np.where(np.isfinite(rss), rss, np.inf)
     c[~ok] = np.nan
-    return c, rss, (f1, f2, cs, resid, M)
+    return c, rss
 
 
 def _grid_search(U: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray) -> tuple[float, float]:
@@ -150,7 +139,7 @@ def _pattern_search(U: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray,
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The former refinement of the resamples: a shrinking 3x3 pattern search in (log alpha, log beta), all at once.
 
-    128 batched solves; kept as the reference the Levenberg-Marquardt refinement is tested against.
+    128 batched solves; kept as the reference :mod:`._profile_refine` is tested against.
     Returns ``(log alpha, log beta, rss)``, each ``(R,)``.
     """
     lo, hi = np.log(EXPONENT_BOUNDS[0]), np.log(EXPONENT_BOUNDS[1])
@@ -174,92 +163,13 @@ def _pattern_search(U: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray,
     return la, lb, best
 
 
-def _gauss_newton_system(U: np.ndarray, W: np.ndarray, ok: np.ndarray, alpha: np.ndarray, beta: np.ndarray,
-                         state: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Gauss-Newton matrix ``(R, 2, 2)`` and right-hand side ``(R, 2)`` of the projected problem in (log alpha, log beta).
-
-    Kaufman's (1975) form of the variable-projection Jacobian ``J = -P D``: ``D_k`` is the derivative of the fitted
-    curve in exponent ``k`` at fixed coefficients, ``P`` the weighted projection off the basis.  Then
-    ``J'WJ = D'WD - (Phi'WD)' M^-1 (Phi'WD)`` per budget and ``-J'Wr = D'Wr`` (``P r = r``), summed over budgets.
-    """
-    f1, f2, cs, resid, M = state
-    okf = ok.astype(float)
-    okm = ok[..., None]
-    with np.errstate(all="ignore"):
-        D = (np.where(okm, -alpha[:, None, None] * U * cs[..., 1:2] * f1, 0.0),
-             np.where(okm, beta[:, None, None] * U * cs[..., 2:3] * f2, 0.0))
-        WD = [W * d for d in D]
-        B = [np.stack([wd.sum(-1), (wd * f1).sum(-1), (wd * f2).sum(-1)], -1) for wd in WD]  # (R, G, 3) each
-        MB = np.linalg.solve(np.where(okm[..., None], M, np.eye(3)), np.stack(B, -1))  # (R, G, 3, 2)
-        H = np.empty(alpha.shape + (2, 2))
-        for i in range(2):
-            for j in range(i, 2):
-                hij = (WD[i] * D[j]).sum(-1) - (B[i] * MB[..., j]).sum(-1)
-                H[:, i, j] = H[:, j, i] = np.nansum(hij * okf, -1)
-        q = np.stack([np.nansum((wd * resid).sum(-1) * okf, -1) for wd in WD], -1)
-    return H, q
-
-
-def _levenberg_marquardt(U: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray, la: np.ndarray, lb: np.ndarray
-                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Batched Levenberg-Marquardt on (log alpha, log beta) of every replicate, within the exponent bounds.
-
-    A replicate whose exponent sits at a bound and whose descent points out of
-    the box keeps that exponent and steps in the other alone (an active set),
-    so the refinement slides along a bound instead of stalling on it.  A step
-    is taken only where it lowers the replicate's residual sum of squares.
-    Replicates leave the batch once converged.  Returns ``(log alpha, log beta, rss)``.
-    """
-    lo, hi = np.log(EXPONENT_BOUNDS[0]), np.log(EXPONENT_BOUNDS[1])
-    la, lb = la.copy(), lb.copy()
-    _, rss, state = _project(U, Y, W, ok, np.exp(la), np.exp(lb))
-    lam = np.full(len(la), LM_DAMPING)
-    live = np.arange(len(la))
-    st = state
-    for _ in range(LM_ITERATIONS):
-        if not live.size:
-            break
-        Wl, okl = W[live], ok[live]
-        za, zb = la[live], lb[live]
-        H, q = _gauss_newton_system(U, Wl, okl, np.exp(za), np.exp(zb), st)
-        lm = lam[live]
-        a11, a22, a12 = H[:, 0, 0] * (1 + lm), H[:, 1, 1] * (1 + lm), H[:, 0, 1]
-        qa, qb = q[:, 0], q[:, 1]
-        act_a = ((za <= lo) & (qa < 0)) | ((za >= hi) & (qa > 0))
-        act_b = ((zb <= lo) & (qb < 0)) | ((zb >= hi) & (qb > 0))
-        with np.errstate(all="ignore"):
-            det = a11 * a22 - a12 * a12
-            sa = np.where(act_b, qa / a11, (a22 * qa - a12 * qb) / det)
-            sb = np.where(act_a, qb / a22, (a11 * qb - a12 * qa) / det)
-        sa = np.where(act_a, 0.0, sa)
-        sb = np.where(act_b, 0.0, sb)
-        size = np.hypot(sa, sb)
-        shrink = np.where(size > 1.0, 1.0 / np.where(size > 0, size, 1.0), 1.0)  # at most 1 in log exponent per step
-        bad = ~(np.isfinite(sa) & np.isfinite(sb))
-        ta = np.clip(za + np.where(bad, 0.0, sa * shrink), lo, hi)
-        tb = np.clip(zb + np.where(bad, 0.0, sb * shrink), lo, hi)
-        _, trss, tst = _project(U, Y, Wl, okl, np.exp(ta), np.exp(tb))
-        old = rss[live]
-        acc = trss < old
-        moved = np.hypot(ta - za, tb - zb)
-        la[live] = np.where(acc, ta, za)
-        lb[live] = np.where(acc, tb, zb)
-        rss[live] = np.where(acc, trss, old)
-        lam[live] = np.where(acc, np.maximum(lm / 3.0, 1e-12), lm * 4.0)
-        done = (acc & ((old - trss) <= 1e-13 * old)) | (moved <= 1e-12) | (~acc & (lm > 1e8)) | bad
-        keep = ~done
-        st = tuple(np.where(acc.reshape((-1,) + (1,) * (t.ndim - 1)), n, t)[keep] for t, n in zip(st, tst))
-        live = live[keep]
-    return la, lb, rss
-
-
 def fit_exponents(U: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray, *,
                   start: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The shared exponents ``(alpha, beta)``, each ``(R,)``, minimising every replicate's residual sum of squares.
 
     The data (replicate 0): a coarse log grid, then a least-squares polish
     (skipped when ``start`` gives the data's ``(alpha, beta)``, fitted before).
-    Resamples: a batched Levenberg-Marquardt from the data's answer (:func:`_levenberg_marquardt`).
+    Resamples: :func:`._profile_refine.refine_resamples`, from the data's answer and the bound edges.
     """
     R = W.shape[0]
     if start is None:
@@ -269,19 +179,8 @@ def fit_exponents(U: np.ndarray, Y: np.ndarray, W: np.ndarray, ok: np.ndarray, *
         return np.full(1, a0), np.full(1, b0)
     # the resamples start from the log of the exponents reported for the data, so a later batch given them
     # as ``start`` refines its resamples from exactly the same point
-    la0, lb0 = float(np.log(a0)), float(np.log(b0))
-    la, lb, rss = _levenberg_marquardt(U, Y, W[1:], ok[1:], np.full(R - 1, la0), np.full(R - 1, lb0))
-    # At a bound the projected problem degenerates (an exponent near 0.02 makes its basis nearly the constant) and
-    # has several basins; there the pattern search's long first moves also run, and each resample keeps the better.
     lo, hi = np.log(EXPONENT_BOUNDS[0]), np.log(EXPONENT_BOUNDS[1])
-    edge = BOUND_MARGIN
-    hard = (min(la0, lb0) <= lo + edge) | (max(la0, lb0) >= hi - edge) | (np.minimum(la, lb) <= lo + edge) \
-        | (np.maximum(la, lb) >= hi - edge)
-    if np.any(hard):
-        sel = np.flatnonzero(hard)
-        pa, pb, prss = _pattern_search(U, Y, W[1:][sel], ok[1:][sel], np.full(sel.size, la0), np.full(sel.size, lb0))
-        better = prss < rss[sel]
-        la[sel[better]], lb[sel[better]] = pa[better], pb[better]
+    la, lb = refine_resamples(U, Y, W[1:], ok[1:], float(np.log(a0)), float(np.log(b0)), (lo, hi))
     return np.r_[a0, np.exp(la)], np.r_[b0, np.exp(lb)]
 
 
