@@ -96,10 +96,6 @@ class Spec:
         vals = np.where(self.log, np.exp(internal), internal)
         return {n: float(v) for n, v in zip(self.names, vals)}
 
-    def z_from_natural(self, params: Mapping[str, float]) -> np.ndarray:
-        internal = np.array([math.log(params[n]) if lg else params[n] for n, lg in zip(self.names, self.log)], float)
-        return np.array([internal[self.names.index(g[0])] for g in self.groups])
-
 
 def build_spec(law: Law, fixed: Mapping[str, float] | None, tie: Any, bounds: Mapping[str, Any] | None) -> Spec:
     names = law.param_names

@@ -389,9 +389,8 @@ _STEPS, _ROUNDS = 4, 50  # 200 Newton steps in all, as one polish
 
 def _generic_chunk(fit_result: Any, idx: Sequence[int], seed: int, units: np.ndarray, n_units: int):
     problem = fit_result.problem
-    spec = problem.spec
     W = _resample_weights(units, n_units, seed, idx) * problem.weights[None, :]
-    warm = spec.z_from_natural(fit_result.params)
+    warm = fit_result.solution.z  # the optimum itself: a round trip through natural values loses it where exp underflows
     out_z, out_f, out_c = [], [], []
     for w in W:
         with np.errstate(all="ignore"):
