@@ -115,17 +115,19 @@ def residuals(theta: np.ndarray, prob: Problem) -> np.ndarray:
 
 
 class Workspace:
-    """Reusable (K, n) buffers for :func:`_derivatives` on batches of up to K problems.
+    """Reusable buffers for :func:`_derivatives` on batches of up to K problems of n rows.
 
     Fresh multi-megabyte temporaries on every call cost page faults (most of the kernel's time on
-    a busy machine); a polish allocates these once and evaluates each iteration into views.
+    a busy machine); a polish allocates these once and evaluates each iteration into views.  The
+    buffers hold one block of :func:`block_shape` (problems, rows), so they stay in cache.
     """
 
     _NAMES = ("t1", "t2", "lh", "r", "d1", "tmp", "c", "q1", "q2", "q3", "q4", "q5", "q6")
 
     def __init__(self, K: int, n: int, *, blocked: bool = True) -> None:
-        self.K = K
-        self.n = n = min(n, ROWS_BLOCK) if blocked else n
+        if blocked:
+            K, n = block_shape(K, n)
+        self.K, self.n = K, n
         self.buf = {k: np.empty((K, n)) for k in self._NAMES}
         self.mask = np.empty((K, n), dtype=bool)
 
@@ -133,33 +135,53 @@ class Workspace:
         name, k = key
         return self.buf[name][:k, : self.rows]
 
-    rows = 0  # rows of the block being evaluated (set by _derivatives)
+    rows = 0  # rows of the block being evaluated (set by _derivatives_rows)
 
 
 #: Rows evaluated at once by :func:`_derivatives`: a block of every buffer stays in cache, so the
 #: time per row does not grow with the rows (a (1, 10^6) buffer is 8 MB).
 ROWS_BLOCK = 1 << 15
+#: Values per buffer of a block (problems x rows): the thirteen buffers of :class:`Workspace` then
+#: take about 3 MB, near a core's L2 cache (benchmarks/RESULTS.md, "Issue 12: the batched
+#: bootstrap, second pass").
+BLOCK_VALUES = 1 << 15
+
+
+def block_shape(K: int, n: int) -> tuple[int, int]:
+    """(problems, rows) of the blocks :func:`_derivatives` evaluates a (K, n) batch in."""
+    rows = min(n, ROWS_BLOCK)
+    return min(K, max(1, BLOCK_VALUES // max(rows, 1))), rows
 
 
 def _derivatives(theta: np.ndarray, prob: Problem, w: np.ndarray, *, per_row: bool = False,
                  work: Workspace | None = None, with_scale: bool = False):
     """Objective, gradient (K, 5) and Hessian (K, 5, 5) in internal coordinates.
 
-    Sums over rows, so they are taken over blocks of at most :data:`ROWS_BLOCK` rows
-    (:func:`_derivatives_rows` on each) and added; ``per_row`` (the Jacobian of every
-    row) takes all rows at once.  See :func:`_derivatives_rows`.
+    Sums over rows, so they are taken over blocks of at most :data:`ROWS_BLOCK` rows and
+    :data:`BLOCK_VALUES` problem-rows (:func:`_derivatives_rows` on each, see
+    :func:`block_shape`) and added; ``per_row`` (the Jacobian of every row) takes all rows
+    and problems at once.  See :func:`_derivatives_rows`.
     """
-    n = prob.x.size
-    if per_row or n <= ROWS_BLOCK:
+    K, n = theta.shape[0], prob.x.size
+    kb, rb = block_shape(K, n)
+    if per_row or (kb == K and rb == n):
         return _derivatives_rows(theta, prob, w, per_row=per_row, work=work, with_scale=with_scale)
-    if work is None or work.K < theta.shape[0]:
-        work = Workspace(theta.shape[0], ROWS_BLOCK)
-    total = None
-    for sl, blk in prob.row_blocks(ROWS_BLOCK):
-        part = _derivatives_rows(theta, blk, w[..., sl], work=work, with_scale=with_scale)
-        total = [np.array(v) for v in part] if total is None else [t + v for t, v in zip(total, part)]
-    assert total is not None
-    return tuple(total)
+    if work is None or work.K < kb or work.n < rb:
+        work = Workspace(kb, rb)
+    shared = w.ndim == 1
+    blocks = prob.row_blocks(ROWS_BLOCK) if n > rb else [(slice(None), prob)]
+    f, g, H = np.zeros(K), np.zeros((K, 5)), np.zeros((K, 5, 5))
+    scale = np.zeros(K)
+    for k0 in range(0, K, kb):
+        ks = slice(k0, k0 + kb)
+        for sl, blk in blocks:
+            part = _derivatives_rows(theta[ks], blk, w[sl] if shared else w[ks, sl], work=work, with_scale=with_scale)
+            f[ks] += part[0]
+            g[ks] += part[1]
+            H[ks] += part[2]
+            if with_scale:
+                scale[ks] += part[3]
+    return (f, g, H, scale) if with_scale else (f, g, H)
 
 
 def _derivatives_rows(theta: np.ndarray, prob: Problem, w: np.ndarray, *, per_row: bool = False,
@@ -208,8 +230,9 @@ def _derivatives_rows(theta: np.ndarray, prob: Problem, w: np.ndarray, *, per_ro
         np.add(r, m, out=lhat)
         np.exp(lhat, out=lhat)
         np.subtract(lhat, prob.loss, out=r)
-    np.divide(t1, lh, out=t1)  # p1
-    np.divide(t2, lh, out=t2)  # p2
+    np.reciprocal(lh, out=lh)  # one division, then products
+    t1 *= lh  # p1
+    t2 *= lh  # p2
     p1, p2 = t1, t2
     d1, val, mask = work["d1", K], work["c", K], work.mask[:K, :n]
     shared = w.ndim == 1
