@@ -348,7 +348,7 @@ def _chinchilla_chunk(fit_result: Any, idx: Sequence[int], seed: int, units: np.
         if starts is None or len(starts) == 0:
             starts = _chinchilla.theta_from_params(fit_result.params)[None, :]
         K = W.shape[0]
-        main = _chinchilla.polish(np.repeat(starts[:1], K, axis=0), prob, red, W, lam0=_LAM0, fast_steps=True, **_TOL)
+        main = _chinchilla.polish(np.repeat(starts[:1], K, axis=0), prob, red, W, lam0=_LAM0, fast_steps=True, ftol=_FTOL, gtol=_GTOL)
         best_theta, best_f, best_conv = main.theta, main.f, main.converged
         search = np.zeros(K, bool)  # resamples refitted with the full search
         for s in starts[1:]:
@@ -360,7 +360,7 @@ def _chinchilla_chunk(fit_result: Any, idx: Sequence[int], seed: int, units: np.
                 if rows.size == 0:
                     break
                 # a few Newton steps, then the same screen at the points reached
-                pr = _chinchilla.polish(theta, prob, red, W[rows], max_iter=_STEPS, lam0=lam, fast_steps=True, **_TOL)
+                pr = _chinchilla.polish(theta, prob, red, W[rows], max_iter=_STEPS, lam0=lam, fast_steps=True, ftol=_FTOL, gtol=_GTOL)
                 better = pr.converged & (pr.f < best_f[rows])
                 sel = rows[better]
                 best_f[sel], best_theta[sel], best_conv[sel] = pr.f[better], pr.theta[better], True
@@ -382,7 +382,7 @@ _LAM0 = 1e-7
 #: (the fit's 1e-13 and 1e-9 cost 15% more Newton steps and moved no standard error: the parameters
 #: moved by at most 4e-7, objectives by at most 1e-14 relative, against 3e-2 at 1e-8 and 1e-5;
 #: benchmarks/RESULTS.md, "Issue 12: the batched bootstrap, second pass").
-_TOL = dict(ftol=1e-10, gtol=1e-7)
+_FTOL, _GTOL = 1e-10, 1e-7
 #: Another basin of the full fit is written off for a resample once its objective there, less the
 #: decrease an optimistic Newton model promises, exceeds this multiple of the resample's best.
 _HOPELESS = 1.1
