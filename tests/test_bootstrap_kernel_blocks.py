@@ -33,3 +33,25 @@ def test_blocked_derivatives_equal_one_piece(n_problems, n_rows, shared, monkeyp
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12 * np.max(np.abs(want)))
     # a workspace holds one block, not the batch
     assert K.Workspace(n_problems, n_rows).buf["t1"].size <= max(K.BLOCK_VALUES, K.ROWS_BLOCK)
+
+
+@pytest.mark.parametrize("space", ["log", "linear"])
+@pytest.mark.parametrize("kind", ["huber", "mse"])
+@pytest.mark.parametrize("with_scale", [True, False])
+def test_shared_point_derivatives_equal_the_general_kernel(space, kind, with_scale):
+    # a batch all at one point (a polish started from one minimum) takes the per-row-feature product path;
+    # reference: the general kernel on the same batch
+    base = _problem(240, seed=2)
+    prob = K.Problem(base.x, base.y, base.loss, space, kind, 1e-3)
+    rng = np.random.default_rng(3)
+    theta = np.repeat(np.array([[0.52, 5.8, 6.0, 0.34, 0.28]]), 50, axis=0)
+    w = rng.integers(0, 4, (50, 240)).astype(float)
+    shared = K._derivatives_shared(theta[0], prob, w, with_scale=with_scale)
+    assert shared is not None
+    via = K._derivatives(theta, prob, w, with_scale=with_scale)  # dispatches to the shared path
+    whole = K._derivatives_rows(theta, prob, w, with_scale=with_scale)
+    assert len(shared) == len(whole) == len(via)
+    for got, alt, want in zip(shared, via, whole):
+        scale = np.max(np.abs(want))
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-11 * scale)
+        np.testing.assert_array_equal(got, alt)
