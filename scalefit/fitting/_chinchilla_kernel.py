@@ -32,6 +32,8 @@ class Problem:
         self.x_moments = np.column_stack([np.ones_like(self.x), self.x, self.x * self.x])  # (n, 3)
         self.y_moments = np.column_stack([np.ones_like(self.y), self.y, self.y * self.y])
         self.xy_moments = np.column_stack([np.ones_like(self.x), self.x, self.y, self.x * self.y])
+        self.x_lin = np.vstack([np.ones_like(self.x), self.x])  # (2, n): a - alpha x as one product
+        self.y_lin = np.vstack([np.ones_like(self.y), self.y])
         self.x_lo, self.x_hi = float(np.min(self.x)), float(np.max(self.x))
         self.y_lo, self.y_hi = float(np.min(self.y)), float(np.max(self.y))
 
@@ -265,11 +267,10 @@ def _derivatives_rows(theta: np.ndarray, prob: Problem, w: np.ndarray, *, per_ro
                               np.maximum(b - be * prob.y_lo, b - be * prob.y_hi)), e)
     m[np.abs(m) < 300.0] = 0.0  # no shift needed where exp cannot overflow (saves a pass)
     shifted = bool(np.any(m))
-    np.multiply(al, prob.x, out=t1)
-    np.subtract(a - m, t1, out=t1)
+    # a - m - alpha x and b - m - beta y as (K, 2) @ (2, n) products: one pass each instead of two
+    np.matmul(np.column_stack([a - m, -al]), prob.x_lin, out=t1)
     np.exp(t1, out=t1)
-    np.multiply(be, prob.y, out=t2)
-    np.subtract(b - m, t2, out=t2)
+    np.matmul(np.column_stack([b - m, -be]), prob.y_lin, out=t2)
     np.exp(t2, out=t2)
     np.add(t1, t2, out=lh)
     lh += np.exp(e - m)
