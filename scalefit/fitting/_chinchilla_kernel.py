@@ -199,11 +199,31 @@ def _derivatives_shared(theta: np.ndarray, prob: Problem, w: np.ndarray, *, with
     """:func:`_derivatives` of K weightings ``w`` (K, n), all at one point ``theta`` (5,); None if not finite.
 
     At a shared point every row's terms are the same for every problem, so each problem's
-    objective, gradient, Hessian (and gradient scale) are weighted sums of about 22 per-row
-    features: one (K, n) @ (n, 22) product, a tenth of a general evaluation.  A polish started
-    from one point for a whole batch (the bootstrap's refits) begins here.  Needs ``w >= 0``
-    (the gradient scale sums |w rho'| as w |rho'|).
+    objective, gradient, Hessian (and gradient scale) are weighted sums of 21 (22) per-row
+    features: (K, n) @ (n, 22) products over blocks of :data:`ROWS_BLOCK` rows, a tenth of a
+    general evaluation of a batch.  A polish started from one point for a whole batch (the
+    bootstrap's refits) begins here.  Needs ``w >= 0`` (the gradient scale sums |w rho'| as
+    w |rho'|).
     """
+    K = w.shape[0]
+    sums = np.zeros((K, 22 if with_scale else 21))
+    n = prob.x.size
+    for sl, blk in (prob.row_blocks(ROWS_BLOCK) if n > ROWS_BLOCK else [(slice(None), prob)]):
+        feats = _shared_features(theta, blk, with_scale)
+        if feats is None:
+            return None
+        sums += w[:, sl] @ feats.T
+    f, g = sums[:, 0], np.ascontiguousarray(sums[:, 1:6])
+    H = np.empty((K, 5, 5))
+    H[:, _UPPER[0], _UPPER[1]] = sums[:, 6:21]
+    H[:, _UPPER[1], _UPPER[0]] = sums[:, 6:21]
+    if with_scale:
+        return f, g, H, np.maximum(sums[:, 21], 1e-300)
+    return f, g, H
+
+
+def _shared_features(theta: np.ndarray, prob: Problem, with_scale: bool) -> np.ndarray | None:
+    """Per-row features (21 or 22, n) of :func:`_derivatives_shared` at ``theta``; None if not finite."""
     s, (p1, p2, p3), r = _forward(theta[None, :], prob)
     s, p1, p2, p3, r = s[0], p1[0], p2[0], p3[0], r[0]
     val, d1, d2 = _rho(r, prob.kind, prob.delta)
@@ -212,31 +232,32 @@ def _derivatives_shared(theta: np.ndarray, prob: Problem, w: np.ndarray, *, with
     else:
         lhat = np.exp(s)
         a, b = d1 * lhat, d2 * lhat * lhat
-    gs = np.stack([p3, p1, p2, -p1 * prob.x, -p2 * prob.y], axis=1)  # (n, 5) gradient of s per row
-    rowH = b[:, None, None] * gs[:, :, None] * gs[:, None, :]
+    n = r.size
+    gs = np.empty((5, n))  # gradient of s per row
+    gs[0], gs[1], gs[2] = p3, p1, p2
+    np.multiply(p1, prob.x, out=gs[3])
+    gs[3] *= -1.0
+    np.multiply(p2, prob.y, out=gs[4])
+    gs[4] *= -1.0
+    feats = np.empty((22 if with_scale else 21, n))
+    feats[0] = val
+    np.multiply(a, gs, out=feats[1:6])
+    bg = b * gs
+    for t, (i, j) in enumerate(zip(*_UPPER)):
+        np.multiply(bg[i], gs[j], out=feats[6 + t])
     # + a * sum_j p_j v_j v_j^T: v1 = e_a - x e_alpha, v2 = e_b - y e_beta, v3 = e_e
-    rowH[:, 0, 0] += a * p3
-    rowH[:, 1, 1] += a * p1
-    rowH[:, 1, 3] -= a * p1 * prob.x
-    rowH[:, 3, 3] += a * p1 * prob.x**2
-    rowH[:, 2, 2] += a * p2
-    rowH[:, 2, 4] -= a * p2 * prob.y
-    rowH[:, 4, 4] += a * p2 * prob.y**2
-    cols = [val[:, None], a[:, None] * gs, rowH[:, _UPPER[0], _UPPER[1]]]
+    col = {(int(i), int(j)): 6 + t for t, (i, j) in enumerate(zip(*_UPPER))}
+    ap1, ap2 = a * p1, a * p2
+    feats[col[0, 0]] += a * p3
+    feats[col[1, 1]] += ap1
+    feats[col[1, 3]] -= ap1 * prob.x
+    feats[col[3, 3]] += ap1 * prob.x**2
+    feats[col[2, 2]] += ap2
+    feats[col[2, 4]] -= ap2 * prob.y
+    feats[col[4, 4]] += ap2 * prob.y**2
     if with_scale:
-        cols.append((np.abs(a) * (1.0 + p1 * np.abs(prob.x) + p2 * np.abs(prob.y)))[:, None])
-    feats = np.concatenate(cols, axis=1)
-    if not np.all(np.isfinite(feats)):
-        return None
-    sums = w @ feats  # (K, 21 or 22)
-    K = w.shape[0]
-    f, g = sums[:, 0], np.ascontiguousarray(sums[:, 1:6])
-    H = np.empty((K, 5, 5))
-    H[:, _UPPER[0], _UPPER[1]] = sums[:, 6:21]
-    H[:, _UPPER[1], _UPPER[0]] = sums[:, 6:21]
-    if with_scale:
-        return f, g, H, np.maximum(sums[:, 21], 1e-300)
-    return f, g, H
+        feats[21] = np.abs(a) * (1.0 + p1 * np.abs(prob.x) + p2 * np.abs(prob.y))
+    return feats if np.all(np.isfinite(feats)) else None
 
 
 def _derivatives_rows(theta: np.ndarray, prob: Problem, w: np.ndarray, *, per_row: bool = False,
@@ -268,9 +289,14 @@ def _derivatives_rows(theta: np.ndarray, prob: Problem, w: np.ndarray, *, per_ro
     m[np.abs(m) < 300.0] = 0.0  # no shift needed where exp cannot overflow (saves a pass)
     shifted = bool(np.any(m))
     # a - m - alpha x and b - m - beta y as (K, 2) @ (2, n) products: one pass each instead of two
-    np.matmul(np.column_stack([a - m, -al]), prob.x_lin, out=t1)
+    coef = np.empty((K, 2))
+    np.subtract(a, m, out=coef[:, :1])
+    np.negative(al, out=coef[:, 1:])
+    np.matmul(coef, prob.x_lin, out=t1)
     np.exp(t1, out=t1)
-    np.matmul(np.column_stack([b - m, -be]), prob.y_lin, out=t2)
+    np.subtract(b, m, out=coef[:, :1])
+    np.negative(be, out=coef[:, 1:])
+    np.matmul(coef, prob.y_lin, out=t2)
     np.exp(t2, out=t2)
     np.add(t1, t2, out=lh)
     lh += np.exp(e - m)
