@@ -310,9 +310,8 @@ def _derivatives_rows(theta: np.ndarray, prob: Problem, w: np.ndarray, *, per_ro
         np.add(r, m, out=lhat)
         np.exp(lhat, out=lhat)
         np.subtract(lhat, prob.loss, out=r)
-    np.reciprocal(lh, out=lh)  # one division, then products
-    t1 *= lh  # p1
-    t2 *= lh  # p2
+    np.divide(t1, lh, out=t1)  # p1
+    np.divide(t2, lh, out=t2)  # p2
     p1, p2 = t1, t2
     d1, val, mask = work["d1", K], work["c", K], work.mask[:K, :n]
     shared = w.ndim == 1
