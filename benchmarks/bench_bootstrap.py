@@ -15,7 +15,11 @@ In this process, on the same data, with BLAS pinned to one thread (threadpoolctl
   from its point fit, run in full;
 * ``--validate M``: the first M resamples refitted one by one with the full search of
   ``scalefit.fit`` (variable-projection seeds, every basin); counts resamples where the full
-  search finds a lower objective than the batched bootstrap (by more than 1e-9 relative).
+  search finds a lower objective than the batched bootstrap (by more than 1e-9 relative);
+* ``--before COMMIT``: the bootstrap module of an earlier commit (``git archive COMMIT scalefit``
+  into a temporary package ``scalefit_before``, its engine and kernel included) timed against
+  this tree's on the same fit, alternated, 4,000 resamples with ``n_jobs=1``: wall and CPU
+  medians, and the largest change of the standard errors and objectives.
 
 Medians of ``--repeats`` runs; the load average is printed beside the timings.
 """
@@ -56,11 +60,53 @@ def validate(fit, m: int, seed: int = 0) -> tuple[int, float]:
     return worse, gain
 
 
+def before_after(fit, commit: str, repeats: int, n: int = 4000) -> None:
+    """Time ``commit``'s bootstrap module against this tree's, alternated in this process."""
+    import importlib
+    import subprocess
+    import tempfile
+
+    from scalefit.fitting import bootstrap as now_mod
+
+    root = Path(__file__).resolve().parent.parent
+    tmp = tempfile.mkdtemp(prefix="scalefit_before_")
+    archive = subprocess.run(["git", "-C", str(root), "archive", commit, "scalefit"], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+    os.rename(os.path.join(tmp, "scalefit"), os.path.join(tmp, "scalefit_before"))
+    sys.path.insert(0, tmp)
+    old_mod = importlib.import_module("scalefit_before.fitting.bootstrap")
+    old_mod.is_chinchilla = now_mod.is_chinchilla  # the fit's law objects are this tree's
+    runs_ = {"before": old_mod.bootstrap, "after": now_mod.bootstrap}
+    for f in runs_.values():
+        f(fit, 100, n_jobs=1, progress=False)  # warm-up
+    wall: dict = {}
+    cpu: dict = {}
+    out: dict = {}
+    for _ in range(repeats):
+        for name, f in runs_.items():
+            t, c = time.perf_counter(), time.process_time()
+            out[name] = f(fit, n, seed=0, n_jobs=1, progress=False)
+            wall.setdefault(name, []).append(time.perf_counter() - t)
+            cpu.setdefault(name, []).append(time.process_time() - c)
+            print(f"  {name} ({commit if name == 'before' else 'this tree'}): {wall[name][-1]:.3f} s wall, "
+                  f"{cpu[name][-1]:.3f} s CPU, load {os.getloadavg()[0]:.2f}", flush=True)
+    b0, b1 = out["before"], out["after"]
+    se0, se1 = b0.stderr, b1.stderr
+    print(f"before/after, {n} resamples, n_jobs=1, medians of {repeats}: wall {np.median(wall['before']):.3f} / "
+          f"{np.median(wall['after']):.3f} s ({np.median(wall['before']) / np.median(wall['after']):.2f}x), CPU "
+          f"{np.median(cpu['before']):.3f} / {np.median(cpu['after']):.3f} s "
+          f"({np.median(cpu['before']) / np.median(cpu['after']):.2f}x); largest SE change "
+          f"{100 * max(abs(se1[k] / se0[k] - 1) for k in se0):.4f}%, largest relative objective change "
+          f"{np.max(np.abs(b1.objective - b0.objective) / b0.objective):.1e}")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--validate", type=int, default=0, help="resamples checked against a full search each")
     p.add_argument("--skip-peer", action="store_true", help="skip simple-scaling-laws' bootstrap")
+    p.add_argument("--before", metavar="COMMIT", help="also time this commit's bootstrap module against this tree's")
+    p.add_argument("--only-before", action="store_true", help="with --before: skip the other measurements")
     args = p.parse_args(argv)
     import scalefit
     from threadpoolctl import threadpool_limits
@@ -72,6 +118,12 @@ def main(argv=None) -> int:
         return 0
     fit = scalefit.fit(runs)
     print(f"load average at start: {os.getloadavg()[0]:.2f}")
+    if args.before:
+        with threadpool_limits(limits=1):
+            before_after(fit, args.before, args.repeats)
+        if args.only_before:
+            print(f"load average at end: {os.getloadavg()[0]:.2f}")
+            return 0
     with threadpool_limits(limits=1):
         fit.bootstrap(50, n_jobs=1, progress=False)  # warm-up
         times: dict = {}

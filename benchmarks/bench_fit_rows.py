@@ -9,7 +9,8 @@ log-normal noise, N in [1e7, 1e10], D in [1e9, 1e12], all distinct), read with `
 warm-up fit on 1,000 rows (imports), then the timed operation.  Peak memory is the process's peak
 resident set (``ru_maxrss``) minus the resident set just before the operation, so it counts what the
 operation added (the runs are already in memory).  BLAS is pinned to one thread.  The slope is the
-least-squares slope of log(time) on log(rows).  (benchmarks/bench_scale.py, owned elsewhere, covers
+least-squares slope of log(time) on log(rows), of wall time and of the process's CPU time (which
+a loaded machine distorts less).  (benchmarks/bench_scale.py, owned elsewhere, covers
 every operation; this helper is the fit and bootstrap only.)
 """
 from __future__ import annotations
@@ -44,11 +45,11 @@ with threadpool_limits(limits=1):
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     import gc; gc.collect()
     rss_now = int(open("/proc/self/statm").read().split()[1]) * resource.getpagesize() // 1024
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     out = scalefit.fit(runs) if op == "fit" else fit.bootstrap(resamples, seed=0, n_jobs=1, progress=False)
-    dt = time.perf_counter() - t
+    dt, dc = time.perf_counter() - t, time.process_time() - c
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps(dict(seconds=dt, peak_kb=peak, rss_before_kb=rss_now, maxrss_before_kb=before)))
+print(json.dumps(dict(seconds=dt, cpu_seconds=dc, peak_kb=peak, rss_before_kb=rss_now, maxrss_before_kb=before)))
 """
 
 
@@ -68,25 +69,29 @@ def main(argv=None) -> int:
     p.add_argument("--resamples-largest", type=int, default=None, help="resamples at the largest size (default: --resamples)")
     p.add_argument("--repeats", type=int, default=1)
     p.add_argument("--skip-bootstrap", action="store_true")
+    p.add_argument("--skip-fit", action="store_true", help="time the bootstrap only (each child still fits, untimed)")
     args = p.parse_args(argv)
     sizes = [int(float(s)) for s in args.rows.split(",")]
     print(f"load average at start: {os.getloadavg()[0]:.2f}")
-    for op in ("fit",) if args.skip_bootstrap else ("fit", "bootstrap"):
-        times = []
+    ops = [op for op, skip in (("fit", args.skip_fit), ("bootstrap", args.skip_bootstrap)) if not skip]
+    for op in ops:
+        times, cpus = [], []
         for n in sizes:
             k = args.resamples if (n != max(sizes) or args.resamples_largest is None) else args.resamples_largest
             rs = [run(op, n, k) for _ in range(args.repeats)]
             t = float(np.median([r["seconds"] for r in rs]))
-            per = t / k if op == "bootstrap" else t
-            times.append(per)
+            c = float(np.median([r["cpu_seconds"] for r in rs]))
+            times.append(t / k if op == "bootstrap" else t)
+            cpus.append(c / k if op == "bootstrap" else c)
             label = f"bootstrap({k})" if op == "bootstrap" else "fit"
-            print(f"{label:>15s} rows {n:>9,d}: {t:8.2f} s (median of {len(rs)}), peak RSS {max(r['peak_mb'] for r in rs):7.1f} MB, "
+            print(f"{label:>15s} rows {n:>9,d}: {t:8.2f} s, CPU {c:8.2f} s (medians of {len(rs)}), load {os.getloadavg()[0]:.1f}, peak RSS {max(r['peak_mb'] for r in rs):7.1f} MB, "
                   f"added by the operation {max(r['added_mb'] for r in rs):7.1f} MB ({max(r['added_mb'] for r in rs) * 2**20 / n:.0f} B/row)",
                   flush=True)
         if len(sizes) > 1:
             slope = np.polyfit(np.log(sizes), np.log(times), 1)[0]
             what = "time per resample" if op == "bootstrap" else "time"
-            print(f"{op}: log-log slope of {what} on rows, {sizes[0]:,}..{sizes[-1]:,}: {slope:.3f}")
+            cslope = np.polyfit(np.log(sizes), np.log(cpus), 1)[0]
+            print(f"{op}: log-log slope of {what} on rows, {sizes[0]:,}..{sizes[-1]:,}: {slope:.3f} (wall), {cslope:.3f} (CPU)")
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
     return 0
 

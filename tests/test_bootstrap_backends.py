@@ -32,11 +32,11 @@ def test_bootstrap_on_a_local_dask_cluster_matches_n_jobs_1(fitted):
     distributed = pytest.importorskip("distributed", reason="dask[distributed] is not installed (pip install scalefit[dask])")
     import joblib
 
-    serial = fitted.bootstrap(600, seed=5, n_jobs=1, progress=False)  # 2 chunks of 500 (the default chunk for 72 rows), so work is split
+    serial = fitted.bootstrap(600, seed=5, n_jobs=1, progress=False, chunk_size=300)  # 2 chunks, so work is split
     with distributed.LocalCluster(host="127.0.0.1", n_workers=2, threads_per_worker=1, processes=False, protocol="tcp",
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
         with joblib.parallel_config(backend="dask"), distributed.get_task_stream(client) as stream:
-            on_dask = fitted.bootstrap(600, seed=5, n_jobs=-1, progress=False)
+            on_dask = fitted.bootstrap(600, seed=5, n_jobs=-1, progress=False, chunk_size=300)
             runs = scalefit.read_runs(synthetic_path("isoflop"))
             groups = runs.table.assign(half=np.arange(len(runs.table)) % 2)
             grouped_dask = scalefit.isoflop(groups, group_by="half", n_jobs=2)
@@ -49,9 +49,9 @@ def test_bootstrap_on_a_local_dask_cluster_matches_n_jobs_1(fitted):
 def test_backend_without_generators_falls_back_to_a_list(fitted):
     import joblib
 
-    serial = fitted.bootstrap(600, seed=2, n_jobs=1, progress=False)
+    serial = fitted.bootstrap(600, seed=2, n_jobs=1, progress=False, chunk_size=300)
     with joblib.parallel_config(backend="multiprocessing"):
-        pooled = fitted.bootstrap(600, seed=2, n_jobs=2, progress=False)
+        pooled = fitted.bootstrap(600, seed=2, n_jobs=2, progress=False, chunk_size=300)
     _same(pooled, serial)
 
 
@@ -63,12 +63,12 @@ def test_bootstrap_on_ray_matches_n_jobs_1(fitted):
     from ray.util.joblib import register_ray
 
     register_ray()
-    serial = fitted.bootstrap(600, seed=4, n_jobs=1, progress=False)
+    serial = fitted.bootstrap(600, seed=4, n_jobs=1, progress=False, chunk_size=300)
     # address="local": always a fresh local instance on 127.0.0.1, never a cluster some `ray start` left running
     ray.init(address="local", num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1")
     try:
         with joblib.parallel_config(backend="ray"):
-            on_ray = fitted.bootstrap(600, seed=4, n_jobs=2, progress=False)
+            on_ray = fitted.bootstrap(600, seed=4, n_jobs=2, progress=False, chunk_size=300)
     finally:
         ray.shutdown()
     _same(on_ray, serial)

@@ -132,7 +132,7 @@ def test_default_workers_follow_the_amount_of_work(monkeypatch):
     assert boot_mod._default_jobs(True, 200, 10**6, 200) == -1  # minutes of work: all cores
     assert boot_mod._default_jobs(False, 1000, 240, 4) == -1  # one-at-a-time refits
     assert boot_mod._default_jobs(False, 10**6, 10**6, 1) == 1  # one chunk: nothing to share
-    assert boot_mod._default_chunk(True, 240) == 500 and boot_mod._default_chunk(True, 10**6) == 1
+    assert boot_mod._default_chunk(True, 240) == 2000 and boot_mod._default_chunk(True, 10**6) == 1
     assert boot_mod._default_chunk(False, 240) == 250
 
 

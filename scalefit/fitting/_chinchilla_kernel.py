@@ -32,6 +32,8 @@ class Problem:
         self.x_moments = np.column_stack([np.ones_like(self.x), self.x, self.x * self.x])  # (n, 3)
         self.y_moments = np.column_stack([np.ones_like(self.y), self.y, self.y * self.y])
         self.xy_moments = np.column_stack([np.ones_like(self.x), self.x, self.y, self.x * self.y])
+        self.x_lin = np.vstack([np.ones_like(self.x), self.x])  # (2, n): a - alpha x as one product
+        self.y_lin = np.vstack([np.ones_like(self.y), self.y])
         self.x_lo, self.x_hi = float(np.min(self.x)), float(np.max(self.x))
         self.y_lo, self.y_hi = float(np.min(self.y)), float(np.max(self.y))
 
@@ -115,17 +117,19 @@ def residuals(theta: np.ndarray, prob: Problem) -> np.ndarray:
 
 
 class Workspace:
-    """Reusable (K, n) buffers for :func:`_derivatives` on batches of up to K problems.
+    """Reusable buffers for :func:`_derivatives` on batches of up to K problems of n rows.
 
     Fresh multi-megabyte temporaries on every call cost page faults (most of the kernel's time on
-    a busy machine); a polish allocates these once and evaluates each iteration into views.
+    a busy machine); a polish allocates these once and evaluates each iteration into views.  The
+    buffers hold one block of :func:`block_shape` (problems, rows), so they stay in cache.
     """
 
     _NAMES = ("t1", "t2", "lh", "r", "d1", "tmp", "c", "q1", "q2", "q3", "q4", "q5", "q6")
 
     def __init__(self, K: int, n: int, *, blocked: bool = True) -> None:
-        self.K = K
-        self.n = n = min(n, ROWS_BLOCK) if blocked else n
+        if blocked:
+            K, n = block_shape(K, n)
+        self.K, self.n = K, n
         self.buf = {k: np.empty((K, n)) for k in self._NAMES}
         self.mask = np.empty((K, n), dtype=bool)
 
@@ -133,33 +137,127 @@ class Workspace:
         name, k = key
         return self.buf[name][:k, : self.rows]
 
-    rows = 0  # rows of the block being evaluated (set by _derivatives)
+    rows = 0  # rows of the block being evaluated (set by _derivatives_rows)
 
 
 #: Rows evaluated at once by :func:`_derivatives`: a block of every buffer stays in cache, so the
 #: time per row does not grow with the rows (a (1, 10^6) buffer is 8 MB).
 ROWS_BLOCK = 1 << 15
+#: Values per buffer of a block (problems x rows): the thirteen buffers of :class:`Workspace` then
+#: take about 3 MB, near a core's L2 cache (benchmarks/RESULTS.md, "Issue 12: the batched
+#: bootstrap, second pass").
+BLOCK_VALUES = 1 << 15
+
+
+def block_shape(K: int, n: int) -> tuple[int, int]:
+    """(problems, rows) of the blocks :func:`_derivatives` evaluates a (K, n) batch in."""
+    rows = min(n, ROWS_BLOCK)
+    return min(K, max(1, BLOCK_VALUES // max(rows, 1))), rows
 
 
 def _derivatives(theta: np.ndarray, prob: Problem, w: np.ndarray, *, per_row: bool = False,
                  work: Workspace | None = None, with_scale: bool = False):
     """Objective, gradient (K, 5) and Hessian (K, 5, 5) in internal coordinates.
 
-    Sums over rows, so they are taken over blocks of at most :data:`ROWS_BLOCK` rows
-    (:func:`_derivatives_rows` on each) and added; ``per_row`` (the Jacobian of every
-    row) takes all rows at once.  See :func:`_derivatives_rows`.
+    Sums over rows, so they are taken over blocks of at most :data:`ROWS_BLOCK` rows and
+    :data:`BLOCK_VALUES` problem-rows (:func:`_derivatives_rows` on each, see
+    :func:`block_shape`) and added; ``per_row`` (the Jacobian of every row) takes all rows
+    and problems at once.  See :func:`_derivatives_rows`.
     """
-    n = prob.x.size
-    if per_row or n <= ROWS_BLOCK:
+    K, n = theta.shape[0], prob.x.size
+    if not per_row and w.ndim == 2 and K >= _SHARED_MIN and np.all(theta == theta[0]) and np.all(w >= 0):
+        out = _derivatives_shared(theta[0], prob, w, with_scale=with_scale)
+        if out is not None:
+            return out
+    kb, rb = block_shape(K, n)
+    if per_row or (kb == K and rb == n):
         return _derivatives_rows(theta, prob, w, per_row=per_row, work=work, with_scale=with_scale)
-    if work is None or work.K < theta.shape[0]:
-        work = Workspace(theta.shape[0], ROWS_BLOCK)
-    total = None
-    for sl, blk in prob.row_blocks(ROWS_BLOCK):
-        part = _derivatives_rows(theta, blk, w[..., sl], work=work, with_scale=with_scale)
-        total = [np.array(v) for v in part] if total is None else [t + v for t, v in zip(total, part)]
-    assert total is not None
-    return tuple(total)
+    if work is None or work.K < kb or work.n < rb:
+        work = Workspace(kb, rb)
+    shared = w.ndim == 1
+    blocks = prob.row_blocks(ROWS_BLOCK) if n > rb else [(slice(None), prob)]
+    f, g, H = np.zeros(K), np.zeros((K, 5)), np.zeros((K, 5, 5))
+    scale = np.zeros(K)
+    for k0 in range(0, K, kb):
+        ks = slice(k0, k0 + kb)
+        for sl, blk in blocks:
+            part = _derivatives_rows(theta[ks], blk, w[sl] if shared else w[ks, sl], work=work, with_scale=with_scale)
+            f[ks] += part[0]
+            g[ks] += part[1]
+            H[ks] += part[2]
+            if with_scale:
+                scale[ks] += part[3]
+    return (f, g, H, scale) if with_scale else (f, g, H)
+
+
+#: Batches of at least this many problems at one shared point take :func:`_derivatives_shared`.
+_SHARED_MIN = 2
+_UPPER = np.triu_indices(5)
+
+
+def _derivatives_shared(theta: np.ndarray, prob: Problem, w: np.ndarray, *, with_scale: bool = False):
+    """:func:`_derivatives` of K weightings ``w`` (K, n), all at one point ``theta`` (5,); None if not finite.
+
+    At a shared point every row's terms are the same for every problem, so each problem's
+    objective, gradient, Hessian (and gradient scale) are weighted sums of 21 (22) per-row
+    features: (K, n) @ (n, 22) products over blocks of :data:`ROWS_BLOCK` rows, a tenth of a
+    general evaluation of a batch.  A polish started from one point for a whole batch (the
+    bootstrap's refits) begins here.  Needs ``w >= 0`` (the gradient scale sums |w rho'| as
+    w |rho'|).
+    """
+    K = w.shape[0]
+    sums = np.zeros((K, 22 if with_scale else 21))
+    n = prob.x.size
+    for sl, blk in (prob.row_blocks(ROWS_BLOCK) if n > ROWS_BLOCK else [(slice(None), prob)]):
+        feats = _shared_features(theta, blk, with_scale)
+        if feats is None:
+            return None
+        sums += w[:, sl] @ feats.T
+    f, g = sums[:, 0], np.ascontiguousarray(sums[:, 1:6])
+    H = np.empty((K, 5, 5))
+    H[:, _UPPER[0], _UPPER[1]] = sums[:, 6:21]
+    H[:, _UPPER[1], _UPPER[0]] = sums[:, 6:21]
+    if with_scale:
+        return f, g, H, np.maximum(sums[:, 21], 1e-300)
+    return f, g, H
+
+
+def _shared_features(theta: np.ndarray, prob: Problem, with_scale: bool) -> np.ndarray | None:
+    """Per-row features (21 or 22, n) of :func:`_derivatives_shared` at ``theta``; None if not finite."""
+    s, (p1, p2, p3), r = _forward(theta[None, :], prob)
+    s, p1, p2, p3, r = s[0], p1[0], p2[0], p3[0], r[0]
+    val, d1, d2 = _rho(r, prob.kind, prob.delta)
+    if prob.space == "log":
+        a, b = d1, d2 - d1  # gcoef = w a, ccoef = w b
+    else:
+        lhat = np.exp(s)
+        a, b = d1 * lhat, d2 * lhat * lhat
+    n = r.size
+    gs = np.empty((5, n))  # gradient of s per row
+    gs[0], gs[1], gs[2] = p3, p1, p2
+    np.multiply(p1, prob.x, out=gs[3])
+    gs[3] *= -1.0
+    np.multiply(p2, prob.y, out=gs[4])
+    gs[4] *= -1.0
+    feats = np.empty((22 if with_scale else 21, n))
+    feats[0] = val
+    np.multiply(a, gs, out=feats[1:6])
+    bg = b * gs
+    for t, (i, j) in enumerate(zip(*_UPPER)):
+        np.multiply(bg[i], gs[j], out=feats[6 + t])
+    # + a * sum_j p_j v_j v_j^T: v1 = e_a - x e_alpha, v2 = e_b - y e_beta, v3 = e_e
+    col = {(int(i), int(j)): 6 + t for t, (i, j) in enumerate(zip(*_UPPER))}
+    ap1, ap2 = a * p1, a * p2
+    feats[col[0, 0]] += a * p3
+    feats[col[1, 1]] += ap1
+    feats[col[1, 3]] -= ap1 * prob.x
+    feats[col[3, 3]] += ap1 * prob.x**2
+    feats[col[2, 2]] += ap2
+    feats[col[2, 4]] -= ap2 * prob.y
+    feats[col[4, 4]] += ap2 * prob.y**2
+    if with_scale:
+        feats[21] = np.abs(a) * (1.0 + p1 * np.abs(prob.x) + p2 * np.abs(prob.y))
+    return feats if np.all(np.isfinite(feats)) else None
 
 
 def _derivatives_rows(theta: np.ndarray, prob: Problem, w: np.ndarray, *, per_row: bool = False,
@@ -190,11 +288,15 @@ def _derivatives_rows(theta: np.ndarray, prob: Problem, w: np.ndarray, *, per_ro
                               np.maximum(b - be * prob.y_lo, b - be * prob.y_hi)), e)
     m[np.abs(m) < 300.0] = 0.0  # no shift needed where exp cannot overflow (saves a pass)
     shifted = bool(np.any(m))
-    np.multiply(al, prob.x, out=t1)
-    np.subtract(a - m, t1, out=t1)
+    # a - m - alpha x and b - m - beta y as (K, 2) @ (2, n) products: one pass each instead of two
+    coef = np.empty((K, 2))
+    np.subtract(a, m, out=coef[:, :1])
+    np.negative(al, out=coef[:, 1:])
+    np.matmul(coef, prob.x_lin, out=t1)
     np.exp(t1, out=t1)
-    np.multiply(be, prob.y, out=t2)
-    np.subtract(b - m, t2, out=t2)
+    np.subtract(b, m, out=coef[:, :1])
+    np.negative(be, out=coef[:, 1:])
+    np.matmul(coef, prob.y_lin, out=t2)
     np.exp(t2, out=t2)
     np.add(t1, t2, out=lh)
     lh += np.exp(e - m)

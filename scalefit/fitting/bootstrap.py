@@ -29,15 +29,17 @@ from .._json import jsonable
 from .._summary import Summary, Table
 from .._validation import check_integer, check_level, check_n_jobs, check_seed
 from ..laws import chinchilla_compute_optimal, chinchilla_exponents, evaluate, is_chinchilla
-from . import _chinchilla, _generic, _likelihood
+from . import _chinchilla, _draws, _generic, _likelihood
 from ._problem import CHINCHILLA_ENGINE_LOSSES
 
 #: Resamples per task for laws refitted one resample at a time (the generic and likelihood engines).
 _CHUNK = 250
 #: The batched Chinchilla bootstrap holds chunk x rows values per array: at most this many ...
 _CHUNK_VALUES = 1 << 20
-#: ... and at most this many resamples per chunk (larger chunks gained nothing measurable).
-_CHUNK_MAX = 500
+#: ... and at most this many resamples per chunk (the kernel evaluates a chunk in cache-sized blocks,
+#: so larger chunks only save Python per Newton step: 2,000 took 0.74 s CPU for 4,000 resamples of
+#: 240 rows against 0.84 s for 1,000 and 0.92 s for 500; benchmarks/RESULTS.md).
+_CHUNK_MAX = 2000
 
 
 @dataclass(frozen=True, eq=False)
@@ -321,15 +323,10 @@ def _intervals(draws: pd.DataFrame, level: float, point: Mapping[str, float] | N
 def _resample_weights(units: np.ndarray, n_units: int, seed: int, idx: Iterable[int]) -> np.ndarray:
     """Integer weights per row for the resamples ``idx``: counts of each unit drawn.
 
-    Resample ``i`` draws from ``numpy.random.default_rng([seed, i])``, built here as the
-    ``Generator(PCG64([seed, i]))`` it is (the same stream, a third cheaper to construct).
+    Resample ``i`` draws ``numpy.random.default_rng([seed, i]).integers(0, n_units, n_units)``;
+    :func:`._draws.counts` computes those counts for many resamples at once, draw for draw the same.
     """
-    idx = list(idx)
-    out = np.empty((len(idx), units.size))
-    for j, i in enumerate(idx):
-        rng = np.random.Generator(np.random.PCG64([seed, int(i)]))
-        out[j] = np.bincount(rng.integers(0, n_units, n_units), minlength=n_units)[units]
-    return out
+    return _draws.counts(seed, idx, n_units)[:, units].astype(float)
 
 
 def _chinchilla_chunk(fit_result: Any, idx: Sequence[int], seed: int, units: np.ndarray, n_units: int):
@@ -351,7 +348,7 @@ def _chinchilla_chunk(fit_result: Any, idx: Sequence[int], seed: int, units: np.
         if starts is None or len(starts) == 0:
             starts = _chinchilla.theta_from_params(fit_result.params)[None, :]
         K = W.shape[0]
-        main = _chinchilla.polish(np.repeat(starts[:1], K, axis=0), prob, red, W, lam0=_LAM0, fast_steps=True)
+        main = _chinchilla.polish(np.repeat(starts[:1], K, axis=0), prob, red, W, lam0=_LAM0, fast_steps=True, ftol=_FTOL, gtol=_GTOL)
         best_theta, best_f, best_conv = main.theta, main.f, main.converged
         search = np.zeros(K, bool)  # resamples refitted with the full search
         for s in starts[1:]:
@@ -363,7 +360,7 @@ def _chinchilla_chunk(fit_result: Any, idx: Sequence[int], seed: int, units: np.
                 if rows.size == 0:
                     break
                 # a few Newton steps, then the same screen at the points reached
-                pr = _chinchilla.polish(theta, prob, red, W[rows], max_iter=_STEPS, lam0=lam, fast_steps=True)
+                pr = _chinchilla.polish(theta, prob, red, W[rows], max_iter=_STEPS, lam0=lam, fast_steps=True, ftol=_FTOL, gtol=_GTOL)
                 better = pr.converged & (pr.f < best_f[rows])
                 sel = rows[better]
                 best_f[sel], best_theta[sel], best_conv[sel] = pr.f[better], pr.theta[better], True
@@ -381,6 +378,11 @@ def _chinchilla_chunk(fit_result: Any, idx: Sequence[int], seed: int, units: np.
 #: The bootstrap's polish starts nearly undamped (a warm start sits next to its minimum) and solves
 #: steps without eigendecompositions where the Hessian is positive definite (``fast_steps``).
 _LAM0 = 1e-7
+#: The refits stop at a relative objective change of 1e-10 with a gradient within 1e-7 of its scale
+#: (the fit's 1e-13 and 1e-9 cost 15% more Newton steps and moved no standard error: the parameters
+#: moved by at most 4e-7, objectives by at most 1e-14 relative, against 3e-2 at 1e-8 and 1e-5;
+#: benchmarks/RESULTS.md, "Issue 12: the batched bootstrap, second pass").
+_FTOL, _GTOL = 1e-10, 1e-7
 #: Another basin of the full fit is written off for a resample once its objective there, less the
 #: decrease an optimistic Newton model promises, exceeds this multiple of the resample's best.
 _HOPELESS = 1.1
@@ -470,7 +472,7 @@ def bootstrap(fit_result: Any, n: int = 1000, *, seed: int = 0, n_jobs: int | No
     chunk_size : int, optional
         Resamples per task (the unit of parallel work and of the progress bar).  Default:
         for the Chinchilla forms, as many as keep each batched array near 2**20 values
-        (at most 500); 250 otherwise.  Results are identical whatever ``n_jobs`` and the
+        (at most 2,000); 250 otherwise.  Results are identical whatever ``n_jobs`` and the
         joblib backend for a given chunk size; another chunk size batches resamples
         differently, which changes results only at rounding level.
 
