@@ -97,6 +97,7 @@ def _figures(result, boot, iso, env, hw, skipped, *, budgets: Sequence[float] = 
     # estimate is the fit's)
     specs.append(("Training time and cost", f"Compute-optimal runs on {hw.get('n_gpus')} x {hw.get('gpu', 'GPU')} at {hw.get('mfu', '')} MFU.",
                   lambda: plots.plot_training_cost(result, n_gpus=hw["n_gpus"], **kw)))
+    specs = [(title, caption, _laid_out(draw)) for title, caption, draw in specs]
     out = []
     for (title, caption, draw), (png, error, raised) in zip(specs, _render_figures([d for _, _, d in specs], dpi, n_jobs)):
         for category, message, options in raised:  # into the report's warnings, in figure order as when drawn here
@@ -105,6 +106,21 @@ def _figures(result, boot, iso, env, hw, skipped, *, budgets: Sequence[float] = 
         if error is not None:
             skipped[f"Figure: {title}"] = error
     return out
+
+
+def _laid_out(draw: Callable[[], Any]) -> Callable[[], Any]:
+    """``draw`` with fixed margins instead of the constrained layout (:func:`scalefit.plots._base.fixed_layout`).
+
+    A report figure is drawn this way wherever it is drawn (the report's PNG, ``save_figures``),
+    so the same drawing gives the same picture.
+    """
+    def laid_out() -> Any:
+        from .plots._base import fixed_layout
+
+        with fixed_layout():
+            return draw()
+
+    return laid_out
 
 
 #: The drawings being rendered by forked workers: set just before the pool forks, so each worker inherits them.
