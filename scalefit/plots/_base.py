@@ -114,9 +114,14 @@ def fixed_layout() -> Iterator[None]:
     layout of the report's figures, with a little room to spare.  Figures drawn outside this
     context (the plotting API) keep the constrained layout.
     """
+    import matplotlib
+
     token = _FIXED_LAYOUT.set(True)
     try:
-        yield
+        # titles sit at the top of their axes, where no tick label is: a title placed by rcParams'
+        # default (axes.titley None) measures the axes' tick labels on every draw to find that out
+        with matplotlib.rc_context({"axes.titley": 1.0}):
+            yield
     finally:
         _FIXED_LAYOUT.reset(token)
 
