@@ -360,7 +360,7 @@ def test_plot_bootstrap(boot):
         assert ax.get_ylabel() == "Bootstrap draws"
         expected = boot.fit.a if name == "a" else boot.fit.params[name]
         assert line.get_xdata()[0] == pytest.approx(expected)
-    assert disp.axes_[5].get_xlabel().startswith("$a")
+    assert disp.axes_[5].get_xlabel().startswith("a = ")  # plain text (issue 12: no mathtext parse), a = β/(α+β)
     iv = boot.interval(0.95)
     assert disp.data_["low"]["alpha"] == pytest.approx(iv.loc["alpha", "low"])
 

@@ -147,7 +147,7 @@ def plot_loss_contours(
     lines = ax.contour(C, N, masked, levels=bounds, colors="white", linewidths=0.6, alpha=0.8)
     ax.clabel(lines, bounds[::2], inline=True, fontsize="x-small", fmt="%.2f", colors="white")  # every other level
     how = "closed form" if is_chinchilla(law) else "argmin along iso-FLOP lines"
-    (frontier_line,) = ax.plot(fr_c, fr_n, color="tab:red", lw=2.0, label=f"efficient frontier $N^*(C)$ ({how})", zorder=3)
+    (frontier_line,) = ax.plot(fr_c, fr_n, color="tab:red", lw=2.0, label=f"efficient frontier N*(C) ({how})", zorder=3)
     scatter = None
     if show_runs and runs is not None:
         # white with a black edge: visible on every colour of the map (the fill already shows the loss)
@@ -356,10 +356,10 @@ def plot_extrapolation(
         if np.isfinite(p_low).any():
             artists["prediction_band"] = ax.fill_between(
                 grid, p_low, p_high, color="tab:orange", alpha=0.22, lw=0,
-                label=f"{level:.0%} prediction interval (a new run at $N^*, D^*$)")
+                label=f"{level:.0%} prediction interval (a new run at N*, D*)")
         artists["band"] = ax.fill_between(grid, low, high, color="tab:blue", alpha=0.3, lw=0,
-                                          label=f"{level:.0%} confidence interval of $L^*$ ({len(samples)} draws)")
-    (line,) = ax.plot(grid, l_opt, color="tab:blue", lw=2.0, label=f"$L^*(C)$, compute-optimal loss ({law.name})")
+                                          label=f"{level:.0%} confidence interval of L* ({len(samples)} draws)")
+    (line,) = ax.plot(grid, l_opt, color="tab:blue", lw=2.0, label=f"L*(C), compute-optimal loss ({law.name})")
     artists["line"] = line
     y_lo, y_hi, clipped = _extrapolation_limits(l_opt, (low, high, p_low, p_high),
                                                 runs.loss if runs is not None and show_runs else None)
@@ -386,7 +386,7 @@ def plot_extrapolation(
         artists["targets"] = ax.errorbar(targets, t_loss, yerr=yerr, fmt="*", ms=11, color="black", capsize=3, zorder=5)
         bounds = ([f" [{lo:.3f}, {hi:.3f}]" for lo, hi in zip(t_low, t_high)] if t_low is not None and t_high is not None
                   else [""] * len(targets))
-        lines = [f"$L^*$ at C = {_pow10_label(cv)}: {lv:.3f}" + bound for cv, lv, bound in zip(targets, t_loss, bounds)]
+        lines = [f"L* at C = {_pow10_label(cv)}: {lv:.3f}" + bound for cv, lv, bound in zip(targets, t_loss, bounds)]
         artists["target_text"] = ax.text(0.98, 0.97, "\n".join(lines), transform=ax.transAxes, ha="right", va="top",
                                          fontsize="small", bbox=dict(boxstyle="round", fc="white", ec="0.8", alpha=0.9))
     ax.set_xscale("log")
@@ -450,7 +450,8 @@ def _extrapolation_limits(line: np.ndarray, bands: Sequence[np.ndarray],
     return bottom - pad, top + pad, clipped
 
 
-_SYMBOLS = {"alpha": r"$\alpha$", "beta": r"$\beta$", "a": r"$a = \beta/(\alpha+\beta)$", "b": r"$b = \alpha/(\alpha+\beta)$"}
+# plain text, not mathtext: each distinct mathtext label costs a parse in a fresh process (issue 12, the quick report)
+_SYMBOLS = {"alpha": "α", "beta": "β", "a": "a = β/(α+β)", "b": "b = α/(α+β)"}
 
 
 def plot_bootstrap(
