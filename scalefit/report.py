@@ -202,7 +202,8 @@ def build_report(
     title : str, optional
     n_jobs : int
         Workers for the fit's bootstrap, and processes to render the figures
-        with (forked, on Linux; -1: every core).
+        with (forked, on Linux; -1: every core, and for the bootstrap as many
+        as its amount of work pays for, ``FitResult.bootstrap(n_jobs=None)``).
     progress : bool, optional
         Progress bars (default: when stderr is a terminal).
     figures : bool
@@ -254,7 +255,10 @@ def build_report(
     caught: list[str] = []
     with collect_warnings() as wlist:  # per call and per thread, not process-wide
         result = _fit(finals, law, loss=loss, delta=delta)
-        boot = result.bootstrap(bootstrap, seed=seed, n_jobs=n_jobs, progress=progress) if bootstrap else None
+        # -1 lets the bootstrap choose (n_jobs=None): starting its workers took 1.77 s for 0.12 s of serial work on
+        # the bundled runs (benchmarks/RESULTS.md, issue 12, "the report in under 2.5 s")
+        boot = (result.bootstrap(bootstrap, seed=seed, n_jobs=None if n_jobs == -1 else n_jobs, progress=progress)
+                if bootstrap else None)
         iso = env = None
         try:
             iso = _ap.isoflop(finals, bootstrap=bootstrap, seed=seed, budget=budget, method=method)  # type: ignore[arg-type]
