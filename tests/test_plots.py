@@ -360,7 +360,7 @@ def test_plot_bootstrap(boot):
         assert ax.get_ylabel() == "Bootstrap draws"
         expected = boot.fit.a if name == "a" else boot.fit.params[name]
         assert line.get_xdata()[0] == pytest.approx(expected)
-    assert disp.axes_[5].get_xlabel().startswith("$a")
+    assert disp.axes_[5].get_xlabel().startswith("a = ")  # plain text (issue 12: no mathtext parse), a = β/(α+β)
     iv = boot.interval(0.95)
     assert disp.data_["low"]["alpha"] == pytest.approx(iv.loc["alpha", "low"])
 
@@ -481,7 +481,8 @@ def test_isoflop_budget_palette_is_discrete_labelled_and_contrasts_at_the_top():
     assert len(set(colours)) == len(colours) == len(iso.optima)  # one colour per budget
     assert min(_contrast_on_white(c) for c in colours) >= 2.95  # WCAG's 3:1 for graphics, top budget included
     labels = [t.get_text() for t in disp.artists_["colorbar"].ax.get_yticklabels()]
-    assert len(labels) == len(iso.optima) and all("10^" in t for t in labels)
+    # powers of ten in plain text with Unicode superscripts (issue 12: no mathtext to parse), e.g. 3×10¹⁸
+    assert len(labels) == len(iso.optima) and all("10" in t and t[-1] in "⁰¹²³⁴⁵⁶⁷⁸⁹" for t in labels)
     plt.close(disp.figure_)
 
 

@@ -237,9 +237,9 @@ def test_report_figures_have_the_pixels_savefig_gives(report):
 @pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="figures are rendered in forked processes on Linux only")
 def test_report_figures_rendered_in_workers_are_the_same(monkeypatch):
     """Issue 12: figures rendered by two forked workers equal those drawn in the process, with the same warnings."""
-    from scalefit import report as report_module
+    from scalefit import _report_figures as figures_module
 
-    monkeypatch.setattr(report_module, "_workers", lambda n_jobs, n_tasks: 1 if n_jobs == 1 else 2)
+    monkeypatch.setattr(figures_module, "_workers", lambda n_jobs, n_tasks: 1 if n_jobs == 1 else 2)
     runs = scalefit.read_runs(scalefit.datasets.synthetic_path("isoflop"))
     serial = build_report(runs, bootstrap=20, n_jobs=1, progress=False)
     forked = build_report(runs, bootstrap=20, n_jobs=2, progress=False)
@@ -250,7 +250,7 @@ def test_report_figures_rendered_in_workers_are_the_same(monkeypatch):
 
 def test_report_figure_warnings_and_errors_come_back_from_workers(monkeypatch):
     """A drawing's warning and a drawing's error reach the report from a forked worker, as from a drawing in the process."""
-    from scalefit import report as report_module
+    from scalefit import _report_figures as figures_module
     from scalefit._errors import ScalefitWarning, collect_warnings, warn
 
     def warns():
@@ -258,9 +258,9 @@ def test_report_figure_warnings_and_errors_come_back_from_workers(monkeypatch):
         raise ScalefitInputError("nothing to draw")
 
     for workers in (1, 2):
-        monkeypatch.setattr(report_module, "_workers", lambda n_jobs, n_tasks, w=workers: w)
+        monkeypatch.setattr(figures_module, "_workers", lambda n_jobs, n_tasks, w=workers: w)
         with collect_warnings() as box:
-            got = report_module._render_figures([warns, warns], 50, -1)
+            got = figures_module._render_figures([warns, warns], 50, -1)
         assert [(png, error) for png, error, _ in got] == [(None, "nothing to draw")] * 2
         assert [str(w) for w in box] == []  # not yet warned: _figures warns them, in figure order
         assert [(c, m) for _, _, raised in got for c, m, _ in raised] == [(ScalefitWarning, "drawn with a caveat")] * 2

@@ -11,7 +11,7 @@ def add_report_options(p: argparse.ArgumentParser, *, bootstrap_default: int) ->
     p.add_argument("--law", default="chinchilla", help="Law of the parametric fit (default chinchilla).")
     p.add_argument("--bootstrap", type=int, default=bootstrap_default, metavar="N", help=f"Bootstrap resamples (default {bootstrap_default}; 0 for none).")
     p.add_argument("--seed", type=int, default=0, help="Seed of every bootstrap (default 0).")
-    p.add_argument("--jobs", type=int, default=-1, help="Parallel workers for the fit's bootstrap (default: all cores).")
+    p.add_argument("--jobs", type=int, default=-1, help="Processes that render the figures and workers for the fit's bootstrap (default -1: every core for the figures; the bootstrap uses as many as its work pays for).")
     p.add_argument("--gpus", type=int, default=1024, help="GPUs for the training-time table (default 1024).")
     p.add_argument("--gpu", default="H100-SXM", help="GPU preset for the training-time table (default H100-SXM; see scalefit.gpu_presets()).")
     p.add_argument("--mfu", type=float, default=0.4, help="Model FLOP utilisation (default 0.4).")

@@ -144,7 +144,7 @@ def plot_isoflop_profiles(
     if runs.has_curves:
         runs = runs.final()
     table = runs.table
-    ax = _new_axes(fn, ax, figsize=(6.4, 4.8))
+    ax = _new_axes(fn, ax, figsize=(6.4, 4.8), margins=(0.68, 0.5, 1.25, 0.28, 0, 0))
     budgets = optima["flops"].to_numpy(dtype=float)
     if cmap is None:  # one discrete, labelled colour per budget
         cm, norm, ticks = _budget_palette(budgets)
@@ -285,7 +285,7 @@ def plot_optimal_scaling(
     is_envelope = hasattr(result, "frontier")
     if label is None:
         label = "Envelope (Approach 1)" if is_envelope else "IsoFLOP (Approach 2)"
-    ax_n, ax_d = _new_axes_grid(fn, axes, 2, ncols=2, panel=(4.8, 4.2))
+    ax_n, ax_d = _new_axes_grid(fn, axes, 2, ncols=2, panel=(4.8, 4.2), margins=(0.68, 0.5, 0.2, 0.12, 0.75, 0))
     opt = result.optima
     c = opt["flops"].to_numpy(dtype=float)
     used = opt["used"].to_numpy(dtype=bool)
@@ -420,7 +420,7 @@ def plot_envelope(
     _expect(envelope_result, fn, ("frontier",), "an EnvelopeResult from scalefit.envelope(runs)",
             "For an IsoFLOPResult use plot_isoflop_profiles.")
     runs = _runs_of(fn, runs, envelope_result, needed_for="to draw the training curves")
-    ax = _new_axes(fn, ax, figsize=(6.4, 4.8))
+    ax = _new_axes(fn, ax, figsize=(6.4, 4.8), margins=(0.68, 0.5, 1.2, 0.28, 0, 0))
     table = runs.table
     sizes = table["n_params"].to_numpy(dtype=float)
     if cmap is None:  # one discrete, labelled colour per model size, as the IsoFLOP figure's budgets

@@ -6,10 +6,12 @@ It also reads what a plot needs from a result object: its runs
 """
 from __future__ import annotations
 
+import contextlib
 import math
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -66,6 +68,10 @@ class PlotDisplay:
 
 def _display(kind: str, axes: Sequence[Any], artists: Mapping[str, Any], data: Mapping[str, Any]) -> PlotDisplay:
     axes = tuple(axes)
+    for ax in axes + tuple(a.ax for a in artists.values() if type(a).__name__ == "Colorbar"):
+        _plain_log_labels(ax)
+        if _FIXED_LAYOUT.get():
+            _sparse_minor_ticks(ax)
     return PlotDisplay(
         figure_=axes[0].figure,
         ax_=axes[0],
@@ -88,13 +94,94 @@ def _pyplot() -> Any:
     return plt
 
 
-def _new_axes(fn: str, ax: Any, *, figsize: tuple[float, float]):
-    """The axes to draw on: ``ax`` checked, or one new axes on a new figure."""
+#: Margins of a figure in inches: left, bottom, right, top, and the gaps between columns and between rows.
+Margins = tuple[float, float, float, float, float, float]
+
+#: Set by :func:`fixed_layout`: new figures get their fixed margins instead of the constrained layout.
+_FIXED_LAYOUT: ContextVar[bool] = ContextVar("scalefit_fixed_layout", default=False)
+
+#: Width of a colorbar and its gap to the axes in a fixed layout, in inches (what the constrained layout gives them).
+_COLORBAR_WIDTH, _COLORBAR_GAP = 0.2, 0.23
+
+
+@contextlib.contextmanager
+def fixed_layout() -> Iterator[None]:
+    """Within it, a new figure is laid out once with the fixed margins its plot declares (no layout engine).
+
+    The constrained layout measures every tick label and title of a figure before it is drawn, and
+    again on each draw; most of a report figure's drawing time went there (benchmarks/RESULTS.md,
+    issue 12, "the report in under 2.5 s").  Each plot's margins were read from the constrained
+    layout of the report's figures, with a little room to spare.  Figures drawn outside this
+    context (the plotting API) keep the constrained layout.
+    """
+    import matplotlib
+
+    token = _FIXED_LAYOUT.set(True)
+    try:
+        # titles sit at the top of their axes, where no tick label is: a title placed by rcParams'
+        # default (axes.titley None) measures the axes' tick labels on every draw to find that out
+        with matplotlib.rc_context({"axes.titley": 1.0}):
+            yield
+    finally:
+        _FIXED_LAYOUT.reset(token)
+
+
+#: In a fixed layout, a log axis spanning more than this many decades gets minor ticks at 2 and 5 only.
+_SPARSE_MINOR_DECADES = 3.0
+
+
+def _sparse_minor_ticks(ax: Any) -> None:
+    """Minor ticks at 2 and 5 times each power of ten (not 2 to 9) on log axes spanning over three decades.
+
+    Every tick is a matplotlib object of two lines, a grid line and two labels, and a report's
+    wide log axes held about 900 unlabelled minor ticks: a third of its figures' drawing time
+    (benchmarks/RESULTS.md, issue 12, "the report in under 2.5 s").  Such axes label no minor
+    tick, so only the number of small marks changes; shorter axes keep every minor tick.
+    """
+    from matplotlib.ticker import LogLocator
+
+    for axis, (lo, hi) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+        lo, hi = sorted((lo, hi))
+        if (axis.get_scale() == "log" and axis.isDefault_minloc and lo > 0
+                and math.log10(hi / lo) > _SPARSE_MINOR_DECADES):
+            axis.set_minor_locator(LogLocator(base=10, subs=(2.0, 5.0)))
+
+
+def _gridspec(figsize: tuple[float, float], margins: Margins, nrows: int, ncols: int) -> dict[str, float]:
+    """``subplots`` gridspec keywords that place an ``nrows`` x ``ncols`` grid with ``margins`` (inches)."""
+    width, height = figsize
+    left, bottom, right, top, wgap, hgap = margins
+    panel_w = (width - left - right - (ncols - 1) * wgap) / ncols
+    panel_h = (height - bottom - top - (nrows - 1) * hgap) / nrows
+    return dict(left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height,
+                wspace=wgap / panel_w, hspace=hgap / panel_h)
+
+
+def _layout(figsize: tuple[float, float], margins: Margins | None, nrows: int = 1, ncols: int = 1) -> dict[str, Any]:
+    """``subplots`` keywords: the fixed margins inside :func:`fixed_layout`, else the constrained layout."""
+    if margins is not None and _FIXED_LAYOUT.get():
+        return dict(layout=None, gridspec_kw=_gridspec(figsize, margins, nrows, ncols))
+    return dict(layout="constrained")
+
+
+def _colorbar_place(ax: Any) -> dict[str, Any]:
+    """Where ``figure.colorbar`` puts the colorbar of ``ax``: beside it, as the constrained layout would, when the
+    figure has no layout engine (:func:`fixed_layout`); otherwise ``ax=ax`` (the layout engine makes room)."""
+    fig = ax.figure
+    if fig.get_layout_engine() is not None or not _FIXED_LAYOUT.get():
+        return dict(ax=ax)
+    width, _ = fig.get_size_inches()
+    box = ax.get_position()
+    return dict(cax=fig.add_axes((box.x1 + _COLORBAR_GAP / width, box.y0, _COLORBAR_WIDTH / width, box.height)))
+
+
+def _new_axes(fn: str, ax: Any, *, figsize: tuple[float, float], margins: Margins | None = None):
+    """The axes to draw on: ``ax`` checked, or one new axes on a new figure (``margins``: see :func:`fixed_layout`)."""
     plt = _pyplot()
     from matplotlib.axes import Axes
 
     if ax is None:
-        _, ax = plt.subplots(figsize=figsize, layout="constrained")
+        _, ax = plt.subplots(figsize=figsize, **_layout(figsize, margins))
         return ax
     if not isinstance(ax, Axes):
         raise ScalefitInputError(
@@ -104,15 +191,17 @@ def _new_axes(fn: str, ax: Any, *, figsize: tuple[float, float]):
     return ax
 
 
-def _new_axes_grid(fn: str, axes: Any, n: int, *, ncols: int, panel: tuple[float, float]) -> list:
-    """``n`` axes to draw on: ``axes`` checked (a sequence of at least ``n``), or a new grid."""
+def _new_axes_grid(fn: str, axes: Any, n: int, *, ncols: int, panel: tuple[float, float],
+                   margins: Margins | None = None) -> list:
+    """``n`` axes to draw on: ``axes`` checked (a sequence of at least ``n``), or a new grid (``margins``: see :func:`fixed_layout`)."""
     plt = _pyplot()
     from matplotlib.axes import Axes
 
     if axes is None:
         ncols = min(ncols, n)
         nrows = math.ceil(n / ncols)
-        _, grid = plt.subplots(nrows, ncols, figsize=(panel[0] * ncols, panel[1] * nrows), layout="constrained", squeeze=False)
+        figsize = (panel[0] * ncols, panel[1] * nrows)
+        _, grid = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False, **_layout(figsize, margins, nrows, ncols))
         flat = list(grid.ravel())
         for extra in flat[n:]:
             extra.remove()
@@ -221,14 +310,74 @@ def _flops_per_param_token(runs: Any) -> float:
     return float(getattr(runs, "flops_per_param_token", 6.0) or 6.0)
 
 
+_SUPERSCRIPT = str.maketrans("0123456789-", "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b")
+
+
+def _power(base: str, exponent: int | str) -> str:
+    """'10', 21 -> '10\u00b2\u00b9': a power in plain text with Unicode superscripts (DejaVu Sans has every glyph).
+
+    Tick labels are drawn as plain text rather than mathtext: parsing a mathtext
+    label costs about 10 ms the first time each string is seen, and a report's
+    log axes label about a hundred distinct powers (benchmarks/RESULTS.md, issue 12,
+    "the report in under 2.5 s").
+    """
+    return f"{base}{str(exponent).translate(_SUPERSCRIPT)}"
+
+
 def _pow10_label(value: float) -> str:
-    """1e21 -> '$10^{21}$', 3e21 -> '$3{\\times}10^{21}$'."""
+    """1e21 -> '10\u00b2\u00b9', 3e21 -> '3\u00d710\u00b2\u00b9' (plain text, see :func:`_power`)."""
     exp = int(math.floor(math.log10(value)))
     mant = value / 10.0**exp
     if abs(mant - round(mant)) < 0.05:
         mant = round(mant)
-        return f"$10^{{{exp}}}$" if mant == 1 else f"${mant:g}{{\\times}}10^{{{exp}}}$"
-    return f"${mant:.3g}{{\\times}}10^{{{exp}}}$"
+        return _power("10", exp) if mant == 1 else f"{mant:g}\u00d7{_power('10', exp)}"
+    return f"{mant:.3g}\u00d7{_power('10', exp)}"
+
+
+def _log_tick_formatter(old: Any) -> Any:
+    """A log axis formatter labelling as matplotlib's default does (10\u00b2\u00b9, 3\u00d710\u00b2\u00b9) in plain text.
+
+    It keeps the default's choice of which ticks get a label (``labelOnlyBase``,
+    ``minor_thresholds``); only the string changes from mathtext to Unicode.
+    """
+    from matplotlib.ticker import LogFormatterSciNotation
+
+    class _PlainLogFormatter(LogFormatterSciNotation):
+        def __call__(self, x: float, pos: Any = None) -> str:
+            text = super().__call__(x, pos)
+            return _plain_math(text)
+
+    return _PlainLogFormatter(base=old._base, labelOnlyBase=old.labelOnlyBase, minor_thresholds=old.minor_thresholds,
+                              linthresh=getattr(old, "_linthresh", None))
+
+
+def _plain_math(text: str) -> str:
+    r"""matplotlib's log label in mathtext (``$\mathdefault{3\times10^{21}}$``) as plain text (``3\u00d710\u00b2\u00b9``)."""
+    import matplotlib
+
+    prefix, suffix = "$\\mathdefault{", "}$"
+    if not (text.startswith(prefix) and text.endswith(suffix)):
+        return text
+    inner = text[len(prefix):-len(suffix)].replace("\\times", "\u00d7")
+    head, sep, exponent = inner.partition("^{")
+    if sep:
+        inner = _power(head, exponent.rstrip("}"))
+    if matplotlib.rcParams["axes.unicode_minus"] and inner.startswith("-"):
+        inner = "\u2212" + inner[1:]
+    return inner
+
+
+def _plain_log_labels(ax: Any) -> None:
+    """Give every log axis of ``ax`` that still has matplotlib's default mathtext labels the plain-text ones."""
+    from matplotlib.ticker import LogFormatterSciNotation
+
+    for axis in (ax.xaxis, ax.yaxis):
+        if axis.get_scale() != "log":
+            continue
+        for fmt, setter in ((axis.get_major_formatter(), axis.set_major_formatter),
+                            (axis.get_minor_formatter(), axis.set_minor_formatter)):
+            if type(fmt) is LogFormatterSciNotation:  # the default, not one a plot or the user chose
+                setter(_log_tick_formatter(fmt))
 
 
 def _short(value: float) -> str:
@@ -274,13 +423,13 @@ def _colorbar(ax: Any, norm: Any, cmap: Any, label: str, *, counts: bool = False
 
         n = len(ticks)
         index = mcolors.BoundaryNorm(np.arange(n + 1) - 0.5, n)
-        cbar = ax.figure.colorbar(ScalarMappable(norm=index, cmap=cmap), ax=ax, ticks=np.arange(n))
+        cbar = ax.figure.colorbar(ScalarMappable(norm=index, cmap=cmap), ticks=np.arange(n), **_colorbar_place(ax))
         step = -(-n // _MAX_COLORBAR_LABELS)
         text = _short if counts else _pow10_label
         cbar.ax.set_yticklabels([text(t) if i % step == 0 else "" for i, t in enumerate(ticks)], fontsize="small")
         cbar.ax.minorticks_off()
     else:
-        cbar = ax.figure.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax)
+        cbar = ax.figure.colorbar(ScalarMappable(norm=norm, cmap=cmap), **_colorbar_place(ax))
         if counts:
             _short_ticks(cbar.ax.yaxis)
     cbar.set_label(label)

@@ -109,7 +109,7 @@ def plot_training_cost(
     cost = np.array([e.cost if price_per_gpu_hour is not None else e.gpu_hours for e in estimates])
     order = np.argsort(c if x == "flops" else n)
     xs = (c if x == "flops" else n)[order]
-    ax_t, ax_c = _new_axes_grid(fn, axes, 2, ncols=2, panel=(4.6, 3.8))
+    ax_t, ax_c = _new_axes_grid(fn, axes, 2, ncols=2, panel=(4.6, 3.8), margins=(0.68, 0.5, 0.1, 0.26, 0.66, 0))
     first = estimates[0]
     per_gpu = (f"{first.gpu} at {first.mfu:.0%} MFU" if first.gpu is not None
                else f"{first.flops_per_gpu / 1e12:.3g} TFLOP/s per GPU")

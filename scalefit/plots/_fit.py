@@ -30,6 +30,7 @@ from ._base import (
     _expect,
     _flops_per_param_token,
     _law_params,
+    _colorbar_place,
     _new_axes,
     _new_axes_grid,
     _positive_array,
@@ -124,7 +125,7 @@ def plot_loss_contours(
     # the frontier solver also refuses laws with inputs other than N, D and C, before anything is drawn
     fr_c = np.geomspace(*c_range, 120)
     fr_n, _, _ = frontier(law, params, fr_c, flops_per_param_token=k, where=fn)
-    ax = _new_axes(fn, ax, figsize=(6.4, 4.8))
+    ax = _new_axes(fn, ax, figsize=(6.4, 4.8), margins=(0.66, 0.5, 1.05, 0.28, 0, 0))
     import matplotlib.colors as mcolors
     from matplotlib.ticker import MaxNLocator
 
@@ -146,7 +147,7 @@ def plot_loss_contours(
     lines = ax.contour(C, N, masked, levels=bounds, colors="white", linewidths=0.6, alpha=0.8)
     ax.clabel(lines, bounds[::2], inline=True, fontsize="x-small", fmt="%.2f", colors="white")  # every other level
     how = "closed form" if is_chinchilla(law) else "argmin along iso-FLOP lines"
-    (frontier_line,) = ax.plot(fr_c, fr_n, color="tab:red", lw=2.0, label=f"efficient frontier $N^*(C)$ ({how})", zorder=3)
+    (frontier_line,) = ax.plot(fr_c, fr_n, color="tab:red", lw=2.0, label=f"efficient frontier N*(C) ({how})", zorder=3)
     scatter = None
     if show_runs and runs is not None:
         # white with a black edge: visible on every colour of the map (the fill already shows the loss)
@@ -162,7 +163,7 @@ def plot_loss_contours(
     ax.legend(loc="upper left", fontsize="small", framealpha=0.8)
     cbar = None
     if colorbar:
-        cbar = ax.figure.colorbar(filled, ax=ax)
+        cbar = ax.figure.colorbar(filled, **_colorbar_place(ax))
         cbar.set_label(LABEL_LOSS)
     return _display(
         "loss_contours", [ax],
@@ -218,7 +219,7 @@ def plot_fit(fit_result: Any, *, axes: Sequence[Axes] | None = None) -> PlotDisp
     rows = runs.table["row"].to_numpy() if "row" in runs.table.columns else np.arange(len(runs))
     out_rows = getattr(getattr(fit_result, "diagnostics", None), "outliers", None)
     outlier = np.isin(rows, out_rows["row"].to_numpy()) if out_rows is not None and len(out_rows) else np.zeros(len(rows), bool)
-    ax_pred, ax_n, ax_d, ax_c = _new_axes_grid(fn, axes, 4, ncols=2, panel=(4.4, 3.6))
+    ax_pred, ax_n, ax_d, ax_c = _new_axes_grid(fn, axes, 4, ncols=2, panel=(4.4, 3.6), margins=(0.85, 0.5, 0.1, 0.28, 0.88, 0.55))
     ok = ~outlier
     obs_pts = ax_pred.scatter(observed[ok], predicted[ok], s=16, alpha=0.75, color="tab:blue", edgecolors="none", label="runs")
     lims = [float(min(observed.min(), predicted.min())), float(max(observed.max(), predicted.max()))]
@@ -342,7 +343,7 @@ def plot_extrapolation(
             f"{fn}: law {law.name!r} with these parameters has no interior compute-optimal point between "
             f"C = {grid[0]:.3g} and {grid[-1]:.3g} FLOPs (loss keeps falling towards ever larger or smaller models)."
         )
-    ax = _new_axes(fn, ax, figsize=(6.4, 4.6))
+    ax = _new_axes(fn, ax, figsize=(6.4, 4.6), margins=(0.6, 1.2, 0.1, 0.28, 0, 0))
     artists: dict[str, Any] = {"band": None, "prediction_band": None, "runs": None, "clipped": None, "data_end": None,
                                "targets": None, "target_text": None}
     low = high = p_low = p_high = np.full(grid.shape, np.nan)
@@ -355,10 +356,10 @@ def plot_extrapolation(
         if np.isfinite(p_low).any():
             artists["prediction_band"] = ax.fill_between(
                 grid, p_low, p_high, color="tab:orange", alpha=0.22, lw=0,
-                label=f"{level:.0%} prediction interval (a new run at $N^*, D^*$)")
+                label=f"{level:.0%} prediction interval (a new run at N*, D*)")
         artists["band"] = ax.fill_between(grid, low, high, color="tab:blue", alpha=0.3, lw=0,
-                                          label=f"{level:.0%} confidence interval of $L^*$ ({len(samples)} draws)")
-    (line,) = ax.plot(grid, l_opt, color="tab:blue", lw=2.0, label=f"$L^*(C)$, compute-optimal loss ({law.name})")
+                                          label=f"{level:.0%} confidence interval of L* ({len(samples)} draws)")
+    (line,) = ax.plot(grid, l_opt, color="tab:blue", lw=2.0, label=f"L*(C), compute-optimal loss ({law.name})")
     artists["line"] = line
     y_lo, y_hi, clipped = _extrapolation_limits(l_opt, (low, high, p_low, p_high),
                                                 runs.loss if runs is not None and show_runs else None)
@@ -385,7 +386,7 @@ def plot_extrapolation(
         artists["targets"] = ax.errorbar(targets, t_loss, yerr=yerr, fmt="*", ms=11, color="black", capsize=3, zorder=5)
         bounds = ([f" [{lo:.3f}, {hi:.3f}]" for lo, hi in zip(t_low, t_high)] if t_low is not None and t_high is not None
                   else [""] * len(targets))
-        lines = [f"$L^*$ at C = {_pow10_label(cv)}: {lv:.3f}" + bound for cv, lv, bound in zip(targets, t_loss, bounds)]
+        lines = [f"L* at C = {_pow10_label(cv)}: {lv:.3f}" + bound for cv, lv, bound in zip(targets, t_loss, bounds)]
         artists["target_text"] = ax.text(0.98, 0.97, "\n".join(lines), transform=ax.transAxes, ha="right", va="top",
                                          fontsize="small", bbox=dict(boxstyle="round", fc="white", ec="0.8", alpha=0.9))
     ax.set_xscale("log")
@@ -449,7 +450,8 @@ def _extrapolation_limits(line: np.ndarray, bands: Sequence[np.ndarray],
     return bottom - pad, top + pad, clipped
 
 
-_SYMBOLS = {"alpha": r"$\alpha$", "beta": r"$\beta$", "a": r"$a = \beta/(\alpha+\beta)$", "b": r"$b = \alpha/(\alpha+\beta)$"}
+# plain text, not mathtext: each distinct mathtext label costs a parse in a fresh process (issue 12, the quick report)
+_SYMBOLS = {"alpha": "α", "beta": "β", "a": "a = β/(α+β)", "b": "b = α/(α+β)"}
 
 
 def plot_bootstrap(
@@ -515,7 +517,7 @@ def plot_bootstrap(
     iv = bootstrap_result.interval(level)
     low = {n: float(iv.loc[n, "low"]) for n in names}
     high = {n: float(iv.loc[n, "high"]) for n in names}
-    axes = _new_axes_grid(fn, axes, len(names), ncols=3, panel=(3.4, 2.8))
+    axes = _new_axes_grid(fn, axes, len(names), ncols=3, panel=(3.4, 2.8), margins=(0.55, 0.5, 0.1, 0.46, 0.58, 0.7))
     hists, lines, spans = [], [], []
     for ax, name in zip(axes, names):
         v = values[name][np.isfinite(values[name])]

@@ -1,0 +1,193 @@
+"""What the report's figures cost to draw, with and without the constrained layout and mathtext tick labels.
+
+    python benchmarks/bench_report_figures.py --repeats 5            # the bundled 72 runs (synthetic:isoflop)
+    python benchmarks/bench_report_figures.py --repeats 3 --curves   # with the bundled training curves (the demo)
+    python benchmarks/bench_report_figures.py --stages               # where a report's CPU time goes, stage by stage
+    python benchmarks/bench_report_figures.py --isoflop-spread       # IsoFLOP intervals against the resample count
+
+The analyses are run once (``build_report(..., figures=False)``, 1,000 resamples); then every figure
+the report shows is drawn and encoded to PNG (as :func:`scalefit._report_figures._png` does) under
+each variant, the variants taking turns within each repeat, in one process with BLAS pinned to one
+thread.  Variants:
+
+- ``constrained+mathtext``: the report before issue 12's quick-report work: the constrained layout
+  and matplotlib's mathtext log labels (10^{21} parsed by mathtext);
+- ``constrained+plain``: the constrained layout, log labels as plain text with Unicode superscripts;
+- ``fixed+plain``: what the report draws now: fixed margins (``plots._base.fixed_layout``) and plain labels.
+
+Printed: CPU seconds (``time.process_time``) for all figures, median over repeats, and the ratio to the
+first variant; the load average is printed beside.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import time
+import warnings
+
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")
+
+import numpy as np  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--curves", action="store_true", help="Add the bundled training curves (Approach 1 figures).")
+    p.add_argument("--bootstrap", type=int, default=1000)
+    p.add_argument("--profile", default=None, metavar="VARIANT", help="Print a cProfile of one variant instead.")
+    p.add_argument("--stages", action="store_true", help="CPU time of each stage of a report instead (run it with "
+                   "PYTHONPATH=<another scalefit> to time that one).")
+    p.add_argument("--isoflop-spread", action="store_true", help="The 95%% interval of a from scalefit.isoflop with "
+                   "200, 500 and 1,000 resamples, 5 seeds each, instead.")
+    args = p.parse_args(argv)
+    if args.stages:
+        return stages(args.bootstrap)
+    if args.isoflop_spread:
+        return isoflop_spread()
+
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.mathtext import MathTextParser
+
+    import scalefit
+    from scalefit import _report_figures as rf
+    from scalefit.plots import _base
+    from scalefit.report import build_report
+
+    warnings.simplefilter("ignore")
+    runs = scalefit.read_runs("synthetic:isoflop")
+    curves = scalefit.datasets.load_synthetic_curves() if args.curves else None
+    rep = build_report(runs, curves=curves, bootstrap=args.bootstrap, n_jobs=1, progress=False, figures=False)
+    top = float(np.max(rep.fit.runs.flops))
+    budgets = sorted(set([float(f"{v:.2g}") for v in np.geomspace(top, top * 1000, 4)] + [5.76e23]))  # as build_report
+    draws: list = []
+    real = rf._render_figures
+    rf._render_figures = lambda d, dpi, n: (draws.extend(d), [(None, "skipped", [])] * len(d))[1]
+    try:
+        rf._figures(rep.fit, rep.bootstrap, rep.isoflop, rep.envelope, rep.hardware, {}, budgets=budgets, dpi=100, n_jobs=1)
+    finally:
+        rf._render_figures = real
+    plain, fixed = _base._plain_log_labels, _base._FIXED_LAYOUT
+
+    class _Off:
+        def get(self) -> bool:
+            return False
+
+        def set(self, value: bool) -> None:
+            return None
+
+        def reset(self, token: None) -> None:
+            return None
+
+    @contextlib.contextmanager
+    def variant(name: str):
+        if name.endswith("mathtext"):
+            _base._plain_log_labels = lambda ax: None
+        if name.startswith("constrained"):
+            _base._FIXED_LAYOUT = _Off()  # fixed_layout() inside the drawings then leaves the constrained layout on
+        try:
+            yield
+        finally:
+            _base._plain_log_labels = plain
+            _base._FIXED_LAYOUT = fixed
+
+    names = ("constrained+mathtext", "constrained+plain", "fixed+plain")
+    rf._png(draws[0], 100)  # warm: imports, font cache
+    if args.profile:
+        import cProfile
+        import pstats
+
+        prof = cProfile.Profile()
+        with variant(args.profile):
+            prof.runcall(lambda: [rf._png(d, 100) for d in draws])
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(45)
+        return 0
+    times: dict[str, list[float]] = {n: [] for n in names}
+    for _ in range(args.repeats):
+        for name in names:
+            MathTextParser._parse_cached.cache_clear()  # as in a fresh process: each mathtext string parsed once
+            with variant(name):
+                t0 = time.process_time()
+                for d in draws:
+                    rf._png(d, 100)
+                times[name].append(time.process_time() - t0)
+    print(f"# {len(draws)} figures, {args.bootstrap} resamples, curves={args.curves}, repeats={args.repeats}, "
+          f"load {os.getloadavg()[0]:.2f}; matplotlib {matplotlib.__version__}")
+    base = float(np.median(times[names[0]]))
+    for name in names:
+        med = float(np.median(times[name]))
+        print(f"{name:22s} cpu {med:.3f} s (min {min(times[name]):.3f})  {base / med:.2f}x")
+    return 0
+
+
+def stages(bootstrap: int) -> int:
+    """CPU seconds (``time.process_time``) of each stage of ``build_report`` on the bundled 72 runs, in one process."""
+    t0 = time.process_time()
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+    import matplotlib.pyplot  # noqa: F401 - the figures' imports, counted with the others
+    import pandas  # noqa: F401
+
+    import scalefit
+    from scalefit import approaches
+    from scalefit.report import build_report
+
+    warnings.simplefilter("ignore")
+    marks = [("imports (scalefit, pandas, matplotlib)", time.process_time())]
+    runs = scalefit.read_runs("synthetic:isoflop")
+    marks.append(("read_runs", time.process_time()))
+    fit = scalefit.fit(runs, "chinchilla")
+    marks.append(("fit", time.process_time()))
+    fit.bootstrap(bootstrap, seed=0, n_jobs=1, progress=False)
+    marks.append((f"fit.bootstrap({bootstrap})", time.process_time()))
+    approaches.isoflop(runs, bootstrap=bootstrap, seed=0)
+    marks.append((f"isoflop(bootstrap={bootstrap})", time.process_time()))
+    build_report(runs, bootstrap=bootstrap, n_jobs=1, progress=False, figures=False)
+    marks.append(("build_report(figures=False): every analysis", time.process_time()))
+    rep = build_report(runs, bootstrap=bootstrap, n_jobs=1, progress=False)
+    marks.append(("build_report(n_jobs=1): analyses and figures", time.process_time()))
+    rep.to_html()
+    marks.append(("to_html", time.process_time()))
+    print(f"# scalefit {scalefit.__file__}; load {os.getloadavg()[0]:.2f}")
+    previous = t0
+    for name, t in marks:
+        print(f"{name:48s} cpu {t - previous:.3f} s")
+        previous = t
+    full, analyses = (marks[-2][1] - marks[-3][1]), (marks[-3][1] - marks[-4][1])
+    print(f"{'figures (the difference of the two reports)':48s} cpu {full - analyses:.3f} s")
+    return 0
+
+
+def isoflop_spread() -> int:
+    """Mean and spread over 5 seeds of the 95% interval of a, and the CPU time, by resample count."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+    import scalefit
+
+    runs = scalefit.read_runs("synthetic:isoflop")
+    for resamples in (200, 500, 1000):
+        low, high, cpu = [], [], []
+        for seed in range(5):
+            t = time.process_time()
+            iso = scalefit.isoflop(runs, bootstrap=resamples, seed=seed)
+            cpu.append(time.process_time() - t)
+            lo, hi = iso.intervals["a"][0.95]
+            low.append(lo)
+            high.append(hi)
+        print(f"{resamples:5d} resamples: a low {np.mean(low):.4f} (sd {np.std(low, ddof=1):.4f}), high {np.mean(high):.4f} "
+              f"(sd {np.std(high, ddof=1):.4f}), width {np.mean(np.subtract(high, low)):.4f}; cpu median {np.median(cpu):.2f} s; "
+              f"load {os.getloadavg()[0]:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
