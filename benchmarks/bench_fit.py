@@ -125,6 +125,72 @@ def bench_robustness(n_sets: int, n_runs: int, first: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+ROBUSTNESS_REFERENCE = Path(__file__).resolve().parent / "robustness_reference.csv"
+
+
+def _commit() -> str:
+    import subprocess
+
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).resolve().parent,
+                              capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def record_reference(path: Path, n_sets: int, n_runs: int, first: int = 0) -> None:
+    """Run the competitor's 4,500 starts on each synthetic set and append its best objective to ``path``.
+
+    One row per set, written as soon as the set is done (so a long run can be split with --first, or
+    resumed): seed, n_runs, f_reference (repr, all digits), the reference parameters and its CPU time.
+    The header comment names the command, commit and machine.  The competitor does not depend on
+    scalefit, so the file stays valid whatever scalefit's engine becomes (re-record it only if
+    benchmarks/reference.py's recipe or synthetic_dataset changes).
+    """
+    from threadpoolctl import threadpool_limits
+
+    new = not path.exists()
+    with open(path, "a") as fh:
+        if new:
+            fh.write(f"# competitor objectives for the robustness check of benchmarks/bench_fit.py\n"
+                     f"# command: python benchmarks/bench_fit.py {' '.join(sys.argv[1:])}\n"
+                     f"# commit: {_commit()}; machine: {platform.platform()}, {os.cpu_count()} cpus, "
+                     f"python {platform.python_version()}, numpy {np.__version__}; BLAS pinned to one thread\n"
+                     f"# recipe: 4,500 L-BFGS-B starts (analytic gradients), reference.fit_reference; "
+                     f"data: reference.synthetic_dataset(seed, n_runs)\n"
+                     "seed,n_runs,f_reference,E,A,B,alpha,beta,cpu_seconds\n")
+            fh.flush()
+        for s in range(first, first + n_sets):
+            N, D, L, _ = reference.synthetic_dataset(s, n_runs)
+            t = time.process_time()
+            with threadpool_limits(limits=1):
+                f_ref, p = reference.fit_reference(N, D, L, gradient="analytic")
+            cpu = time.process_time() - t
+            fh.write(f"{s},{n_runs},{f_ref!r},{p['E']!r},{p['A']!r},{p['B']!r},{p['alpha']!r},{p['beta']!r},{cpu:.1f}\n")
+            fh.flush()
+            print(f"  set {s:3d}: reference {f_ref!r} ({cpu:.1f} s CPU)", flush=True)
+
+
+def check_reference(path: Path, n_sets: int | None = None, first: int = 0) -> pd.DataFrame:
+    """scalefit against the recorded competitor objectives: f_scalefit <= f_reference * (1 + 1e-6) on each set."""
+    ref = pd.read_csv(path, comment="#").drop_duplicates("seed", keep="last").sort_values("seed")
+    ref = ref[ref["seed"] >= first]
+    if n_sets:
+        ref = ref.head(n_sets)
+    rows = []
+    for s, n_runs, f_ref in zip(ref["seed"], ref["n_runs"], ref["f_reference"]):
+        N, D, L, _ = reference.synthetic_dataset(int(s), int(n_runs))
+        t = time.perf_counter()
+        res = scalefit.fit(pd.DataFrame(dict(n_params=N, n_tokens=D, loss=L)))
+        t_ours = time.perf_counter() - t
+        ok = res.objective <= f_ref * (1 + 1e-6)
+        rows.append(dict(seed=int(s), f_reference=f_ref, f_scalefit=res.objective, rel_diff=(res.objective - f_ref) / f_ref,
+                         t_scalefit=t_ours, no_worse=ok))
+        print(f"  set {int(s):3d}: ref={f_ref:.10g} scalefit={res.objective:.10g} rel={rows[-1]['rel_diff']:+.2e} "
+              f"{'ok' if ok else 'WORSE'} ({t_ours*1e3:.1f} ms)", flush=True)
+    return pd.DataFrame(rows)
+
+
 GRID_CHECK_SEEDS = (0, 1, 2)
 
 
@@ -159,6 +225,11 @@ def main(argv=None) -> int:
                    help="the live version of test_never_worse_than_grid_procedure (400 grid starts, 3 data sets)")
     p.add_argument("--full", action="store_true", help="also run all 4,500 starts of the recipe in full (minutes)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--record-reference", type=Path, metavar="CSV", nargs="?", const=ROBUSTNESS_REFERENCE,
+                   help="only run the competitor on --robustness sets (from --first) and append its objectives to CSV "
+                        "(default benchmarks/robustness_reference.csv); about 50 s CPU per set")
+    p.add_argument("--check-reference", type=Path, metavar="CSV", nargs="?", const=ROBUSTNESS_REFERENCE,
+                   help="check scalefit against the objectives recorded in CSV (seconds); --robustness N limits the sets")
     args = p.parse_args(argv)
     print(f"machine: {platform.platform()}, {os.cpu_count()} cpus, python {platform.python_version()}, numpy {np.__version__}")
     load = f"{os.getloadavg()[0]:.2f}"
@@ -187,6 +258,18 @@ def main(argv=None) -> int:
     if args.grid_check:
         print("Grid check (tests/test_fitting.py::test_never_worse_than_grid_procedure, live):")
         status = 0 if grid_check() else 1
+    if args.record_reference is not None:
+        print(f"Recording the competitor's objectives on {args.robustness} sets from seed {args.first} "
+              f"to {args.record_reference}:")
+        record_reference(args.record_reference, args.robustness, args.n_runs, args.first)
+        return status
+    if args.check_reference is not None:
+        df = check_reference(args.check_reference, args.robustness or None, args.first)
+        worse = int((~df["no_worse"]).sum())
+        print(f"Recorded robustness check ({args.check_reference.name}): scalefit no worse than the 4,500-start best on "
+              f"{len(df) - worse}/{len(df)} sets; median rel. difference {df['rel_diff'].median():+.2e}, "
+              f"max {df['rel_diff'].max():+.2e}; median scalefit time {df['t_scalefit'].median()*1e3:.1f} ms")
+        return 1 if worse or status else 0
     if args.robustness:
         print(f"Robustness on {args.robustness} synthetic data sets ({args.n_runs} runs each), all 4,500 starts:")
         df = bench_robustness(args.robustness, args.n_runs, args.first)
