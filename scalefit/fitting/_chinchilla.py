@@ -43,6 +43,7 @@ from itertools import combinations
 import numpy as np
 
 from . import _problem
+from ._chinchilla_single import derivatives_one, jacobian_one
 
 from ._chinchilla_kernel import (  # noqa: F401  (re-exported: the engine's names, as before the split)
     NATURAL,
@@ -124,6 +125,8 @@ def polish(
     window: int = 6,
     fast_steps: bool = False,
     prune: float = 0.0,
+    shrink: float = 0.2,
+    f_ref: float = np.inf,
 ) -> PolishResult:
     """Damped saddle-free Newton on a batch of problems; returns polished points.
 
@@ -141,8 +144,17 @@ def polish(
     projected gradient; at a kink of the near-L1 Huber objective, where the
     gradient never vanishes, it stops when ``window`` iterations together gained
     at most ``window * ftol`` (``window=0``: never) with a gradient within 1e3 x ``gtol`` of its scale.
+    ``f_ref`` is an objective already reached elsewhere (a polished point outside the batch): the
+    pruning test compares with the lower of it and the batch's best, and then applies even to
+    a batch's last active problem.
+    An accepted step multiplies a problem's damping by ``shrink``, a rejected one by 8.
+    A single problem (K = 1) takes :func:`_polish_single`, the same iteration without the
+    batch's bookkeeping.
     """
     K = theta0.shape[0]
+    if K == 1:
+        return _polish_single(theta0, prob, red, w, max_iter=max_iter, ftol=ftol, gtol=gtol, lam0=lam0,
+                              window=window, fast_steps=fast_steps, shrink=shrink)
     shared = w.ndim == 1
     T = red.T
     TT = np.ascontiguousarray(T.T)
@@ -189,7 +201,7 @@ def polish(
             f[acc] = f_new[ok]
             gz[acc] = g_new[ok] if plain else g_new[ok] @ T
             Hz[acc] = H_new[ok] if plain else TT @ H_new[ok] @ T
-            lam[acc] = np.maximum(lam[acc] * 0.2, 1e-12)
+            lam[acc] = np.maximum(lam[acc] * shrink, 1e-12)
         rej = idx[~ok]
         lam[rej] = lam[rej] * 8.0
         # convergence: tiny relative change with small projected gradient, or hopeless damping
@@ -207,10 +219,11 @@ def polish(
         kink = ((lam[idx] > 1e12) | flat) & (gnorm <= 1e3 * gtol * gs[idx])
         converged[idx[done_ok | kink]] = True
         active[idx[done_ok | kink | (lam[idx] > 1e12)]] = False
-        if prune and np.count_nonzero(active) > 1:  # the lowest objective is never pruned
+        # the lowest objective is never pruned, unless a lower one was reached outside the batch (f_ref)
+        if prune and (np.count_nonzero(active) > 1 or f_ref < np.inf):
             idx = np.flatnonzero(active)
             hope = _promised(Hz[idx], gz[idx], z[idx], lo_tol, hi_tol)
-            drop = idx[f[idx] - hope > prune * np.min(f)]
+            drop = idx[f[idx] - hope > prune * min(np.min(f), f_ref)]
             pruned[drop] = True
             active[drop] = False
     # final projected gradient norm
@@ -221,6 +234,96 @@ def polish(
     converged |= gnorm <= 10 * gtol * gs
     converged &= ~pruned
     return PolishResult(red.theta(z), f, gnorm, converged, it, _promised(Hz, gz, z, lo_tol, hi_tol), lam, pruned)
+
+
+def _single_step(H: np.ndarray, g: np.ndarray, lam: float, fast: bool) -> np.ndarray:
+    """:func:`_damped_step` for one problem (H (m, m), g (m,)), without the batch axis."""
+    if fast:
+        try:
+            np.linalg.cholesky(H)
+            m = H.shape[0]
+            return -np.linalg.solve(H + (lam * np.trace(H) + 1e-300) * np.eye(m), g)
+        except np.linalg.LinAlgError:
+            pass
+    ev, V = np.linalg.eigh(H)
+    aev = np.abs(ev)
+    s = aev.sum() if fast else max(aev.max(), 1e-300)
+    return -(V @ ((V.T @ g) / (aev + lam * s + 1e-300)))
+
+
+def _polish_single(theta0: np.ndarray, prob: Problem, red: Reduction, w: np.ndarray, *, max_iter: int, ftol: float,
+                   gtol: float, lam0: float | np.ndarray, window: int, fast_steps: bool, shrink: float) -> PolishResult:
+    """:func:`polish` of one problem (theta0 (1, 5)): the same steps, tests and result, on vectors.
+
+    A batch of one spends most of its time on the batch's bookkeeping (masks, index arrays,
+    batched factorizations); here each iteration is one :func:`_derivatives` call and a 5 x 5
+    factorization.
+    """
+    T, c = red.T, red.c
+    plain = T.shape == (5, 5) and np.array_equal(T, np.eye(5)) and not np.any(c)
+    TT = T.T
+    lower, upper = red.lower, red.upper
+    lo_tol, hi_tol = lower + 1e-12, upper - 1e-12
+    z = np.clip(red.z_of(theta0)[0], lower, upper)
+    lam = float(np.asarray(lam0, float).ravel()[0])
+    work = Workspace(1, prob.x.size)
+    wk = w if w.ndim == 1 else w[0]
+
+    def evaluate(zz: np.ndarray, scale: bool = False):
+        th = zz if plain else T @ zz + c
+        one = None if scale else derivatives_one(th, prob, wk)
+        if one is None:
+            out = _derivatives(th[None, :], prob, wk, work=work, with_scale=scale)
+            one = float(out[0][0]), out[1][0], out[2][0]
+        f_, g_, H_ = one
+        if not plain:
+            g_, H_ = g_ @ T, TT @ H_ @ T
+        return (f_, g_, H_, float(out[3][0])) if scale else (f_, g_, H_)
+
+    f, g, H, gs = evaluate(z, True)
+    f_then = np.full(max(window, 1), np.inf)
+    converged = False
+    it = 0
+    stopped = False
+    for it in range(1, max_iter + 1):
+        if stopped:
+            break
+        free = ~(((z <= lo_tol) & (g > 0)) | ((z >= hi_tol) & (g < 0)))
+        all_free = bool(free.all())
+        if all_free:
+            step = _single_step(H, g, lam, fast_steps)
+        else:
+            Hf = np.where(free[:, None] & free[None, :], H, 0.0) + np.diag((~free).astype(float))
+            step = np.where(free, _single_step(Hf, np.where(free, g, 0.0), lam, fast_steps), 0.0)
+        z_new = np.clip(z + step, lower, upper)
+        f_new, g_new, H_new = evaluate(z_new)
+        f_old = f
+        ok = math.isfinite(f_new) and f_new <= f_old
+        if ok:
+            z, f, g, H = z_new, f_new, g_new, H_new
+            lam = max(lam * shrink, 1e-12)
+        else:
+            lam *= 8.0
+        scale = max(abs(f_old), 1e-300)
+        rel = abs(f_old - f) <= ftol * scale
+        pg = g if all_free else np.where(free, g, 0.0)
+        gnorm = math.sqrt(float(pg @ pg))
+        done_ok = ok and gnorm <= gtol * gs and (rel or float(np.abs(step).max()) < 1e-12)
+        slot = it % max(window, 1)
+        flat = window > 0 and f_then[slot] - f <= window * ftol * scale
+        f_then[slot] = f
+        kink = (lam > 1e12 or flat) and gnorm <= 1e3 * gtol * gs
+        if done_ok or kink:
+            converged = True
+        stopped = done_ok or kink or lam > 1e12
+    at_bound = ((z <= lo_tol) & (g > 0)) | ((z >= hi_tol) & (g < 0))
+    pg = np.where(at_bound, 0.0, g)
+    gnorm = math.sqrt(float(pg @ pg))
+    converged = converged or gnorm <= 10 * gtol * gs
+    theta = red.theta(z[None, :])
+    decrease = _promised(H[None], g[None], z[None], lo_tol, hi_tol)
+    return PolishResult(theta, np.array([f]), np.array([gnorm]), np.array([converged]), it, decrease,
+                        np.array([lam]), np.array([False]))
 
 
 def _promised(H: np.ndarray, g: np.ndarray, z: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -497,8 +600,42 @@ def theta_from_params(params: dict) -> np.ndarray:
     return np.array([math.log(p["E"]), math.log(p["A"]), math.log(p["B"]), p["alpha"], p.get("beta", p["alpha"])])
 
 
+def polish_seeds(seeds: np.ndarray, prob: Problem, red: Reduction, w: np.ndarray) -> PolishResult:
+    """Polish the best seed alone, screen the others against its objective, polish the survivors together.
+
+    ``seeds`` (K, 5) come best first (:func:`seed_grid`).  The best grid seed is usually in the
+    best basin, and a single problem polishes at the cost of its derivatives
+    (:func:`_polish_single`).  Every other seed is then abandoned (``pruned``) where its
+    objective, less the decrease an optimistic Newton model promises there, exceeds
+    :data:`_PRUNE` times the polished objective (the test :func:`polish` applies at every
+    iteration, applied before the first); the survivors are polished as one batch under the same
+    test against the polished objective (``f_ref``).  Returns the K results in the seeds' order.
+    """
+    K = seeds.shape[0]
+    first = polish(seeds[:1], prob, red, w, prune=_PRUNE)
+    if K == 1:
+        return first
+    lo_tol, hi_tol = red.lower + 1e-12, red.upper - 1e-12
+    rest = seeds[1:]
+    z = np.clip(red.z_of(rest), red.lower, red.upper)
+    f, g, H = _derivatives(red.theta(z), prob, w)
+    g, H = g @ red.T, red.T.T @ H @ red.T
+    hope = _promised(H, g, z, lo_tol, hi_tol)
+    keep = np.flatnonzero(~(f - hope > _PRUNE * first.f[0]))
+    theta = np.vstack([first.theta, red.theta(z)])
+    out = PolishResult(theta, np.r_[first.f, f], np.r_[first.grad_norm, np.full(K - 1, np.inf)],
+                       np.r_[first.converged, np.zeros(K - 1, bool)], first.n_iter, np.r_[first.decrease, hope],
+                       np.r_[first.lam, np.full(K - 1, np.nan)], np.r_[False, np.ones(K - 1, bool)])
+    if keep.size:
+        more = polish(rest[keep], prob, red, w, prune=_PRUNE, f_ref=float(first.f[0]))
+        for name in ("theta", "f", "grad_norm", "converged", "decrease", "lam", "pruned"):
+            getattr(out, name)[keep + 1] = getattr(more, name)
+        out.n_iter += more.n_iter
+    return out
+
+
 def fit_chinchilla(problem: _problem.Problem) -> _problem.Solution:
-    """Seed by variable projection, polish every seed with batched Newton, keep the best."""
+    """Seed by variable projection, polish the best seed, then the others that may beat it (:func:`polish_seeds`)."""
     prob, red = engine_problem(problem)
     w = problem.weights
     # which engine coordinates are fixed, and are alpha and beta tied?
@@ -518,7 +655,7 @@ def fit_chinchilla(problem: _problem.Problem) -> _problem.Solution:
     # differ only in that term's irrelevant exponent: polish one of each such group, share its result
     rep = _same_predictions(seeds, prob)
     uniq, back = np.unique(rep, return_inverse=True)
-    pu = polish(seeds[uniq], prob, red, w, prune=_PRUNE)
+    pu = polish_seeds(seeds[uniq], prob, red, w)
     pr = PolishResult(pu.theta[back], pu.f[back], pu.grad_norm[back], pu.converged[back], pu.n_iter,
                       pu.decrease[back], pu.lam[back], pu.pruned[back])
     order = np.argsort(np.where(np.isfinite(pr.f), pr.f, np.inf))
@@ -528,7 +665,11 @@ def fit_chinchilla(problem: _problem.Problem) -> _problem.Solution:
     distinct = distinct_indices(pr.theta, np.where(pr.pruned, np.inf, pr.f), prob)
     # distinct minima come best first: the second is the best point with other residuals
     second = float(pr.f[distinct[1]]) if len(distinct) > 1 else float("nan")
-    f, g, H, rows = _derivatives(pr.theta[best][None, :], prob, w[None, :], per_row=True)
+    one = derivatives_one(pr.theta[best], prob, w)
+    if one is None:
+        f, g, H, rows = _derivatives(pr.theta[best][None, :], prob, w[None, :], per_row=True)
+    else:
+        H, rows = one[2][None], jacobian_one(pr.theta[best], prob)[None]
     return _problem.Solution(
         z=z_best, objective=float(pr.f[best]), grad_norm=float(pr.grad_norm[best]), converged=bool(pr.converged[best]),
         n_starts=int(seeds.shape[0]), n_minima=len(distinct), second_best=second,
