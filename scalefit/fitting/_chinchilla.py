@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from itertools import combinations
 
 import numpy as np
 
@@ -426,7 +425,11 @@ def seed_grid(
     best_theta = np.full((P, 5), np.nan)
     best_f = np.full(P, np.inf)
     tiny = 1e-12
-    subsets = [s for k in range(len(free_terms), 0, -1) for s in combinations(free_terms, k)] or [()]
+    # Only the solve with every free term: a subset that leaves a free term out gives it coefficient 0,
+    # which the feasibility test below (every free coefficient > 0) always rejects, so the engine
+    # before issue 12's fit work, which solved every subset, never kept one; skipping them keeps its
+    # seeds exactly and saves 6 of 7 solves (tests/test_chinchilla_engine.py compares the seeds).
+    subsets = [tuple(free_terms)]
     for sub in subsets:
         # the cell's solution depends on alpha only through an A term, on beta only through a B term
         used = set(sub) | set(fixed_lin)
@@ -460,12 +463,20 @@ def seed_grid(
             for b0 in range(0, ok.size, step):
                 blk = ok[b0 : b0 + step]
                 c = coef[blk]
-                ca = c[:, 1:2] if 1 in used else 0.0
-                cb = c[:, 2:3] if 2 in used else 0.0
-                lhat = c[:, 0:1] + ca * FA[ia[rep[blk]]] + cb * FB[ib[rep[blk]]]
-                r = np.log(lhat) - logL if prob.space == "log" else lhat - L
-                val, d1, _ = _rho(r, prob.kind, prob.delta)
-                f_rep[blk] = val @ w
+                # E + A-term + B-term, summed in that order (the seeds' objective values to the last
+                # bit, so ties between equivalent cells break as before); terms left out are skipped
+                lhat = np.zeros((blk.size, L.size)) if 1 not in used else FA[ia[rep[blk]]]
+                if 1 in used:
+                    lhat *= c[:, 1:2]
+                lhat += c[:, 0:1]
+                if 2 in used:
+                    lhat += c[:, 2:3] * FB[ib[rep[blk]]]
+                if prob.space == "log":
+                    r = np.log(lhat)
+                    r -= logL
+                else:
+                    r = lhat - L
+                f_rep[blk], d1 = _rho_value(r, prob.kind, prob.delta, w)
                 # a term left out sits at its floor coefficient (tiny), whose alpha or beta still tilts
                 # the cells that share a solution; add that tilt to first order, as a full evaluation would
                 if tilt:
@@ -514,6 +525,18 @@ def seed_grid(
     if not keep:
         return best_theta[:0], best_f[:0]
     return best_theta[keep], best_f[keep]
+
+
+def _rho_value(r: np.ndarray, kind: str, delta: float, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Objective per row of ``r`` (cells, n) with weights ``w``, and rho'(r): :func:`_problem.rho`'s
+    value and first derivative (huber or mse), in place on ``r``'s copy, without the second derivative."""
+    if kind == "mse":
+        return 0.5 * ((r * r) @ w), r
+    d1 = np.clip(r, -delta, delta)
+    val = d1 * 0.5
+    np.subtract(r, val, out=val)
+    val *= d1  # d1 (r - d1/2): 1/2 r^2 inside +-delta, delta |r| - 1/2 delta^2 outside
+    return val @ w, d1
 
 
 def distinct_indices(theta: np.ndarray, f: np.ndarray, prob: Problem, *, atol: float = 1e-6) -> list:
