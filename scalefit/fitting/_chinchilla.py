@@ -39,6 +39,7 @@ Below the engine, :func:`fit_chinchilla` adapts a fitting
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from dataclasses import dataclass
 
 import numpy as np
@@ -266,7 +267,7 @@ def _polish_single(theta0: np.ndarray, prob: Problem, red: Reduction, w: np.ndar
     TT = T.T
     lower, upper = red.lower, red.upper
     lo_tol, hi_tol = lower + 1e-12, upper - 1e-12
-    z = np.clip(red.z_of(theta0)[0], lower, upper)
+    z = np.clip(theta0[0] if plain else red.z_of(theta0)[0], lower, upper)
     lam = float(np.asarray(lam0, float).ravel()[0])
     work = Workspace(1, prob.x.size)
     wk = w if w.ndim == 1 else w[0]
@@ -315,9 +316,12 @@ def _polish_single(theta0: np.ndarray, prob: Problem, red: Reduction, w: np.ndar
         flat = window > 0 and f_then[slot] - f <= window * ftol * scale
         f_then[slot] = f
         kink = (lam > 1e12 or flat) and gnorm <= 1e3 * gtol * gs
-        if done_ok or kink:
+        # a rejected step at a point that already passes the final gradient test: rounding is all that
+        # is left to gain (the batch would go on raising the damping until the window of flat steps)
+        floor = not ok and gnorm <= 10 * gtol * gs
+        if done_ok or kink or floor:
             converged = True
-        stopped = done_ok or kink or lam > 1e12
+        stopped = done_ok or kink or floor or lam > 1e12
     at_bound = ((z <= lo_tol) & (g > 0)) | ((z >= hi_tol) & (g < 0))
     pg = np.where(at_bound, 0.0, g)
     gnorm = math.sqrt(float(pg @ pg))
@@ -381,6 +385,24 @@ _GRID_SIZE = 16
 _PRUNE = 1.5
 
 
+def _z_of(red: Reduction, theta: np.ndarray) -> np.ndarray:
+    """``red.z_of(theta)``, without its pseudo-inverse when nothing is fixed or tied (z is theta)."""
+    plain = red.T.shape == (5, 5) and not np.any(red.c) and np.array_equal(red.T, np.eye(5))
+    return np.array(theta, dtype=float) if plain else red.z_of(theta)
+
+
+@lru_cache(maxsize=64)
+def _grid(lo: float, hi: float) -> np.ndarray:
+    g = np.linspace(max(lo, 0.02), min(hi, 2.5), _GRID_SIZE) if lo < min(hi, 2.5) else np.array([lo])
+    g.flags.writeable = False
+    return g
+
+
+def _exponent_grid(lo: float, hi: float) -> np.ndarray:
+    """The seeding grid of an exponent with bounds [lo, hi]: 16 points over [0.02, 2.5] within them (cached)."""
+    return _grid(float(lo), float(hi))
+
+
 def engine_map(spec: _problem.Spec) -> np.ndarray:
     """(5, p) matrix from law-internal parameters to the engine's (e, a, b, alpha, beta)."""
     M = np.zeros((5, len(spec.names)))
@@ -435,7 +457,7 @@ def polish_seeds(seeds: np.ndarray, prob: Problem, red: Reduction, w: np.ndarray
         return first
     lo_tol, hi_tol = red.lower + 1e-12, red.upper - 1e-12
     rest = seeds[1:]
-    z = np.clip(red.z_of(rest), red.lower, red.upper)
+    z = np.clip(_z_of(red, rest), red.lower, red.upper)
     f, g, H = _derivatives(red.theta(z), prob, w)
     g, H = g @ red.T, red.T.T @ H @ red.T
     hope = _promised(H, g, z, lo_tol, hi_tol)
@@ -464,8 +486,7 @@ def fit_chinchilla(problem: _problem.Problem) -> _problem.Solution:
     tied_ab = bool(np.any(red.T[3]) and np.array_equal(red.T[3], red.T[4]))
     lo_a, hi_a = engine_bounds(red, 3)
     lo_b, hi_b = engine_bounds(red, 4)
-    grid_a = np.linspace(max(lo_a, 0.02), min(hi_a, 2.5), _GRID_SIZE) if lo_a < min(hi_a, 2.5) else np.array([lo_a])
-    grid_b = np.linspace(max(lo_b, 0.02), min(hi_b, 2.5), _GRID_SIZE) if lo_b < min(hi_b, 2.5) else np.array([lo_b])
+    grid_a, grid_b = _exponent_grid(lo_a, hi_a), _exponent_grid(lo_b, hi_b)
     seeds, _ = seed_grid(prob, red, w, alpha_grid=grid_a, beta_grid=grid_b, fixed_theta=fixed_theta, tied_ab=tied_ab, n_keep=8)
     if seeds.shape[0] == 0:
         seeds = np.array([[0.5, 6.0, 6.0, 0.34, 0.28]])
@@ -478,7 +499,7 @@ def fit_chinchilla(problem: _problem.Problem) -> _problem.Solution:
                       pu.decrease[back], pu.lam[back], pu.pruned[back])
     order = np.argsort(np.where(np.isfinite(pr.f), pr.f, np.inf))
     best = order[0]
-    z_best = red.z_of(pr.theta[best][None, :])[0]
+    z_best = _z_of(red, pr.theta[best][None, :])[0]
     # minima reached: the basins abandoned as hopeless are not among them
     distinct = distinct_indices(pr.theta, np.where(pr.pruned, np.inf, pr.f), prob)
     # distinct minima come best first: the second is the best point with other residuals

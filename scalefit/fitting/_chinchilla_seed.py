@@ -155,16 +155,19 @@ def seed_grid(
     grid_f = best_f.reshape(shape)
     is_min = np.isfinite(grid_f)
     if grid_f.ndim == 2:
-        padded = np.pad(grid_f, 1, constant_values=np.inf)
+        n0, n1 = (int(v) for v in grid_f.shape)
+        padded = np.full((n0 + 2, n1 + 2), np.inf)
+        padded[1:-1, 1:-1] = grid_f
         for di in (-1, 0, 1):
             for dj in (-1, 0, 1):
                 if di == 0 and dj == 0:
                     continue
-                nb = padded[1 + di : 1 + di + grid_f.shape[0], 1 + dj : 1 + dj + grid_f.shape[1]]  # type: ignore[index, misc]
+                nb = padded[1 + di : 1 + di + n0, 1 + dj : 1 + dj + n1]
                 is_min &= grid_f <= nb
     else:
-        padded = np.pad(grid_f, 1, constant_values=np.inf)
-        is_min &= (grid_f <= padded[:-2]) & (grid_f <= padded[2:])
+        line = np.full(grid_f.size + 2, np.inf)
+        line[1:-1] = grid_f
+        is_min &= (grid_f <= line[:-2]) & (grid_f <= line[2:])
     order = np.argsort(best_f)
     flat_min = is_min.ravel()[order]
     minima = order[flat_min].tolist()

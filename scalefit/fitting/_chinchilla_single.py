@@ -74,9 +74,17 @@ def derivatives_one(theta: np.ndarray, prob: Problem, w: np.ndarray) -> tuple[fl
     else:
         g_c = g_c * lhat
         c_c = c_c * (lhat * lhat)
-    cp1 = c_c * p1
-    cp2 = c_c * p2
-    Q = np.stack([cp1 * p1, cp1 * p2, cp2 * p2, cp1, cp2, g_c * p1, g_c * p2, c_c, g_c])
+    Q = np.empty((9, x.size))
+    cp1, cp2 = Q[3], Q[4]
+    np.multiply(c_c, p1, out=cp1)
+    np.multiply(c_c, p2, out=cp2)
+    np.multiply(cp1, p1, out=Q[0])
+    np.multiply(cp1, p2, out=Q[1])
+    np.multiply(cp2, p2, out=Q[2])
+    np.multiply(g_c, p1, out=Q[5])
+    np.multiply(g_c, p2, out=Q[6])
+    Q[7] = c_c
+    Q[8] = g_c
     S = (Q @ moments(prob)).tolist()  # 9 x [1, x, y, x^2, xy, y^2]
     (s11, s11x, _, s11xx, _, _), (s12, s12x, s12y, _, s12xy, _), (s22, _, s22y, _, _, s22yy) = S[0], S[1], S[2]
     s1, s1x = S[3][0], S[3][1]
