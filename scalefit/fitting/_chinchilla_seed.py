@@ -155,7 +155,8 @@ def seed_grid(
     grid_f = best_f.reshape(shape)
     is_min = np.isfinite(grid_f)
     if grid_f.ndim == 2:
-        n0, n1 = (int(v) for v in grid_f.shape)
+        dims: tuple = grid_f.shape
+        n0, n1 = int(dims[0]), int(dims[1])
         padded = np.full((n0 + 2, n1 + 2), np.inf)
         padded[1:-1, 1:-1] = grid_f
         for di in (-1, 0, 1):
