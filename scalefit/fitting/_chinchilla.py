@@ -274,14 +274,14 @@ def _polish_single(theta0: np.ndarray, prob: Problem, red: Reduction, w: np.ndar
 
     def evaluate(zz: np.ndarray, scale: bool = False):
         th = zz if plain else T @ zz + c
-        one = None if scale else derivatives_one(th, prob, wk)
+        one = derivatives_one(th, prob, wk, with_scale=scale)
         if one is None:
             out = _derivatives(th[None, :], prob, wk, work=work, with_scale=scale)
-            one = float(out[0][0]), out[1][0], out[2][0]
-        f_, g_, H_ = one
+            one = (float(out[0][0]), out[1][0], out[2][0]) + ((float(out[3][0]),) if scale else ())
+        f_, g_, H_ = one[:3]
         if not plain:
             g_, H_ = g_ @ T, TT @ H_ @ T
-        return (f_, g_, H_, float(out[3][0])) if scale else (f_, g_, H_)
+        return (f_, g_, H_, one[3]) if scale else (f_, g_, H_)
 
     f, g, H, gs = evaluate(z, True)
     f_then = np.full(max(window, 1), np.inf)
@@ -458,7 +458,12 @@ def polish_seeds(seeds: np.ndarray, prob: Problem, red: Reduction, w: np.ndarray
     lo_tol, hi_tol = red.lower + 1e-12, red.upper - 1e-12
     rest = seeds[1:]
     z = np.clip(_z_of(red, rest), red.lower, red.upper)
-    f, g, H = _derivatives(red.theta(z), prob, w)
+    theta_rest = red.theta(z)
+    ones = [derivatives_one(t, prob, w) for t in theta_rest] if w.ndim == 1 else [None]
+    if all(o is not None for o in ones):
+        f, g, H = (np.array([o[k] for o in ones]) for k in range(3))  # type: ignore[index]
+    else:
+        f, g, H = _derivatives(theta_rest, prob, w)
     g, H = g @ red.T, red.T.T @ H @ red.T
     hope = _promised(H, g, z, lo_tol, hi_tol)
     keep = np.flatnonzero(~(f - hope > _PRUNE * first.f[0]))

@@ -32,11 +32,12 @@ def moments(prob: Problem) -> np.ndarray:
     return V
 
 
-def derivatives_one(theta: np.ndarray, prob: Problem, w: np.ndarray) -> tuple[float, np.ndarray, np.ndarray] | None:
+def derivatives_one(theta: np.ndarray, prob: Problem, w: np.ndarray, *, with_scale: bool = False) -> tuple | None:
     """Objective, gradient (5,) and Hessian (5, 5) at one theta (5,) = (e, a, b, alpha, beta), or None.
 
-    ``w`` is the (n,) weight vector.  Equal to the kernel's ``_derivatives`` to rounding
-    (tests/test_chinchilla_engine.py).
+    ``w`` is the (n,) weight vector.  With ``with_scale``, also the gradient's typical size
+    sum_i |w_i rho'(r_i)| |grad r_i|_1 (the kernel's ``with_scale``).  Equal to the kernel's
+    ``_derivatives`` to rounding (tests/test_chinchilla_engine.py).
     """
     x, y = prob.x, prob.y
     if x.size > MAX_ROWS:
@@ -106,6 +107,10 @@ def derivatives_one(theta: np.ndarray, prob: Problem, w: np.ndarray) -> tuple[fl
     ])
     if not (np.isfinite(f) and np.isfinite(H).all()):
         return None
+    if with_scale:  # |grad r_i|_1 = 1 + p1 |x| + p2 |y|
+        ax, ay = prob.__dict__.get("_abs_xy") or prob.__dict__.setdefault("_abs_xy", (np.abs(x), np.abs(y)))
+        size = float(np.abs(g_c).sum() + np.abs(Q[5]) @ ax + np.abs(Q[6]) @ ay)
+        return f, g, H, max(size, 1e-300)
     return f, g, H
 
 
