@@ -5,6 +5,9 @@ Usage
     python benchmarks/bench_fit.py                 # speed on the replication data
     python benchmarks/bench_fit.py --robustness 50 # plus 50 synthetic data sets, full 4,500 starts each
     python benchmarks/bench_fit.py --skip-speed --grid-check  # the live version of a unit test (below)
+    python benchmarks/bench_fit.py --before db19691  # also the engine at another revision, alternated
+    python benchmarks/bench_fit.py --skip-speed --robustness 25 --first 0 --record-reference   # competitor, ~1 min CPU/set
+    python benchmarks/bench_fit.py --skip-speed --check-reference  # scalefit against the recorded objectives (seconds)
 
 Speed: the competitor's cost is estimated from a random sample of its starts
 (at least 100) timed one by one, times 4,500 (``--full`` also runs every
@@ -17,6 +20,11 @@ Robustness: on each synthetic data set (benchmarks/reference.py:synthetic_datase
 the competitor runs all 4,500 starts (analytic gradients, to make the run
 affordable; finite differences only make it less precise) and scalefit's
 objective must be no worse: f_scalefit <= f_reference * (1 + 1e-6).
+
+Recorded robustness (--record-reference / --check-reference): the competitor's objective on each
+synthetic set does not depend on scalefit, so it is recorded once in benchmarks/robustness_reference.csv
+(header: command, commit, machine) and scalefit is checked against the file in seconds, with the same
+test as --robustness.
 
 Grid check (--grid-check): the live version of
 tests/test_fitting.py::test_never_worse_than_grid_procedure.  For seeds 0, 1, 2
@@ -59,7 +67,30 @@ def replication_runs():
     return runs.subset(mask)
 
 
-def bench_speed(runs, n_sample: int, repeats: int, seed: int, full: bool = False) -> dict:
+def load_before(rev: str):
+    """The scalefit package as of git revision ``rev``, imported as ``scalefit_before`` (a temporary copy).
+
+    ``git archive rev scalefit`` is unpacked into a temporary folder and the package renamed, so the
+    engine before a change runs in this process, alternated with the current one on the same data.
+    """
+    import importlib
+    import subprocess
+    import tarfile
+    import tempfile
+
+    root = Path(__file__).resolve().parents[1]
+    tmp = Path(tempfile.mkdtemp(prefix="scalefit_before_"))
+    data = subprocess.run(["git", "archive", rev, "scalefit"], cwd=root, capture_output=True, check=True).stdout
+    tar_path = tmp / "src.tar"
+    tar_path.write_bytes(data)
+    with tarfile.open(tar_path) as tar:
+        tar.extractall(tmp, filter="data")
+    (tmp / "scalefit").rename(tmp / "scalefit_before")
+    sys.path.insert(0, str(tmp))
+    return importlib.import_module("scalefit_before")
+
+
+def bench_speed(runs, n_sample: int, repeats: int, seed: int, full: bool = False, before=None) -> dict:
     N, D, L = runs.n_params, runs.n_tokens, runs.loss
     logN, logD, logL = np.log(N), np.log(D), np.log(L)
     grid = reference.hoffmann_grid()
@@ -87,7 +118,12 @@ def bench_speed(runs, n_sample: int, repeats: int, seed: int, full: bool = False
     ssl = reference.SimpleScalingLaws(N, D, L)
     ssl.fit()
     scalefit.fit(runs)  # warm-up (imports, caches)
-    ours, theirs = [], []
+    old_runs = None
+    if before is not None:  # the engine at another revision, on the same rows
+        old_runs = before.read_runs(pd.DataFrame(dict(n_params=N, n_tokens=D, loss=L)))
+        before.fit(old_runs)
+    ours, theirs, olds = [], [], []
+    res_old = None
     for _ in range(repeats):
         t = time.perf_counter()
         res = scalefit.fit(runs)
@@ -95,13 +131,19 @@ def bench_speed(runs, n_sample: int, repeats: int, seed: int, full: bool = False
         t = time.perf_counter()
         ssl.fit()
         theirs.append(time.perf_counter() - t)
+        if before is not None:
+            t = time.perf_counter()
+            res_old = before.fit(old_runs)
+            olds.append(time.perf_counter() - t)
     limiter.restore_original_limits()
     full_fd = np.median(per_fd) * len(grid)
     full_an = np.median(per_an) * len(grid)
     return dict(
         per_start_fd=np.median(per_fd), per_start_analytic=np.median(per_an), full_fd=full_fd, full_analytic=full_an,
         scalefit=np.median(ours), scalefit_min=np.min(ours), objective=res.objective, params=res.params,
-        ssl=np.median(theirs), full_run=full_run,
+        ssl=np.median(theirs), ssl_min=np.min(theirs), full_run=full_run,
+        before=np.median(olds) if olds else None, before_min=np.min(olds) if olds else None,
+        before_objective=None if res_old is None else res_old.objective,
     )
 
 
@@ -225,6 +267,8 @@ def main(argv=None) -> int:
                    help="the live version of test_never_worse_than_grid_procedure (400 grid starts, 3 data sets)")
     p.add_argument("--full", action="store_true", help="also run all 4,500 starts of the recipe in full (minutes)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--before", metavar="REV", help="also time the package at git revision REV (e.g. db19691), "
+                   "alternated with the current one and the peer, in this process")
     p.add_argument("--record-reference", type=Path, metavar="CSV", nargs="?", const=ROBUSTNESS_REFERENCE,
                    help="only run the competitor on --robustness sets (from --first) and append its objectives to CSV "
                         "(default benchmarks/robustness_reference.csv); about 50 s CPU per set")
@@ -239,7 +283,8 @@ def main(argv=None) -> int:
     elif runs is None:
         print("replication data absent: skipping the speed benchmark on real data")
     else:
-        r = bench_speed(runs, max(100, args.sample), args.repeats, args.seed, args.full)
+        before = load_before(args.before) if args.before else None
+        r = bench_speed(runs, max(100, args.sample), args.repeats, args.seed, args.full, before)
         print(f"Speed on the replication data (240 runs), BLAS pinned to one thread; load average before/after: "
               f"{load} / {os.getloadavg()[0]:.2f}")
         print(f"  4,500-start L-BFGS-B, finite-difference gradients: {r['per_start_fd']*1e3:.1f} ms/start (median of {max(100, args.sample)}) "
@@ -252,8 +297,13 @@ def main(argv=None) -> int:
             print(f"  all 4,500 starts run in full (finite differences): {r['full_run'][0]:.1f} s, objective "
                   f"{r['full_run'][1]:.10g}; ratio {r['full_run'][0]/r['scalefit']:.0f}x")
         print(f"  simple-scaling-laws' method (re-implemented in benchmarks/reference.py; least squares on raw loss): "
-              f"median {r['ssl']*1e3:.1f} ms over {args.repeats} fits, alternated with scalefit's; "
-              f"ratio {r['ssl']/r['scalefit']:.1f}x")
+              f"median {r['ssl']*1e3:.1f} ms (min {r['ssl_min']*1e3:.1f} ms) over {args.repeats} fits, alternated with "
+              f"scalefit's; ratio {r['ssl']/r['scalefit']:.1f}x (of minima {r['ssl_min']/r['scalefit_min']:.1f}x)")
+        if r["before"] is not None:
+            print(f"  scalefit at {args.before} (same process, alternated): median {r['before']*1e3:.1f} ms "
+                  f"(min {r['before_min']*1e3:.1f} ms), objective {r['before_objective']:.10g}; "
+                  f"speed-up {r['before']/r['scalefit']:.2f}x (of minima {r['before_min']/r['scalefit_min']:.2f}x)")
+        print(f"  load average after the timed fits: {os.getloadavg()[0]:.2f}")
     status = 0
     if args.grid_check:
         print("Grid check (tests/test_fitting.py::test_never_worse_than_grid_procedure, live):")
