@@ -90,7 +90,74 @@ def load_before(rev: str):
     return importlib.import_module("scalefit_before")
 
 
-def bench_speed(runs, n_sample: int, repeats: int, seed: int, full: bool = False, before=None) -> dict:
+def load_reference_before(rev: str):
+    """benchmarks/reference.py as of git revision ``rev``, imported as ``reference_before``."""
+    import importlib.util
+    import subprocess
+    import tempfile
+
+    root = Path(__file__).resolve().parents[1]
+    text = subprocess.run(["git", "show", f"{rev}:benchmarks/reference.py"], cwd=root, capture_output=True,
+                          check=True, text=True).stdout
+    path = Path(tempfile.mkdtemp(prefix="reference_before_")) / "reference_before.py"
+    path.write_text(text)
+    spec = importlib.util.spec_from_file_location("reference_before", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+VARIANTS = ({}, {"space": "linear"}, {"loss": "mse"}, {"fixed": {"E": 1.8}}, {"tie": [["alpha", "beta"]]},
+            {"bounds": {"alpha": (0.0, 0.3)}})
+
+
+def compare_before(before, n_sets: int) -> tuple[int, int, int, float, int, int]:
+    """The current engine against ``before`` (load_before) on synthetic sets x :data:`VARIANTS`.
+
+    Set s is reference.synthetic_dataset(1000 + s, 80 + 40 (s mod 4)).  Returns (no worse, total,
+    better, worst relative difference, identical seed grids, seed grids compared): the objective must
+    be no worse than before's (relative 1e-9), and the variable-projection seeds are compared where
+    both engines have ``seed_grid``.
+    """
+    import warnings
+
+    from scalefit.fitting import _chinchilla as new_engine
+
+    old_engine = getattr(getattr(before, "fitting"), "_chinchilla")
+    no_worse = total = better = same_seeds = seeds_compared = 0
+    worst = -np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for s in range(n_sets):
+            N, D, L, _ = reference.synthetic_dataset(1000 + s, 80 + (s % 4) * 40)
+            df = pd.DataFrame(dict(n_params=N, n_tokens=D, loss=L))
+            for v in VARIANTS:
+                a = before.fit(df, **v).objective
+                res = scalefit.fit(df, **v)
+                rel = (res.objective - a) / abs(a)
+                total += 1
+                no_worse += rel <= 1e-9
+                better += rel < -1e-9
+                worst = max(worst, rel)
+                prob, red = new_engine.engine_problem(res.problem)
+                w = res.problem.weights
+                fixed = {j: float(red.c[j]) for j in range(5) if not np.any(red.T[j])}
+                tied = bool(np.any(red.T[3]) and np.array_equal(red.T[3], red.T[4]))
+                grids = [np.linspace(max(lo, 0.02), min(hi, 2.5), 16) if lo < min(hi, 2.5) else np.array([lo])
+                         for lo, hi in (new_engine.engine_bounds(red, 3), new_engine.engine_bounds(red, 4))]
+                with np.errstate(all="ignore"):
+                    kw = dict(alpha_grid=grids[0], beta_grid=grids[1], fixed_theta=fixed, tied_ab=tied, n_keep=8)
+                    t1, f1 = new_engine.seed_grid(prob, red, w, **kw)
+                    t0, f0 = old_engine.seed_grid(prob, red, w, **kw)
+                seeds_compared += 1
+                same_seeds += bool(t1.shape == t0.shape and np.allclose(t1, t0, rtol=1e-12, atol=1e-12)
+                                   and np.allclose(f1, f0, rtol=1e-12))
+    return no_worse, total, better, worst, same_seeds, seeds_compared
+
+
+def bench_speed(runs, n_sample: int, repeats: int, seed: int, full: bool = False, before=None,
+                peer_before=None) -> dict:
     N, D, L = runs.n_params, runs.n_tokens, runs.loss
     logN, logD, logL = np.log(N), np.log(D), np.log(L)
     grid = reference.hoffmann_grid()
@@ -122,7 +189,8 @@ def bench_speed(runs, n_sample: int, repeats: int, seed: int, full: bool = False
     if before is not None:  # the engine at another revision, on the same rows
         old_runs = before.read_runs(pd.DataFrame(dict(n_params=N, n_tokens=D, loss=L)))
         before.fit(old_runs)
-    ours, theirs, olds = [], [], []
+    ssl_old = None if peer_before is None else peer_before.SimpleScalingLaws(N, D, L)
+    ours, theirs, olds, peer_olds = [], [], [], []
     res_old = None
     for _ in range(repeats):
         t = time.perf_counter()
@@ -135,6 +203,10 @@ def bench_speed(runs, n_sample: int, repeats: int, seed: int, full: bool = False
             t = time.perf_counter()
             res_old = before.fit(old_runs)
             olds.append(time.perf_counter() - t)
+        if ssl_old is not None:
+            t = time.perf_counter()
+            ssl_old.fit()
+            peer_olds.append(time.perf_counter() - t)
     limiter.restore_original_limits()
     full_fd = np.median(per_fd) * len(grid)
     full_an = np.median(per_an) * len(grid)
@@ -144,6 +216,7 @@ def bench_speed(runs, n_sample: int, repeats: int, seed: int, full: bool = False
         ssl=np.median(theirs), ssl_min=np.min(theirs), full_run=full_run,
         before=np.median(olds) if olds else None, before_min=np.min(olds) if olds else None,
         before_objective=None if res_old is None else res_old.objective,
+        peer_before=np.median(peer_olds) if peer_olds else None,
     )
 
 
@@ -269,6 +342,9 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--before", metavar="REV", help="also time the package at git revision REV (e.g. db19691), "
                    "alternated with the current one and the peer, in this process")
+    p.add_argument("--peer-before", metavar="REV", help="also time reference.py's peer method as of revision REV")
+    p.add_argument("--compare-sets", type=int, default=0, metavar="N",
+                   help="with --before: objectives and seeds of both engines on N synthetic sets x 6 variants")
     p.add_argument("--record-reference", type=Path, metavar="CSV", nargs="?", const=ROBUSTNESS_REFERENCE,
                    help="only run the competitor on --robustness sets (from --first) and append its objectives to CSV "
                         "(default benchmarks/robustness_reference.csv); about 50 s CPU per set")
@@ -277,6 +353,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     print(f"machine: {platform.platform()}, {os.cpu_count()} cpus, python {platform.python_version()}, numpy {np.__version__}")
     load = f"{os.getloadavg()[0]:.2f}"
+    status = 0
     runs = None if args.skip_speed else replication_runs()
     if args.skip_speed:
         pass
@@ -284,7 +361,8 @@ def main(argv=None) -> int:
         print("replication data absent: skipping the speed benchmark on real data")
     else:
         before = load_before(args.before) if args.before else None
-        r = bench_speed(runs, max(100, args.sample), args.repeats, args.seed, args.full, before)
+        peer_before = load_reference_before(args.peer_before) if args.peer_before else None
+        r = bench_speed(runs, max(100, args.sample), args.repeats, args.seed, args.full, before, peer_before)
         print(f"Speed on the replication data (240 runs), BLAS pinned to one thread; load average before/after: "
               f"{load} / {os.getloadavg()[0]:.2f}")
         print(f"  4,500-start L-BFGS-B, finite-difference gradients: {r['per_start_fd']*1e3:.1f} ms/start (median of {max(100, args.sample)}) "
@@ -303,11 +381,20 @@ def main(argv=None) -> int:
             print(f"  scalefit at {args.before} (same process, alternated): median {r['before']*1e3:.1f} ms "
                   f"(min {r['before_min']*1e3:.1f} ms), objective {r['before_objective']:.10g}; "
                   f"speed-up {r['before']/r['scalefit']:.2f}x (of minima {r['before_min']/r['scalefit_min']:.2f}x)")
+        if r["peer_before"] is not None:
+            print(f"  the peer's method as re-implemented at {args.peer_before}: median {r['peer_before']*1e3:.1f} ms "
+                  f"(now {r['ssl']*1e3:.1f} ms: x{r['ssl']/r['peer_before']:.2f})")
         print(f"  load average after the timed fits: {os.getloadavg()[0]:.2f}")
-    status = 0
+    if args.compare_sets and args.before:
+        load0 = os.getloadavg()[0]
+        nw, tot, bet, worst, same, cmpd = compare_before(load_before(args.before), args.compare_sets)
+        print(f"Engine at {args.before} vs now on {args.compare_sets} synthetic sets x {len(VARIANTS)} variants "
+              f"(load {load0:.2f}): no worse on {nw}/{tot} (relative 1e-9), better on {bet}, worst relative "
+              f"difference {worst:+.2e}; identical variable-projection seeds on {same}/{cmpd}")
+        status |= 0 if nw == tot else 1
     if args.grid_check:
         print("Grid check (tests/test_fitting.py::test_never_worse_than_grid_procedure, live):")
-        status = 0 if grid_check() else 1
+        status |= 0 if grid_check() else 1
     if args.record_reference is not None:
         print(f"Recording the competitor's objectives on {args.robustness} sets from seed {args.first} "
               f"to {args.record_reference}:")
