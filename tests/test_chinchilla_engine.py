@@ -63,3 +63,76 @@ def test_same_predictions_groups_only_identical_residuals():
     dead2[4] = 2.0  # another exponent of the same dead term: the same predictions
     rep = C._same_predictions(np.array([t, dead, dead2, t + [0, 0, 0, 1e-3, 0]]), prob)
     assert rep.tolist() == [0, 1, 1, 3]
+
+
+# ------------------------------------------------------------ the fit's single-problem fast path
+@pytest.mark.filterwarnings("ignore::scalefit.ConvergenceWarning")
+@pytest.mark.parametrize("seed, options", [(0, {}), (1, {"space": "linear"}), (2, {"loss": "mse"}),
+                                           (4, {"fixed": {"E": 1.8}})])
+def test_single_problem_derivative_equals_the_kernel(seed, options):
+    # scalefit.fitting._chinchilla_single assembles the same sums as the batched kernel from one
+    # (9, n) @ (n, 6) product; value, gradient, Hessian, gradient scale and Jacobian must agree
+    from scalefit.fitting._chinchilla_single import derivatives_one, jacobian_one
+
+    res, prob, red = _engine(seed, **options)
+    w = res.problem.weights
+    rng = np.random.default_rng(seed)
+    base = C.theta_from_params(res.params)
+    for _ in range(4):
+        th = base + rng.normal(0, 1, 5) * [0.3, 0.5, 0.5, 0.05, 0.05]
+        f, g, H, scale = C._derivatives(th[None], prob, w, with_scale=True)
+        one = derivatives_one(th, prob, w, with_scale=True)
+        assert one is not None
+        np.testing.assert_allclose(one[0], f[0], rtol=1e-12)
+        np.testing.assert_allclose(one[1], g[0], rtol=1e-10, atol=1e-12 * np.abs(g[0]).max())
+        np.testing.assert_allclose(one[2], H[0], rtol=1e-10, atol=1e-12 * np.abs(H[0]).max())
+        np.testing.assert_allclose(one[3], scale[0], rtol=1e-12)
+        _, _, _, jac = C._derivatives(th[None], prob, w[None, :], per_row=True)
+        np.testing.assert_allclose(jacobian_one(th, prob), jac[0], rtol=1e-10, atol=1e-14)
+
+
+def test_single_problem_derivative_declines_extreme_points():
+    # where one shift per problem under- or overflows, the kernel's per-row shift must be used
+    from scalefit.fitting._chinchilla_single import derivatives_one
+
+    _, prob, _ = _engine(0)
+    # log N spans about 16.1 to 23.0: the A term is e^780 at the smallest N and e^-600 at the largest,
+    # so shifting every row by e^780 leaves nothing at the largest N (all three terms underflow)
+    th = np.array([0.5, 4000.0, 6.0, 200.0, 0.3])
+    w = np.ones(prob.x.size)
+    assert derivatives_one(th, prob, w) is None
+    f, g, H = C._derivatives(th[None], prob, w)
+    assert np.isfinite(f).all() and np.isfinite(H).all()
+
+
+@pytest.mark.filterwarnings("ignore::scalefit.ConvergenceWarning")
+@pytest.mark.parametrize("seed", [0, 3, 8])
+def test_single_polish_is_the_batched_polish(seed):
+    # polish() of one problem takes _polish_single; a batch of two copies of it takes the batched
+    # iteration: the same steps, so the same point (to rounding, which may shift the stop by a step)
+    res, prob, red = _engine(seed)
+    w = res.problem.weights
+    start = C.theta_from_params(res.params)[None, :] + np.array([[0.2, -0.3, 0.3, 0.03, -0.03]])
+    with np.errstate(all="ignore"):
+        one = C.polish(start, prob, red, w)
+        two = C.polish(np.repeat(start, 2, axis=0), prob, red, w)
+    assert one.converged[0] and two.converged.all()
+    np.testing.assert_allclose(one.f[0], two.f[0], rtol=1e-12)
+    np.testing.assert_allclose(one.theta[0], two.theta[0], rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore::scalefit.ConvergenceWarning")
+@pytest.mark.parametrize("seed, options", [(s, o) for s in (10, 11, 12, 13) for o in
+                                           ({}, {"loss": "mse"}, {"tie": [["alpha", "beta"]]}, {"fixed": {"E": 1.8}})])
+def test_screened_polish_is_no_worse_than_polishing_every_seed(seed, options):
+    # polish_seeds polishes the best seed, then only the seeds an optimistic Newton model says could
+    # come near it; polishing every seed to convergence, unpruned, must not find a lower objective
+    res, prob, red = _engine(seed, **options)
+    w = res.problem.weights
+    fixed = {j: float(red.c[j]) for j in range(5) if not np.any(red.T[j])}
+    tied = bool(np.any(red.T[3]) and np.array_equal(red.T[3], red.T[4]))
+    grid = np.linspace(0.02, 2.5, 16)
+    with np.errstate(all="ignore"):
+        seeds, _ = C.seed_grid(prob, red, w, alpha_grid=grid, beta_grid=grid, fixed_theta=fixed, tied_ab=tied, n_keep=8)
+        every = C.polish(seeds, prob, red, w)
+    assert res.objective <= np.min(every.f) * (1 + 1e-9)

@@ -408,3 +408,29 @@ def test_huber_likelihood_recovery_and_bootstrap():
     boot = res.bootstrap(2, n_jobs=1)
     assert list(boot.samples.columns) == list(res.law.param_names)
     assert np.isfinite(boot.samples.to_numpy()).all()
+
+
+def test_result_frames_built_on_use_match_their_arrays():
+    # FitResult.covariance, .excluded and diagnostics.outliers are built on first use from what the
+    # fit stored; they must be the frames the fit used to build eagerly, and copies
+    N, D, L, _ = reference.synthetic_dataset(21, 90)
+    df = pd.DataFrame(dict(n_params=N, n_tokens=D, loss=L))
+    runs = scalefit.read_runs(df, exclude="loss > 100")  # no row matches: an empty exclusion list
+    res = scalefit.fit(runs, fixed={"E": 1.5})
+    cov = res.covariance
+    assert list(cov.columns) == list(cov.index) == ["A", "B", "alpha", "beta"]
+    np.testing.assert_array_equal(cov.to_numpy(), res.covariance_matrix)
+    assert res.covariance is cov  # built once
+    for name in ("A", "B", "alpha", "beta"):
+        assert res.stderr[name] == pytest.approx(float(np.sqrt(cov.loc[name, name])))
+    out = res.diagnostics.outliers
+    assert list(out.columns) == ["row", "residual"]
+    np.testing.assert_array_equal(out["row"].to_numpy(), res.diagnostics.outlier_rows)
+    resid = res.residuals
+    mad = 1.4826 * np.median(np.abs(resid - np.median(resid)))
+    np.testing.assert_array_equal(np.sort(out["row"].to_numpy()),
+                                  np.flatnonzero(np.abs(resid - np.median(resid)) > 3 * mad))
+    ex = res.excluded
+    assert len(ex) == len(runs.excluded) and ex is not runs.excluded
+    dropped = scalefit.fit(runs.exclude("loss > 3.5") if (L > 3.5).any() else runs)
+    assert len(dropped.excluded) == len(dropped.runs.excluded)

@@ -24,6 +24,8 @@ Instead of 4,500 L-BFGS starts with finite-difference gradients, the engine
    bring it within 1.5x of the best objective reached;
 3. keeps the best, and counts the distinct local minima reached.
 
+Step 1 lives in :mod:`._chinchilla_seed` (its names are re-exported here).
+
 Step 2 is also used, warm-started, for the bootstrap: thousands of resampled
 problems (as integer weights) are polished as one batch, their derivatives
 assembled from (batch, rows) @ (rows, moments) products into reusable buffers.
@@ -37,12 +39,14 @@ Below the engine, :func:`fit_chinchilla` adapts a fitting
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from dataclasses import dataclass
-from itertools import combinations
 
 import numpy as np
 
 from . import _problem
+from ._chinchilla_seed import _BLOCK, _same_predictions, distinct_indices, seed_grid  # noqa: F401  (re-exported)
+from ._chinchilla_single import derivatives_one, jacobian_one
 
 from ._chinchilla_kernel import (  # noqa: F401  (re-exported: the engine's names, as before the split)
     NATURAL,
@@ -124,6 +128,8 @@ def polish(
     window: int = 6,
     fast_steps: bool = False,
     prune: float = 0.0,
+    shrink: float = 0.2,
+    f_ref: float = np.inf,
 ) -> PolishResult:
     """Damped saddle-free Newton on a batch of problems; returns polished points.
 
@@ -141,8 +147,17 @@ def polish(
     projected gradient; at a kink of the near-L1 Huber objective, where the
     gradient never vanishes, it stops when ``window`` iterations together gained
     at most ``window * ftol`` (``window=0``: never) with a gradient within 1e3 x ``gtol`` of its scale.
+    ``f_ref`` is an objective already reached elsewhere (a polished point outside the batch): the
+    pruning test compares with the lower of it and the batch's best, and then applies even to
+    a batch's last active problem.
+    An accepted step multiplies a problem's damping by ``shrink``, a rejected one by 8.
+    A single problem (K = 1) takes :func:`_polish_single`, the same iteration without the
+    batch's bookkeeping.
     """
     K = theta0.shape[0]
+    if K == 1:
+        return _polish_single(theta0, prob, red, w, max_iter=max_iter, ftol=ftol, gtol=gtol, lam0=lam0,
+                              window=window, fast_steps=fast_steps, shrink=shrink)
     shared = w.ndim == 1
     T = red.T
     TT = np.ascontiguousarray(T.T)
@@ -189,7 +204,7 @@ def polish(
             f[acc] = f_new[ok]
             gz[acc] = g_new[ok] if plain else g_new[ok] @ T
             Hz[acc] = H_new[ok] if plain else TT @ H_new[ok] @ T
-            lam[acc] = np.maximum(lam[acc] * 0.2, 1e-12)
+            lam[acc] = np.maximum(lam[acc] * shrink, 1e-12)
         rej = idx[~ok]
         lam[rej] = lam[rej] * 8.0
         # convergence: tiny relative change with small projected gradient, or hopeless damping
@@ -207,10 +222,11 @@ def polish(
         kink = ((lam[idx] > 1e12) | flat) & (gnorm <= 1e3 * gtol * gs[idx])
         converged[idx[done_ok | kink]] = True
         active[idx[done_ok | kink | (lam[idx] > 1e12)]] = False
-        if prune and np.count_nonzero(active) > 1:  # the lowest objective is never pruned
+        # the lowest objective is never pruned, unless a lower one was reached outside the batch (f_ref)
+        if prune and (np.count_nonzero(active) > 1 or f_ref < np.inf):
             idx = np.flatnonzero(active)
             hope = _promised(Hz[idx], gz[idx], z[idx], lo_tol, hi_tol)
-            drop = idx[f[idx] - hope > prune * np.min(f)]
+            drop = idx[f[idx] - hope > prune * min(np.min(f), f_ref)]
             pruned[drop] = True
             active[drop] = False
     # final projected gradient norm
@@ -221,6 +237,99 @@ def polish(
     converged |= gnorm <= 10 * gtol * gs
     converged &= ~pruned
     return PolishResult(red.theta(z), f, gnorm, converged, it, _promised(Hz, gz, z, lo_tol, hi_tol), lam, pruned)
+
+
+def _single_step(H: np.ndarray, g: np.ndarray, lam: float, fast: bool) -> np.ndarray:
+    """:func:`_damped_step` for one problem (H (m, m), g (m,)), without the batch axis."""
+    if fast:
+        try:
+            np.linalg.cholesky(H)
+            m = H.shape[0]
+            return -np.linalg.solve(H + (lam * np.trace(H) + 1e-300) * np.eye(m), g)
+        except np.linalg.LinAlgError:
+            pass
+    ev, V = np.linalg.eigh(H)
+    aev = np.abs(ev)
+    s = aev.sum() if fast else max(aev.max(), 1e-300)
+    return -(V @ ((V.T @ g) / (aev + lam * s + 1e-300)))
+
+
+def _polish_single(theta0: np.ndarray, prob: Problem, red: Reduction, w: np.ndarray, *, max_iter: int, ftol: float,
+                   gtol: float, lam0: float | np.ndarray, window: int, fast_steps: bool, shrink: float) -> PolishResult:
+    """:func:`polish` of one problem (theta0 (1, 5)): the same steps, tests and result, on vectors.
+
+    A batch of one spends most of its time on the batch's bookkeeping (masks, index arrays,
+    batched factorizations); here each iteration is one :func:`_derivatives` call and a 5 x 5
+    factorization.
+    """
+    T, c = red.T, red.c
+    plain = T.shape == (5, 5) and np.array_equal(T, np.eye(5)) and not np.any(c)
+    TT = T.T
+    lower, upper = red.lower, red.upper
+    lo_tol, hi_tol = lower + 1e-12, upper - 1e-12
+    z = np.clip(theta0[0] if plain else red.z_of(theta0)[0], lower, upper)
+    lam = float(np.asarray(lam0, float).ravel()[0])
+    work = Workspace(1, prob.x.size)
+    wk = w if w.ndim == 1 else w[0]
+
+    def evaluate(zz: np.ndarray, scale: bool = False):
+        th = zz if plain else T @ zz + c
+        one = derivatives_one(th, prob, wk, with_scale=scale)
+        if one is None:
+            out = _derivatives(th[None, :], prob, wk, work=work, with_scale=scale)
+            one = (float(out[0][0]), out[1][0], out[2][0]) + ((float(out[3][0]),) if scale else ())
+        f_, g_, H_ = one[:3]
+        if not plain:
+            g_, H_ = g_ @ T, TT @ H_ @ T
+        return (f_, g_, H_, one[3]) if scale else (f_, g_, H_)
+
+    f, g, H, gs = evaluate(z, True)
+    f_then = np.full(max(window, 1), np.inf)
+    converged = False
+    it = 0
+    stopped = False
+    for it in range(1, max_iter + 1):
+        if stopped:
+            break
+        free = ~(((z <= lo_tol) & (g > 0)) | ((z >= hi_tol) & (g < 0)))
+        all_free = bool(free.all())
+        if all_free:
+            step = _single_step(H, g, lam, fast_steps)
+        else:
+            Hf = np.where(free[:, None] & free[None, :], H, 0.0) + np.diag((~free).astype(float))
+            step = np.where(free, _single_step(Hf, np.where(free, g, 0.0), lam, fast_steps), 0.0)
+        z_new = np.clip(z + step, lower, upper)
+        f_new, g_new, H_new = evaluate(z_new)
+        f_old = f
+        ok = math.isfinite(f_new) and f_new <= f_old
+        if ok:
+            z, f, g, H = z_new, f_new, g_new, H_new
+            lam = max(lam * shrink, 1e-12)
+        else:
+            lam *= 8.0
+        scale = max(abs(f_old), 1e-300)
+        rel = abs(f_old - f) <= ftol * scale
+        pg = g if all_free else np.where(free, g, 0.0)
+        gnorm = math.sqrt(float(pg @ pg))
+        done_ok = ok and gnorm <= gtol * gs and (rel or float(np.abs(step).max()) < 1e-12)
+        slot = it % max(window, 1)
+        flat = window > 0 and f_then[slot] - f <= window * ftol * scale
+        f_then[slot] = f
+        kink = (lam > 1e12 or flat) and gnorm <= 1e3 * gtol * gs
+        # a rejected step at a point that already passes the final gradient test: rounding is all that
+        # is left to gain (the batch would go on raising the damping until the window of flat steps)
+        floor = not ok and gnorm <= 10 * gtol * gs
+        if done_ok or kink or floor:
+            converged = True
+        stopped = done_ok or kink or floor or lam > 1e12
+    at_bound = ((z <= lo_tol) & (g > 0)) | ((z >= hi_tol) & (g < 0))
+    pg = np.where(at_bound, 0.0, g)
+    gnorm = math.sqrt(float(pg @ pg))
+    converged = converged or gnorm <= 10 * gtol * gs
+    theta = red.theta(z[None, :])
+    decrease = _promised(H[None], g[None], z[None], lo_tol, hi_tol)
+    return PolishResult(theta, np.array([f]), np.array([gnorm]), np.array([converged]), it, decrease,
+                        np.array([lam]), np.array([False]))
 
 
 def _promised(H: np.ndarray, g: np.ndarray, z: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -265,199 +374,33 @@ def basin_screen(theta: np.ndarray, prob: Problem, red: Reduction, W: np.ndarray
     return f, np.maximum(-0.5 * np.sum(g * step, axis=1), 0.0)
 
 
-# --------------------------------------------------------------------- seeding
-def seed_grid(
-    prob: Problem,
-    red: Reduction,
-    w: np.ndarray,
-    *,
-    alpha_grid: np.ndarray,
-    beta_grid: np.ndarray,
-    fixed_theta: dict[int, float],
-    tied_ab: bool,
-    n_keep: int = 12,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Variable-projection seeds: best (E, A, B) per (alpha, beta) cell.
-
-    Returns (theta_seeds (K, 5), grid objective values) with the distinct grid
-    basins first, best first.
-    """
-    al_fixed = fixed_theta.get(3)
-    be_fixed = fixed_theta.get(4)
-    al = np.atleast_1d(alpha_grid if al_fixed is None else [al_fixed])
-    if tied_ab:
-        pairs = np.stack([al, al], axis=1)
-        shape = (al.size,)
-    else:
-        be = np.atleast_1d(beta_grid if be_fixed is None else [be_fixed])
-        AL, BE = np.meshgrid(al, be, indexing="ij")
-        pairs = np.stack([AL.ravel(), BE.ravel()], axis=1)
-        shape = AL.shape
-    P = pairs.shape[0]
-    L = prob.loss
-    logL = np.log(L)
-    # features [1, N^-alpha, D^-beta] per distinct exponent only: (na, n) and (nb, n); cell p uses
-    # row ia[p] and ib[p].  The normal equations of every cell come from their moments, so no
-    # cells x rows x 3 array is ever built.
-    ua, ia = np.unique(pairs[:, 0], return_inverse=True)
-    ub, ib = np.unique(pairs[:, 1], return_inverse=True)
-    FA = np.exp(-ua[:, None] * prob.x[None, :])
-    FB = np.exp(-ub[:, None] * prob.y[None, :])
-    # weights: log space residual ~ (Lhat - L) / L
-    ww = w / (L * L) if prob.space == "log" else w * np.ones_like(L)
-    FAw, FBw, wL = FA * ww, FB * ww, ww * L
-    M = np.empty((P, 3, 3))
-    M[:, 0, 0] = ww.sum()
-    M[:, 0, 1] = M[:, 1, 0] = FAw.sum(1)[ia]
-    M[:, 0, 2] = M[:, 2, 0] = FBw.sum(1)[ib]
-    M[:, 1, 1] = np.einsum("an,an->a", FAw, FA)[ia]
-    M[:, 2, 2] = np.einsum("bn,bn->b", FBw, FB)[ib]
-    M[:, 1, 2] = M[:, 2, 1] = (FAw @ FB.T)[ia, ib]
-    R = np.column_stack([np.full(P, wL.sum()), (FA @ wL)[ia], (FB @ wL)[ib]])
-    fixed_lin = {j: float(np.exp(v)) for j, v in fixed_theta.items() if j < 3}
-    free_terms = [j for j in range(3) if j not in fixed_lin]
-    # right-hand side of the free terms: moments of the target L - (fixed terms)
-    rhs_all = R.copy()
-    for j, v in fixed_lin.items():
-        rhs_all -= v * M[:, :, j]
-    best_theta = np.full((P, 5), np.nan)
-    best_f = np.full(P, np.inf)
-    tiny = 1e-12
-    subsets = [s for k in range(len(free_terms), 0, -1) for s in combinations(free_terms, k)] or [()]
-    for sub in subsets:
-        # the cell's solution depends on alpha only through an A term, on beta only through a B term
-        used = set(sub) | set(fixed_lin)
-        key = (ia * ub.size if 1 in used else 0) + (ib if 2 in used else 0)
-        _, rep, inv = np.unique(np.broadcast_to(key, (P,)), return_index=True, return_inverse=True)
-        coef = np.zeros((rep.size, 3))
-        for j, v in fixed_lin.items():
-            coef[:, j] = v
-        if sub:
-            cols = list(sub)
-            Ms = M[rep][:, cols][:, :, cols]
-            Ms = Ms + 1e-14 * np.trace(Ms, axis1=1, axis2=2)[:, None, None] * np.eye(len(sub))
-            try:
-                sol = np.linalg.solve(Ms, rhs_all[rep][:, cols, None])[..., 0]
-            except np.linalg.LinAlgError:
-                continue
-            coef[:, cols] = sol
-        feasible = np.all(coef[:, free_terms] > 0, axis=1) if free_terms else np.ones(rep.size, bool)
-        coef = np.maximum(coef, tiny)
-        fval = np.full(P, np.inf)
-        ok = np.flatnonzero(feasible)
-        if ok.size:
-            # the law is linear in (E, A, B) at a grid cell: evaluate it directly (no log-sum-exp), in
-            # blocks of cells so that no block holds more than _BLOCK values (memory linear in rows)
-            f_rep = np.full(rep.size, np.inf)
-            tilt = 1 not in used or 2 not in used
-            if tilt:
-                dA = np.zeros((ok.size, ua.size)) if 1 not in used else None
-                dB = np.zeros((ok.size, ub.size)) if 2 not in used else None
-            step = max(1, _BLOCK // max(L.size, 1))
-            for b0 in range(0, ok.size, step):
-                blk = ok[b0 : b0 + step]
-                c = coef[blk]
-                ca = c[:, 1:2] if 1 in used else 0.0
-                cb = c[:, 2:3] if 2 in used else 0.0
-                lhat = c[:, 0:1] + ca * FA[ia[rep[blk]]] + cb * FB[ib[rep[blk]]]
-                r = np.log(lhat) - logL if prob.space == "log" else lhat - L
-                val, d1, _ = _rho(r, prob.kind, prob.delta)
-                f_rep[blk] = val @ w
-                # a term left out sits at its floor coefficient (tiny), whose alpha or beta still tilts
-                # the cells that share a solution; add that tilt to first order, as a full evaluation would
-                if tilt:
-                    dr = w * d1 / (lhat if prob.space == "log" else 1.0)
-                    if dA is not None:
-                        dA[b0 : b0 + blk.size] = dr @ FA.T
-                    if dB is not None:
-                        dB[b0 : b0 + blk.size] = dr @ FB.T
-            fval = f_rep[inv]
-            if tilt:
-                pos = np.full(rep.size, -1)
-                pos[ok] = np.arange(ok.size)
-                cell = pos[inv]
-                hit = cell >= 0
-                if dA is not None:
-                    fval[hit] += tiny * dA[cell[hit], ia[hit]]
-                if dB is not None:
-                    fval[hit] += tiny * dB[cell[hit], ib[hit]]
-        fval = np.where(np.isfinite(fval), fval, np.inf)
-        coef = coef[inv]
-        theta = np.column_stack([np.log(coef[:, 0]), np.log(coef[:, 1]), np.log(coef[:, 2]), pairs[:, 0], pairs[:, 1]])
-        for j, v in fixed_theta.items():
-            theta[:, j] = v
-        better = fval < best_f
-        best_f[better] = fval[better]
-        best_theta[better] = theta[better]
-    # distinct basins: local minima of the grid objective
-    grid_f = best_f.reshape(shape)
-    is_min = np.isfinite(grid_f)
-    if grid_f.ndim == 2:
-        padded = np.pad(grid_f, 1, constant_values=np.inf)
-        for di in (-1, 0, 1):
-            for dj in (-1, 0, 1):
-                if di == 0 and dj == 0:
-                    continue
-                nb = padded[1 + di : 1 + di + grid_f.shape[0], 1 + dj : 1 + dj + grid_f.shape[1]]  # type: ignore[index, misc]
-                is_min &= grid_f <= nb
-    else:
-        padded = np.pad(grid_f, 1, constant_values=np.inf)
-        is_min &= (grid_f <= padded[:-2]) & (grid_f <= padded[2:])
-    order = np.argsort(best_f)
-    flat_min = is_min.ravel()[order]
-    minima = order[flat_min].tolist()
-    rest = order[~flat_min & np.isfinite(best_f[order])].tolist()
-    keep = (minima[:n_keep] + rest[: max(0, n_keep // 2)])[: max(n_keep, 1)]
-    if not keep:
-        return best_theta[:0], best_f[:0]
-    return best_theta[keep], best_f[keep]
-
-
-def distinct_indices(theta: np.ndarray, f: np.ndarray, prob: Problem, *, atol: float = 1e-6) -> list:
-    """Indices of distinct local minima among polished points, best first.
-
-    Two points are the same minimum when their residual vectors agree to
-    ``atol``: this merges degenerate optima (a term driven to zero, where its
-    exponent no longer matters) that differ only in irrelevant parameters.
-    """
-    reps: list[tuple[int, np.ndarray]] = []
-    for i in np.argsort(f):
-        if not np.isfinite(f[i]):
-            continue
-        r = residuals(theta[i], prob)
-        if not any(np.max(np.abs(r - q)) <= atol for _, q in reps):
-            reps.append((i, r))
-    return [i for i, _ in reps]
-
-
-def _same_predictions(theta: np.ndarray, prob: Problem, *, atol: float = 1e-9) -> np.ndarray:
-    """For each point, the first point whose residuals agree with its own to ``atol``.
-
-    Residuals are computed one point at a time (K x rows memory only for the residuals kept).
-    """
-    K = theta.shape[0]
-    rep = np.arange(K)
-    r = np.empty((K, prob.x.size))
-    for i in range(K):
-        r[i] = residuals(theta[i], prob)
-        if i:
-            hit = np.flatnonzero(np.max(np.abs(r[:i] - r[i]), axis=1) <= atol)
-            if hit.size:
-                rep[i] = rep[hit[0]]
-    return rep
-
-
 # ============================================================ adapter
 # Turns a fitting Problem (scalefit.fitting._problem) into this engine's Problem
 # and Reduction, and its results into a Solution.  `polish` is looked up through
 # this module's globals at call time, so a test may monkeypatch it.
 # Law parameter order for the engine: E, A, B, alpha, beta -> (e, a, b, alpha, beta).
 _GRID_SIZE = 16
-#: Largest number of (cell or problem) x row values the seeding holds at once: 2**20 doubles, 8 MB.
-_BLOCK = 1 << 20
 #: A seed is abandoned once even an optimistic Newton model leaves it above this multiple of the best
 #: objective reached (:func:`polish`); measured against the engine before pruning in benchmarks/RESULTS.md.
 _PRUNE = 1.5
+
+
+def _z_of(red: Reduction, theta: np.ndarray) -> np.ndarray:
+    """``red.z_of(theta)``, without its pseudo-inverse when nothing is fixed or tied (z is theta)."""
+    plain = red.T.shape == (5, 5) and not np.any(red.c) and np.array_equal(red.T, np.eye(5))
+    return np.array(theta, dtype=float) if plain else red.z_of(theta)
+
+
+@lru_cache(maxsize=64)
+def _grid(lo: float, hi: float) -> np.ndarray:
+    g = np.linspace(max(lo, 0.02), min(hi, 2.5), _GRID_SIZE) if lo < min(hi, 2.5) else np.array([lo])
+    g.flags.writeable = False
+    return g
+
+
+def _exponent_grid(lo: float, hi: float) -> np.ndarray:
+    """The seeding grid of an exponent with bounds [lo, hi]: 16 points over [0.02, 2.5] within them (cached)."""
+    return _grid(float(lo), float(hi))
 
 
 def engine_map(spec: _problem.Spec) -> np.ndarray:
@@ -497,8 +440,47 @@ def theta_from_params(params: dict) -> np.ndarray:
     return np.array([math.log(p["E"]), math.log(p["A"]), math.log(p["B"]), p["alpha"], p.get("beta", p["alpha"])])
 
 
+def polish_seeds(seeds: np.ndarray, prob: Problem, red: Reduction, w: np.ndarray) -> PolishResult:
+    """Polish the best seed alone, screen the others against its objective, polish the survivors together.
+
+    ``seeds`` (K, 5) come best first (:func:`seed_grid`).  The best grid seed is usually in the
+    best basin, and a single problem polishes at the cost of its derivatives
+    (:func:`_polish_single`).  Every other seed is then abandoned (``pruned``) where its
+    objective, less the decrease an optimistic Newton model promises there, exceeds
+    :data:`_PRUNE` times the polished objective (the test :func:`polish` applies at every
+    iteration, applied before the first); the survivors are polished as one batch under the same
+    test against the polished objective (``f_ref``).  Returns the K results in the seeds' order.
+    """
+    K = seeds.shape[0]
+    first = polish(seeds[:1], prob, red, w, prune=_PRUNE)
+    if K == 1:
+        return first
+    lo_tol, hi_tol = red.lower + 1e-12, red.upper - 1e-12
+    rest = seeds[1:]
+    z = np.clip(_z_of(red, rest), red.lower, red.upper)
+    theta_rest = red.theta(z)
+    ones = [derivatives_one(t, prob, w) for t in theta_rest] if w.ndim == 1 else [None]
+    if all(o is not None for o in ones):
+        f, g, H = (np.array([o[k] for o in ones]) for k in range(3))  # type: ignore[index]
+    else:
+        f, g, H = _derivatives(theta_rest, prob, w)
+    g, H = g @ red.T, red.T.T @ H @ red.T
+    hope = _promised(H, g, z, lo_tol, hi_tol)
+    keep = np.flatnonzero(~(f - hope > _PRUNE * first.f[0]))
+    theta = np.vstack([first.theta, red.theta(z)])
+    out = PolishResult(theta, np.r_[first.f, f], np.r_[first.grad_norm, np.full(K - 1, np.inf)],
+                       np.r_[first.converged, np.zeros(K - 1, bool)], first.n_iter, np.r_[first.decrease, hope],
+                       np.r_[first.lam, np.full(K - 1, np.nan)], np.r_[False, np.ones(K - 1, bool)])
+    if keep.size:
+        more = polish(rest[keep], prob, red, w, prune=_PRUNE, f_ref=float(first.f[0]))
+        for name in ("theta", "f", "grad_norm", "converged", "decrease", "lam", "pruned"):
+            getattr(out, name)[keep + 1] = getattr(more, name)
+        out.n_iter += more.n_iter
+    return out
+
+
 def fit_chinchilla(problem: _problem.Problem) -> _problem.Solution:
-    """Seed by variable projection, polish every seed with batched Newton, keep the best."""
+    """Seed by variable projection, polish the best seed, then the others that may beat it (:func:`polish_seeds`)."""
     prob, red = engine_problem(problem)
     w = problem.weights
     # which engine coordinates are fixed, and are alpha and beta tied?
@@ -509,8 +491,7 @@ def fit_chinchilla(problem: _problem.Problem) -> _problem.Solution:
     tied_ab = bool(np.any(red.T[3]) and np.array_equal(red.T[3], red.T[4]))
     lo_a, hi_a = engine_bounds(red, 3)
     lo_b, hi_b = engine_bounds(red, 4)
-    grid_a = np.linspace(max(lo_a, 0.02), min(hi_a, 2.5), _GRID_SIZE) if lo_a < min(hi_a, 2.5) else np.array([lo_a])
-    grid_b = np.linspace(max(lo_b, 0.02), min(hi_b, 2.5), _GRID_SIZE) if lo_b < min(hi_b, 2.5) else np.array([lo_b])
+    grid_a, grid_b = _exponent_grid(lo_a, hi_a), _exponent_grid(lo_b, hi_b)
     seeds, _ = seed_grid(prob, red, w, alpha_grid=grid_a, beta_grid=grid_b, fixed_theta=fixed_theta, tied_ab=tied_ab, n_keep=8)
     if seeds.shape[0] == 0:
         seeds = np.array([[0.5, 6.0, 6.0, 0.34, 0.28]])
@@ -518,17 +499,21 @@ def fit_chinchilla(problem: _problem.Problem) -> _problem.Solution:
     # differ only in that term's irrelevant exponent: polish one of each such group, share its result
     rep = _same_predictions(seeds, prob)
     uniq, back = np.unique(rep, return_inverse=True)
-    pu = polish(seeds[uniq], prob, red, w, prune=_PRUNE)
+    pu = polish_seeds(seeds[uniq], prob, red, w)
     pr = PolishResult(pu.theta[back], pu.f[back], pu.grad_norm[back], pu.converged[back], pu.n_iter,
                       pu.decrease[back], pu.lam[back], pu.pruned[back])
     order = np.argsort(np.where(np.isfinite(pr.f), pr.f, np.inf))
     best = order[0]
-    z_best = red.z_of(pr.theta[best][None, :])[0]
+    z_best = _z_of(red, pr.theta[best][None, :])[0]
     # minima reached: the basins abandoned as hopeless are not among them
     distinct = distinct_indices(pr.theta, np.where(pr.pruned, np.inf, pr.f), prob)
     # distinct minima come best first: the second is the best point with other residuals
     second = float(pr.f[distinct[1]]) if len(distinct) > 1 else float("nan")
-    f, g, H, rows = _derivatives(pr.theta[best][None, :], prob, w[None, :], per_row=True)
+    one = derivatives_one(pr.theta[best], prob, w)
+    if one is None:
+        f, g, H, rows = _derivatives(pr.theta[best][None, :], prob, w[None, :], per_row=True)
+    else:
+        H, rows = one[2][None], jacobian_one(pr.theta[best], prob)[None]
     return _problem.Solution(
         z=z_best, objective=float(pr.f[best]), grad_norm=float(pr.grad_norm[best]), converged=bool(pr.converged[best]),
         n_starts=int(seeds.shape[0]), n_minima=len(distinct), second_best=second,

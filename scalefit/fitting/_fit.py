@@ -21,7 +21,6 @@ from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 
 from .._errors import (
     BoundWarning,
@@ -252,11 +251,11 @@ def solve(problem: Problem, runs: Any, options: dict, *, seed: int, max_starts: 
     fatal = _warn_identifiability(law, spec, params, inputs, stderr, diag)
     if fatal:
         fit_warnings.append({"category": "IdentifiabilityWarning", "message": fatal, "fatal": True})
-    if len(diag.outliers):
-        rows = ", ".join(str(int(r)) for r in diag.outliers["row"][:10]) + (", ..." if len(diag.outliers) > 10 else "")
+    if len(diag.outlier_rows):
+        rows = ", ".join(str(int(r)) for r in diag.outlier_rows[:10]) + (", ..." if len(diag.outlier_rows) > 10 else "")
         fit_warnings.append({
             "category": "OutlierRuns", "fatal": False,
-            "message": f"{len(diag.outliers)} run(s) have residuals beyond 3 robust standard deviations (0-based data "
+            "message": f"{len(diag.outlier_rows)} run(s) have residuals beyond 3 robust standard deviations (0-based data "
                        f"rows {rows}); check them, and exclude bad rows before planning (read_runs(..., exclude=...) or Runs.exclude(...); in the CLI --exclude or --drop-highest K).",
         })
     success = bool(sol.converged and np.isfinite(sol.objective))
@@ -274,11 +273,11 @@ def solve(problem: Problem, runs: Any, options: dict, *, seed: int, max_starts: 
         fit_warnings.append({"category": "ConvergenceWarning", "fatal": False,
                              "message": f"the fit of {law.name!r} did not converge ({message})."})
     result = FitResult(
-        law=law, params=params, stderr=stderr, stderr_kind=kind, covariance=cov,
+        law=law, params=params, stderr=stderr, stderr_kind=kind, covariance_matrix=cov[0],
         objective=float(sol.objective), success=success, message=message, n_runs=n_eff,
         n_starts=int(sol.n_starts), n_local_minima=int(sol.n_minima), residuals=resid, diagnostics=diag,
-        options=options, problem=problem, solution=sol, excluded=_excluded(runs), runs=runs,
-        warnings=tuple(fit_warnings),
+        options=options, problem=problem, solution=sol, runs=runs,
+        warnings=tuple(fit_warnings), covariance_names=cov[1],
     )
     if not success:
         if strict:
@@ -313,13 +312,6 @@ def _likelihood_solution(problem: Problem, seed_sol: Solution) -> tuple[Problem,
     H = (J * problem.weights[:, None]).T @ J
     sol = Solution(z, nll, float("nan"), bool(converged), seed_sol.n_starts + n_starts, 1, float("nan"), hessian=H, jacobian=J)
     return lik_problem, sol, math.exp(log_scale)
-
-
-def _excluded(runs: Any) -> pd.DataFrame:
-    ex = getattr(runs, "excluded", None)
-    if ex is None:
-        return pd.DataFrame(columns=["row", "reason"])
-    return ex.copy()
 
 
 def _check_min_runs(n: int, n_free: int, law: Law) -> None:

@@ -52,11 +52,17 @@ class Diagnostics:
 
     at_bound: dict
     condition_number: float
-    outliers: pd.DataFrame
+    outlier_rows: np.ndarray = field(repr=False)  # (k,) int: the outliers' rows (built into ``outliers`` on use)
     gradient_norm: float
     n_local_minima: int
     second_best_objective: float
     trust_issues: tuple = ()
+    outlier_residuals: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+
+    @cached_property
+    def outliers(self) -> pd.DataFrame:
+        """Outlying runs: their original ``row`` and ``residual`` (built on first use: a fit rarely needs the frame)."""
+        return pd.DataFrame({"row": np.asarray(self.outlier_rows, dtype=int), "residual": self.outlier_residuals})
 
     def to_dict(self) -> dict:
         return {
@@ -125,7 +131,7 @@ class FitResult:
     params: dict
     stderr: dict
     stderr_kind: str
-    covariance: pd.DataFrame
+    covariance_matrix: np.ndarray = field(repr=False)  # (m, m) natural scale, the free parameters (``covariance``)
     objective: float
     success: bool
     message: str
@@ -137,9 +143,23 @@ class FitResult:
     options: dict
     problem: Problem = field(repr=False)
     solution: Solution = field(repr=False)
-    excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["row", "reason"]))
     runs: Any = field(default=None, repr=False)
     warnings: tuple = ()
+    covariance_names: tuple = field(default=(), repr=False)  # the free parameters, rows and columns of ``covariance``
+
+    # frames built on first use (a fit is often only read for its parameters: building three
+    # pandas frames cost about a tenth of a 240-run fit)
+    @cached_property
+    def covariance(self) -> pd.DataFrame:
+        """Asymptotic covariance of the free parameters, natural scale (a frame indexed by their names)."""
+        names = list(self.covariance_names)
+        return pd.DataFrame(self.covariance_matrix, index=names, columns=names) if names else pd.DataFrame()
+
+    @cached_property
+    def excluded(self) -> pd.DataFrame:
+        """Rows of the input excluded before fitting, and why (a copy of the runs' ``excluded``)."""
+        ex = getattr(self.runs, "excluded", None)
+        return pd.DataFrame(columns=["row", "reason"]) if ex is None else ex.copy()
 
     # ------------------------------------------------------------ predictions
     def predict(self, n_params: Any = None, n_tokens: Any = None, *, interval: str | None = None,
@@ -579,8 +599,8 @@ def load_fit(path: str | Path) -> LoadedFit:
 
 # ------------------------------------------------------ standard errors
 def asymptotic_stderr(spec: Spec, internal: np.ndarray, J: np.ndarray, resid: np.ndarray, w: np.ndarray,
-                      loss: str, delta: float) -> tuple[dict, pd.DataFrame, str]:
-    """Huber (1981) asymptotic covariance of an M-estimator.
+                      loss: str, delta: float) -> tuple[dict, tuple[np.ndarray, tuple], str]:
+    """Huber (1981) asymptotic covariance of an M-estimator: ``(stderr, (covariance, free names), kind)``.
 
     Cov(z) = s^2 / m^2 * (sum_i w_i g_i g_i^T)^-1, with g_i the gradient of the
     residual of run i, s^2 = sum w psi(r)^2 / (n - p) and m the mean of psi'(r),
@@ -593,7 +613,7 @@ def asymptotic_stderr(spec: Spec, internal: np.ndarray, J: np.ndarray, resid: np
     names_free = [g[0] for g in spec.groups]
     nan = {n: float("nan") for n in spec.names}
     if m_ == 0:
-        return nan, pd.DataFrame(), kind
+        return nan, (np.zeros((0, 0)), ()), kind
     r = np.asarray(resid, float)
     ok = w > 0
     n = int(ok.sum())
@@ -625,8 +645,7 @@ def asymptotic_stderr(spec: Spec, internal: np.ndarray, J: np.ndarray, resid: np
             se[nme] = float(np.sqrt(v)) if v >= 0 else float("nan")
     for nme in spec.names:
         se.setdefault(nme, float("nan"))
-    cov = pd.DataFrame(cov_nat, index=names_free, columns=names_free)
-    return se, cov, kind
+    return se, (cov_nat, tuple(names_free)), kind
 
 
 # ------------------------------------------------------------ diagnostics
@@ -650,14 +669,14 @@ def diagnostics(spec: Spec, z: np.ndarray, H_z: np.ndarray, resid: np.ndarray, r
     r = np.asarray(resid, float)
     med = np.median(r)
     mad = 1.4826 * np.median(np.abs(r - med))
-    rows = runs.table["row"].to_numpy() if "row" in runs.table.columns else np.arange(len(r))
-    if mad > 0:
-        out = np.abs(r - med) > 3 * mad
+    out = np.abs(r - med) > 3 * mad if mad > 0 else np.zeros(r.shape, bool)
+    if out.any():
+        rows = runs.table["row"].to_numpy() if "row" in runs.table.columns else np.arange(len(r))
     else:
-        out = np.zeros(r.shape, bool)
-    outliers = pd.DataFrame({"row": rows[out].astype(int), "residual": r[out]})
+        rows = np.zeros(len(r), int)
     issues = trust_issues(law, spec, params, at_bound) if law is not None and params is not None else ()
-    return Diagnostics(at_bound, cond, outliers, float(gnorm), int(n_minima), float(second), issues)
+    return Diagnostics(at_bound, cond, rows[out].astype(int), float(gnorm), int(n_minima), float(second), issues,
+                       r[out])
 
 
 #: A scale parameter more than this many decades from its law's typical value has exploded (B = 1.9e42 for 400).
