@@ -54,6 +54,7 @@ from ._chinchilla_kernel import (  # noqa: F401  (re-exported: the engine's name
     Reduction,
     Workspace,
     _derivatives,
+    _derivatives_shared,
     _derivatives_stable,
     _forward,
     _rho,
@@ -351,25 +352,12 @@ def basin_screen(theta: np.ndarray, prob: Problem, red: Reduction, W: np.ndarray
     even an optimistic quadratic model cannot bring it near the best objective.
     Returns (f (K,), decrease (K,)).
     """
-    s, (p1, p2, p3), r = _forward(np.atleast_2d(theta), prob)
-    s, p1, p2, p3, r = s[0], p1[0], p2[0], p3[0], r[0]
-    val, d1, d2 = _rho(r, prob.kind, prob.delta)
-    if prob.space == "log":
-        gc, cc = d1, d2 - d1
-    else:
-        lhat = np.exp(s)
-        gc, cc = d1 * lhat, d2 * lhat * lhat
-    n = r.size
-    gs = np.stack([p3, p1, p2, -p1 * prob.x, -p2 * prob.y], axis=1)  # (n, 5)
-    rowH = cc[:, None, None] * gs[:, :, None] * gs[:, None, :]
-    curv = np.zeros((n, 5, 5))  # sum_j p_j v_j v_j^T, v1 = e_a - x e_alpha, v2 = e_b - y e_beta, v3 = e_e
-    curv[:, 0, 0] = p3
-    curv[:, 1, 1], curv[:, 1, 3], curv[:, 3, 1], curv[:, 3, 3] = p1, -p1 * prob.x, -p1 * prob.x, p1 * prob.x**2
-    curv[:, 2, 2], curv[:, 2, 4], curv[:, 4, 2], curv[:, 4, 4] = p2, -p2 * prob.y, -p2 * prob.y, p2 * prob.y**2
-    rowH += gc[:, None, None] * curv
-    f = W @ val
-    g = (W @ (gc[:, None] * gs)) @ red.T
-    H = red.T.T @ (W @ rowH.reshape(n, 25)).reshape(-1, 5, 5) @ red.T
+    out = _derivatives_shared(np.asarray(theta, float), prob, W)
+    if out is None:  # not finite at this point: no resample can use it
+        return np.full(W.shape[0], np.inf), np.zeros(W.shape[0])
+    f, g, H = out
+    g = g @ red.T
+    H = red.T.T @ H @ red.T
     step = _damped_step(H, g, np.full(W.shape[0], 1e-12), fast=True)
     return f, np.maximum(-0.5 * np.sum(g * step, axis=1), 0.0)
 

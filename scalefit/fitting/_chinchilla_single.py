@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._chinchilla_kernel import Problem
+from ._chinchilla_kernel import Problem, _rho  # _rho: the one definition of every objective
 
 #: Above this many rows the batched kernel (row blocks, reusable buffers) is used instead.
 MAX_ROWS = 4096
@@ -58,18 +58,10 @@ def derivatives_one(theta: np.ndarray, prob: Problem, w: np.ndarray, *, with_sca
     else:
         lhat = np.exp(r + m)
         r = lhat - prob.loss
-    if prob.kind == "mse":
-        d1 = r
-        val = 0.5 * r * r
-        inside = None
-    else:
-        delta = prob.delta
-        d1 = np.clip(r, -delta, delta)
-        val = d1 * (r - 0.5 * d1)
-        inside = d1 == r
+    val, d1, d2 = _rho(r, prob.kind, prob.delta)
     f = float(val @ w)
     g_c = d1 * w  # w rho'
-    c_c = w if inside is None else w * inside  # w rho''
+    c_c = d2 * w  # w rho''
     if prob.space == "log":
         c_c = c_c - g_c
     else:
