@@ -226,11 +226,7 @@ def main() -> int:
     if not bb.DATA.exists():
         print(f"skipped: {bb.DATA} is absent (public data of ../shared/data)", file=sys.stderr)
         return 0
-    text = json.dumps(run(args.data))
-    if args.out:
-        Path(args.out).write_text(text)
-    else:
-        print(text)
+    bb.emit(run(args.data), args.out)
     return 0
 
 

@@ -203,6 +203,15 @@ def combine(paths: list[str]) -> None:
               f"(difference {m['auto'] - m[DEFAULT]:+.2f}); mean {mean['auto']:.2f} vs {mean[DEFAULT]:.2f}")
 
 
+def emit(result: dict, out: str | None) -> None:
+    """Write a benchmark's JSON result to ``out`` (the --out of every script here), or print it."""
+    text = json.dumps(result)
+    if out:
+        Path(out).write_text(text)
+    else:
+        print(text)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", choices=sorted(TASKS))
@@ -229,11 +238,7 @@ def main() -> int:
         _auto.RULE = args.rule
     with threadpool_limits(limits=1):
         result = run(args.data, args.n_boot, args.laws, args.part, extrapolation=not args.no_extrapolation)
-    text = json.dumps(result)
-    if args.out:
-        Path(args.out).write_text(text)
-    else:
-        print(text)
+    emit(result, args.out)
     return 0
 
 

@@ -123,11 +123,7 @@ def main() -> int:
 
     with threadpool_limits(limits=1):
         result = bb.run(args.data, args.n_boot, args.laws, args.part)
-    text = json.dumps(result)
-    if args.out:
-        Path(args.out).write_text(text)
-    else:
-        print(text)
+    bb.emit(result, args.out)
     return 0
 
 
