@@ -22,6 +22,13 @@ def _engine(seed: int, **options):
     return res, prob, red
 
 
+def _grid_options(red):
+    """The seeding grid these tests use, and the fixed entries and exponent tie of an engine reduction."""
+    fixed = {j: float(red.c[j]) for j in range(5) if not np.any(red.T[j])}
+    tied = bool(np.any(red.T[3]) and np.array_equal(red.T[3], red.T[4]))
+    return np.linspace(0.02, 2.5, 16), fixed, tied
+
+
 # set 1 in linear space stops short of the convergence test (so did the engine before issue 12);
 # only the seeding is checked here
 @pytest.mark.filterwarnings("ignore::scalefit.ConvergenceWarning")
@@ -32,9 +39,7 @@ def test_seed_grid_values_are_the_objective_at_the_seeds(seed, options):
     # engine's own objective (log-sum-exp form) at the seeds it returns
     res, prob, red = _engine(seed, **options)
     w = res.problem.weights
-    fixed = {j: float(red.c[j]) for j in range(5) if not np.any(red.T[j])}
-    tied = bool(np.any(red.T[3]) and np.array_equal(red.T[3], red.T[4]))
-    grid = np.linspace(0.02, 2.5, 16)
+    grid, fixed, tied = _grid_options(red)
     with np.errstate(all="ignore"):
         theta, fvals = C.seed_grid(prob, red, w, alpha_grid=grid, beta_grid=grid, fixed_theta=fixed, tied_ab=tied)
         direct = C.objective(theta, prob, w)
@@ -129,9 +134,7 @@ def test_screened_polish_is_no_worse_than_polishing_every_seed(seed, options):
     # come near it; polishing every seed to convergence, unpruned, must not find a lower objective
     res, prob, red = _engine(seed, **options)
     w = res.problem.weights
-    fixed = {j: float(red.c[j]) for j in range(5) if not np.any(red.T[j])}
-    tied = bool(np.any(red.T[3]) and np.array_equal(red.T[3], red.T[4]))
-    grid = np.linspace(0.02, 2.5, 16)
+    grid, fixed, tied = _grid_options(red)
     with np.errstate(all="ignore"):
         seeds, _ = C.seed_grid(prob, red, w, alpha_grid=grid, beta_grid=grid, fixed_theta=fixed, tied_ab=tied, n_keep=8)
         every = C.polish(seeds, prob, red, w)
