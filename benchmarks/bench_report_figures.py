@@ -67,13 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     rep = build_report(runs, curves=curves, bootstrap=args.bootstrap, n_jobs=1, progress=False, figures=False)
     top = float(np.max(rep.fit.runs.flops))
     budgets = sorted(set([float(f"{v:.2g}") for v in np.geomspace(top, top * 1000, 4)] + [5.76e23]))  # as build_report
-    draws: list = []
-    real = rf._render_figures
-    rf._render_figures = lambda d, dpi, n: (draws.extend(d), [(None, "skipped", [])] * len(d))[1]
-    try:
-        rf._figures(rep.fit, rep.bootstrap, rep.isoflop, rep.envelope, rep.hardware, {}, budgets=budgets, dpi=100, n_jobs=1)
-    finally:
-        rf._render_figures = real
+    specs = rf._specs(rep.fit, rep.bootstrap, rep.isoflop, rep.envelope, rf._fit_specs(rep.fit, rep.hardware),
+                      budgets=budgets)
+    draws = [draw for _, _, draw in specs]
     plain, fixed = _base._plain_log_labels, _base._FIXED_LAYOUT
 
     class _Off:

@@ -48,20 +48,43 @@ def _png(draw: Callable[[], Any], dpi: int = 100) -> bytes:
         canvas = FigureCanvasAgg(fig)
         canvas.draw()
         buf = io.BytesIO()
-        mimage.imsave(buf, np.asarray(canvas.buffer_rgba()), format="png", origin="upper", dpi=dpi)
+        # zlib level 1: the same pixels, encoded in about half the time of the default level 6, for files about
+        # 3% larger (benchmarks/RESULTS.md, issue 12, "the report in under 2.5 s", session 22)
+        mimage.imsave(buf, np.asarray(canvas.buffer_rgba()), format="png", origin="upper", dpi=dpi,
+                      pil_kwargs={"compress_level": 1})
     finally:
         plt.close(fig)
     return buf.getvalue()
 
 
-def _figures(result, boot, iso, env, hw, skipped, *, budgets: Sequence[float] = (), dpi: int = 100, n_jobs: int = 1) -> list:
-    try:
-        # the figures are rendered to PNG with savefig; the user's backend is left as it is
-        from . import plots
-    except ImportError as exc:  # pragma: no cover - matplotlib is a core dependency
-        skipped["Figures"] = f"matplotlib is not available ({exc})"
-        return []
-    specs: list[tuple[str, str, Callable[[], Any]]] = []
+#: A drawing of the report: title, caption and the function that draws it.
+Spec = tuple[str, str, Callable[[], Any]]
+
+
+def _fit_specs(result, hw) -> list[Spec]:
+    """The figures that need only the point fit: rendered while the bootstrap and the approaches run."""
+    from . import plots
+
+    kw = {k: hw[k] for k in ("gpu", "mfu", "flops_per_gpu", "price_per_gpu_hour") if hw.get(k) is not None}
+    specs: list[Spec] = [
+        ("Loss contours and efficient frontier", "The fitted loss over compute and model size (labelled contours), the compute-optimal frontier, and the runs as white markers (Fig. 4).",
+         lambda: plots.plot_loss_contours(result)),
+        ("Fit against data", "Predicted against observed loss, and residuals against N, D and C.",
+         lambda: plots.plot_fit(result)),
+        # the point fit: this figure draws no interval (time depends on N* D* = C/k only), so the 31 budgets x every
+        # bootstrap draw that the bootstrap result would plan are skipped; the lines are the same (the plan's point
+        # estimate is the fit's)
+        ("Training time and cost", f"Compute-optimal runs on {hw.get('n_gpus')} x {hw.get('gpu', 'GPU')} at {hw.get('mfu', '')} MFU.",
+         lambda: plots.plot_training_cost(result, n_gpus=hw["n_gpus"], **kw)),
+    ]
+    return [(title, caption, _laid_out(draw)) for title, caption, draw in specs]
+
+
+def _specs(result, boot, iso, env, fit_specs: Sequence[Spec], *, budgets: Sequence[float]) -> list[Spec]:
+    """Every figure of the report, in its order; ``fit_specs`` (:func:`_fit_specs`) take their places in it."""
+    from . import plots
+
+    specs: list[Spec] = []
     if iso is not None:
         specs.append(("IsoFLOP profiles", "Loss against model size for each FLOP budget, with the fitted curves and their minima (Hoffmann et al. 2022, Fig. 3 left).",
                       lambda: plots.plot_isoflop_profiles(iso)))
@@ -81,25 +104,20 @@ def _figures(result, boot, iso, env, hw, skipped, *, budgets: Sequence[float] = 
                   "95% bootstrap bands and interval bars at the plan (Hoffmann et al. 2022, Fig. 1); right: the tokens per "
                   "parameter D*/N* each approach gives as compute grows.",
                   lambda: plots.plot_approaches(given, flops=budgets, data_flops=result.runs.flops)))
-    specs.append(("Loss contours and efficient frontier", "The fitted loss over compute and model size (labelled contours), the compute-optimal frontier, and the runs as white markers (Fig. 4).",
-                  lambda: plots.plot_loss_contours(result)))
-    specs.append(("Fit against data", "Predicted against observed loss, and residuals against N, D and C.",
-                  lambda: plots.plot_fit(result)))
-    specs.append(("Extrapolation", "Loss along the compute-optimal frontier with bootstrap bands beyond the data, "
-                  "to the planned budgets (each marked with its loss and interval).",
-                  lambda: plots.plot_extrapolation(boot if boot is not None else result, flops=list(budgets) or None)))
+    late = [("Extrapolation", "Loss along the compute-optimal frontier with bootstrap bands beyond the data, "
+             "to the planned budgets (each marked with its loss and interval).",
+             lambda: plots.plot_extrapolation(boot if boot is not None else result, flops=list(budgets) or None))]
     if boot is not None:
-        specs.append(("Bootstrap distributions", "Bootstrap draws of each parameter and of a = beta/(alpha+beta).",
-                      lambda: plots.plot_bootstrap(boot)))
-    kw = {k: hw[k] for k in ("gpu", "mfu", "flops_per_gpu", "price_per_gpu_hour") if hw.get(k) is not None}
-    # the point fit: this figure draws no interval (time depends on N* D* = C/k only), so the 31 budgets x every
-    # bootstrap draw that the bootstrap result would plan are skipped; the lines are the same (the plan's point
-    # estimate is the fit's)
-    specs.append(("Training time and cost", f"Compute-optimal runs on {hw.get('n_gpus')} x {hw.get('gpu', 'GPU')} at {hw.get('mfu', '')} MFU.",
-                  lambda: plots.plot_training_cost(result, n_gpus=hw["n_gpus"], **kw)))
-    specs = [(title, caption, _laid_out(draw)) for title, caption, draw in specs]
+        late.append(("Bootstrap distributions", "Bootstrap draws of each parameter and of a = beta/(alpha+beta).",
+                     lambda: plots.plot_bootstrap(boot)))
+    return ([(title, caption, _laid_out(draw)) for title, caption, draw in specs] + list(fit_specs[:2])
+            + [(title, caption, _laid_out(draw)) for title, caption, draw in late] + list(fit_specs[2:]))
+
+
+def _figures(specs: Sequence[Spec], renderer: "_Renderer", skipped: dict) -> list:
+    """The report's figures from ``specs``: those already submitted to ``renderer`` are not drawn again."""
     out = []
-    for (title, caption, draw), (png, error, raised) in zip(specs, _render_figures([d for _, _, d in specs], dpi, n_jobs)):
+    for (title, caption, draw), (png, error, raised) in zip(specs, renderer.results([d for _, _, d in specs])):
         for category, message, options in raised:  # into the report's warnings, in figure order as when drawn here
             warn(message, category, options=options)
         out.append(Figure(title, caption, png, error, draw=draw if png is not None else None))
@@ -161,22 +179,45 @@ def _worker_signals() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _render_figures(draws: Sequence[Callable[[], Any]], dpi: int, n_jobs: int) -> list:
-    """Render every drawing (see :func:`_render_draw`), in forked processes when ``n_jobs`` allows more than one.
+class _Renderer:
+    """Renders drawings as they become ready: in forked workers when ``n_jobs`` allows more than one, else here.
 
-    Drawing is pure Python (matplotlib's layout holds the GIL), so threads would not help; forked
-    workers inherit the drawings and the analyses they draw from, and send back PNG bytes only.
-    Where ``fork`` is unavailable or unsafe (not Linux), or another thread's report is rendering
-    through workers, the figures are rendered here, one by one.
-    The pool is terminated on the way out, so no worker outlives the report (SIGTERM and Ctrl-C
-    included).
+    :meth:`submit` starts rendering some drawings now (the report submits the figures of the point fit
+    while its bootstrap and approaches run); :meth:`results` renders the rest and returns every result in
+    the order asked.  Drawing is pure Python (matplotlib's layout holds the GIL), so threads would not
+    help; forked workers inherit the drawings and the analyses they draw from, and send back PNG bytes
+    only.  Where ``fork`` is unavailable or unsafe (not Linux), or another thread's report is rendering
+    through workers, every drawing is rendered here, one by one, in :meth:`results`.  Leaving the
+    ``with`` block terminates every pool, so no worker outlives the report (SIGTERM and Ctrl-C included).
     """
-    global _PENDING
-    workers = _workers(n_jobs, len(draws))
-    if workers < 2 or not sys.platform.startswith("linux") or not _FORKING.acquire(blocking=False):
-        return [_render_draw(d, dpi) for d in draws]
-    _PENDING = [(d, dpi) for d in draws]
-    try:
+
+    def __init__(self, dpi: int, n_jobs: int) -> None:
+        self.dpi, self.workers = dpi, _workers(n_jobs, 1 << 30)
+        self.forking = False
+        self.started: dict[int, Any] = {}  # id(drawing) -> its pending result (AsyncResult and position)
+        self.pools: list[Any] = []
+
+    def __enter__(self) -> "_Renderer":
+        self.forking = (self.workers >= 2 and sys.platform.startswith("linux")
+                        and _FORKING.acquire(blocking=False))
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        global _PENDING
+        for pool in self.pools:
+            pool.terminate()
+            pool.join()
+        self.pools = []
+        if self.forking:
+            _PENDING = []
+            self.forking = False
+            _FORKING.release()
+
+    def submit(self, draws: Sequence[Callable[[], Any]], processes: int | None = None) -> None:
+        """Start rendering ``draws`` in ``processes`` forked workers (default: all); nothing happens when not forking."""
+        global _PENDING
+        if not self.forking or not draws:
+            return
         import multiprocessing
         import warnings
 
@@ -184,16 +225,26 @@ def _render_figures(draws: Sequence[Callable[[], Any]], dpi: int, n_jobs: int) -
         import matplotlib.image  # noqa: F401
         import matplotlib.pyplot  # noqa: F401
 
+        _PENDING = [(d, self.dpi) for d in draws]  # what this pool's workers inherit
         with warnings.catch_warnings():
             # Python >= 3.12 warns that forking a process with threads (loky's, the GUI's) may deadlock;
             # the workers only draw with matplotlib and numpy, which hold no lock across a fork
             warnings.simplefilter("ignore", DeprecationWarning)
-            pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals)
-        try:
-            return pool.map(_render_one, range(len(draws)), chunksize=1)
-        finally:
-            pool.terminate()
-            pool.join()
-    finally:
-        _PENDING = []
-        _FORKING.release()
+            pool = multiprocessing.get_context("fork").Pool(min(processes or self.workers, self.workers, len(draws)),
+                                                            initializer=_worker_signals)
+        self.pools.append(pool)
+        pending = pool.map_async(_render_one, range(len(draws)), chunksize=1)
+        for i, d in enumerate(draws):
+            self.started[id(d)] = (pending, i)
+
+    def results(self, draws: Sequence[Callable[[], Any]]) -> list:
+        """Each drawing's :func:`_render_draw` result, in order (those not yet submitted are submitted now)."""
+        self.submit([d for d in draws if id(d) not in self.started])
+        return [self.started[id(d)][0].get()[self.started[id(d)][1]] if id(d) in self.started
+                else _render_draw(d, self.dpi) for d in draws]
+
+
+def _render_figures(draws: Sequence[Callable[[], Any]], dpi: int, n_jobs: int) -> list:
+    """Render every drawing (see :func:`_render_draw`), in forked processes when ``n_jobs`` allows more than one."""
+    with _Renderer(dpi, n_jobs) as renderer:
+        return renderer.results(draws)

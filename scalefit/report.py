@@ -23,7 +23,7 @@ from ._report_html import CSS as _CSS
 from ._report_html import _budget, approaches_table, plan_table, reader_text, summary_html, training_table, wrap
 from ._io import html_marker, write_text
 from ._report_figures import Figure as Figure  # noqa: F401 - a report's figures are scalefit.report.Figure
-from ._report_figures import _figures
+from ._report_figures import _figures, _fit_specs, _Renderer, _specs
 
 if TYPE_CHECKING:  # pragma: no cover - pandas is imported where a table is built, so that argument errors stay quick
     import pandas as pd
@@ -253,8 +253,11 @@ def build_report(
     word = wording or (lambda e: reader_text(str(e)))
     skipped: dict[str, str] = {}
     caught: list[str] = []
-    with collect_warnings() as wlist:  # per call and per thread, not process-wide
+    # the figures of the point fit render in forked workers (n_jobs permitting) while the rest of the analyses run
+    with _Renderer(dpi, n_jobs) as renderer, collect_warnings() as wlist:  # warnings: per call and thread
         result = _fit(finals, law, loss=loss, delta=delta)
+        fit_specs = _fit_specs(result, hw) if figures else []
+        renderer.submit([d for _, _, d in fit_specs], processes=1)
         # -1 lets the bootstrap choose (n_jobs=None): starting its workers took 1.77 s for 0.12 s of serial work on
         # the bundled runs (benchmarks/RESULTS.md, issue 12, "the report in under 2.5 s")
         boot = (result.bootstrap(bootstrap, seed=seed, n_jobs=None if n_jobs == -1 else n_jobs, progress=progress)
@@ -294,7 +297,7 @@ def build_report(
         training = _training_table(plan, hw, skipped) if plan is not None else pd.DataFrame()
         configurations = (_configurations(boot if boot is not None else result, budgets, shape or DEFAULT_SHAPE, hw, skipped)
                           if plan is not None else [])
-        figs = _figures(result, boot, iso, env, hw, skipped, budgets=budgets, dpi=dpi, n_jobs=n_jobs) if figures else []
+        figs = _figures(_specs(result, boot, iso, env, fit_specs, budgets=budgets), renderer, skipped) if figures else []
     for w in wlist:
         caught.append(f"{type(w).__name__}: {word(w)}")
     return Report(

@@ -248,6 +248,33 @@ def test_report_figures_rendered_in_workers_are_the_same(monkeypatch):
     assert forked.warnings == serial.warnings and forked.skipped == serial.skipped
 
 
+def test_report_renders_the_point_fits_figures_while_the_analyses_run(monkeypatch):
+    """The figures that need only the point fit go to a worker before the bootstrap starts; the rest after."""
+    from scalefit import _report_figures as figures_module
+    from scalefit.fitting._result import FitResult
+
+    monkeypatch.setattr(figures_module, "_workers", lambda n_jobs, n_tasks: 2)
+    events = []
+    real_submit, real_boot = figures_module._Renderer.submit, FitResult.bootstrap
+
+    def submit(self, draws, processes=None):
+        events.append(("submit", len(draws), processes))
+        return real_submit(self, draws, processes)
+
+    def boot(self, *args, **kwargs):
+        events.append(("bootstrap",))
+        return real_boot(self, *args, **kwargs)
+
+    monkeypatch.setattr(figures_module._Renderer, "submit", submit)
+    monkeypatch.setattr(FitResult, "bootstrap", boot)
+    runs = scalefit.read_runs(scalefit.datasets.synthetic_path("isoflop"))
+    rep = build_report(runs, bootstrap=20, n_jobs=2, progress=False)
+    # contours, fit against data, training time and cost: one worker, before the bootstrap; the other five after it
+    assert events[:2] == [("submit", 3, 1), ("bootstrap",)]
+    assert ("submit", 5, None) in events[2:]
+    assert all(f.png for f in rep.figures) and len(rep.figures) == 8
+
+
 def test_report_figure_warnings_and_errors_come_back_from_workers(monkeypatch):
     """A drawing's warning and a drawing's error reach the report from a forked worker, as from a drawing in the process."""
     from scalefit import _report_figures as figures_module

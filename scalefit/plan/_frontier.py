@@ -204,11 +204,7 @@ def _row(
     """One plan as a dict.  ``loss`` and ``flops`` given by the caller are kept exactly (no round-off),
     so numbers the caller fixed stay identical across bootstrap samples."""
     if not (n_params >= 1 and n_tokens >= 1):
-        raise ScalefitInputError(
-            f"the law's plan is a model of {n_params:.3g} parameters trained on {n_tokens:.3g} tokens, which is "
-            "not a model: the fit is degenerate (read its diagnostics: a term may have vanished) or the budget "
-            "is far too small."
-        )
+        raise _not_a_model(n_params, n_tokens)
     if loss is None:
         loss = float(m.loss(n_params, n_tokens))
     return {
@@ -267,38 +263,48 @@ def _optimum(m: _Model, flops: float) -> dict[str, float]:
     return _row(m, math.exp(x[0]), math.exp(ln_s[0] - x[0]), flops=flops)
 
 
+#: Plans of many parameter draws: each key's values over the draws that gave a plan (in draw order), and
+#: what each other draw raised.
+DrawPlans = tuple[dict[str, np.ndarray], list[ScalefitInputError]]
+
+
+def _not_a_model(n_params: float, n_tokens: float) -> ScalefitInputError:
+    return ScalefitInputError(
+        f"the law's plan is a model of {n_params:.3g} parameters trained on {n_tokens:.3g} tokens, which is "
+        "not a model: the fit is degenerate (read its diagnostics: a term may have vanished) or the budget "
+        "is far too small."
+    )
+
+
 def _optimum_draws(law: Law, draws: Sequence[Mapping[str, float]], inputs: Mapping[str, float], k: float,
-                   flops: float) -> list[dict[str, float] | ScalefitInputError]:
-    """:func:`_optimum` for every parameter draw at once: a plan, or the error that draw gives."""
-    out: list[dict[str, float] | ScalefitInputError] = []
+                   flops: float) -> DrawPlans:
+    """:func:`_optimum` for every parameter draw at once, as columns (:data:`DrawPlans`).
+
+    Each value is the number :func:`_optimum` gives that draw; a draw whose plan is not a model (or
+    that has no optimum) is left out of the columns and its error listed instead.
+    """
     arrays = {p: np.array([d[p] for d in draws], dtype=float) for p in law.param_names}
     m = _Model(law, arrays, inputs, k)
     if is_chinchilla(law) and not inputs:
         # closed form for every draw at once: the same elementwise operations as _optimum's, so the
-        # same numbers, without a Python-level model per draw (1,000 draws x 80 budgets in a figure)
-        n_all, d_all, loss_all = chinchilla_compute_optimal(arrays, flops, flops_per_param_token=k)
-        for n, d, loss in zip(n_all.tolist(), d_all.tolist(), loss_all.tolist()):
-            try:
-                out.append(_row(m, n, d, loss=loss, flops=flops))
-            except ScalefitInputError as exc:
-                out.append(exc)
-        return out
-    x, ln_s, edge = _log_n_opt(m, np.full(len(draws), flops))
-    ok = np.flatnonzero(np.isfinite(x))
-    n_ok = [math.exp(x[j]) for j in ok]  # math.exp, as _optimum, so each draw's plan is the same number
-    d_ok = [math.exp(ln_s[j] - x[j]) for j in ok]
-    loss_ok = m.loss(np.array(n_ok), np.array(d_ok), ok) if ok.size else np.array([])
-    found = {int(j): (n_ok[i], d_ok[i], float(loss_ok[i])) for i, j in enumerate(ok)}
-    pairs = [found.get(j) or _no_optimum(m, flops, edge[j]) for j in range(len(draws))]
-    for pair in pairs:
-        if isinstance(pair, ScalefitInputError):
-            out.append(pair)
-            continue
-        try:
-            out.append(_row(m, pair[0], pair[1], loss=pair[2], flops=flops))
-        except ScalefitInputError as exc:
-            out.append(exc)
-    return out
+        # same numbers, without a Python-level model or row per draw (1,000 draws x 48 budgets in a figure)
+        n, d, loss = (np.asarray(v, float) for v in chinchilla_compute_optimal(arrays, flops, flops_per_param_token=k))
+        errors: dict[int, ScalefitInputError] = {}
+    else:
+        x, ln_s, edge = _log_n_opt(m, np.full(len(draws), flops))
+        ok = np.flatnonzero(np.isfinite(x))
+        n, d = np.full(len(draws), np.nan), np.full(len(draws), np.nan)
+        n[ok] = [math.exp(x[j]) for j in ok]  # math.exp, as _optimum, so each draw's plan is the same number
+        d[ok] = [math.exp(ln_s[j] - x[j]) for j in ok]
+        loss = np.full(len(draws), np.nan)
+        if ok.size:
+            loss[ok] = m.loss(n[ok], d[ok], ok)
+        errors = {int(j): _no_optimum(m, flops, edge[j]) for j in np.flatnonzero(~np.isfinite(x))}
+    model = (n >= 1) & (d >= 1)  # as _row: NaN (no optimum) is not a model either
+    errors.update({int(j): _not_a_model(n[j], d[j]) for j in np.flatnonzero(~model & np.isfinite(n))})
+    n, d = n[model], d[model]
+    return {"n_params": n, "n_tokens": d, "flops": np.full(n.size, float(flops)), "loss": loss[model],
+            "tokens_per_param": d / n}, [errors[j] for j in sorted(errors)]
 
 
 def _check_target(m: _Model, loss: float) -> None:

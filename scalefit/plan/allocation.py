@@ -41,6 +41,7 @@ from ._frontier import (
     _inference,
     _Model,
     _optimum,
+    DrawPlans,
     _optimum_draws,
     _row,
 )
@@ -94,7 +95,7 @@ def _estimate(
     k: float,
     level: float,
     fixed: Sequence[str] = (),
-    compute_draws: Callable[[list[dict[str, float]]], list[dict[str, float] | ScalefitInputError]] | None = None,
+    compute_draws: Callable[[list[dict[str, float]]], DrawPlans] | None = None,
     checked: list[dict[str, float]] | None = None,
 ) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
     """Point result and percentile intervals over the bootstrap samples.
@@ -102,28 +103,28 @@ def _estimate(
     Keys in ``fixed`` (the numbers the caller chose) get no interval; every
     other key does.  Samples that give no plan are left out, with a warning.
     ``compute_draws``, when given, does ``compute`` for all samples in one
-    vectorised call (a plan or the error, per sample).  ``checked``, when
+    vectorised call (:data:`DrawPlans`: each key's values over the samples
+    that gave a plan, and the errors of the others).  ``checked``, when
     given, is :func:`_usable_samples` of ``samples`` (a caller planning many
     budgets checks them once).
     """
     point = compute(_Model(law, params, inputs, k))
     if not samples:
         return point, {}
-    rows: list[dict[str, float]] = []
-    failures: list[str] = []
     usable = _usable_samples(law, samples) if checked is None else checked
     skipped = len(samples) - len(usable)
     if compute_draws is not None and usable:
-        for result in compute_draws(usable):
-            if isinstance(result, ScalefitInputError):
-                failures.append(str(result))
-            else:
-                rows.append(result)
-    for ps in usable if compute_draws is None else ():
-        try:
-            rows.append(compute(_Model(law, ps, inputs, k)))
-        except ScalefitInputError as exc:
-            failures.append(str(exc))
+        columns, errors = compute_draws(usable)
+        failures = [str(e) for e in errors]
+    else:
+        rows: list[dict[str, float]] = []
+        failures = []
+        for ps in usable:
+            try:
+                rows.append(compute(_Model(law, ps, inputs, k)))
+            except ScalefitInputError as exc:
+                failures.append(str(exc))
+        columns = {key: np.array([r[key] for r in rows], dtype=float) for key in point}
     n = len(samples)
     if skipped or failures:
         first = f" The first said: {failures[0]}" if failures else ""
@@ -133,14 +134,15 @@ def _estimate(
             f"compute, so intervals may be open-ended).{first}",
             ScalefitWarning,
         )
-    if len(rows) < 2:
-        warn(f"only {len(rows)} usable bootstrap sample(s) of {n}; no intervals reported.", ScalefitWarning)
+    planned = len(columns[next(iter(point))]) if point else 0
+    if planned < 2:
+        warn(f"only {planned} usable bootstrap sample(s) of {n}; no intervals reported.", ScalefitWarning)
         return point, {}
     intervals = {}
     for key in point:
         if key in fixed:
             continue
-        values = np.array([r[key] for r in rows], dtype=float)
+        values = columns[key]
         if failures and key != "tokens_per_param":
             # a draw that gives no plan needs unbounded compute (the target is out of its reach):
             # count it as +inf rather than drop it, so an interval never looks narrower than it is
@@ -178,7 +180,7 @@ def _plan_each(
     k: float,
     inputs: Mapping[str, Any] | None,
     fixed: Sequence[str],
-    vectorised: Callable[..., list[dict[str, float] | ScalefitInputError]] | None = None,
+    vectorised: Callable[..., DrawPlans] | None = None,
     force: bool = False,
 ) -> "Allocation | AllocationTable":
     """Shared driver: normalise fit and inputs, loop over values, attach intervals.
