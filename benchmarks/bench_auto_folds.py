@@ -5,7 +5,7 @@ Usage
     python benchmarks/bench_auto_folds.py --data porian --out /tmp/folds_porian.json
     python benchmarks/bench_auto_folds.py --data chinchilla --out /tmp/folds_chinchilla.json
     python benchmarks/bench_auto_folds.py --data li --out /tmp/folds_li.json
-    python benchmarks/bench_auto_folds.py --synthetic --seeds 8
+    python benchmarks/bench_auto_folds.py --synthetic --seeds 8 --out /tmp/folds_synthetic.json
     python benchmarks/bench_auto_folds.py --combine /tmp/folds_chinchilla.json /tmp/folds_li.json /tmp/folds_porian.json
 
 For each task of ``bench_backtest.py`` (the same data, training sets and held-out runs), every
@@ -21,9 +21,10 @@ error, pooled over the folds, and at the outer test (mean and max), then what ea
 (``scalefit.fitting._auto.RULE``: ``pooled``, ``outer``) would pick and how the picks score outside.
 
 ``--synthetic`` asks the outer question on the sweep of ``tests/test_backtest.py`` whose true law
-(``kaplan-c-e``) ``auto`` must choose: the same 5 budgets 1e17..1e21 plus two larger ones, fitted on
-the 5, forecasting 1e22 and 1e23, for ``--seeds`` noise seeds; and says which candidate each rule
-chooses from the 5 budgets.
+(``kaplan-c-e``, and ``chinchilla``) ``auto`` must choose: the same 5 budgets 1e17..1e21 plus two
+larger ones, fitted on the 5, forecasting 1e22 and 1e23, for ``--seeds`` noise seeds of each true law;
+it prints which candidate each rule chooses from the 5 budgets of the saturating law, and ``--out``
+saves every task's inner and outer rows (the format of ``--data``) for ``bench_auto_variants.py``.
 """
 from __future__ import annotations
 
@@ -124,7 +125,7 @@ def combine(paths: list[str]) -> None:
         print("| task | candidate | inner folds: mean d (SE), smallest training set first | pooled d (SE) | "
               "outer d mean | outer d max |")
         print("|---|---|---|---|---|---|")
-        picks = {r: [] for r in _auto._RULES}
+        picks: dict[str, list] = {r: [] for r in _auto._RULES}
         for task, g in t.groupby("task", sort=False):
             inn, out = g[g["fold"] == "inner"], g[g["fold"] == "outer"]
             base_o = out[out["cand"] == DEFAULT]["abs_error"]
@@ -173,40 +174,63 @@ def combine(paths: list[str]) -> None:
                   f"{base.mean():.2f} / {base.max():.2f} (switched: {chosen})")
 
 
-def synthetic(seeds: int) -> None:
-    """The outer question on the true-law sweep of tests/test_backtest.py (kaplan-c-e), extended by two budgets."""
+#: The true laws of tests/test_backtest.py (TRUE_SATURATING, TRUE_CHINCHILLA = Hoffmann et al. 2022, eq. 10).
+SYNTHETIC_TRUTHS = {"kaplan-c-e": {"E": 1.8, "C_c": 2.0e11, "alpha_C": 0.15},
+                    "chinchilla": dict(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28)}
+
+
+def synthetic_sweep(law: str, seed: int) -> pd.DataFrame:
+    """The design of tests/test_backtest.py::_sweep (6 sizes per budget, 0.2% noise), with budgets 1e17..1e23."""
     from scalefit.laws import evaluate
 
-    truth = {"E": 1.8, "C_c": 2.0e11, "alpha_C": 0.15}  # TRUE_SATURATING of tests/test_backtest.py
+    rng = np.random.default_rng(seed)
+    rows = []
+    for c in np.logspace(17, 23, 7):
+        n_opt = 0.1 * np.sqrt(c / 6)
+        for n in n_opt * np.logspace(-0.8, 0.8, 6):
+            d = c / (6 * n)
+            loss = float(evaluate(law, SYNTHETIC_TRUTHS[law], n_params=n, n_tokens=d))
+            rows.append(dict(n_params=n, n_tokens=d, flops=c, loss=loss * np.exp(0.002 * rng.standard_normal())))
+    return pd.DataFrame(rows)
 
-    def sweep(seed: int) -> pd.DataFrame:  # the design of tests/test_backtest.py::_sweep, with budgets to 1e23
-        rng = np.random.default_rng(seed)
-        rows = []
-        for c in np.logspace(17, 23, 7):
-            n_opt = 0.1 * np.sqrt(c / 6)
-            for n in n_opt * np.logspace(-0.8, 0.8, 6):
-                d = c / (6 * n)
-                loss = float(evaluate("kaplan-c-e", truth, n_params=n, n_tokens=d))
-                rows.append(dict(n_params=n, n_tokens=d, flops=c, loss=loss * np.exp(0.002 * rng.standard_normal())))
-        return pd.DataFrame(rows)
 
-    print("| seed | chinchilla err % at 1e22 / 1e23 | kaplan-c-e err % at 1e22 / 1e23 | pooled picks | outer picks |")
-    print("|---|---|---|---|---|")
-    with warnings.catch_warnings():
+def synthetic_rows(seeds: int) -> dict:
+    """The outer question on the true-law sweeps: fitted on the 5 budgets of the test, forecasting 1e22 and 1e23.
+
+    One task per (true law, seed), in the row format of :func:`run`: ``auto``'s inner folds on the 5 budgets and
+    every candidate's outer forecasts, so that the choice rules can be scored offline as on the public data.
+    """
+    from threadpoolctl import threadpool_limits
+
+    rows = []
+    t0 = time.perf_counter()
+    with threadpool_limits(limits=1), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for seed in range(1, seeds + 1):
-            df = sweep(seed)
-            runs = scalefit.read_runs(df)
-            bt = scalefit.backtest(runs, ["chinchilla", "kaplan-c-e"], origins=[1e22], horizon=None, intervals=False)
-            e = bt.rows.groupby(["law", "scale"])["abs_error"].mean()
-            small = scalefit.read_runs(df[df["flops"] < 1e22].reset_index(drop=True))
-            pick = {}
-            for r in _auto._RULES:
-                _auto.RULE = r
-                pick[r] = scalefit.fit(small, "auto").options["auto"]["chosen"]
-            _auto.RULE = "pooled"
-            print(f"| {seed} | {e['chinchilla'].iloc[0]:.2f} / {e['chinchilla'].iloc[1]:.2f} | "
-                  f"{e['kaplan-c-e'].iloc[0]:.2f} / {e['kaplan-c-e'].iloc[1]:.2f} | {pick['pooled']} | {pick['outer']} |")
+        for law in SYNTHETIC_TRUTHS:
+            for seed in range(1, seeds + 1):
+                runs = scalefit.read_runs(synthetic_sweep(law, seed))
+                rows.append(task_rows(f"synthetic:{law}:{seed}", runs, dict(by="flops", origins=[1e22], horizon=None)))
+    t = pd.concat(rows, ignore_index=True)
+    return {"data": "synthetic", "rows": json.loads(t.to_json(orient="records")), "seconds": time.perf_counter() - t0,
+            "load": os.getloadavg()}
+
+
+def synthetic(seeds: int, out: str | None) -> None:
+    """Print, per seed of the saturating true law, its outer errors against the default's and each rule's pick."""
+    d = synthetic_rows(seeds)
+    if out:
+        bb.emit(d, out)
+    t = pd.DataFrame(d["rows"])
+    print("| seed | chinchilla err % at 1e22 / 1e23 | kaplan-c-e err % at 1e22 / 1e23 | "
+          + " | ".join(f"{r} picks" for r in _auto._RULES) + " |")
+    print("|---" * (3 + len(_auto._RULES)) + "|")
+    for task, g in t[t["task"].str.startswith("synthetic:kaplan-c-e")].groupby("task", sort=False):
+        out_rows = g[(g["fold"] == "outer") & g["cand"].str.endswith("/huber")]
+        e = out_rows.groupby(["law", "scale"])["abs_error"].mean()
+        inn = g[g["fold"] == "inner"]
+        picks = [choose(inn, float(g[g["fold"] == "outer"]["train_max"].iloc[0]), r) for r in _auto._RULES]
+        print(f"| {task.split(':')[-1]} | {e['chinchilla'].iloc[0]:.2f} / {e['chinchilla'].iloc[1]:.2f} | "
+              f"{e['kaplan-c-e'].iloc[0]:.2f} / {e['kaplan-c-e'].iloc[1]:.2f} | " + " | ".join(picks) + " |")
 
 
 def main() -> int:
@@ -221,7 +245,7 @@ def main() -> int:
         combine(args.combine)
         return 0
     if args.synthetic:
-        synthetic(args.seeds)
+        synthetic(args.seeds, args.out)
         return 0
     if not bb.DATA.exists():
         print(f"skipped: {bb.DATA} is absent (public data of ../shared/data)", file=sys.stderr)
