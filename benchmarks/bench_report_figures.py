@@ -67,8 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     rep = build_report(runs, curves=curves, bootstrap=args.bootstrap, n_jobs=1, progress=False, figures=False)
     top = float(np.max(rep.fit.runs.flops))
     budgets = sorted(set([float(f"{v:.2g}") for v in np.geomspace(top, top * 1000, 4)] + [5.76e23]))  # as build_report
-    specs = rf._specs(rep.fit, rep.bootstrap, rep.isoflop, rep.envelope, rf._fit_specs(rep.fit, rep.hardware),
-                      budgets=budgets)
+    specs = rf._specs(rep.fit, rep.isoflop, rep.envelope, rf._fit_specs(rep.fit, rep.hardware),
+                      rf._boot_specs(rep.fit, rep.bootstrap, budgets=budgets), boot=rep.bootstrap, budgets=budgets)
     draws = [draw for _, _, draw in specs]
     plain, fixed = _base._plain_log_labels, _base._FIXED_LAYOUT
 

@@ -80,8 +80,23 @@ def _fit_specs(result, hw) -> list[Spec]:
     return [(title, caption, _laid_out(draw)) for title, caption, draw in specs]
 
 
-def _specs(result, boot, iso, env, fit_specs: Sequence[Spec], *, budgets: Sequence[float]) -> list[Spec]:
-    """Every figure of the report, in its order; ``fit_specs`` (:func:`_fit_specs`) take their places in it."""
+def _boot_specs(result, boot, *, budgets: Sequence[float]) -> list[Spec]:
+    """The figures that need only the fit and its bootstrap: rendered while the approaches run."""
+    from . import plots
+
+    specs: list[Spec] = [("Extrapolation", "Loss along the compute-optimal frontier with bootstrap bands beyond the data, "
+                          "to the planned budgets (each marked with its loss and interval).",
+                          lambda: plots.plot_extrapolation(boot if boot is not None else result, flops=list(budgets) or None))]
+    if boot is not None:
+        specs.append(("Bootstrap distributions", "Bootstrap draws of each parameter and of a = beta/(alpha+beta).",
+                      lambda: plots.plot_bootstrap(boot)))
+    return [(title, caption, _laid_out(draw)) for title, caption, draw in specs]
+
+
+def _specs(result, iso, env, fit_specs: Sequence[Spec], boot_specs: Sequence[Spec], *, boot,
+           budgets: Sequence[float]) -> list[Spec]:
+    """Every figure of the report, in its order: those of the approaches, then ``fit_specs`` (:func:`_fit_specs`)
+    and ``boot_specs`` (:func:`_boot_specs`) in their places."""
     from . import plots
 
     specs: list[Spec] = []
@@ -104,14 +119,8 @@ def _specs(result, boot, iso, env, fit_specs: Sequence[Spec], *, budgets: Sequen
                   "95% bootstrap bands and interval bars at the plan (Hoffmann et al. 2022, Fig. 1); right: the tokens per "
                   "parameter D*/N* each approach gives as compute grows.",
                   lambda: plots.plot_approaches(given, flops=budgets, data_flops=result.runs.flops)))
-    late = [("Extrapolation", "Loss along the compute-optimal frontier with bootstrap bands beyond the data, "
-             "to the planned budgets (each marked with its loss and interval).",
-             lambda: plots.plot_extrapolation(boot if boot is not None else result, flops=list(budgets) or None))]
-    if boot is not None:
-        late.append(("Bootstrap distributions", "Bootstrap draws of each parameter and of a = beta/(alpha+beta).",
-                     lambda: plots.plot_bootstrap(boot)))
     return ([(title, caption, _laid_out(draw)) for title, caption, draw in specs] + list(fit_specs[:2])
-            + [(title, caption, _laid_out(draw)) for title, caption, draw in late] + list(fit_specs[2:]))
+            + list(boot_specs) + list(fit_specs[2:]))
 
 
 def _figures(specs: Sequence[Spec], renderer: "_Renderer", skipped: dict) -> list:

@@ -23,7 +23,7 @@ from ._report_html import CSS as _CSS
 from ._report_html import _budget, approaches_table, plan_table, reader_text, summary_html, training_table, wrap
 from ._io import html_marker, write_text
 from ._report_figures import Figure as Figure  # noqa: F401 - a report's figures are scalefit.report.Figure
-from ._report_figures import _figures, _fit_specs, _Renderer, _specs
+from ._report_figures import _boot_specs, _figures, _fit_specs, _Renderer, _specs
 
 if TYPE_CHECKING:  # pragma: no cover - pandas is imported where a table is built, so that argument errors stay quick
     import pandas as pd
@@ -262,6 +262,12 @@ def build_report(
         # the bundled runs (benchmarks/RESULTS.md, issue 12, "the report in under 2.5 s")
         boot = (result.bootstrap(bootstrap, seed=seed, n_jobs=None if n_jobs == -1 else n_jobs, progress=progress)
                 if bootstrap else None)
+        if budgets is None:
+            top = float(np.max(finals.flops))
+            budgets = sorted(set([float(f"{v:.2g}") for v in np.geomspace(top, top * 1000, 4)] + [5.76e23]))
+        budgets = [float(b) for b in budgets]
+        boot_specs = _boot_specs(result, boot, budgets=budgets) if figures else []
+        renderer.submit([d for _, _, d in boot_specs], processes=1)  # while IsoFLOP and the envelope run
         iso = env = None
         try:
             iso = _ap.isoflop(finals, bootstrap=bootstrap, seed=seed, budget=budget, method=method)  # type: ignore[arg-type]
@@ -274,10 +280,6 @@ def build_report(
                 skipped["Approach 1 (training-curve envelope)"] = word(exc)
         else:
             skipped["Approach 1 (training-curve envelope)"] = "the runs hold no training curves (give curves, or read runs with run_id=...)"
-        if budgets is None:
-            top = float(np.max(finals.flops))
-            budgets = sorted(set([float(f"{v:.2g}") for v in np.geomspace(top, top * 1000, 4)] + [5.76e23]))
-        budgets = [float(b) for b in budgets]
         given: dict[str, Any] = {"parametric": boot if boot is not None else result}
         if iso is not None and getattr(iso, "success", True):
             given["isoflop"] = iso
@@ -297,7 +299,7 @@ def build_report(
         training = _training_table(plan, hw, skipped) if plan is not None else pd.DataFrame()
         configurations = (_configurations(boot if boot is not None else result, budgets, shape or DEFAULT_SHAPE, hw, skipped)
                           if plan is not None else [])
-        figs = _figures(_specs(result, boot, iso, env, fit_specs, budgets=budgets), renderer, skipped) if figures else []
+        figs = _figures(_specs(result, iso, env, fit_specs, boot_specs, boot=boot, budgets=budgets), renderer, skipped) if figures else []
     for w in wlist:
         caught.append(f"{type(w).__name__}: {word(w)}")
     return Report(

@@ -249,7 +249,7 @@ def test_report_figures_rendered_in_workers_are_the_same(monkeypatch):
 
 
 def test_report_renders_the_point_fits_figures_while_the_analyses_run(monkeypatch):
-    """The figures that need only the point fit go to a worker before the bootstrap starts; the rest after."""
+    """Figures go to workers as soon as what they draw is ready: the point fit's before the bootstrap starts."""
     from scalefit import _report_figures as figures_module
     from scalefit.fitting._result import FitResult
 
@@ -269,9 +269,10 @@ def test_report_renders_the_point_fits_figures_while_the_analyses_run(monkeypatc
     monkeypatch.setattr(FitResult, "bootstrap", boot)
     runs = scalefit.read_runs(scalefit.datasets.synthetic_path("isoflop"))
     rep = build_report(runs, bootstrap=20, n_jobs=2, progress=False)
-    # contours, fit against data, training time and cost: one worker, before the bootstrap; the other five after it
-    assert events[:2] == [("submit", 3, 1), ("bootstrap",)]
-    assert ("submit", 5, None) in events[2:]
+    # contours, fit against data, training time and cost: one worker, before the bootstrap; then the extrapolation
+    # and the bootstrap's distributions in another, before the approaches; the last three after the approaches
+    assert events[:3] == [("submit", 3, 1), ("bootstrap",), ("submit", 2, 1)]
+    assert ("submit", 3, None) in events[3:]
     assert all(f.png for f in rep.figures) and len(rep.figures) == 8
 
 
