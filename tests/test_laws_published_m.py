@@ -140,8 +140,8 @@ def _their_m2_estimate(x, y):
 
 
 # eps_inf of their m2.Estimator(fit_values).estimate_scaling_params(verbose=0) (the notebook's NMT cell), from
-# google-research/google-research@9853680 revisiting_neural_scaling_laws/methods/m2.py run on these curves here
-# (numpy 2.4.6, scikit-learn 1.9.1)
+# google-research/google-research revisiting_neural_scaling_laws/methods/m2.py@1d4d2f1 with base.py@4c42994 (the same
+# algorithm as in the first commit, 9853680), run on these curves here (numpy 2.4.6, scikit-learn 1.9.1)
 THEIR_M2_EPS_INF = {"6 Enc, 6 Dec": 0.30815954096995885, "28 Enc, 6 Dec": 0.21961405779833704,
                     "6 Enc, 28 Dec": 0.2294206092037302, "Dec-only": 0.3754781456797251,
                     "TEnc-LSTM": 0.3548164413020953}
@@ -166,8 +166,9 @@ def test_m2_law_at_their_estimate_reproduces_table_2_nmt():
 
 # ------------------------------------------------------------------------------------------------- M3
 # (beta, c, gamma) and the prediction at 512M of their m3.Estimator(fit_values).estimate_scaling_params(verbose=0)
-# (the notebook's NMT cell), google-research/google-research@9853680 revisiting_neural_scaling_laws/methods/m3.py
-# run on these curves here (numpy 2.4.6, scikit-learn 1.9.1).  Their form is beta (1/x + gamma)^c with c >= 0, and
+# (the notebook's NMT cell), google-research/google-research revisiting_neural_scaling_laws/methods/m3.py@1d4d2f1 with
+# base.py@4c42994 (the same algorithm as in the first commit, 9853680), run on these curves here (numpy 2.4.6,
+# scikit-learn 1.9.1).  Their form is beta (1/x + gamma)^c with c >= 0, and
 # gamma is searched among the values that fit one point exactly, so the iteration stops short of the least-squares
 # optimum of its own objective, sum (log y - log(beta (1/x + gamma)^c))^2.
 THEIR_M3 = {
@@ -200,8 +201,9 @@ def test_m3_law_at_their_parameters_reproduces_table_2_and_our_fit_lowers_their_
 # ------------------------------------------------------------------------------------------------- M4
 # (eps_inf, eps_0, beta, c, alpha) and the prediction at 512M of their
 # m4.Estimator(fit_values, err_0=1.0, update_err_0=True, up_bound=None).estimate_scaling_params(verbose=0) (the
-# notebook's NMT cell), google-research/google-research@9853680 revisiting_neural_scaling_laws/methods/m4.py run on
-# these curves here (numpy 2.4.6, scikit-learn 1.9.1).  Their extrapolation errors, 0.0205, 0.0181, 0.0444, 0.0084,
+# notebook's NMT cell), google-research/google-research revisiting_neural_scaling_laws/methods/m4.py@1d4d2f1 with
+# base.py@4c42994 (the same algorithm as in the first commit, 9853680), run on these curves here (numpy 2.4.6,
+# scikit-learn 1.9.1).  Their extrapolation errors, 0.0205, 0.0181, 0.0444, 0.0084,
 # 0.0126, are not the printed 1.0e-2, 1.3e-2, 3.0e-2, (copied), 1.2e-2: no M4 value of Table 2 reproduces here.
 THEIR_M4 = {
     "6 Enc, 6 Dec": ((0.32343875841237574, 0.9999310301660783, 3783.2792481297993, -0.6385903666581514,
