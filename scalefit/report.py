@@ -401,15 +401,18 @@ def _configurations(fit: Any, budgets: Sequence[float], spec: dict, hw: dict, sk
     from . import plan as _plan
 
     out, failed = [], []
-    for c in budgets:
+    try:  # every budget in one call (the bootstrap draws are checked once); budget by budget if one fails
+        table = _plan.compute_optimal(fit, [float(c) for c in budgets], shape=spec)
+        plans: list = [(float(c), a) for c, a in zip(budgets, table)]
+    except ScalefitInputError:
+        plans = [(float(c), None) for c in budgets]
+    gpu = hw.get("gpu")
+    for c, alloc in plans:
         try:
-            alloc = _plan.compute_optimal(fit, float(c), shape=spec)
-            if not isinstance(alloc, _plan.Allocation):  # pragma: no cover - a scalar budget gives one row
-                continue
-            gpu = hw.get("gpu")
+            alloc = alloc if alloc is not None else _plan.compute_optimal(fit, c, shape=spec)
             out.append(_plan.run_configuration(alloc, gpu=gpu, mfu=hw.get("mfu") if gpu else None))
         except ScalefitInputError as exc:
-            failed.append(f"{float(c):.3g} FLOPs: {exc}")
+            failed.append(f"{c:.3g} FLOPs: {exc}")
     if failed:
         skipped["Run configuration"] = "; ".join(failed)
     return out
