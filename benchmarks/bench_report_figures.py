@@ -4,6 +4,7 @@
     python benchmarks/bench_report_figures.py --repeats 3 --curves   # with the bundled training curves (the demo)
     python benchmarks/bench_report_figures.py --stages               # where a report's CPU time goes, stage by stage
     python benchmarks/bench_report_figures.py --isoflop-spread       # IsoFLOP intervals against the resample count
+    python benchmarks/bench_report_figures.py --timeline             # when each step of `scalefit report` starts and ends
 
 The analyses are run once (``build_report(..., figures=False)``, 1,000 resamples); then every figure
 the report shows is drawn and encoded to PNG (as :func:`scalefit._report_figures._png` does) under
@@ -42,7 +43,11 @@ def main(argv: list[str] | None = None) -> int:
                    "PYTHONPATH=<another scalefit> to time that one).")
     p.add_argument("--isoflop-spread", action="store_true", help="The 95%% interval of a from scalefit.isoflop with "
                    "200, 500 and 1,000 resamples, 5 seeds each, instead.")
+    p.add_argument("--timeline", action="store_true", help="Wall-clock marks of `scalefit report synthetic:isoflop` "
+                   "(default --jobs), from before its import, instead.")
     args = p.parse_args(argv)
+    if args.timeline:
+        return timeline()
     if args.stages:
         return stages(args.bootstrap)
     if args.isoflop_spread:
@@ -120,6 +125,53 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         med = float(np.median(times[name]))
         print(f"{name:22s} cpu {med:.3f} s (min {min(times[name]):.3f})  {base / med:.2f}x")
+    return 0
+
+
+def timeline() -> int:
+    """Seconds from before ``import scalefit.cli`` at which each step of the report command starts and ends (one run).
+
+    The main process's steps only: the figures drawn in workers show as ``submit`` (a worker forked) and as the
+    final wait in ``_figures``.
+    """
+    import functools
+    import tempfile
+
+    t0 = time.perf_counter()
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+    from scalefit import _report_figures as rf
+    from scalefit import approaches, fitting, report
+    from scalefit.cli import main as cli_main
+    from scalefit.fitting import _result
+
+    marks: list[tuple[float, str]] = [(time.perf_counter() - t0, "imported scalefit.cli, scalefit.report")]
+
+    def wrap(owner, name: str, label: str) -> None:
+        real = getattr(owner, name)
+
+        @functools.wraps(real)
+        def timed(*a, **k):
+            marks.append((time.perf_counter() - t0, f"{label} start"))
+            try:
+                return real(*a, **k)
+            finally:
+                marks.append((time.perf_counter() - t0, f"{label} end"))
+        setattr(owner, name, timed)
+
+    for owner, name, label in ((report, "build_report", "build_report"), (fitting, "fit", "fit"),
+                               (_result.FitResult, "bootstrap", "bootstrap"), (approaches, "isoflop", "isoflop"),
+                               (report, "_configurations", "configurations"), (rf._Renderer, "submit", "submit (fork)"),
+                               (report, "_figures", "figures (waiting for the workers)")):
+        wrap(owner, name, label)
+    warnings.simplefilter("ignore")
+    with tempfile.TemporaryDirectory() as tmp:
+        cli_main(["report", "synthetic:isoflop", "--out", f"{tmp}/r.html", "-q"])
+    marks.append((time.perf_counter() - t0, "done"))
+    print(f"# load {os.getloadavg()[0]:.2f}")
+    for t, label in marks:
+        print(f"{t:7.3f} s  {label}")
     return 0
 
 
