@@ -401,15 +401,19 @@ def _configurations(fit: Any, budgets: Sequence[float], spec: dict, hw: dict, sk
     from . import plan as _plan
 
     out, failed = [], []
+    values = [float(c) for c in budgets]
+    plans: list = [None] * len(values)
     try:  # every budget in one call (the bootstrap draws are checked once); budget by budget if one fails
-        table = _plan.compute_optimal(fit, [float(c) for c in budgets], shape=spec)
-        plans: list = [(float(c), a) for c, a in zip(budgets, table)]
+        table = _plan.compute_optimal(fit, values, shape=spec)
+        plans = list(table) if isinstance(table, _plan.AllocationTable) else [table]
     except ScalefitInputError:
-        plans = [(float(c), None) for c in budgets]
+        pass
     gpu = hw.get("gpu")
-    for c, alloc in plans:
+    for c, alloc in zip(values, plans):
         try:
             alloc = alloc if alloc is not None else _plan.compute_optimal(fit, c, shape=spec)
+            if not isinstance(alloc, _plan.Allocation):  # pragma: no cover - a scalar budget gives one row
+                continue
             out.append(_plan.run_configuration(alloc, gpu=gpu, mfu=hw.get("mfu") if gpu else None))
         except ScalefitInputError as exc:
             failed.append(f"{c:.3g} FLOPs: {exc}")
