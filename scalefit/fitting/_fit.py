@@ -267,7 +267,9 @@ def solve(problem: Problem, runs: Any, options: dict, *, seed: int, max_starts: 
     else:
         message = (
             "converged: projected gradient below tolerance" if success else
-            f"did not converge: projected gradient norm {sol.grad_norm:.3g}"
+            # the tolerance is relative to the objective's own scale: a tiny norm can still be too large
+            f"did not converge: projected gradient norm {sol.grad_norm:.3g}, large for an objective of "
+            f"{float(sol.objective):.3g} (the tolerance is relative to the objective's scale)"
         )
     if not success:
         fit_warnings.append({"category": "ConvergenceWarning", "fatal": False,
