@@ -151,14 +151,17 @@ def _laid_out(draw: Callable[[], Any]) -> Callable[[], Any]:
 
 
 #: The drawings being rendered by forked workers: set just before the pool forks, so each worker inherits them.
-_PENDING: list[tuple[Callable[[], Any], int]] = []
+#: Keyed by submission, and kept until the report is done: a worker the pool forks again later (to replace
+#: one that died) must still find its own submission's drawings.
+_PENDING: dict[int, list[tuple[Callable[[], Any], int]]] = {}
 #: One report at a time renders through forked workers (held while _PENDING is set); others render in their thread.
 _FORKING = threading.Lock()
 
 
-def _render_one(i: int) -> tuple[bytes | None, str | None, list[tuple[type, str, tuple]]]:
+def _render_one(task: tuple[int, int]) -> tuple[bytes | None, str | None, list[tuple[type, str, tuple]]]:
     """Render pending figure ``i`` (in a forked worker)."""
-    return _render_draw(*_PENDING[i])
+    key, i = task
+    return _render_draw(*_PENDING[key][i])
 
 
 def _render_draw(draw: Callable[[], Any], dpi: int) -> tuple[bytes | None, str | None, list[tuple[type, str, tuple]]]:
@@ -218,13 +221,12 @@ class _Renderer:
             pool.join()
         self.pools = []
         if self.forking:
-            _PENDING = []
+            _PENDING = {}
             self.forking = False
             _FORKING.release()
 
     def submit(self, draws: Sequence[Callable[[], Any]], processes: int | None = None) -> None:
         """Start rendering ``draws`` in ``processes`` forked workers (default: all); nothing happens when not forking."""
-        global _PENDING
         if not self.forking or not draws:
             return
         import multiprocessing
@@ -234,7 +236,8 @@ class _Renderer:
         import matplotlib.image  # noqa: F401
         import matplotlib.pyplot  # noqa: F401
 
-        _PENDING = [(d, self.dpi) for d in draws]  # what this pool's workers inherit
+        key = len(self.pools)
+        _PENDING[key] = [(d, self.dpi) for d in draws]  # what this pool's workers inherit
         with warnings.catch_warnings():
             # Python >= 3.12 warns that forking a process with threads (loky's, the GUI's) may deadlock;
             # the workers only draw with matplotlib and numpy, which hold no lock across a fork
@@ -242,7 +245,7 @@ class _Renderer:
             pool = multiprocessing.get_context("fork").Pool(min(processes or self.workers, self.workers, len(draws)),
                                                             initializer=_worker_signals)
         self.pools.append(pool)
-        pending = pool.map_async(_render_one, range(len(draws)), chunksize=1)
+        pending = pool.map_async(_render_one, [(key, i) for i in range(len(draws))], chunksize=1)
         for i, d in enumerate(draws):
             self.started[id(d)] = (pending, i)
 

@@ -276,6 +276,30 @@ def test_report_renders_the_point_fits_figures_while_the_analyses_run(monkeypatc
     assert all(f.png for f in rep.figures) and len(rep.figures) == 8
 
 
+def test_a_worker_forked_again_later_still_finds_its_own_drawings(monkeypatch):
+    """A pool replaces a worker that died by forking again: the drawings of its submission must still be there."""
+    from scalefit import _report_figures as figures_module
+    from scalefit._errors import ScalefitInputError as Refused
+
+    monkeypatch.setattr(figures_module, "_workers", lambda n_jobs, n_tasks: 2)
+
+    def first():
+        raise Refused("the first submission's drawing")
+
+    def second():
+        raise Refused("the second submission's drawing")
+
+    with figures_module._Renderer(50, 2) as renderer:
+        assert renderer.forking
+        renderer.submit([first], processes=1)
+        renderer.submit([second], processes=1)
+        # what a worker forked now for the first pool would render, as its task (0, 0) says
+        assert figures_module._render_one((0, 0))[1] == "the first submission's drawing"
+        assert [r[1] for r in renderer.results([first, second])] == ["the first submission's drawing",
+                                                                     "the second submission's drawing"]
+    assert figures_module._PENDING == {}
+
+
 def test_report_figure_warnings_and_errors_come_back_from_workers(monkeypatch):
     """A drawing's warning and a drawing's error reach the report from a forked worker, as from a drawing in the process."""
     from scalefit import _report_figures as figures_module
