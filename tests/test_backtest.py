@@ -188,3 +188,31 @@ def test_cli_compare_fixed_training_rows_and_space(capsys):
     d = json.loads(capsys.readouterr().out)
     assert d["holdout"]["n_holdout"] == 12 == len(d["rows"])
     assert {r["row"] for r in d["rows"]} == set(range(60, 72))
+
+
+def test_fold_fits_warn_once_and_their_flags_travel_in_the_rows(porian_dir):
+    """A fold's fit is not the user's: a fold fit at a bound is said once, in the rows and one summary warning.
+
+    Data: Porian et al. (2024), formll/resolving-scaling-law-discrepancies@0dc60d9 (``isoflop_points.csv``), the
+    rw/tuned/short/const/standard/val configuration below 3.2e18 FLOPs, where some fold fits put B at its bound
+    while the full fit does not.
+    """
+    import warnings
+
+    from scalefit._errors import BoundWarning, FitCarriedWarning
+
+    table = pd.read_csv(porian_dir / "isoflop_points.csv")
+    keep = ((table["dataset"] == "rw") & (table["hparams"] == "tuned") & (table["warmup"] == "short")
+            & (table["decay"] == "const") & (table["param_count"] == "standard") & (table["loss_split"] == "val")
+            & (table["flops"] < 3.2e18))
+    runs = scalefit.read_runs(table[keep].drop(columns=["source_file"]))
+    fit = scalefit.fit(runs)
+    assert fit.trustworthy
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit.predict(n_params=1e9, n_tokens=2e10, interval="prediction")  # its calibration refits below origins
+        bt = scalefit.backtest(runs, ["chinchilla"], n_boot=20)
+    kinds = [type(w.message) for w in caught]
+    assert BoundWarning not in kinds  # not one per fold fit, and none from predict's inner fits
+    assert kinds.count(FitCarriedWarning) == 1
+    assert not bt.rows["trustworthy"].all() and bt.rows["trustworthy"].any()

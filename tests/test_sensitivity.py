@@ -47,6 +47,19 @@ def test_objectives_that_agree_do_not_warn():
     np.testing.assert_allclose(sens.table["a"], 0.28 / 0.62, rtol=1e-5)
 
 
+def test_a_within_its_noise_but_n_star_far_apart_is_not_called_agreement():
+    """Far out, a move of a within its standard error still moves N* by more than 20%: that is said, and warned."""
+    df = load_synthetic().table[["n_params", "n_tokens", "loss"]].copy()
+    idx = np.random.default_rng(0).choice(len(df), 2, replace=False)
+    df.loc[idx, "loss"] *= 1.14  # two runs 14% high: the objectives' a differ by ~1.5 standard errors
+    fit = scalefit.fit(df)
+    with pytest.warns(scalefit.SensitivityWarning, match=r"agree on a within its noise .* N\* at 1e\+28 FLOPs moves by up to"):
+        sens = fit.sensitivity([1e28])
+    assert not sens.disagree and sens.spread_a <= 1.96 * sens.a_stderr
+    assert sens.spread_n_opt > 0.2
+    assert not sens.message.startswith("The objectives agree:")
+
+
 def test_cli_fit_json_and_plan_carry_the_sensitivity(tmp_path, capsys):
     path = tmp_path / "runs.csv"
     _with_outliers().to_csv(path, index=False)

@@ -37,12 +37,13 @@ calibration says so.
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
-from .._errors import ScalefitInputError
+from .._errors import ScalefitInputError, ScalefitWarning
 from .._intervals import percentile_interval
 from .._validation import check_level
 from ..laws import evaluate
@@ -132,8 +133,11 @@ def extrapolation_calibration(fit_result: Any, *, by: str = "flops") -> dict:
     rows = pd.DataFrame()
     if origins:
         extra = {k: o[k] for k in ("fixed", "tie", "bounds") if o.get(k)}
-        bt = backtest(fit_result.runs, [fit_result.law], by=by, origins=origins, horizon=None, loss=o.get("loss", "huber"),
-                      delta=o.get("delta", 1e-3), space=o.get("space", "log"), intervals=False, fit_options=extra)
+        with warnings.catch_warnings():  # the inner fits are not the user's fit: their warnings would mislead
+            warnings.simplefilter("ignore", ScalefitWarning)
+            bt = backtest(fit_result.runs, [fit_result.law], by=by, origins=origins, horizon=None,
+                          loss=o.get("loss", "huber"), delta=o.get("delta", 1e-3), space=o.get("space", "log"),
+                          intervals=False, fit_options=extra)
         rows = bt.rows
     return calibration_from_rows(fit_result, rows, by=by, origins=origins)
 

@@ -27,7 +27,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .._errors import ConvergenceWarning, ScalefitInputError
+from .._errors import FitCarriedWarning, ScalefitInputError, ScalefitWarning, warn
 from .._json import jsonable
 from .._summary import Summary, Table
 from .._validation import check_level
@@ -289,7 +289,9 @@ def backtest(
             label = "auto" if isinstance(law, str) else law.name
             try:
                 with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    # a fold's fit is not the user's: its diagnostics travel in the rows (trustworthy, and
+                    # f.success below) and one summary warning at the end, not once per fold
+                    warnings.simplefilter("ignore", ScalefitWarning)
                     if isinstance(law, str):
                         f = fit(train, "auto", auto_by=by, seed=seed)
                         auto_info.append(dict(origin=int(start), **f.options["auto"]))
@@ -324,6 +326,7 @@ def backtest(
                     ratio=float(t_scale[j] / train_max), n_train=int(len(train)), prediction=float(pred[j]),
                     truth=float(truth[j]), error=float(err[j]), abs_error=float(abs(err[j])),
                     per_decade=float(cal["per_decade"]) if cal else float("nan"),
+                    trustworthy=bool(getattr(f, "trustworthy", True)),
                 )
                 for x in lv:
                     if x in bounds:
@@ -335,6 +338,12 @@ def backtest(
                         row[f"covered_{x:g}"] = None
                 rows.append(row)
     table = pd.DataFrame(rows)
+    if len(table) and not table["trustworthy"].all():
+        folds = table.drop_duplicates(["origin", "law"])
+        bad = folds[~folds["trustworthy"]]
+        warn(f"backtest: {len(bad)} of {len(folds)} fold fits are flagged not trustworthy (a parameter at a bound, "
+             f"or not identified), e.g. law {bad['law'].iloc[0]!r} at origin {bad['threshold'].iloc[0]:.4g}; their "
+             "forecasts are in the rows with trustworthy=False.", FitCarriedWarning)
     options = dict(laws=[c if isinstance(c, str) else c.name for c in chosen], origins=[p[2] for p in plan],
                    min_train=min_train, horizon=horizon, max_origins=max_origins, n_boot=n_boot, loss=loss,
                    delta=delta, space=space, seed=seed, intervals=intervals, extrapolation=extrapolation,
