@@ -316,3 +316,12 @@ def test_report_figure_warnings_and_errors_come_back_from_workers(monkeypatch):
         assert [(png, error) for png, error, _ in got] == [(None, "nothing to draw")] * 2
         assert [str(w) for w in box] == []  # not yet warned: _figures warns them, in figure order
         assert [(c, m) for _, _, raised in got for c, m, _ in raised] == [(ScalefitWarning, "drawn with a caveat")] * 2
+
+
+def test_report_of_a_law_that_names_a_parameter_a():
+    """The over-training law (Gadre et al. 2024) has a parameter named "a": the bootstrap table is not the Chinchilla
+    exponent's (it raised "Chinchilla parameters need E, A, B ..." while writing the HTML)."""
+    runs = scalefit.read_runs(scalefit.datasets.synthetic_path("isoflop"))
+    rep = build_report(runs, law="over-training", bootstrap=20, n_jobs=1, progress=False, figures=False)
+    html = rep.to_html()
+    assert "over-training" in html and "eta" in html

@@ -179,7 +179,7 @@ class BootstrapResult:
         """Estimates, bootstrap standard errors and percentile intervals at ``levels`` (text or HTML)."""
         tab = self._with_exponents()
         point = dict(self.fit.params)
-        if "a" in tab:
+        if is_chinchilla(self.fit.law):  # the derived exponents (a law of its own may name a parameter "a")
             point["a"], point["b"] = self.fit.a, self.fit.b
         header = ["name", "estimate", "boot std err"]
         for lv in levels:
