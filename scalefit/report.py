@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
-from ._errors import PlanRefusedError, ScalefitInputError, collect_warnings
+from ._errors import Option, PlanRefusedError, ScalefitInputError, collect_warnings
 from ._format import MISSING_HTML, html_table
 from ._report_html import CSS as _CSS
 from ._report_html import _budget, approaches_table, plan_table, reader_text, summary_html, training_table, wrap
@@ -104,6 +104,27 @@ def _slug(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
 
 
+def _check_dpi(dpi: Any, where: str) -> None:
+    if not isinstance(dpi, (int, np.integer)) or isinstance(dpi, bool) or not 10 <= dpi <= 2400:
+        raise ScalefitInputError(f"{where}: dpi={dpi!r}: give a whole number from 10 to 2400.", option="dpi", values=[dpi],
+                                 options=(Option("dpi", repr(dpi)),))
+
+
+def _figure_paths(report: Report, folder: Path, formats: Sequence[str]) -> list[Path]:
+    """The files :func:`save_figures` writes: ``NN-<slug>.<format>`` for each figure that was drawn."""
+    drawn = [f for f in report.figures if f.draw is not None and f.png is not None]
+    return [folder / f"{i + 1:02d}-{_slug(f.title)}.{fmt}" for i, f in enumerate(drawn) for fmt in formats]
+
+
+def check_figure_files(report: Report, folder: str | Path, *, formats: Sequence[str] = ("png", "svg", "pdf")) -> None:
+    """Refuse, before anything is written, when :func:`save_figures` would replace a file in ``folder``."""
+    from ._io import _refuse
+
+    taken = [p for p in _figure_paths(report, Path(folder), formats) if p.exists() or p.is_symlink()]
+    if taken:
+        raise _refuse(taken[0], f"exists ({len(taken)} figure file(s) would be replaced)", "overwrite")
+
+
 def save_figures(report: Report, folder: str | Path, *, formats: Sequence[str] = ("png", "svg", "pdf"),
                  dpi: int = 200, overwrite: bool = False) -> list[Path]:
     """Draw every figure of ``report`` again and save it in ``folder`` as ``<slug>.<format>`` for a paper.
@@ -126,30 +147,26 @@ def save_figures(report: Report, folder: str | Path, *, formats: Sequence[str] =
     """
     import matplotlib.pyplot as plt
 
-    from ._io import _refuse
-
     bad = [f for f in formats if f not in _FIGURE_FORMATS]
     if bad or not formats:
         raise ScalefitInputError(f"save_figures: format(s) {bad or list(formats)} unknown; use png, svg or pdf.",
                                  option="formats", values=bad)
-    if not isinstance(dpi, (int, np.integer)) or isinstance(dpi, bool) or not 10 <= dpi <= 2400:
-        raise ScalefitInputError(f"save_figures: dpi must be a whole number from 10 to 2400; got {dpi!r}.", option="dpi")
+    _check_dpi(dpi, "save_figures")
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise ScalefitInputError(f"save_figures: {folder} is a file; give a folder.", option="folder")
     drawn = [f for f in report.figures if f.draw is not None and f.png is not None]
-    paths = [folder / f"{i + 1:02d}-{_slug(f.title)}.{fmt}" for i, f in enumerate(drawn) for fmt in formats]
-    taken = [p for p in paths if p.exists() or p.is_symlink()]
-    if taken and not overwrite:
-        raise _refuse(taken[0], f"exists ({len(taken)} figure file(s) would be replaced)", "overwrite")
+    if not overwrite:
+        check_figure_files(report, folder, formats=formats)
     folder.mkdir(parents=True, exist_ok=True)
+    paths = iter(_figure_paths(report, folder, formats))
     out = []
-    for i, f in enumerate(drawn):
+    for f in drawn:
         with collect_warnings():  # the report already lists what these drawings warn about
             fig = f.draw().figure_
         try:
             for fmt in formats:
-                path = folder / f"{i + 1:02d}-{_slug(f.title)}.{fmt}"
+                path = next(paths)
                 fig.savefig(path, format=fmt, dpi=dpi)
                 out.append(path)
         finally:
@@ -249,7 +266,13 @@ def build_report(
     elif runs.has_curves:
         curves = runs
     finals = runs.final() if runs.has_curves else runs
-    bootstrap, hw = check_options(law=law, seed=seed, n_jobs=n_jobs, bootstrap=bootstrap, hardware=hardware)  # before any work
+    bootstrap, hw = check_options(law=law, seed=seed, n_jobs=n_jobs, bootstrap=bootstrap, hardware=hardware,
+                                  dpi=dpi)  # before any work
+    if budget is not None and budget not in runs.table.columns:  # named, so not a section to leave out quietly
+        raise ScalefitInputError(f"budget={budget!r}: no such column in the runs (columns: {list(runs.table.columns)}). "
+                                 "Name the column that holds each run's FLOP budget, or leave it out to cluster the "
+                                 "flops column.", option="budget", column=budget, values=[budget],
+                                 options=(Option("budget", repr(budget)),))
     word = wording or (lambda e: reader_text(str(e)))
     skipped: dict[str, str] = {}
     caught: list[str] = []
@@ -329,8 +352,8 @@ def _one_group(runs: Any, group_by: str | Sequence[str] | None) -> None:
 
 
 def check_options(*, law: Any = "chinchilla", seed: Any = 0, n_jobs: Any = -1, bootstrap: Any = 1000,
-                  hardware: dict | None = None) -> tuple[int, dict]:
-    """Refuse a bad law, seed, worker count, bootstrap count or hardware, as :func:`build_report` would.
+                  hardware: dict | None = None, dpi: Any = 100) -> tuple[int, dict]:
+    """Refuse a bad law, seed, worker count, bootstrap count, hardware or dpi, as :func:`build_report` would.
 
     :func:`build_report` calls it before any fit; the command line calls it
     before reading the runs, so a mistyped option fails at once.  Only the
@@ -360,6 +383,7 @@ def check_options(*, law: Any = "chinchilla", seed: Any = 0, n_jobs: Any = -1, b
     get_law(law)
     check_seed(seed, where="build_report")
     check_n_jobs(n_jobs, where="build_report")
+    _check_dpi(dpi, "build_report")
     unknown = sorted(set(hw) - {"n_gpus", "gpu", "flops_per_gpu", "mfu", "price_per_gpu_hour"})
     if unknown:
         raise ScalefitInputError(f"build_report: hardware has unknown key(s) {unknown}; use n_gpus, gpu or "

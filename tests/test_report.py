@@ -197,6 +197,16 @@ def test_cli_report_analysis_options_and_figures(tmp_path, capsys):
     assert main([*argv, "--force"]) == 0
     assert main(["report", "synthetic:isoflop", "--out", str(tmp_path / "x.html"), "--flops", "big"]) == 2
     assert "--flops" in capsys.readouterr().err
+    # figures that would be replaced: refused before the report is written (no half-done output)
+    other = tmp_path / "other.html"
+    assert main(["report", "synthetic:isoflop", "--out", str(other), "--bootstrap", "0", "--jobs", "1",
+                 "--figures-dir", str(figs)]) == 2
+    assert not other.exists() and "--force" in capsys.readouterr().err
+    # a named budget column that is missing, and a dpi of 0, are errors, not sections quietly left out
+    assert main(["report", "synthetic:isoflop", "--out", str(other), "--budget-col", "nosuch"]) == 2
+    assert "--budget-col nosuch: no such column" in capsys.readouterr().err
+    assert main(["report", "synthetic:isoflop", "--out", str(other), "--dpi", "0"]) == 2
+    assert "--dpi 0" in capsys.readouterr().err and not other.exists()
 
 
 def test_report_shows_the_sensitivity_to_the_objective(report, tmp_path):

@@ -28,7 +28,7 @@ FLAGS: dict[str, str] = {
     "final_only": "--final",
     "best_per_size": "--best-per-size",
     "group_by": "--group-by COLS",
-    "budget": "--budget-col COL",
+    "budget": "--budget-col {value|COL}",
     "fixed": "--fix NAME=VALUE",
     "loss_unit": "--loss-unit {value|bits}",
     "exclude_flags": "--keep-flagged",
@@ -60,7 +60,7 @@ FLAGS: dict[str, str] = {
     "min_train": "--min-train {value|N}",
     "train_rows": "--train-rows ROWS",
     "figures_dir": "--figures-dir DIR",
-    "dpi": "--dpi N",
+    "dpi": "--dpi {value|N}",
 }
 
 

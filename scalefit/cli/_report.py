@@ -82,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
         from .._errors import ScalefitInputError
 
         raise ScalefitInputError(f"--figures-dir {figdir} is a file; give a folder.", option="figures_dir")
-    check_options(law=args.law, seed=args.seed, n_jobs=args.jobs, bootstrap=args.bootstrap, hardware=hardware(args))
+    check_options(law=args.law, seed=args.seed, n_jobs=args.jobs, bootstrap=args.bootstrap, hardware=hardware(args),
+                  dpi=args.dpi)
     from .. import read_runs
     from ._messages import cli_message
 
@@ -95,6 +96,10 @@ def run(args: argparse.Namespace) -> int:
                        hardware=hardware(args), n_jobs=args.jobs, budgets=budgets, budget=args.budget_col,
                        method=args.method, group_by=_cols(args.group_by), loss=args.loss, delta=args.delta,
                        wording=cli_message, dpi=args.dpi)
+    if figdir is not None and not args.force:  # refused before the report is written, not after
+        from ..report import check_figure_files
+
+        check_figure_files(rep, figdir)
     rep.write(out, overwrite=args.force)  # refuses a file that appeared while the report was built
     if figdir is not None:
         saved = rep.save_figures(figdir, dpi=max(args.dpi, 200), overwrite=args.force)
