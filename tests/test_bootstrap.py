@@ -111,3 +111,23 @@ def test_derived_losses_match_predict_for_every_law(law):
         np.testing.assert_array_equal(d[columns].iloc[i].to_numpy(), want)
     with_flops = get_law(law)(res.params, n_params=N, n_tokens=D, flops=6.0 * N * D)
     np.testing.assert_array_equal(res.predict(n_params=N, n_tokens=D), with_flops)
+
+
+def test_a_loaded_fit_predicts_with_a_confidence_interval_from_its_saved_samples(tmp_path):
+    """A fit read back from JSON gives the same confidence interval as the bootstrap it saved; no prediction interval."""
+    import scalefit
+    from scalefit.fitting import LoadedFit
+
+    fit = scalefit.fit(scalefit.read_runs("synthetic:isoflop"))
+    boot = fit.bootstrap(50, seed=0, n_jobs=1, progress=False)
+    path = tmp_path / "fit.json"
+    boot.to_json(path)
+    loaded = scalefit.load(path)
+    assert isinstance(loaded, LoadedFit)
+    got = loaded.predict(n_params=7e10, n_tokens=1.4e12, interval="confidence")
+    want = fit.predict(n_params=7e10, n_tokens=1.4e12, interval="confidence", bootstrap=boot)
+    np.testing.assert_allclose(got[["prediction", "low", "high"]].to_numpy(), want[["prediction", "low", "high"]].to_numpy(),
+                               rtol=1e-12)
+    with pytest.raises(scalefit.ScalefitInputError, match="keeps no residuals"):
+        loaded.predict(n_params=7e10, n_tokens=1.4e12, interval="prediction")
+    assert float(loaded.predict(n_params=7e10, n_tokens=1.4e12)) == pytest.approx(float(want["prediction"].iloc[0]), rel=1e-12)

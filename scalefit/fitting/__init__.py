@@ -18,7 +18,8 @@
 from __future__ import annotations
 
 from ._fit import fit
-from ._result import Diagnostics, FitResult, LoadedFit, load_fit
+from ._loaded import LoadedFit, load_fit
+from ._result import Diagnostics, FitResult
 from .backtest import BacktestResult
 from .bootstrap import BootstrapResult
 from .comparison import CompareResult, compare
