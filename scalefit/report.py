@@ -73,6 +73,12 @@ class Report:
     hardware: dict = field(default_factory=lambda: dict(DEFAULT_HARDWARE))
     sensitivity: Any = None
 
+    def warnings_that_matter(self) -> list[str]:
+        """The plan's warnings, then those whose kind changes how far to trust it (at most six), as the summary lists them."""
+        from ._report_html import _warnings_that_matter
+
+        return _warnings_that_matter(self)
+
     def to_html(self) -> str:
         return _render(self)
 

@@ -207,6 +207,11 @@ def test_cli_report_analysis_options_and_figures(tmp_path, capsys):
     assert "--budget-col nosuch: no such column" in capsys.readouterr().err
     assert main(["report", "synthetic:isoflop", "--out", str(other), "--dpi", "0"]) == 2
     assert "--dpi 0" in capsys.readouterr().err and not other.exists()
+    # the sections left out and the warnings that matter are said on the terminal too, not only inside the HTML
+    assert main(["report", "synthetic:isoflop", "--out", str(other), "--bootstrap", "0", "--jobs", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "note: left out of the report: Approach 1 (training-curve envelope)" in err
+    assert "warning: extrapolation" in err
 
 
 def test_report_shows_the_sensitivity_to_the_objective(report, tmp_path):

@@ -105,5 +105,12 @@ def run(args: argparse.Namespace) -> int:
         saved = rep.save_figures(figdir, dpi=max(args.dpi, 200), overwrite=args.force)
         print(f"wrote {len(saved)} figure files to {figdir}")
     report_excluded(runs)
+    import sys
+
+    # what the summary says first, also said here (--quiet keeps it out): sections left out, and why; warnings that matter
+    for section, why in rep.skipped.items():
+        print(f"note: left out of the report: {section}: {why}", file=sys.stderr)
+    for text in rep.warnings_that_matter():
+        print(f"warning: {text}", file=sys.stderr)
     print(f"wrote {out}")
     return 0
