@@ -216,3 +216,10 @@ def test_fold_fits_warn_once_and_their_flags_travel_in_the_rows(porian_dir):
     assert BoundWarning not in kinds  # not one per fold fit, and none from predict's inner fits
     assert kinds.count(FitCarriedWarning) == 1
     assert not bt.rows["trustworthy"].all() and bt.rows["trustworthy"].any()
+
+
+def test_summary_says_how_far_the_forecasts_reach_and_shows_no_empty_interval_columns():
+    runs = scalefit.read_runs("synthetic:isoflop")
+    text = str(scalefit.backtest(runs, ["chinchilla"], intervals=False).summary())
+    assert "extrapolation" in text and "x the largest training scale" in text
+    assert "cover 95%" not in text and "intervals: prediction intervals" not in text

@@ -87,31 +87,41 @@ class BacktestResult:
 
     def summary(self) -> Summary:
         """Per-law errors and interval coverage (text or HTML)."""
+        intervals = bool(self.options.get("intervals", True))
+        levels = self.levels if intervals else ()
         head = ["law", "n", "mean err %", "max err %", "bias %"]
-        for lv in self.levels:
+        for lv in levels:
             head += [f"cover {lv:.0%}", f"width {lv:.0%} %"]
         head.append("err %/decade")
         body = []
         for r in self.laws.to_dict(orient="records"):
             row = [r["law"], r["n"], r["mean_error"], r["max_error"], r["bias"]]
-            for lv in self.levels:
+            for lv in levels:
                 row += [r[f"coverage_{lv:g}"], r[f"width_{lv:g}"]]
             row.append(r["error_per_decade"])
             body.append(row)
+        ratio = self.rows["ratio"] if len(self.rows) else pd.Series(dtype=float)
         info = [
             ("scale", self.by),
             ("origins", int(self.rows["origin"].nunique()) if len(self.rows) else 0),
             ("held-out forecasts", len(self.rows)),
+            # how far the forecasts reach: a backtest of 1-2x steps says little about a 100x jump
+            ("extrapolation", f"{ratio.min():.3g}x to {ratio.max():.3g}x the largest training scale" if len(ratio) else "-"),
             ("best (mean error)", self.best if len(self.laws) else "-"),
         ]
         notes = [
             "error = (prediction - truth) / truth in percent on held-out runs (bias > 0: over-predicts loss); each fit "
             "saw only runs below the origin's scale, whole training curves included or excluded.",
-            f"intervals: prediction intervals (bootstrap of {self.options.get('n_boot')} resamples plus residual "
-            "noise" + (", plus the extrapolation error per decade an inner backtest on each origin's training runs "
-                       "measured" if self.options.get("extrapolation", True) else "")
-            + "); width is the mean (high - low) / truth in percent.",
         ]
+        if intervals:
+            notes.append(
+                f"intervals: prediction intervals (bootstrap of {self.options.get('n_boot')} resamples plus residual "
+                "noise" + (", plus the extrapolation error per decade an inner backtest on each origin's training runs "
+                           "measured" if self.options.get("extrapolation", True) else "")
+                + "); width is the mean (high - low) / truth in percent.")
+        if len(self.laws) and self.laws["error_per_decade"].isna().any():
+            notes.append("err %/decade: the slope of the absolute error on log10 of the extrapolation ratio; nan where "
+                         "a law's forecasts span too narrow a range of ratios to measure it.")
         if len(self.skipped):
             notes.append(f"{len(self.skipped)} fit(s) skipped; see result.skipped.")
         return Summary("scalefit backtest", info, [Table("Laws", head, body)], notes)
