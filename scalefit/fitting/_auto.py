@@ -135,7 +135,7 @@ def fit_auto(runs: Any, *, by: str = "flops", seed: int = 0, laws: Sequence[str]
     auto = dict(
         chosen=law, objective=f"{loss}/{space}", why=why,
         runner_up=None if runner is None else dict(law=runner["law"], objective=f"{runner['loss']}/{runner['space']}",
-                                                   mean_error=runner["mean_error"]),
+                                                   mean_error=runner["mean_error"], max_error=runner.get("max_error")),
         scores=scores, by=by,
         calibration=calibration_from_rows(result, rows, by=by, origins=origins),
     )

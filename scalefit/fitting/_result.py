@@ -287,7 +287,8 @@ class FitResult:
             runner = auto.get("runner_up")
             info.insert(1, ("law='auto' chose", f"{auto['chosen']} ({auto['objective']}): {auto['why']}"))
             info.insert(2, ("runner-up", "-" if not runner else
-                            f"{runner['law']} ({runner['objective']}), mean error {runner['mean_error']:.3g}%"))
+                            f"{runner['law']} ({runner['objective']}), mean error {runner['mean_error']:.3g}%"
+                            + (f", worst {runner['max_error']:.3g}%" if runner.get("max_error") is not None else "")))
         rows = []
         spec = self.problem.spec
         for n in self.law.param_names:
