@@ -238,7 +238,8 @@ def check_n_jobs(n_jobs: Any, *, where: str | None = None) -> int:
     pre = f"{where}: " if where else ""
     if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0 or n_jobs < -1:
         raise ScalefitInputError(
-            f"{pre}n_jobs must be a positive integer or -1 (all cores); found {n_jobs!r}.", option="n_jobs", values=[n_jobs]
+            f"{pre}n_jobs={n_jobs!r}: give a positive integer or -1 (all cores).", option="n_jobs", values=[n_jobs],
+            options=(Option("n_jobs", repr(n_jobs)),),
         )
     return int(n_jobs)
 

@@ -68,13 +68,13 @@ def test_bad_max_starts(max_starts):
 
 @pytest.mark.parametrize("n_jobs", [0, -2, 1.5, "2"])
 def test_bad_n_jobs(result, n_jobs):
-    with pytest.raises(ScalefitInputError, match=r"bootstrap: n_jobs must be a positive integer or -1"):
+    with pytest.raises(ScalefitInputError, match=r"bootstrap: n_jobs=.*: give a positive integer or -1"):
         result.bootstrap(10, n_jobs=n_jobs)
 
 
 @pytest.mark.parametrize("argv, match", [
     (["fit", "synthetic:isoflop", "--seed", "-1"], "seed must be an integer >= 0"),
-    (["fit", "synthetic:isoflop", "--jobs", "0"], "n_jobs must be a positive integer or -1"),
+    (["fit", "synthetic:isoflop", "--jobs", "0"], "--jobs 0: give a positive integer or -1"),
     (["plan", "--params", "E=1.69,A=406.4,B=410.7,alpha=0.34,beta=0.28", "--n-params", "1e300"], "overflows the float range"),
     (["plan", "--params", "E=1e-300,A=406.4,B=410.7,alpha=0.34,beta=0.28", "--target-loss", "1e-299"],
      "overflows the float range"),
@@ -95,7 +95,7 @@ def test_predict_number_strings(result):
     (["--mfu", "-1"], "mfu must be a fraction in"),
     (["--gpus", "0"], "n_gpus must be a whole number >= 1"),
     (["--seed", "-1"], "seed must be an integer >= 0"),
-    (["--jobs", "0"], "n_jobs must be a positive integer"),
+    (["--jobs", "0"], "--jobs 0: give a positive integer"),
     (["--price-per-gpu-hour", "-1"], "price_per_gpu_hour must be"),
     (["--law", "nope"], "unknown law 'nope'"),
 ])

@@ -354,7 +354,7 @@ def test_curves_are_reduced_to_final_checkpoints():
         ({"level": 1.5}, "level must lie strictly between 0 and 1"),
         ({"level": ()}, "level is empty"),
         ({"seed": -1}, "seed must be an integer >= 0"),
-        ({"n_jobs": 0}, "n_jobs must be a positive integer or -1"),
+        ({"n_jobs": 0}, "n_jobs=0: give a positive integer or -1"),
         ({"best_per_size": "yes"}, "best_per_size must be True or False"),
         ({"exclude_flags": ("weird",)}, "unknown flag"),
         ({"group_by": "missing"}, r"group_by names column\(s\) \['missing'\]"),

@@ -54,6 +54,7 @@ FLAGS: dict[str, str] = {
     "n_runs": "--n-runs",
     "budgets": "--budgets",
     "seed": "--seed {value|N}",
+    "n_jobs": "--jobs {value|N}",
     "by": "--by {value|COLUMN}",
     "horizon": "--horizon {value|N}",
     "origins": "--origin SCALE",

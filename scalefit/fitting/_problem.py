@@ -310,7 +310,7 @@ def law_inputs(law: Law, runs: Any) -> dict:
             raise ScalefitInputError(
                 f"law {law.name!r} needs column {k!r}, which the runs do not have; available columns are "
                 f"{list(table.columns)}. Map it with read_runs(..., {hint}).",
-                column=k, options=[Option("columns", text=hint)],
+                column=k, options=[Option("columns", value=repr({"your column": k}), text=f"read_runs(..., {hint})")],
             )
         v = pd.to_numeric(table[k], errors="coerce").to_numpy(dtype=float)
         bad = ~np.isfinite(v) | (v <= 0)
