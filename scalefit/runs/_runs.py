@@ -328,7 +328,16 @@ class Runs:
             duplicates=[{"row": int(r), "duplicate_of": int(f)} for r, f in self.duplicates.itertuples(index=False)],
             excluded=excluded,
             notes=tuple(self.notes),
+            repeated=self._repeated(),
         )
+
+    def _repeated(self) -> list:
+        """Final points that share (n_params, n_tokens) but not the loss: replicates, or rows that conflict."""
+        t = self.table
+        if self.has_curves or not len(t) or not {"n_params", "n_tokens", "loss", "row"} <= set(t.columns):
+            return []
+        groups = t.groupby(["n_params", "n_tokens"], sort=False)
+        return [[int(r) for r in g["row"]] for _, g in groups if len(g) > 1 and g["loss"].nunique() > 1]
 
     def to_dict(self) -> dict:
         """The summary as plain JSON types (same as ``summary().to_dict()``)."""
@@ -351,6 +360,7 @@ class RunsSummary:
     duplicates: list
     excluded: list
     notes: tuple
+    repeated: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """Plain-JSON dictionary with keys ``n_rows``, ``n_runs``, ``columns``, ``ranges``, ..."""
@@ -367,6 +377,7 @@ class RunsSummary:
             "duplicates": [dict(d) for d in self.duplicates],
             "excluded": [dict(e) for e in self.excluded],
             "notes": list(self.notes),
+            "repeated": [list(g) for g in self.repeated],
         }
 
     def __str__(self) -> str:
@@ -389,7 +400,12 @@ class RunsSummary:
             more = ", ..." if len(self.duplicates) > 10 else ""
             lines.append(f"  duplicates: {len(self.duplicates)} exact duplicate row(s): {pairs}{more}")
         else:
-            lines.append("  duplicates: none")
+            lines.append("  duplicates: none (no exact duplicate row)")
+        if self.repeated:
+            shown = "; ".join("rows " + ", ".join(str(r) for r in g) for g in self.repeated[:5])
+            more = "; ..." if len(self.repeated) > 5 else ""
+            lines.append(f"  repeated (N, D): {len(self.repeated)} configuration(s) appear more than once with different "
+                         f"losses (replicates, or rows that conflict): {shown}{more}")
         if self.excluded:
             lines.append(f"  excluded: {len(self.excluded)} row(s)")
             for e in self.excluded[:20]:
