@@ -137,3 +137,15 @@ def test_data_constrained_optimal_refuses_a_fatal_fit_unless_forced():
     assert any("FORCED" in w for w in plan.warnings)
     # the published parameters themselves (fit=None, a plain mapping) carry no diagnostic and plan as before
     assert scalefit.data_constrained_optimal(flops=1e22, unique_tokens=25e9).warnings == ()
+
+
+def test_a_plan_at_the_largest_runs_scale_carries_no_extrapolation_note():
+    """A budget within 5% of the largest run is the data's own scale ("1x the largest run" said nothing)."""
+    import scalefit
+
+    fit = scalefit.fit(scalefit.read_runs("synthetic:isoflop"))
+    top = float(fit.runs.flops.max())
+    at_top = scalefit.compute_optimal(fit, top * 1.01, force=True)
+    beyond = scalefit.compute_optimal(fit, top * 3, force=True)
+    assert not any(w.startswith("extrapolation:") for w in at_top.warnings)
+    assert any(w.startswith("extrapolation: the plan's") and "3x the largest run's" in w for w in beyond.warnings)

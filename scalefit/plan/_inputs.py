@@ -248,7 +248,7 @@ def carried_warnings(fit: Any, *, force: bool) -> tuple[str, ...]:
 def extrapolation_note(fit: Any, flops: float) -> str | None:
     """How far the largest budget lies beyond the largest run behind the fit ("77x the largest run"), or None."""
     span = _run_flops_range(fit)
-    if span is None or not flops > span[1]:
+    if span is None or not flops > 1.05 * span[1]:  # within 5% of the largest run: the data's own scale
         return None
     return (f"extrapolation: the plan's {flops:.3g} FLOPs are {flops / span[1]:,.3g}x the largest run's "
             f"{span[1]:.3g} FLOPs.")
