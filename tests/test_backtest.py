@@ -223,3 +223,10 @@ def test_summary_says_how_far_the_forecasts_reach_and_shows_no_empty_interval_co
     text = str(scalefit.backtest(runs, ["chinchilla"], intervals=False).summary())
     assert "extrapolation" in text and "x the largest training scale" in text
     assert "cover 95%" not in text and "intervals: prediction intervals" not in text
+
+
+def test_progress_counts_every_fit_on_stderr(capsys):
+    runs = scalefit.read_runs("synthetic:isoflop")
+    scalefit.backtest(runs, ["chinchilla", "kaplan-nd"], intervals=False, progress=True)
+    err = capsys.readouterr().err
+    assert "backtest" in err and "8/8" in err  # 4 origins x 2 laws, each counted when its fit is done

@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     res = backtest(runs, laws, by=args.by, origins=args.origin, min_train=args.min_train, horizon=horizon,
                    max_origins=args.max_origins, levels=levels, n_boot=args.n_boot, loss=args.loss, delta=args.delta,
                    space=args.space, seed=args.seed, intervals=not args.no_intervals,
-                   extrapolation=not args.no_extrapolation)
+                   extrapolation=not args.no_extrapolation, progress=not args.quiet)
     if args.json:
         emit_json(res.to_dict())
     else:

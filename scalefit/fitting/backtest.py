@@ -213,6 +213,7 @@ def backtest(
     intervals: bool = True,
     extrapolation: bool = True,
     fit_options: Mapping[str, Any] | None = None,
+    progress: bool = False,
 ) -> BacktestResult:
     """Rolling-origin backtest of laws: fit below a scale, forecast the runs above it.
 
@@ -255,6 +256,9 @@ def backtest(
         Further options of :func:`scalefit.fit` for every named law
         (``fixed``, ``tie``, ``bounds``); not with ``"auto"``.
 
+    progress : bool, default False
+        Show a progress bar over the fits (``tqdm.auto``, on standard error).
+
     Returns
     -------
     BacktestResult
@@ -287,6 +291,13 @@ def backtest(
     auto_info: list[dict] = []
     import warnings
 
+    bar = None
+    if progress:
+        import sys
+
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(plan) * len(chosen), desc="backtest", unit="fit", file=sys.stderr)
     for start, stop, threshold in plan:
         train_mask = level_idx < start
         test_mask = (level_idx >= start) & (level_idx < stop)
@@ -327,6 +338,9 @@ def backtest(
             except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:  # a numerical failure of one law
                 skipped.append(dict(origin=int(start), law=label, reason=f"{type(exc).__name__}: {exc}"))
                 continue
+            finally:
+                if bar is not None:
+                    bar.update(1)
             err = (pred - truth) / truth * 100.0
             for j in range(len(truth)):
                 row = dict(
@@ -347,6 +361,8 @@ def backtest(
                         row[f"low_{x:g}"] = row[f"high_{x:g}"] = float("nan")
                         row[f"covered_{x:g}"] = None
                 rows.append(row)
+    if bar is not None:
+        bar.close()
     table = pd.DataFrame(rows)
     if len(table) and not table["trustworthy"].all():
         folds = table.drop_duplicates(["origin", "law"])
