@@ -208,6 +208,7 @@ class _Renderer:
         self.forking = False
         self.started: dict[int, Any] = {}  # id(drawing) -> its pending result (AsyncResult and position)
         self.pools: list[Any] = []
+        self.calls: list[Any] = []
 
     def __enter__(self) -> "_Renderer":
         self.forking = (self.workers >= 2 and sys.platform.startswith("linux")
@@ -216,6 +217,9 @@ class _Renderer:
 
     def __exit__(self, *exc: Any) -> None:
         global _PENDING
+        for call in self.calls:
+            call.close()
+        self.calls = []
         for pool in self.pools:
             pool.terminate()
             pool.join()
@@ -224,6 +228,14 @@ class _Renderer:
             _PENDING = {}
             self.forking = False
             _FORKING.release()
+
+    def call(self, fn: Callable[[], Any]) -> Any:
+        """``fn()`` started now in a forked process when forking, else run at ``.result()`` (:class:`scalefit._forked.ForkedCall`)."""
+        from ._forked import ForkedCall
+
+        job = ForkedCall(fn, fork=self.forking)
+        self.calls.append(job)
+        return job
 
     def submit(self, draws: Sequence[Callable[[], Any]], processes: int | None = None) -> None:
         """Start rendering ``draws`` in ``processes`` forked workers (default: all); nothing happens when not forking."""

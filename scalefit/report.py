@@ -284,6 +284,11 @@ def build_report(
     caught: list[str] = []
     # the figures of the point fit render in forked workers (n_jobs permitting) while the rest of the analyses run
     with _Renderer(dpi, n_jobs) as renderer, collect_warnings() as wlist:  # warnings: per call and thread
+        # Approaches 2 and 1 need neither the fit nor its bootstrap: started now, on the second core when forking
+        iso_job = renderer.call(lambda: _ap.isoflop(finals, bootstrap=bootstrap, seed=seed, budget=budget,
+                                                    method=method))  # type: ignore[arg-type]
+        env_job = (renderer.call(lambda: _ap.envelope(curves, bootstrap=bootstrap, seed=seed))
+                   if curves is not None else None)
         result = _fit(finals, law, loss=loss, delta=delta)
         fit_specs = _fit_specs(result, hw) if figures else []
         renderer.submit([d for _, _, d in fit_specs], processes=1)
@@ -299,12 +304,12 @@ def build_report(
         renderer.submit([d for _, _, d in boot_specs], processes=1)  # while IsoFLOP and the envelope run
         iso = env = None
         try:
-            iso = _ap.isoflop(finals, bootstrap=bootstrap, seed=seed, budget=budget, method=method)  # type: ignore[arg-type]
+            iso = iso_job.result()
         except ScalefitInputError as exc:
             skipped["Approach 2 (IsoFLOP profiles)"] = word(exc)
-        if curves is not None:
+        if env_job is not None:
             try:
-                env = _ap.envelope(curves, bootstrap=bootstrap, seed=seed)
+                env = env_job.result()
             except ScalefitInputError as exc:
                 skipped["Approach 1 (training-curve envelope)"] = word(exc)
         else:
