@@ -118,3 +118,19 @@ def test_group_fit_input_errors():
     holes.loc[[3, 40], "dataset"] = None
     with pytest.raises(ScalefitInputError, match=r"empty at 2 row\(s\) \[3, 40\]"):
         scalefit.fit(holes, "chinchilla", group_by="dataset")
+
+
+def test_summary_says_which_group_each_joint_parameter_name_is():
+    """The joint fit and its bootstrap name a group's parameters E__g0, ...: the summary maps them to the groups."""
+    import pandas as pd
+
+    law = scalefit.get_law("chinchilla")
+    n = np.repeat(np.geomspace(1e8, 1e10, 5), 3)
+    d = np.tile([2e9, 2e10, 2e11], 5)
+    frames = []
+    for name, E in (("web", 1.8), ("code", 1.5)):
+        loss = law(dict(E=E, A=406.4, B=410.7, alpha=0.34, beta=0.28), n_params=n, n_tokens=d)  # Hoffmann et al. eq. 10
+        frames.append(pd.DataFrame(dict(n_params=n, n_tokens=d, loss=loss, dataset=name)))
+    res = scalefit.fit(pd.concat(frames, ignore_index=True), "chinchilla", group_by="dataset", shared=("alpha", "beta"))
+    assert "E__g0" in res.joint.params
+    assert "g0 = web, g1 = code" in str(res.summary())

@@ -327,7 +327,10 @@ class GroupFitResult(Mapping):
                 for g, r in self.groups.items()]
         header = ["group", *own, *[f"se {n}" for n in own], "runs", "objective"]
         notes = ["Each group's standard errors come from the joint fit (they include the shared parameters' "
-                 "uncertainty); for intervals, bootstrap the joint fit: result.joint.bootstrap(n)."]
+                 "uncertainty); for intervals, bootstrap the joint fit: result.joint.bootstrap(n).",
+                 # the joint law's own names, which its bootstrap samples and intervals use
+                 "In result.joint and its bootstrap a group's own parameters are named <name>" + _SEP + "<i>: "
+                 + ", ".join(f"{_SEP.lstrip('_')}{i} = {g}" for i, g in enumerate(self.groups)) + "."]
         for g, r in self.groups.items():
             if not r.trustworthy:
                 notes.append(f"group {g!r} is NOT TRUSTWORTHY: " + "; ".join(r.diagnostics.trust_issues))
