@@ -149,18 +149,26 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def combine(paths: list[str]) -> None:
-    parts = []
-    for p in paths:  # parts of one data set (--part) are merged
+def merge_parts(paths: list[str]) -> list[dict]:
+    """The JSON results in ``paths``, one per data set: the parts of one data set (``--part``) merged, the load
+    average at the end of each part in ``loads``."""
+    parts: list[dict] = []
+    for p in paths:
         d = json.loads(Path(p).read_text())
         same = [q for q in parts if q["data"] == d["data"]]
         if same:
             same[0]["rows"] += d["rows"]
             same[0]["seconds"].update(d["seconds"])
-            same[0]["auto"].update(d.get("auto", {}))
+            same[0].setdefault("auto", {}).update(d.get("auto", {}))
             same[0].setdefault("skipped", {}).update(d.get("skipped", {}))
+            same[0]["loads"].append(d.get("load", [float("nan")])[0])
         else:
-            parts.append(d)
+            parts.append(dict(d, loads=[d.get("load", [float("nan")])[0]]))
+    return parts
+
+
+def combine(paths: list[str]) -> None:
+    parts = merge_parts(paths)
     all_rows = []
     for part in parts:
         t = pd.DataFrame(part["rows"])

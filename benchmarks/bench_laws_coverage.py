@@ -24,7 +24,6 @@ extrapolation term.  BLAS threads are pinned to one.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -38,16 +37,7 @@ LAWS = "chinchilla,over-training,saturating,bnsl,m1-flops,m2-flops,m3-flops,m4-f
 
 
 def combine(paths: list[str]) -> None:
-    parts: list[dict] = []
-    for p in paths:  # parts of one data set (--part) are merged
-        d = json.loads(Path(p).read_text())
-        same = [q for q in parts if q["data"] == d["data"]]
-        if same:
-            same[0]["rows"] += d["rows"]
-            same[0]["seconds"].update(d["seconds"])
-            same[0]["loads"].append(d["load"][0])
-        else:
-            parts.append(dict(d, loads=[d["load"][0]]))
+    parts = bb.merge_parts(paths)  # parts of one data set (--part) merged
     tables = []
     for d in parts:
         t = pd.DataFrame(d["rows"])

@@ -77,7 +77,7 @@ def _fit_specs(result, hw) -> list[Spec]:
         ("Training time and cost", f"Compute-optimal runs on {hw.get('n_gpus')} x {hw.get('gpu', 'GPU')} at {hw.get('mfu', '')} MFU.",
          lambda: plots.plot_training_cost(result, n_gpus=hw["n_gpus"], **kw)),
     ]
-    return [(title, caption, _laid_out(draw)) for title, caption, draw in specs]
+    return _laid_out_specs(specs)
 
 
 def _boot_specs(result, boot, *, budgets: Sequence[float]) -> list[Spec]:
@@ -90,7 +90,7 @@ def _boot_specs(result, boot, *, budgets: Sequence[float]) -> list[Spec]:
     if boot is not None:
         specs.append(("Bootstrap distributions", "Bootstrap draws of each parameter and of a = beta/(alpha+beta).",
                       lambda: plots.plot_bootstrap(boot)))
-    return [(title, caption, _laid_out(draw)) for title, caption, draw in specs]
+    return _laid_out_specs(specs)
 
 
 def _specs(result, iso, env, fit_specs: Sequence[Spec], boot_specs: Sequence[Spec], *, boot,
@@ -119,8 +119,7 @@ def _specs(result, iso, env, fit_specs: Sequence[Spec], boot_specs: Sequence[Spe
                   "95% bootstrap bands and interval bars at the plan (Hoffmann et al. 2022, Fig. 1); right: the tokens per "
                   "parameter D*/N* each approach gives as compute grows.",
                   lambda: plots.plot_approaches(given, flops=budgets, data_flops=result.runs.flops)))
-    return ([(title, caption, _laid_out(draw)) for title, caption, draw in specs] + list(fit_specs[:2])
-            + list(boot_specs) + list(fit_specs[2:]))
+    return _laid_out_specs(specs) + list(fit_specs[:2]) + list(boot_specs) + list(fit_specs[2:])
 
 
 def _figures(specs: Sequence[Spec], renderer: "_Renderer", skipped: dict) -> list:
@@ -133,6 +132,11 @@ def _figures(specs: Sequence[Spec], renderer: "_Renderer", skipped: dict) -> lis
         if error is not None:
             skipped[f"Figure: {title}"] = error
     return out
+
+
+def _laid_out_specs(specs: Sequence[Spec]) -> list[Spec]:
+    """``specs`` with each drawing wrapped in :func:`_laid_out`."""
+    return [(title, caption, _laid_out(draw)) for title, caption, draw in specs]
 
 
 def _laid_out(draw: Callable[[], Any]) -> Callable[[], Any]:
@@ -193,6 +197,9 @@ def _worker_signals() -> None:
 
 class _Renderer:
     """Renders drawings as they become ready: in forked workers when ``n_jobs`` allows more than one, else here.
+
+    It also owns the report's other forked work: :meth:`call` starts an analysis in a forked process
+    (:class:`scalefit._forked.ForkedCall`), ended with the pools when the ``with`` block is left.
 
     :meth:`submit` starts rendering some drawings now (the report submits the figures of the point fit
     while its bootstrap and approaches run); :meth:`results` renders the rest and returns every result in

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_objective_arguments, add_runs_arguments, emit_json, load_runs, report_excluded
+from ._common import add_objective_arguments, add_runs_arguments, load_runs, show
 from ._fit import LAW_HELP
 
 
@@ -63,9 +63,4 @@ def run(args: argparse.Namespace) -> int:
                    max_origins=args.max_origins, levels=levels, n_boot=args.n_boot, loss=args.loss, delta=args.delta,
                    space=args.space, seed=args.seed, intervals=not args.no_intervals,
                    extrapolation=not args.no_extrapolation, progress=not args.quiet)
-    if args.json:
-        emit_json(res.to_dict())
-    else:
-        print(res.summary())
-    report_excluded(runs)
-    return 0
+    return show(res, args, runs)

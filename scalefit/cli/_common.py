@@ -135,6 +135,16 @@ def check_out_path(path: str | None, *, force: bool, what: str = "--out") -> Non
         raise ScalefitInputError(f"{what} {path} exists; pass --force to overwrite it or choose another path.")
 
 
+def show(result: Any, args: Any, runs: Any) -> int:
+    """Print a result (its JSON with ``--json``, else its summary) and the rows excluded from ``runs``; exit code 0."""
+    if args.json:
+        emit_json(result.to_dict())
+    else:
+        print(result.summary())
+    report_excluded(runs)
+    return 0
+
+
 def emit_json(obj: Any, *, out: str | None = None, replace: Replace = "never") -> None:
     """Print one JSON object to stdout, or write it to ``out`` (atomically, marked as scalefit's; see :mod:`scalefit._io`)."""
     if out:

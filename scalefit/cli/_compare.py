@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_objective_arguments, add_runs_arguments, emit_json, load_runs, report_excluded
+from ._common import add_objective_arguments, add_runs_arguments, load_runs, show
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,12 +39,7 @@ def run(args: argparse.Namespace) -> int:
     res = compare(runs, laws, holdout_flops=args.holdout_flops, holdout_params=args.holdout_params,
                   holdout_fraction=args.holdout_fraction, train_rows=_rows(args.train_rows), loss=args.loss,
                   delta=args.delta, space=args.space)
-    if args.json:
-        emit_json(res.to_dict())
-    else:
-        print(res.summary())
-    report_excluded(runs)
-    return 0
+    return show(res, args, runs)
 
 
 def _rows(text: str | None) -> list[int] | None:

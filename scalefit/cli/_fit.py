@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import add_loss_argument, add_runs_arguments, check_out_path, emit_json, load_runs, parse_mapping, report_excluded
+from ._common import add_loss_argument, add_runs_arguments, check_out_path, emit_json, load_runs, parse_mapping, report_excluded, show
 
 #: The built-in laws as ``--law`` / ``--laws`` list them, each with its source (a literal, so that ``--help``
 #: imports no numerics; tests/test_cli_laws.py checks it names every law of :func:`scalefit.available_laws`).
@@ -135,12 +135,7 @@ def run(args: argparse.Namespace) -> int:
         strict=args.strict, auto_by=args.auto_by, group_by=group_by or None, shared=_names(args.shared) or None,
     )
     if group_by:  # a GroupFitResult: its summary has every group's parameters and the shared ones
-        if args.json:
-            emit_json(result.to_dict())
-        else:
-            print(result.summary())
-        report_excluded(runs)
-        return 0
+        return show(result, args, runs)
     boot = None
     if args.bootstrap:
         boot = result.bootstrap(args.bootstrap, seed=args.seed, n_jobs=args.jobs, progress=False if args.json else None)

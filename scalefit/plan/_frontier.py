@@ -284,13 +284,13 @@ def _optimum_draws(law: Law, draws: Sequence[Mapping[str, float]], inputs: Mappi
     that has no optimum) is left out of the columns and its error listed instead.
     """
     arrays = {p: np.array([d[p] for d in draws], dtype=float) for p in law.param_names}
-    m = _Model(law, arrays, inputs, k)
     if is_chinchilla(law) and not inputs:
         # closed form for every draw at once: the same elementwise operations as _optimum's, so the
         # same numbers, without a Python-level model or row per draw (1,000 draws x 48 budgets in a figure)
         n, d, loss = (np.asarray(v, float) for v in chinchilla_compute_optimal(arrays, flops, flops_per_param_token=k))
         errors: dict[int, ScalefitInputError] = {}
     else:
+        m = _Model(law, arrays, inputs, k)
         x, ln_s, edge = _log_n_opt(m, np.full(len(draws), flops))
         ok = np.flatnonzero(np.isfinite(x))
         n, d = np.full(len(draws), np.nan), np.full(len(draws), np.nan)
