@@ -14,7 +14,9 @@ thread.  Variants:
 - ``constrained+mathtext``: the report before issue 12's quick-report work: the constrained layout
   and matplotlib's mathtext log labels (10^{21} parsed by mathtext);
 - ``constrained+plain``: the constrained layout, log labels as plain text with Unicode superscripts;
-- ``fixed+plain``: what the report draws now: fixed margins (``plots._base.fixed_layout``) and plain labels.
+- ``fixed+plain+hinted``: fixed margins (``plots._base.fixed_layout``) and plain labels, text hinted by FreeType
+  (matplotlib's default; the report until session 23);
+- ``fixed+plain``: what the report draws now: the same with unhinted text (``_report_figures._PNG_RC``).
 
 Printed: CPU seconds (``time.process_time``) for all figures, median over repeats, and the ratio to the
 first variant; the load average is printed beside.
@@ -75,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     specs = rf._specs(rep.fit, rep.isoflop, rep.envelope, rf._fit_specs(rep.fit, rep.hardware),
                       rf._boot_specs(rep.fit, rep.bootstrap, budgets=budgets), boot=rep.bootstrap, budgets=budgets)
     draws = [draw for _, _, draw in specs]
-    plain, fixed = _base._plain_log_labels, _base._FIXED_LAYOUT
+    plain, fixed, png_rc = _base._plain_log_labels, _base._FIXED_LAYOUT, rf._PNG_RC
 
     class _Off:
         def get(self) -> bool:
@@ -93,13 +95,16 @@ def main(argv: list[str] | None = None) -> int:
             _base._plain_log_labels = lambda ax: None
         if name.startswith("constrained"):
             _base._FIXED_LAYOUT = _Off()  # fixed_layout() inside the drawings then leaves the constrained layout on
+        if name != "fixed+plain":
+            rf._PNG_RC = {}  # matplotlib's text hinting
         try:
             yield
         finally:
             _base._plain_log_labels = plain
             _base._FIXED_LAYOUT = fixed
+            rf._PNG_RC = png_rc
 
-    names = ("constrained+mathtext", "constrained+plain", "fixed+plain")
+    names = ("constrained+mathtext", "constrained+plain", "fixed+plain+hinted", "fixed+plain")
     rf._png(draws[0], 100)  # warm: imports, font cache
     if args.profile:
         import cProfile

@@ -29,31 +29,39 @@ class Figure:
 
 
 # ------------------------------------------------------------------ figures
+#: matplotlib settings of the report's PNGs.  Text unhinted: FreeType's hinting made each glyph's rendering about
+#: twice as slow, a quarter of the report's drawing time, for text that looks the same at the report's size
+#: (benchmarks/RESULTS.md, issue 12, "the report in under 2.5 s", session 23).
+_PNG_RC: dict[str, Any] = {"text.hinting": "none"}
+
+
 def _png(draw: Callable[[], Any], dpi: int = 100) -> bytes:
     """The figure ``draw()`` makes, as PNG bytes at ``dpi``.
 
-    The same pixels as ``figure.savefig(format="png", dpi=dpi)`` (checked figure by figure in
-    tests/test_report.py), drawn once: savefig lays out and draws a figure that has a layout
+    The same pixels as ``figure.savefig(format="png", dpi=dpi)`` under :data:`_PNG_RC` (checked
+    figure by figure in tests/test_report.py), drawn once: savefig lays out and draws a figure that has a layout
     engine twice (a dry draw, then the real one), and the constrained layout is most of the time a
     figure takes.  The figure is drawn by its own Agg canvas and the pixels are encoded as
     savefig's Agg backend encodes them.
     """
+    import matplotlib
     import matplotlib.image as mimage
     import matplotlib.pyplot as plt
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    fig = draw().figure_
-    try:
-        fig.set_dpi(dpi)
-        canvas = FigureCanvasAgg(fig)
-        canvas.draw()
-        buf = io.BytesIO()
-        # zlib level 1: the same pixels, encoded in about half the time of the default level 6, for files about
-        # 3% larger (benchmarks/RESULTS.md, issue 12, "the report in under 2.5 s", session 22)
-        mimage.imsave(buf, np.asarray(canvas.buffer_rgba()), format="png", origin="upper", dpi=dpi,
-                      pil_kwargs={"compress_level": 1})
-    finally:
-        plt.close(fig)
+    with matplotlib.rc_context(_PNG_RC):
+        fig = draw().figure_
+        try:
+            fig.set_dpi(dpi)
+            canvas = FigureCanvasAgg(fig)
+            canvas.draw()
+            buf = io.BytesIO()
+            # zlib level 1: the same pixels, encoded in about half the time of the default level 6, for files
+            # about 3% larger (benchmarks/RESULTS.md, issue 12, "the report in under 2.5 s", session 22)
+            mimage.imsave(buf, np.asarray(canvas.buffer_rgba()), format="png", origin="upper", dpi=dpi,
+                          pil_kwargs={"compress_level": 1})
+        finally:
+            plt.close(fig)
     return buf.getvalue()
 
 

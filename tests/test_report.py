@@ -234,17 +234,19 @@ def test_report_figures_have_the_pixels_savefig_gives(report):
     """Issue 12: the report draws each figure once (not savefig's dry draw and real draw): the same pixels."""
     import io
 
+    import matplotlib
     import matplotlib.pyplot as plt
     import numpy as np
 
     from scalefit._errors import collect_warnings
+    from scalefit._report_figures import _PNG_RC
 
     assert len(report.figures) >= 9
     for f in report.figures:
-        with collect_warnings():  # the report lists these already
+        with collect_warnings(), matplotlib.rc_context(_PNG_RC):  # the report's settings (unhinted text)
             fig = f.draw().figure_
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=100)  # how the report rendered them before issue 12
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=100)  # how the report rendered them before issue 12
         plt.close(fig)
         assert np.array_equal(_pixels(f.png), _pixels(buf.getvalue())), f.title
 
