@@ -5,6 +5,7 @@
     python benchmarks/bench_report_figures.py --stages               # where a report's CPU time goes, stage by stage
     python benchmarks/bench_report_figures.py --isoflop-spread       # IsoFLOP intervals against the resample count
     python benchmarks/bench_report_figures.py --timeline             # when each step of `scalefit report` starts and ends
+    python benchmarks/bench_report_figures.py --parallel-cost 8      # CPU of the report serial vs in workers
 
 The analyses are run once (``build_report(..., figures=False)``, 1,000 resamples); then every figure
 the report shows is drawn and encoded to PNG (as :func:`scalefit._report_figures._png` does) under
@@ -47,7 +48,11 @@ def main(argv: list[str] | None = None) -> int:
                    "200, 500 and 1,000 resamples, 5 seeds each, instead.")
     p.add_argument("--timeline", action="store_true", help="Wall-clock marks of `scalefit report synthetic:isoflop` "
                    "(default --jobs), from before its import, instead.")
+    p.add_argument("--parallel-cost", type=int, default=0, metavar="PAIRS", help="CPU (this process and its workers) "
+                   "and wall time of build_report with n_jobs=1 and n_jobs=-1, PAIRS alternating pairs, instead.")
     args = p.parse_args(argv)
+    if args.parallel_cost:
+        return parallel_cost(args.parallel_cost, args.bootstrap)
     if args.timeline:
         return timeline()
     if args.stages:
@@ -216,6 +221,60 @@ def stages(bootstrap: int) -> int:
         previous = t
     full, analyses = (marks[-2][1] - marks[-3][1]), (marks[-3][1] - marks[-4][1])
     print(f"{'figures (the difference of the two reports)':48s} cpu {full - analyses:.3f} s")
+    return 0
+
+
+def parallel_cost(pairs: int, bootstrap: int) -> int:
+    """Median CPU seconds (this process plus its reaped workers) and wall seconds of ``build_report`` on the bundled
+    72 runs with ``n_jobs=1`` and ``n_jobs=-1``, taking turns (imports and a warm-up report first, outside the timing);
+    and of a pure-Python loop run alone and as two processes at once (what two busy cores cost each other)."""
+    import resource
+
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import scalefit
+    from scalefit.report import build_report
+
+    warnings.simplefilter("ignore")
+    runs = scalefit.read_runs("synthetic:isoflop")
+    build_report(runs, bootstrap=50, n_jobs=-1, progress=False)
+
+    def cpu() -> float:
+        own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+    times: dict[int, list[tuple[float, float]]] = {1: [], -1: []}
+    for i in range(pairs):
+        for n_jobs in ((1, -1) if i % 2 == 0 else (-1, 1)):
+            c, t = cpu(), time.perf_counter()
+            build_report(runs, bootstrap=bootstrap, n_jobs=n_jobs, progress=False)
+            times[n_jobs].append((cpu() - c, time.perf_counter() - t))
+    print(f"# {pairs} pairs, {bootstrap} resamples, load {os.getloadavg()[0]:.2f}")
+    for n_jobs, rows in times.items():
+        print(f"build_report n_jobs={n_jobs:2d}: cpu {np.median([r[0] for r in rows]):.3f} s, "
+              f"wall {np.median([r[1] for r in rows]):.3f} s (medians)")
+
+    def loop() -> float:
+        t, s = time.process_time(), 0
+        for k in range(10_000_000):
+            s += k * k
+        return time.process_time() - t
+
+    alone, together = [], []
+    for _ in range(3):
+        alone.append(loop())
+        pid = os.fork()
+        if pid == 0:
+            loop()
+            os._exit(0)
+        together.append(loop())
+        os.waitpid(pid, 0)
+    print(f"pure-Python loop: cpu {np.median(alone):.3f} s alone, {np.median(together):.3f} s beside a second one "
+          f"({np.median(together) / np.median(alone):.2f}x)")
     return 0
 
 

@@ -99,6 +99,28 @@ def test_final_only_uses_pareto_final_checkpoints():
     assert res.final_only
 
 
+def test_final_only_keeps_one_point_per_shared_budget():
+    """Runs sharing a FLOP value (an IsoFLOP sweep) compete: the envelope holds each budget's lowest loss only,
+    and only where it beats every smaller budget (a QA report: four points at one budget, a = 0.482 on Porian's)."""
+    rng = np.random.default_rng(5)
+    rows = []
+    for c in np.geomspace(1e18, 1e21, 7):
+        for n in np.geomspace(1e7, 1e10, 25):
+            d = c / (6 * n)
+            rows.append((n, d, c, E + A / n**ALPHA + B / d**BETA + rng.normal(0, 0.002)))
+    df = pd.DataFrame(rows, columns=["n_params", "n_tokens", "flops", "loss"]).sample(frac=1, random_state=1)
+    res = quiet(envelope, df.reset_index(drop=True), final_only=True, bootstrap=50)
+    fr = res.frontier
+    expected, best = [], np.inf
+    for c, g in df.groupby("flops"):  # brute force: each budget's minimum, if below every smaller budget's
+        if g["loss"].min() < best:
+            best = g["loss"].min()
+            expected.append((c, g.loc[g["loss"].idxmin(), "n_params"]))
+    assert fr["flops"].is_unique
+    assert list(zip(fr["flops"], fr["n_params"])) == pytest.approx(expected, rel=1e-12)
+    assert abs(res.a - A_TRUE) < 0.05
+
+
 def test_final_only_without_curves_treats_rows_as_runs():
     df = curves(3, sizes=np.logspace(7, 9.5, 11), tokens_per_param=(2, 5, 10, 20, 40, 80, 160))
     finals = read(df).final().table[["n_params", "n_tokens", "flops", "loss"]]

@@ -61,8 +61,10 @@ def envelope(
         learning rate has not been annealed, so its loss is higher than a run
         planned for that many tokens would reach (Hoffmann et al., 2022,
         Sec. 3.1 and App. A).  The envelope is then the set of final
-        checkpoints that no run with fewer FLOPs beats.  Without curves
-        (no ``run`` column) each row counts as one run's final checkpoint.
+        checkpoints that no run with fewer or as many FLOPs beats (of runs
+        sharing a FLOP value, as an IsoFLOP sweep's do, only the lowest
+        loss); no point is flagged ``"edge"``.  Without curves (no ``run``
+        column) each row counts as one run's final checkpoint.
     min_tokens : float, optional
         Drop checkpoints that had seen fewer tokens (warmup noise).
     min_fraction : float, optional
@@ -303,8 +305,16 @@ def _final_frontier(agg, run_ids, bootstrap, rng):
     logl = last["_logl"].to_numpy()
     pres = _presence(rng, R, bootstrap)
     vals = np.where(pres, logl[None], np.inf)
-    prev_min = np.minimum.accumulate(np.concatenate([np.full((len(vals), 1), np.inf), vals[:, :-1]], axis=1), axis=1)
-    on = pres & (vals < prev_min)
+    # runs that share a FLOP value (an IsoFLOP sweep's budget) compete there: only the lowest loss of the budget,
+    # the first one on ties, is on the envelope, and only if it beats every run with fewer FLOPs
+    starts = np.flatnonzero(np.r_[True, np.diff(logc) != 0])
+    budget = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, R]))
+    best = np.minimum.reduceat(vals, starts, axis=1)  # (resamples, budgets)
+    before = np.concatenate([np.full((len(vals), 1), np.inf), np.minimum.accumulate(best, axis=1)[:, :-1]], axis=1)
+    on = pres & (vals < before[:, budget]) & (vals == best[:, budget])
+    for a, z in zip(starts, np.r_[starts[1:], R]):
+        if z - a > 1:
+            on[:, a:z] &= np.cumsum(on[:, a:z], axis=1) == 1
     fr = pd.DataFrame({
         "flops": 10.0 ** logc[on[0]],
         "n_params": 10.0 ** last["_logn"].to_numpy()[on[0]],
