@@ -16,7 +16,7 @@ from ._io import MARKER_KEY
 __all__ = ["load"]
 
 
-def load(path: str | PathLike) -> Any:
+def load(path: str | PathLike, *, law: Any = None) -> Any:
     """Read a result scalefit saved as JSON.
 
     What the file holds is recognised by its keys: a fit (``law``, ``params``),
@@ -34,6 +34,9 @@ def load(path: str | PathLike) -> Any:
         ``scalefit fit --out`` or ``scalefit demo`` (``fit.json``), or the
         standard output of ``scalefit isoflop --json``, ``scalefit envelope
         --json`` or ``scalefit plan --json`` saved to a file.
+
+    law : Law, optional
+        For a fit of a user-defined law: the :class:`~scalefit.Law` itself (a file saves a law by name only).
 
     Returns
     -------
@@ -74,6 +77,12 @@ def load(path: str | PathLike) -> Any:
                                  values=[str(p)]) from None
     reader = _reader(data)
     if reader is not None:
+        if law is not None:
+            from .fitting import LoadedFit
+
+            if reader != LoadedFit.from_dict:
+                raise ScalefitInputError(f"law= is for a saved fit; {str(p)!r} holds another result.", option="law")
+            return LoadedFit.from_dict(data, law=law)
         return reader(data)
     what = (f"written by {data[MARKER_KEY]}" if isinstance(data, dict) and MARKER_KEY in data
             else "not marked as written by scalefit")

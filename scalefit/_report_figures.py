@@ -32,7 +32,7 @@ class Figure:
 #: matplotlib settings of the report's PNGs.  Text unhinted: FreeType's hinting made each glyph's rendering about
 #: twice as slow, a quarter of the report's drawing time, for text that looks the same at the report's size
 #: (benchmarks/RESULTS.md, issue 12, "the report in under 2.5 s", session 23).
-_PNG_RC: dict[str, Any] = {"text.hinting": "none"}
+_PNG_RC: Any = {"text.hinting": "none"}
 
 
 def _png(draw: Callable[[], Any], dpi: int = 100) -> bytes:

@@ -76,6 +76,51 @@ def test_fit_without_bootstrap(tmp_path):
         loaded.interval()
 
 
+def test_a_user_law_fit_loads_back_given_its_law(tmp_path):
+    """A QA report: a fit of a user-defined law saved fine but could not be loaded (the file names the law only)."""
+    law = scalefit.Law("my-power", lambda n_params, E, A, alpha: E + A / n_params**alpha,
+                       params=[scalefit.Param("E", 1.0, min=0), scalefit.Param("A", 100.0, min=0, log=True),
+                               scalefit.Param("alpha", 0.3, min=0.01, max=2)])
+    n = np.geomspace(1e7, 1e10, 12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # Hoffmann et al. (2022) eq. 10's N term: E + A/N^alpha with E = 1.69, A = 406.4, alpha = 0.34
+        fit = scalefit.fit(pd.DataFrame(dict(n_params=n, n_tokens=20 * n, loss=1.69 + 406.4 / n**0.34)), law=law)
+    path = tmp_path / "fit.json"
+    fit.to_json(path)
+    with pytest.raises(scalefit.ScalefitInputError, match=r"unknown law 'my-power'.*load\(path, law=my_law\)"):
+        scalefit.load(path)
+    for loaded in (scalefit.load(path, law=law), scalefit.load_fit(path, law=law)):
+        assert loaded.law is law and loaded.params == fit.params and loaded.trustworthy
+        assert np.allclose(loaded.predict(n_params=[1e11]), fit.predict(n_params=[1e11]))
+    other = scalefit.Law("other", law.function, params=law.params)
+    with pytest.raises(scalefit.ScalefitInputError, match="law 'my-power', but law='other'"):
+        scalefit.load(path, law=other)
+
+
+def test_a_loaded_fit_keeps_its_verdict_and_diagnostics(tmp_path):
+    """A QA report: the loaded fit had no .trustworthy and its summary dropped the objective, success, condition
+    number, a and b, and the NOT TRUSTWORTHY note."""
+    data = pd.DataFrame(dict(n_params=np.tile([1e8, 3e8, 1e9, 3e9], 3), n_tokens=np.repeat([2e9, 2e10, 2e11], 4)))
+    # Hoffmann et al. (2022), eq. 10 parameters; beta = 0.28 is held at a bound of 0.2
+    data["loss"] = scalefit.get_law("chinchilla")(dict(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28), **data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = scalefit.fit(data, bounds={"beta": (0.0, 0.2)})
+    path = tmp_path / "fit.json"
+    fit.to_json(path)
+    loaded = scalefit.load(path)
+    assert loaded.trustworthy is False is fit.trustworthy
+    text = str(loaded.summary())
+    for piece in ("objective", "success", "condition number", "a = beta/(alpha+beta)", "NOT TRUSTWORTHY"):
+        assert piece in text, piece
+    d = json.loads(path.read_text())
+    d["warnings"] = []  # a file written before the verdict was saved as a warning record
+    d.pop("trustworthy", None)
+    old = scalefit.fitting.LoadedFit.from_dict(d)
+    assert old.trustworthy is False and "NOT TRUSTWORTHY: exponent beta = 0.2 sits at its upper bound" in str(old.summary())
+
+
 def test_load_refuses_what_it_does_not_know(tmp_path):
     with pytest.raises(scalefit.ScalefitInputError, match="does not exist"):
         scalefit.load(tmp_path / "missing.json")

@@ -149,3 +149,20 @@ def test_a_plan_at_the_largest_runs_scale_carries_no_extrapolation_note():
     beyond = scalefit.compute_optimal(fit, top * 3, force=True)
     assert not any(w.startswith("extrapolation:") for w in at_top.warnings)
     assert any(w.startswith("extrapolation: the plan's") and "3x the largest run's" in w for w in beyond.warnings)
+
+
+def test_a_fit_not_trustworthy_says_so_in_its_plans_and_saved_json(tmp_path):
+    """A QA report: `fit --bound beta=0:0.3` warned NOT TRUSTWORTHY, yet `plan --fit` printed a plan without a word."""
+    data = pd.DataFrame(dict(n_params=np.tile([1e8, 3e8, 1e9, 3e9], 3), n_tokens=np.repeat([2e9, 2e10, 2e11], 4)))
+    # Hoffmann et al. (2022), eq. 10: beta = 0.28, so a bound of 0.2 holds beta at its upper end
+    data["loss"] = scalefit.get_law("chinchilla")(dict(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28), **data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = scalefit.fit(data, bounds={"beta": (0.0, 0.2)})
+    assert not res.trustworthy
+    assert any("NOT TRUSTWORTHY" in w["message"] and not w["fatal"] for w in res.warnings)
+    res.to_json(tmp_path / "fit.json")
+    for fit in (res, scalefit.load_fit(tmp_path / "fit.json")):
+        with pytest.warns(FitCarriedWarning, match="NOT TRUSTWORTHY"):
+            plan = scalefit.compute_optimal(fit, 1e22)
+        assert any("NOT TRUSTWORTHY" in w for w in plan.warnings)

@@ -246,8 +246,7 @@ def solve(problem: Problem, runs: Any, options: dict, *, seed: int, max_starts: 
         else:
             stderr, cov, kind = asymptotic_stderr(spec, internal, sol.jacobian, resid, w, loss, delta)
     diag = diagnostics(spec, sol.z, sol.hessian, resid, runs, sol.grad_norm, sol.n_minima, sol.second_best, law, params)
-    _warn_bounds(law, params, diag)
-    fit_warnings = []
+    fit_warnings = _warn_bounds(law, params, diag)
     fatal = _warn_identifiability(law, spec, params, inputs, stderr, diag)
     if fatal:
         fit_warnings.append({"category": "IdentifiabilityWarning", "message": fatal, "fatal": True})
@@ -288,15 +287,25 @@ def solve(problem: Problem, runs: Any, options: dict, *, seed: int, max_starts: 
     return result
 
 
-def _warn_bounds(law: Law, params: Mapping[str, float], diag: Any) -> None:
-    """A typed warning for parameters at a bound; a louder one when the fit is not trustworthy."""
+def _warn_bounds(law: Law, params: Mapping[str, float], diag: Any) -> list[dict]:
+    """A typed warning for parameters at a bound; a louder one when the fit is not trustworthy.
+
+    Returns the records for ``FitResult.warnings``, so that a plan made from the fit (or from its saved
+    JSON) carries them too.
+    """
+    records = []
     if diag.at_bound:
         where = ", ".join(f"{n} = {params[n]:.4g} ({side})" for n, side in diag.at_bound.items())
-        warn(f"fit of {law.name!r}: parameter(s) at a bound: {where}; the optimum may lie outside the bounds "
-             "(result.diagnostics.at_bound).", BoundWarning)
+        message = (f"fit of {law.name!r}: parameter(s) at a bound: {where}; the optimum may lie outside the bounds "
+                   "(result.diagnostics.at_bound).")
+        warn(message, BoundWarning)
+        records.append({"category": "BoundWarning", "message": message, "fatal": False})
     if diag.trust_issues:
-        warn(f"fit of {law.name!r} is NOT TRUSTWORTHY although it may have converged: "
-             + "; ".join(diag.trust_issues) + " (result.trustworthy is False).", BoundWarning)
+        message = (f"fit of {law.name!r} is NOT TRUSTWORTHY although it may have converged: "
+                   + "; ".join(diag.trust_issues) + " (result.trustworthy is False).")
+        warn(message, BoundWarning)
+        records.append({"category": "BoundWarning", "message": message, "fatal": False})
+    return records
 
 
 def _likelihood_solution(problem: Problem, seed_sol: Solution) -> tuple[Problem, Solution, float]:

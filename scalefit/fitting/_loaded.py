@@ -30,12 +30,14 @@ class LoadedFit:
     info: dict = field(default_factory=dict)
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "LoadedFit":
+    def from_dict(cls, d: Mapping[str, Any], *, law: Law | None = None) -> "LoadedFit":
+        """The fit ``d`` holds (``FitResult.to_dict()``); ``law``: the :class:`~scalefit.Law` of a user-defined law,
+        which a file saves by name only."""
         if "law" not in d or "params" not in d:
             raise ScalefitInputError(
                 f"a saved fit needs keys 'law' and 'params'; found {sorted(d)}. Write it with FitResult.to_json(path)."
             )
-        law = get_law(d["law"])
+        law = _saved_law(d["law"], law)
         params = {k: float(v) for k, v in dict(d["params"]).items()}
         missing = [n for n in law.param_names if n not in params]
         if missing:
@@ -43,7 +45,7 @@ class LoadedFit:
         return cls(law, params, {k: (float(v) if v is not None else float("nan")) for k, v in dict(d.get("stderr", {})).items()}, dict(d))
 
     @classmethod
-    def from_json(cls, path: str | Path) -> "LoadedFit":
+    def from_json(cls, path: str | Path, *, law: Law | None = None) -> "LoadedFit":
         path = Path(path)
         if not path.exists():
             raise ScalefitInputError(f"fit file {str(path)!r} does not exist.")
@@ -51,7 +53,19 @@ class LoadedFit:
             d = json.loads(path.read_text())
         except json.JSONDecodeError as exc:
             raise ScalefitInputError(f"fit file {str(path)!r} is not valid JSON ({exc}).") from None
-        return cls.from_dict(d)
+        return cls.from_dict(d, law=law)
+
+    @property
+    def trustworthy(self) -> bool:
+        """As saved (:attr:`FitResult.trustworthy`): False when an exponent sat at a bound or a scale exploded."""
+        saved = self.info.get("trustworthy") if isinstance(self.info, dict) else None
+        return bool(saved) if isinstance(saved, bool) else not self._trust_issues
+
+    @property
+    def _trust_issues(self) -> list:
+        diag = self.info.get("diagnostics") if isinstance(self.info, dict) else None
+        issues = diag.get("trust_issues") if isinstance(diag, Mapping) else None
+        return [str(i) for i in issues] if isinstance(issues, list) else []
 
     @property
     def warnings(self) -> tuple:
@@ -140,10 +154,20 @@ class LoadedFit:
                 row += [float(iv.loc[name, "low"]), float(iv.loc[name, "high"])]
             rows.append(row)
         info: list[tuple[str, Any]] = [("law", self.law.name), ("stderr", str(self.info.get("stderr_kind", "")))]
-        if "n_runs" in self.info:
-            info.append(("runs", int(self.info["n_runs"])))
+        for key, label in (("objective", "objective"), ("success", "success"), ("n_runs", "runs")):
+            if self.info.get(key) is not None:
+                info.append((label, self.info[key]))
+        diag = self.info.get("diagnostics")
+        if isinstance(diag, Mapping) and diag.get("condition_number") is not None:
+            info.append(("condition number", float(diag["condition_number"])))
+        tables = [Table("Parameters", header, rows)]
+        if {"alpha", "E", "A", "B"} <= set(self.params):
+            tables.append(Table("Derived", ("name", "value", ""), [("a = beta/(alpha+beta)", self.a, ""),
+                                                                    ("b = alpha/(alpha+beta)", self.b, "")]))
         notes = [f"{w['category']}: {w['message']}" for w in self.warnings]
-        return Summary(f"scalefit fit (loaded): {self.law.name}", info, [Table("Parameters", header, rows)], notes)
+        if not self.trustworthy and not any("NOT TRUSTWORTHY" in n for n in notes):  # files saved before the record
+            notes.append("NOT TRUSTWORTHY: " + "; ".join(self._trust_issues or ["saved as not trustworthy"]))
+        return Summary(f"scalefit fit (loaded): {self.law.name}", info, tables, notes)
 
     def to_dict(self) -> dict:
         """The saved dictionary, as read (so saving it again keeps every number)."""
@@ -205,12 +229,30 @@ class LoadedFit:
         return pd.DataFrame(frame)
 
 
-def load_fit(path: str | Path) -> LoadedFit:
+def _saved_law(name: Any, law: Law | None) -> Law:
+    """The law a saved fit names: a built-in one, or ``law`` (a user-defined :class:`~scalefit.Law` of that name)."""
+    if law is None:
+        try:
+            return get_law(name)
+        except ScalefitInputError as exc:
+            raise ScalefitInputError(
+                f"{exc} A fit of a user-defined law saves the law's name only: pass the Law itself, "
+                f"e.g. scalefit.load(path, law=my_law) or load_fit(path, law=my_law).", option="law") from None
+    law = get_law(law)
+    if law.name != name:
+        raise ScalefitInputError(f"the saved fit is of law {name!r}, but law={law.name!r} was given; pass the Law "
+                                 f"named {name!r}.", option="law", values=[law.name])
+    return law
+
+
+def load_fit(path: str | Path, *, law: Law | None = None) -> LoadedFit:
     """Read a fit saved by ``FitResult.to_json(path)``.
 
     Parameters
     ----------
     path : str or Path
+    law : Law, optional
+        The law of a fit of a user-defined law (a file saves a law by name; built-in laws need nothing).
 
     Returns
     -------
@@ -221,4 +263,4 @@ def load_fit(path: str | Path) -> LoadedFit:
     ScalefitInputError
         The file does not exist, is not JSON, or lacks the law or its parameters.
     """
-    return LoadedFit.from_json(path)
+    return LoadedFit.from_json(path, law=law)
