@@ -166,3 +166,17 @@ def test_a_fit_not_trustworthy_says_so_in_its_plans_and_saved_json(tmp_path):
         with pytest.warns(FitCarriedWarning, match="NOT TRUSTWORTHY"):
             plan = scalefit.compute_optimal(fit, 1e22)
         assert any("NOT TRUSTWORTHY" in w for w in plan.warnings)
+
+
+@pytest.mark.parametrize("key, hint", [("Beta", "'Beta' is spelt 'beta'"), ("gamma", "R_N_star")])
+def test_a_misspelt_parameter_is_refused_not_turned_into_another_law(key, hint, capsys):
+    """A QA report: --params ...,Beta=0.28 planned with the tied law (40.2B parameters instead of 5.16B), silently."""
+    # Hoffmann et al. (2022), eq. 10
+    params = dict(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28)
+    params[key] = params.pop("beta") if key == "Beta" else 1.0
+    with pytest.raises(scalefit.ScalefitInputError, match=rf"\['{key}'\] are not parameters.*{hint}"):
+        scalefit.compute_optimal(params, 1e22)
+    with pytest.raises(scalefit.ScalefitInputError, match=rf"\['{key}'\]"):
+        scalefit.plots.plot_loss_contours(params)
+    assert main(["plan", "--params", ",".join(f"{k}={v}" for k, v in params.items()), "--flops", "1e22"]) == 2
+    assert key in capsys.readouterr().err

@@ -94,13 +94,30 @@ def check_params(law: Law, values: Mapping[str, Any], where: str, *, purpose: st
     return out
 
 
-def _mapping_law(values: Mapping[str, Any]) -> Law:
-    keys = set(values)
+def mapping_law(values: Mapping[str, Any], where: str = "fit") -> Law:
+    """The law a plain mapping of parameters means: Chinchilla, tied Chinchilla (no beta) or data-constrained.
+
+    A key that is none of that law's parameters is refused: a misspelt ``beta`` (``Beta``) would otherwise
+    turn the plan into the tied law's, silently.
+    """
+    keys = set(map(str, values))
     if {"R_D_star", "R_N_star"} <= keys:
-        return get_law("data-constrained")
-    if "beta" not in keys and {"E", "A", "B", "alpha"} <= keys:
-        return get_law("chinchilla-tied")
-    return get_law("chinchilla")
+        law = get_law("data-constrained")
+    elif "beta" not in keys and {"E", "A", "B", "alpha"} <= keys:
+        law = get_law("chinchilla-tied")
+    else:
+        law = get_law("chinchilla")
+    unknown = sorted(keys - set(law.param_names))
+    if unknown:
+        known = sorted(set(get_law("chinchilla").param_names) | set(get_law("data-constrained").param_names))
+        near = {k: n for k in unknown for n in known if k.lower() == n.lower()}
+        hint = "".join(f" {k!r} is spelt {n!r}." for k, n in near.items())
+        raise ScalefitInputError(
+            f"{where}: parameter(s) {unknown} are not parameters of a Chinchilla law (E, A, B, alpha, beta; "
+            f"without beta the tied law) or of the data-constrained law (also R_D_star, R_N_star).{hint}",
+            option="params", values=unknown,
+        )
+    return law
 
 
 def _sample_rows(samples: Any, law: Law, point: Mapping[str, float]) -> list[dict[str, float]]:
@@ -141,7 +158,7 @@ def _as_law_params(fit: Any) -> tuple[Law, dict[str, float], list[dict[str, Any]
             "{'E': ..., 'A': ..., 'B': ..., 'alpha': ..., 'beta': ...}."
         )
     if isinstance(fit, Mapping):
-        law = _mapping_law(fit)
+        law = mapping_law(fit)
         return law, check_params(law, fit, "fit"), None
     raw_samples = getattr(fit, "samples", None)
     point = getattr(fit, "fit", fit) if hasattr(fit, "samples") else fit  # a bootstrap result holds its fit

@@ -18,7 +18,7 @@ import numpy as np
 from .._errors import ScalefitInputError
 from .._format import format_number
 from ..laws import Law, get_law
-from ..plan import check_params
+from ..plan._inputs import check_params, mapping_law
 from ..runs import Runs, as_runs
 
 # Axis labels, with units, shared by every figure.
@@ -271,13 +271,6 @@ def _runs_of(fn: str, runs: Any, result: Any = None, *, needed_for: str) -> Runs
     return as_runs(runs)
 
 
-def _mapping_law(values: Mapping[str, Any]) -> Law:
-    """The law a plain mapping of parameters means: Chinchilla, tied Chinchilla (no beta) or data-constrained."""
-    if {"R_D_star", "R_N_star"} <= set(values):
-        return get_law("data-constrained")
-    return get_law("chinchilla-tied" if "beta" not in values and "alpha" in values else "chinchilla")
-
-
 def _law_params(fn: str, result: Any) -> tuple[Law, dict[str, float], list[dict[str, float]] | None, Any]:
     """(law, params, bootstrap parameter draws or None, point-estimate result) of what a plot was given.
 
@@ -287,7 +280,7 @@ def _law_params(fn: str, result: Any) -> tuple[Law, dict[str, float], list[dict[
     plain mapping of Chinchilla parameters.
     """
     if isinstance(result, Mapping):
-        law, values, samples, point = _mapping_law(result), result, None, result
+        law, values, samples, point = mapping_law(result, fn), result, None, result
     elif hasattr(result, "samples") and hasattr(getattr(result, "fit", None), "params"):
         point, samples = result.fit, result.samples
         law, values = get_law(point.law), point.params
