@@ -320,14 +320,16 @@ def _kaplan_nd(n_params, n_tokens, N_c, D_c, alpha_N, alpha_D):
 
 
 def _data_constrained(n_params, n_tokens, unique_tokens, E, A, B, alpha, beta, R_D_star, R_N_star):
-    # Muennighoff et al. (2023), eq. 5-7: effective data D' and parameters N'.
+    # Muennighoff et al. (2023), eq. 5-7: effective data D' and parameters N'.  A run of D tokens sees
+    # U_D = min(U, D) unique ones (their eq. 5: D_C unique tokens available, U_D = min{D_C, D}).
+    U_D = np.minimum(unique_tokens, n_tokens)
     G = ((alpha * A) / (beta * B)) ** (1.0 / (alpha + beta))
-    n_for_unique = (unique_tokens * G) ** (beta / alpha) * G  # compute-optimal N for U_D tokens
-    R_D = np.maximum(n_tokens / unique_tokens - 1.0, 0.0)
+    n_for_unique = (U_D * G) ** (beta / alpha) * G  # compute-optimal N for U_D tokens
+    R_D = np.maximum(n_tokens / U_D - 1.0, 0.0)
     U_N = np.minimum(n_params, n_for_unique)
     R_N = np.maximum(n_params / U_N - 1.0, 0.0)
     n_eff = U_N + U_N * R_N_star * (1.0 - np.exp(-R_N / R_N_star))
-    d_eff = unique_tokens + unique_tokens * R_D_star * (1.0 - np.exp(-R_D / R_D_star))
+    d_eff = U_D + U_D * R_D_star * (1.0 - np.exp(-R_D / R_D_star))
     return E + A / n_eff**alpha + B / d_eff**beta
 
 

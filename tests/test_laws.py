@@ -70,6 +70,18 @@ def test_data_constrained_without_repetition_is_chinchilla():
     assert float(got) == pytest.approx(float(plain), rel=1e-12)
 
 
+def test_data_constrained_sees_only_the_unique_tokens_a_run_reaches():
+    """A QA report: with U = 1e10 unique tokens, runs of 1e9 and 1e10 tokens had the same loss (the law used U, not
+    U_D = min(U, D): Muennighoff et al. 2023, eq. 5, where a run of D < U tokens repeats nothing and sees D)."""
+    m = published_params("muennighoff2023")
+    params = {k: m[k] for k in ("E", "A", "B", "alpha", "beta", "R_D_star", "R_N_star")}
+    law = get_law("data-constrained")
+    short, full = (float(law(params, n_params=1e7, n_tokens=d, unique_tokens=1e10)) for d in (1e9, 1e10))
+    assert short > full
+    plain = get_law("chinchilla")({k: params[k] for k in ("E", "A", "B", "alpha", "beta")}, n_params=1e7, n_tokens=1e9)
+    assert short == pytest.approx(float(plain), rel=1e-12)
+
+
 def test_closed_form_optimum_against_hoffmann_table():
     # Chinchilla's budget C = 5.76e23 under Hoffmann et al.'s rounded Approach 3 coefficients gives
     # N* ~ 3.22e10 with ~92.7 tokens per parameter (values given in issue 6; cf. Besiroglu et al. 2024, §4).

@@ -60,12 +60,8 @@ class _Model:
             params = {p: np.asarray(v, dtype=float)[rows].reshape(-1, *tail) if np.ndim(v) else v
                       for p, v in self.params.items()}
         extra: dict[str, Any] = {}
-        for name in self.law.inputs:
-            if name == "unique_tokens":
-                # Unique tokens *available*: a run of D < U tokens sees only D of them
-                # (Muennighoff et al.'s allocation code uses U = min(U_BASE, D)).
-                extra[name] = np.minimum(self.inputs[name], n_tokens)
-            elif name not in _PLANNED:
+        for name in self.law.inputs:  # unique_tokens: the tokens available (the law caps them at the run's D)
+            if name not in _PLANNED:
                 extra[name] = self.inputs[name]
         return evaluate(self.law, params, flops_per_param_token=self.k, where=self.where,
                         n_params=n_params, n_tokens=n_tokens, **extra)
