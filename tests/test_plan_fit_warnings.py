@@ -180,3 +180,30 @@ def test_a_misspelt_parameter_is_refused_not_turned_into_another_law(key, hint, 
         scalefit.plots.plot_loss_contours(params)
     assert main(["plan", "--params", ",".join(f"{k}={v}" for k, v in params.items()), "--flops", "1e22"]) == 2
     assert key in capsys.readouterr().err
+
+
+def test_a_plan_outside_the_runs_tokens_per_parameter_says_so(tmp_path):
+    """A QA report: on Li et al.'s runs (1.37 to 218 tokens per parameter) a plan of 0.0096 tokens per parameter
+    came with a FLOPs warning only.  Runs of 200 to 400 tokens per parameter here; the plan is near 20."""
+    n = np.geomspace(1e7, 1e9, 8)
+    data = pd.DataFrame(dict(n_params=np.tile(n, 2), n_tokens=np.concatenate([200 * n, 400 * n])))
+    # Hoffmann et al. (2022), eq. 10
+    data["loss"] = scalefit.get_law("chinchilla")(dict(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28), **data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = scalefit.fit(data)
+    fit.to_json(tmp_path / "fit.json")
+    for f in (fit, scalefit.load_fit(tmp_path / "fit.json")):
+        with pytest.warns(scalefit.ExtrapolationWarning, match=r"tokens per parameter lie outside the fitted runs' 200 to 400"):
+            plan = scalefit.compute_optimal(f, 1e20)
+        assert plan.tokens_per_param < 100
+        assert any("extrapolation in shape" in w for w in plan.warnings)
+    data["n_tokens"] = np.concatenate([5 * n, 100 * n])  # runs of 5 to 100 tokens per parameter span the plan's
+    data["loss"] = scalefit.get_law("chinchilla")(dict(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28), **data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = scalefit.fit(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", scalefit.ExtrapolationWarning)
+        inside = scalefit.compute_optimal(fit, 1e20)
+    assert 5 <= inside.tokens_per_param <= 100 and not any("shape" in w for w in inside.warnings)

@@ -355,9 +355,11 @@ class FitResult:
                 "notes": list(self.runs.notes),
             }
             d["flops_per_param_token"] = float(self.runs.flops_per_param_token)
+            ratio = np.asarray(self.runs.n_tokens, float) / np.asarray(self.runs.n_params, float)
             d["data_range"] = {
                 k: [jsonable(np.min(v)), jsonable(np.max(v))]
-                for k, v in (("n_params", self.runs.n_params), ("n_tokens", self.runs.n_tokens), ("flops", self.runs.flops))
+                for k, v in (("n_params", self.runs.n_params), ("n_tokens", self.runs.n_tokens), ("flops", self.runs.flops),
+                             ("tokens_per_param", ratio))
             }
         return d
 

@@ -262,6 +262,44 @@ def carried_warnings(fit: Any, *, force: bool) -> tuple[str, ...]:
     return carried
 
 
+#: A plan's tokens per parameter this many times outside the fitted runs' range is noted as an extrapolation.
+RATIO_FACTOR = 2.0
+
+
+def _run_ratio_range(fit: Any) -> tuple[float, float] | None:
+    """(smallest, largest) tokens per parameter of the runs behind a fit: from its runs, or as saved (a loaded fit)."""
+    point = getattr(fit, "fit", fit) if hasattr(fit, "samples") else fit
+    if isinstance(fit, Mapping):
+        return None
+    info = getattr(point, "info", None)
+    if isinstance(info, dict):  # a loaded fit keeps ranges, not runs: only a saved ratio range will do
+        saved = (info.get("data_range") or {}).get("tokens_per_param") if isinstance(info.get("data_range"), dict) else None
+        try:
+            lo, hi = (float(v) for v in saved)  # type: ignore[union-attr]
+        except (TypeError, ValueError):
+            return None
+        return (lo, hi) if 0 < lo <= hi < math.inf else None
+    runs: Any = getattr(point, "runs", None)
+    try:
+        ratio = np.asarray(runs.n_tokens, dtype=float) / np.asarray(runs.n_params, dtype=float)
+        lo, hi = float(np.nanmin(ratio)), float(np.nanmax(ratio))
+    except (AttributeError, TypeError, ValueError):
+        return None
+    return (lo, hi) if 0 < lo <= hi < math.inf else None
+
+
+def ratio_note(fit: Any, tokens_per_param: float) -> str | None:
+    """A note when a plan's tokens per parameter lies beyond the fitted runs' range by more than :data:`RATIO_FACTOR`."""
+    span = _run_ratio_range(fit)
+    if span is None or not math.isfinite(tokens_per_param):
+        return None
+    lo, hi = span
+    if lo / RATIO_FACTOR <= tokens_per_param <= hi * RATIO_FACTOR:
+        return None
+    return (f"extrapolation in shape: the plan's {tokens_per_param:.3g} tokens per parameter lie outside the fitted "
+            f"runs' {lo:.3g} to {hi:.3g}; the law's trade-off between N and D is untested there.")
+
+
 def extrapolation_note(fit: Any, flops: float) -> str | None:
     """How far the largest budget lies beyond the largest run behind the fit ("77x the largest run"), or None."""
     span = _run_flops_range(fit)

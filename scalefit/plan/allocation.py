@@ -55,6 +55,7 @@ from ._inputs import (
     carried_warnings,
     check_params,
     extrapolation_note,
+    ratio_note,
 )
 from ._results import FLOPS_PER_INFERENCE_TOKEN, FLOPS_PER_PARAM_TOKEN, Allocation, AllocationTable, InferencePlan
 from ._shape import Shape, shape as _propose_shape
@@ -210,7 +211,11 @@ def _plan_each(
         row, intervals = _estimate(at_value, law, params, samples, extra, k, level, fixed, all_draws, checked)
         out.append(_allocation(row, intervals, level, law, k, extra))
     _warn_extrapolation(fit, max(a.flops for a in out), min(a.flops for a in out))
-    out = [replace(a, warnings=carried + tuple(n for n in [extrapolation_note(fit, a.flops)] if n)) for a in out]
+    out = [replace(a, warnings=carried + tuple(n for n in [extrapolation_note(fit, a.flops), ratio_note(fit, a.tokens_per_param)]
+                                               if n)) for a in out]
+    shapes = sorted({n for a in out for n in [ratio_note(fit, a.tokens_per_param)] if n})
+    if shapes:
+        warn(shapes[0] + (f" ({len(shapes)} budgets)" if len(shapes) > 1 else ""), ExtrapolationWarning)
     return out[0] if scalar else AllocationTable(tuple(out))
 
 
