@@ -173,19 +173,28 @@ def forecast_draws(fit_result: Any, boot: Any, inputs: Mapping[str, Any], *, int
     out = np.asarray(evaluate(fit_result.law, draws, flops_per_param_token=k, where="predict()", **flat), float)
     out = np.atleast_2d(out)
     if interval == "prediction":
-        sigma = residual_sigma(fit_result)
-        out = np.repeat(out, _NOISE_PER_DRAW, axis=0)
-        rng = np.random.default_rng([int(seed), 1])
-        z = rng.standard_normal(out.shape)
-        if fit_result.options.get("space", "log") == "log":
-            out = out * np.exp(sigma * z)
-        else:
-            out = out + sigma * z
-        if calibration is not None and np.isfinite(calibration.get("per_decade", np.nan)):
-            if scale is None:
-                scale = _point_scale(fit_result, flat, calibration["by"])
-            dec = np.maximum(0.0, np.log10(np.broadcast_to(scale, out.shape[1:]) / calibration["train_max"]))
-            out = out * np.exp(calibration["per_decade"] * dec * rng.standard_normal(out.shape))
+        if calibration is not None and scale is None:
+            scale = _point_scale(fit_result, flat, calibration["by"])
+        out = with_run_noise(fit_result, out, seed=seed, calibration=calibration, scale=scale)
+    return out
+
+
+def with_run_noise(fit_result: Any, out: np.ndarray, *, seed: int = 0, calibration: Mapping[str, Any] | None = None,
+                   scale: Any = None) -> np.ndarray:
+    """Draws of the mean loss (draws, points) -> draws of a new run's loss: each repeated :data:`_NOISE_PER_DRAW`
+    times with the residuals' run-to-run noise and, with ``calibration``, the extrapolation term at ``scale``
+    (each point's scale along ``calibration["by"]``)."""
+    sigma = residual_sigma(fit_result)
+    out = np.repeat(np.atleast_2d(out), _NOISE_PER_DRAW, axis=0)
+    rng = np.random.default_rng([int(seed), 1])
+    z = rng.standard_normal(out.shape)
+    if fit_result.options.get("space", "log") == "log":
+        out = out * np.exp(sigma * z)
+    else:
+        out = out + sigma * z
+    if calibration is not None and np.isfinite(calibration.get("per_decade", np.nan)):
+        dec = np.maximum(0.0, np.log10(np.broadcast_to(scale, out.shape[1:]) / calibration["train_max"]))
+        out = out * np.exp(calibration["per_decade"] * dec * rng.standard_normal(out.shape))
     return out
 
 

@@ -273,8 +273,9 @@ def plot_extrapolation(
     confidence interval of L*(C) over the parameter draws (bias-corrected
     percentile interval, so it contains the line; it widens where the data
     end), and, lighter and wider, the prediction interval of the loss a new
-    run at (N*(C), D*(C)) reaches, which adds the run-to-run noise of the
-    residuals (:meth:`FitResult.predict` with ``interval="prediction"``; not
+    compute-optimal run reaches: the same draws with the run-to-run noise of
+    the residuals and the calibrated extrapolation term added, as
+    :meth:`FitResult.predict` adds them with ``interval="prediction"`` (not
     drawn for a fit loaded from JSON, which keeps no residuals).  The runs are
     drawn as points (they lie on or above the frontier) and a dotted vertical
     line marks the largest run.  Every run is shown unless that would squeeze
@@ -352,11 +353,11 @@ def plot_extrapolation(
         with warnings.catch_warnings():  # a band of 80 points: the plan's own intervals warn where it matters
             warnings.simplefilter("ignore", IntervalWarning)
             low, high = percentile_interval(draws, level, axis=0, estimate=l_opt)  # contains the line
-        p_low, p_high = _prediction_band(result, point, law, params, grid, k, level, fn)
+        p_low, p_high = _prediction_band(point, law, params, grid, draws, l_opt, k, level, fn)
         if np.isfinite(p_low).any():
             artists["prediction_band"] = ax.fill_between(
                 grid, p_low, p_high, color="tab:orange", alpha=0.22, lw=0,
-                label=f"{level:.0%} prediction interval (a new run at N*, D*)")
+                label=f"{level:.0%} prediction interval (a new compute-optimal run)")
         artists["band"] = ax.fill_between(grid, low, high, color="tab:blue", alpha=0.3, lw=0,
                                           label=f"{level:.0%} confidence interval of L* ({len(samples)} draws)")
     (line,) = ax.plot(grid, l_opt, color="tab:blue", lw=2.0, label=f"L*(C), compute-optimal loss ({law.name})")
@@ -405,24 +406,33 @@ def plot_extrapolation(
     )
 
 
-def _prediction_band(result: Any, point: Any, law: Any, params: Any, grid: np.ndarray, k: float, level: float,
-                     fn: str) -> tuple[np.ndarray, np.ndarray]:
-    """The ``level`` prediction interval of the loss a new run at (N*(C), D*(C)) reaches (NaN when the fit
-    keeps no residuals, e.g. one loaded from JSON): :meth:`FitResult.predict` with ``interval="prediction"``."""
+def _prediction_band(point: Any, law: Any, params: Any, grid: np.ndarray, draws: np.ndarray, l_opt: np.ndarray, k: float,
+                     level: float, fn: str) -> tuple[np.ndarray, np.ndarray]:
+    """The ``level`` prediction interval of the loss a new compute-optimal run at C reaches (NaN when the fit keeps
+    no residuals, e.g. one loaded from JSON): the confidence band's draws of L*(C) (``draws``) with the residuals'
+    run-to-run noise and the calibrated extrapolation term added, as :meth:`FitResult.predict` adds them with
+    ``interval="prediction"``, and the same bias-corrected percentile interval, so the prediction band holds the
+    confidence band (it had measured the loss at the point fit's N*, D* instead: narrower at the top on Li et
+    al.'s runs, a QA report)."""
+    from ..fitting._predictive import _point_scale, extrapolation_calibration, stored_calibration, with_run_noise
+
     nan = np.full(grid.shape, np.nan)
     if not (hasattr(point, "predict") and hasattr(point, "problem") and hasattr(point, "residuals")):
         return nan, nan
     n_opt, d_opt, _ = frontier(law, params, grid, flops_per_param_token=k, where=fn)
-    ok = np.isfinite(n_opt) & np.isfinite(d_opt)
-    if not ok.any():
-        return nan, nan
+    by = (point.options.get("auto") or {}).get("by", "flops")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the calibration's inner fits: the fit already said what it had to
+        calibration: dict | None = stored_calibration(point, by) or extrapolation_calibration(point, by=by)
+    try:
+        scale = _point_scale(point, {"flops": grid, "n_params": n_opt, "n_tokens": d_opt}, str(by))
+    except ScalefitInputError:  # a scale the frontier does not give: the noise alone
+        calibration, scale = None, None
+    noisy = with_run_noise(point, draws, calibration=calibration, scale=scale)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", IntervalWarning)
-        frame = point.predict(n_params=n_opt[ok], n_tokens=d_opt[ok], interval="prediction", level=level,
-                              bootstrap=result)
-    low, high = nan.copy(), nan.copy()
-    low[ok], high[ok] = frame["low"].to_numpy(float), frame["high"].to_numpy(float)
-    return low, high
+        low, high = percentile_interval(noisy, level, axis=0, estimate=l_opt)
+    return np.asarray(low, float), np.asarray(high, float)
 
 
 def _extrapolation_limits(line: np.ndarray, bands: Sequence[np.ndarray],
