@@ -293,11 +293,9 @@ def backtest(
 
     bar = None
     if progress:
-        import sys
+        from .._progress import progress_bar
 
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(plan) * len(chosen), desc="backtest", unit="fit", file=sys.stderr)
+        bar = progress_bar(len(plan) * len(chosen), "backtest")
     for start, stop, threshold in plan:
         train_mask = level_idx < start
         test_mask = (level_idx >= start) & (level_idx < stop)

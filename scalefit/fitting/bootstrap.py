@@ -520,9 +520,9 @@ def bootstrap(fit_result: Any, n: int = 1000, *, seed: int = 0, n_jobs: int | No
         progress = _attached()
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from .._progress import progress_bar
 
-        bar = tqdm(total=n, desc="bootstrap", unit="fit", file=sys.stderr)
+        bar = progress_bar(n, "bootstrap")
     try:
         if n_jobs == 1 or len(chunks) == 1:
             parts = []
