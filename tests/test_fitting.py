@@ -434,3 +434,26 @@ def test_result_frames_built_on_use_match_their_arrays():
     assert len(ex) == len(runs.excluded) and ex is not runs.excluded
     dropped = scalefit.fit(runs.exclude("loss > 3.5") if (L > 3.5).any() else runs)
     assert len(dropped.excluded) == len(dropped.runs.excluded)
+
+
+def test_condition_number_does_not_depend_on_a_parameters_units():
+    """A QA report: the Chinchilla law written as a user Law with A and B on a linear scale reached the built-in
+    fit's optimum, yet its Hessian's condition number read 3.4e13, so it was called unidentifiable and refused a
+    plan.  Synthetic runs from Hoffmann et al. (2022) eq. 10."""
+    rng = np.random.default_rng(0)
+    n = np.exp(rng.uniform(np.log(1e7), np.log(1e10), 60))
+    d = n * np.exp(rng.uniform(np.log(2), np.log(200), 60))
+    loss = (1.69 + 406.4 / n**0.34 + 410.7 / d**0.28) * np.exp(rng.normal(0, 0.01, 60))
+    data = pd.DataFrame(dict(n_params=n, n_tokens=d, loss=loss))
+    plain = Law("plain-chinchilla", lambda n_params, n_tokens, E, A, B, alpha, beta: E + A / n_params**alpha + B / n_tokens**beta,
+                params=dict(E=dict(value=2.0, min=0), A=dict(value=400.0, min=0), B=dict(value=400.0, min=0),
+                            alpha=dict(value=0.3, min=0), beta=dict(value=0.3, min=0)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        built = scalefit.fit(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", scalefit.IdentifiabilityWarning)
+        user = scalefit.fit(data, law=plain)
+    assert user.objective == pytest.approx(built.objective, rel=1e-6)
+    assert user.diagnostics.condition_number == pytest.approx(built.diagnostics.condition_number, rel=0.05)
+    assert not any(w["fatal"] for w in user.warnings)

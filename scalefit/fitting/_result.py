@@ -32,7 +32,8 @@ class Diagnostics:
         Parameter -> "lower"/"upper" for parameters that ended at a bound.
     condition_number : float
         Condition number of the objective's Hessian over the free parameters
-        (internal coordinates).  Large values (> 1e8) mean some combination of
+        (internal coordinates), scaled to a unit diagonal so that no
+        parameter's units count.  Large values (> 1e8) mean some combination of
         parameters is barely determined by the data.
     outliers : pandas.DataFrame
         Runs whose residual exceeds 3 robust standard deviations (1.4826 MAD),
@@ -495,7 +496,12 @@ def diagnostics(spec: Spec, z: np.ndarray, H_z: np.ndarray, resid: np.ndarray, r
             elif np.isfinite(hi) and hi - z[j] <= tol:
                 at_bound[nme] = "upper"
     try:
-        sv = np.linalg.svd(H_z, compute_uv=False) if H_z.size else np.array([1.0])
+        # on the Hessian scaled to unit diagonal: a parameter's units (A near 400 or its log) do not change how
+        # well the data pin the parameters down; near-collinear parameters still make it singular (a user law
+        # with A on a linear scale read 3.4e13 and was refused a plan for the built-in law's own optimum)
+        d = np.sqrt(np.abs(np.diag(H_z))) if H_z.size else np.ones(0)
+        scaled = H_z / np.outer(d, d) if H_z.size and np.all(d > 0) and np.all(np.isfinite(d)) else H_z
+        sv = np.linalg.svd(scaled, compute_uv=False) if H_z.size else np.array([1.0])
         cond = float(sv.max() / sv.min()) if sv.min() > 0 else float("inf")
     except np.linalg.LinAlgError:
         cond = float("nan")
