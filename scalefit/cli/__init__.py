@@ -131,7 +131,7 @@ def _quiet_broken_pipe() -> int:
 
 def _main(argv: Sequence[str] | None = None) -> int:
     from .._errors import FitError, Option, ScalefitInputError, ScalefitWarning
-    from ._messages import cli_message, render
+    from ._messages import cli_message, install_hint, missing_package, render
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -161,6 +161,10 @@ def _main(argv: Sequence[str] | None = None) -> int:
             print(f"scalefit {args.command}: error: {message}", file=sys.stderr)
             return 2
         except Exception as exc:  # noqa: BLE001 - internal error, exit 1 with a traceback hint
+            if install_hint(exc) is not None:  # an optional package the library names is missing (matplotlib, ...)
+                print(f"scalefit {args.command}: error: {missing_package(f'scalefit {args.command}', exc)}",
+                      file=sys.stderr)
+                return 2
             if isinstance(exc, BrokenPipeError) and _stdout_closed():  # `scalefit ... | head`: not an error
                 return _quiet_broken_pipe()
             import traceback

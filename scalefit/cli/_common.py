@@ -77,16 +77,24 @@ def load_runs(args: argparse.Namespace):
             raise ScalefitInputError(f"--exclude-value {item!r} has no '='; write COL=VALUE, e.g. qc=bad.", option="exclude")
         col, values = item.split("=", 1)
         exclude.append({col.strip(): [v.strip() for v in values.split(",")]})
-    return read_runs(
-        args.runs,  # read_runs also knows 'synthetic:isoflop' / 'synthetic:curves'
-        columns=parse_mapping(args.columns) or None,
-        run_id=run_id,
-        nan_policy=args.nan_policy,
-        loss_unit=args.loss_unit,
-        drop_duplicates=args.drop_duplicates,
-        exclude=exclude or None,
-        drop_highest=getattr(args, "drop_highest", None),
-    )
+    try:
+        return read_runs(
+            args.runs,  # read_runs also knows 'synthetic:isoflop' / 'synthetic:curves'
+            columns=parse_mapping(args.columns) or None,
+            run_id=run_id,
+            nan_policy=args.nan_policy,
+            loss_unit=args.loss_unit,
+            drop_duplicates=args.drop_duplicates,
+            exclude=exclude or None,
+            drop_highest=getattr(args, "drop_highest", None),
+        )
+    except ImportError as exc:  # an optional reader (Parquet: pyarrow) is missing; one line, not a traceback
+        from .._errors import ScalefitInputError
+        from ._messages import install_hint, missing_package
+
+        if install_hint(exc) is None:
+            raise
+        raise ScalefitInputError(missing_package(f"reading {args.runs!r}", exc), values=[args.runs]) from exc
 
 
 _LISTED_PER_REASON = 10

@@ -10,11 +10,12 @@ their Python wording.
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any, Iterable
 
 from .._errors import Option
 
-__all__ = ["FLAGS", "flag_for", "render", "cli_message"]
+__all__ = ["FLAGS", "flag_for", "render", "cli_message", "install_hint", "missing_package"]
 
 #: Option name (the API keyword) -> how the command line words it.  ``{value}``
 #: is the option's value as a flag takes it (``'omit'`` -> ``omit``; the
@@ -120,3 +121,25 @@ def cli_message(error_or_warning: Any) -> str:
     Anything without ``options`` (a warning from numpy, an ``OSError``) keeps its text.
     """
     return render(str(error_or_warning), getattr(error_or_warning, "options", ()))
+
+
+_INSTALL_HINT = re.compile(r"pip install (?:'[^']+'|\"[^\"]+\"|[^\s;,)]+)")
+
+
+def install_hint(error: BaseException) -> str | None:
+    """The ``pip install ...`` command a library ImportError names, or None (then it is no missing extra: a bug)."""
+    if not isinstance(error, ImportError):
+        return None
+    found = _INSTALL_HINT.search(str(error))
+    return found.group(0).rstrip(".") if found else None
+
+
+def missing_package(what: str, error: ImportError) -> str:
+    """One line for an optional package that is not installed: what needed it, why, and the command that installs it.
+
+    ``what`` names the file or step (``"reading 'runs.parquet'"``); the reason is the first line of the import
+    failure (pandas words a missing Parquet engine over six lines).
+    """
+    cause = error.__cause__ if isinstance(error.__cause__, ImportError) else error
+    reason = str(cause).strip().splitlines()[0].strip().rstrip(".") if str(cause).strip() else type(cause).__name__
+    return f"{what} needs a package that is not installed ({reason}); install it with: {install_hint(error)}"

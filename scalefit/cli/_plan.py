@@ -113,12 +113,40 @@ def _load_fit(args: argparse.Namespace) -> Any:
         return None
     from ..fitting import load_fit
 
-    loaded = load_fit(args.fit)
+    try:
+        loaded = load_fit(args.fit)
+    except ScalefitInputError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:  # a hand-edited file: say where, not a traceback
+        raise ScalefitInputError(_unreadable_fit(args.fit, exc), values=[args.fit]) from exc
     boot = loaded.info.get("bootstrap") if isinstance(loaded.info, dict) else None
     samples = boot.get("samples") if isinstance(boot, dict) else None
     if samples:
         return types.SimpleNamespace(fit=loaded, samples=samples)
     return loaded
+
+
+def _unreadable_fit(path: str, error: Exception) -> str:
+    """Why the fit file at ``path`` could not be read back: the parameter that is no number, when that is it."""
+    import json
+    import math
+
+    try:
+        saved = json.loads(open(path, encoding="utf-8").read())
+        params = saved.get("params") if isinstance(saved, dict) else None
+    except (OSError, ValueError):
+        params = None
+    fix = "correct it, or write the fit again with `scalefit fit RUNS --out FILE`."
+    if not isinstance(params, dict):
+        return f"--fit {path}: 'params' must map each parameter to a number; found {params!r}. {fix[0].upper()}{fix[1:]}"
+    for name, value in params.items():
+        try:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(float(value))
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            return f"--fit {path}: parameter {name!r} is {value!r}, not a number; {fix}"
+    return f"--fit {path} could not be read as a saved fit ({type(error).__name__}: {error}); {fix}"
 
 
 def run(args: argparse.Namespace) -> int:
