@@ -161,7 +161,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
             print(f"scalefit {args.command}: error: {message}", file=sys.stderr)
             return 2
         except Exception as exc:  # noqa: BLE001 - internal error, exit 1 with a traceback hint
-            if install_hint(exc) is not None:  # an optional package the library names is missing (matplotlib, ...)
+            if isinstance(exc, ImportError) and install_hint(exc) is not None:  # an optional package the library names is missing (matplotlib, ...)
                 print(f"scalefit {args.command}: error: {missing_package(f'scalefit {args.command}', exc)}",
                       file=sys.stderr)
                 return 2
