@@ -101,3 +101,57 @@ def test_library_messages_do_not_speak_of_the_cli(tmp_path):
         scalefit.read_runs(steps)
     text = str(record[0].message)
     assert "pass run_id=[...]" in text and "CLI" not in text and "--" not in text
+
+
+def test_a_message_already_written_with_flags_is_left_whole():
+    """The bare name `context` used to be replaced inside `--context S` itself: '----context S S'."""
+    text = "add --vocab V --context S, e.g. --vocab 128256 --context 8192."
+    assert render(text, [Option("vocab_size"), Option("context")]) == text
+
+
+def test_plan_shape_without_vocab_names_each_flag_once(capsys):
+    assert main(["plan", "--flops", "1e24", "--shape", "llama"]) == 2
+    err = capsys.readouterr().err
+    assert "add --vocab V --context S, e.g. --vocab 128256 --context 8192." in err
+    assert "----" not in err and "S S" not in err
+
+
+def _library_error(call) -> ScalefitInputError:
+    with pytest.raises(ScalefitInputError) as info:
+        call()
+    return info.value
+
+
+def test_library_messages_name_each_option_once_as_a_flag():
+    """Real messages of the planner, rendered: `name=VALUE` and `name=` become the flag with its value or placeholder."""
+    from scalefit.cli._messages import cli_message
+    from scalefit.plan._memory import min_gpus
+
+    shape = scalefit.shape(7e9, vocab_size=32000, context=4096, family="llama").best
+    # batch larger than the tokens: Option("n_tokens"), Option("context") used to give "--context S=" and
+    # "the token budget a larger --flops=1000"
+    text = cli_message(_library_error(lambda: scalefit.training_recipe(shape, 1000)))
+    assert "the token budget 1000 tokens (raise --flops): not even one step fits" in text
+    assert "use a shorter --context S so that" in text
+    assert "=" not in text
+    # activations too large: Option("micro_batch") used to give "--micro-batch B="
+    text = cli_message(_library_error(lambda: min_gpus(shape, gpu="V100", micro_batch=64, recompute="none")))
+    assert "with --recompute none)" in text
+    assert "use --recompute full, a smaller --micro-batch B or a larger GPU." in text
+    # warmup longer than the run: the thousands separator of 2,000 is no part of a flag's value
+    text = cli_message(_library_error(lambda: scalefit.training_recipe(shape, 1e9, warmup_steps=2000)))
+    assert "do not outlast --warmup-steps 2000; give a shorter warmup, e.g. --warmup-steps 125." in text
+
+
+def test_a_name_the_library_gives_with_its_own_text_is_not_replaced_where_it_only_describes():
+    text = "with head_dim 128: lower width_multiple= or head_dim=."
+    options = [Option("width_multiple", text="width_multiple="), Option("head_dim", text="head_dim=")]
+    assert render(text, options) == "with head_dim 128: lower --width-multiple W or --head-dim H."
+
+
+def test_design_bounds_read_as_flags(capsys):
+    assert main(["design", "--target-flops", "1e24", "--experiment-flops", "1e21", "--min-params", "1e6",
+                 "--max-params", "2e6", "--n-runs", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "no candidate design is feasible with --min-params 1e+06, --max-params 2e+06, --n-runs 3:" in err
+    assert "Widen --min-params/--max-params, change --n-runs," in err

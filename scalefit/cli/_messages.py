@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .._errors import Option
 
@@ -47,13 +47,13 @@ FLAGS: dict[str, str] = {
     "recompute": "--recompute {value|full}",
     "micro_batch": "--micro-batch {value|B}",
     "warmup_steps": "--warmup-steps {value|N}",
-    "n_tokens": "a larger --flops",
-    "target_flops": "--target-flops",
-    "experiment_flops": "--experiment-flops",
-    "min_params": "--min-params",
-    "max_params": "--max-params",
-    "n_runs": "--n-runs",
-    "budgets": "--budgets",
+    "n_tokens": "{value|D} tokens (raise --flops)",
+    "target_flops": "--target-flops {value|C}",
+    "experiment_flops": "--experiment-flops {value|C}",
+    "min_params": "--min-params {value|N}",
+    "max_params": "--max-params {value|N}",
+    "n_runs": "--n-runs {value|K}",
+    "budgets": "--budgets {value|C,C,...}",
     "seed": "--seed {value|N}",
     "n_jobs": "--jobs {value|N}",
     "by": "--by {value|COLUMN}",
@@ -102,17 +102,72 @@ def flag_for(option: Option) -> str | None:
     return template[:start] + value + template[end + 1:]
 
 
-def render(message: str, options: Iterable[Option]) -> str:
-    """Replace each option's Python wording in ``message`` by its flag (plain text replacement).
+#: A Python value after ``name=`` in a message: a quoted string, a bracketed literal, or a token up to a space or
+#: ``;:,()`` (``1,000`` stays whole), without the full stop that may end the sentence; may be empty (``micro_batch=``).
+_VALUE = r"""(?P<value>'[^']*'|"[^"]*"|\([^()]*\)|\[[^\]]*\]|\{[^{}]*\}|[^\s;:,()]*?(?:,\d{3})*)(?=\.?(?:[\s;:,)]|$))"""
 
-    The longest wordings go first, so one that contains another
-    (``read_runs(..., run_id=[...])`` and ``run_id=[...]``) is replaced whole.
+#: Not part of a longer name, an attribute, a quoted column name or a flag already written (``--context``).
+_BEFORE = r"(?<![\w.'\"-])"
+
+
+def _words(text: str) -> str:
+    """A pattern for ``text`` standing alone: not inside a longer identifier, a flag or a number."""
+    after = r"(?![\w=]|[.,]\d)" if text[-1:].isalnum() or text.endswith("_") else ""
+    before = _BEFORE if text[:1].isalnum() or text.startswith("_") else ""
+    return before + re.escape(text) + after
+
+
+def _plain(value: str) -> str:
+    """``2,000`` -> ``2000``: a number as a flag takes it."""
+    return value.replace(",", "") if re.fullmatch(r"\d{1,3}(?:,\d{3})+", value) else value
+
+
+def _bare_flag(name: str) -> str | None:
+    """How a name mentioned alone reads on the command line: the flag without a placeholder (``--min-params``)."""
+    flag = flag_for(Option(name))
+    if flag is None or not flag.startswith("--"):
+        return flag  # prose ("the final checkpoints (--final)") reads whole
+    return flag.split(" ", 1)[0]
+
+
+def render(message: str, options: Iterable[Option]) -> str:
+    """Replace each option's Python wording in ``message`` by its flag; the rest of the message is left as written.
+
+    Three passes, each matching whole words only, so a message already written with flags (``--context S``) or
+    a longer name that contains an option's (``n_tokens`` in ``max_n_tokens``) is never rewritten:
+
+    1. each option's exact wording (:meth:`Option.api`), longest first (``read_runs(..., run_id=[...])`` before
+       ``run_id=[...]``), when it carries a value or a text;
+    2. any other ``name=VALUE`` or ``name=`` of those options (``recompute='none'``, ``micro_batch=``): the flag
+       with that value, or with its placeholder;
+    3. the name alone, where the library names the option bare (``Option("min_params")``: the name is the option
+       wherever it stands) and the name cannot be an English word (it holds ``_``): the flag alone.
     """
+    options = list(options)
     for option in sorted(options, key=lambda o: len(o.api()), reverse=True):
         flag = flag_for(option)
-        if flag is not None:
-            message = message.replace(option.api(), flag)
+        if flag is not None and (option.value or option.text):
+            message = re.sub(_words(option.api()), _literal(flag), message)
+    for name in dict.fromkeys(o.name for o in options):
+        if name not in FLAGS:
+            continue
+        message = re.sub(_BEFORE + re.escape(name) + "=" + _VALUE, _with_value(name), message)
+        bare = _bare_flag(name)
+        if bare is not None and "_" in name and any(o.name == name and not (o.value or o.text) for o in options):
+            message = re.sub(_BEFORE + re.escape(name) + r"(?![\w=(])", _literal(bare), message)
     return message
+
+
+def _literal(text: str) -> Callable[[re.Match[str]], str]:
+    """A replacement for :func:`re.sub` that inserts ``text`` as written (no backslash escapes)."""
+    return lambda _match: text
+
+
+def _with_value(name: str) -> Callable[[re.Match[str]], str]:
+    """A replacement for :func:`re.sub`: ``name=VALUE`` -> the flag with that value."""
+    def replace(match: re.Match[str]) -> str:
+        return flag_for(Option(name, _plain(match.group("value")))) or match.group(0)
+    return replace
 
 
 def cli_message(error_or_warning: Any) -> str:

@@ -246,7 +246,7 @@ HOFFMANN_2022 = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}
 def _run_shaped(args: argparse.Namespace, flops: Any, losses: Any, sizes: Any, inference: Any, unique: Any,
                 fit: Any) -> int:
     """``--shape``: the launchable configuration for each budget."""
-    from .._errors import Option, ScalefitInputError
+    from .._errors import ScalefitInputError
     from ..plan import AllocationTable, compute_optimal, run_configuration
 
     if flops is None or losses is not None or sizes is not None or inference is not None or unique is not None:
@@ -254,7 +254,7 @@ def _run_shaped(args: argparse.Namespace, flops: Any, losses: Any, sizes: Any, i
                                  "(not with --target-loss, --n-params, --inference-tokens or --unique-tokens).")
     if args.vocab is None or args.context is None:
         raise ScalefitInputError("--shape needs the vocabulary and the sequence length: add --vocab V --context S, "
-                                 "e.g. --vocab 128256 --context 8192.", options=[Option("vocab_size"), Option("context")])
+                                 "e.g. --vocab 128256 --context 8192.")
     source = "your fit"
     if fit is None:
         fit, source = HOFFMANN_2022, "Hoffmann et al. (2022) eq. 10 (no --fit or --params given)"
