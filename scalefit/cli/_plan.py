@@ -81,21 +81,56 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--shape", choices=["gpt", "llama"], help="With --flops: propose an architecture of this family for each N* and re-solve the tokens with its exact FLOPs per token.")
     p.add_argument("--vocab", type=int, metavar="V", help="Vocabulary size (with --shape).")
     p.add_argument("--context", type=int, metavar="S", help="Training sequence length (with --shape).")
-    p.add_argument("--head-dim", type=int, default=128, metavar="H", help="Per-head width (with --shape; default 128).")
-    p.add_argument("--width-multiple", type=int, default=128, metavar="W", help="d_model is a multiple of W (default 128).")
+    p.add_argument("--head-dim", type=int, metavar="H", help="Per-head width (with --shape; default 128).")
+    p.add_argument("--width-multiple", type=int, metavar="W", help="d_model is a multiple of W (with --shape; default 128).")
     p.add_argument("--n-kv-heads", type=int, metavar="K", help="Key/value heads, grouped-query attention (with --shape).")
     p.add_argument("--gpu", metavar="NAME", help="GPU preset (with --shape): memory and the least GPU count with full sharding.")
     p.add_argument("--mfu", type=float, metavar="F", help="Model FLOPs utilisation (with --gpu): training days from the exact FLOPs.")
-    p.add_argument("--recompute", choices=["full", "selective", "none"], default="full", help="Activation recomputation (default full).")
-    p.add_argument("--micro-batch", type=int, default=1, metavar="B", help="Sequences per GPU per micro-step (default 1).")
-    p.add_argument("--recipe", choices=["deepseek", "step-law"], default="deepseek",
+    p.add_argument("--recompute", choices=["full", "selective", "none"], help="Activation recomputation (with --gpu; default full).")
+    p.add_argument("--micro-batch", type=int, metavar="B", help="Sequences per GPU per micro-step (with --gpu; default 1).")
+    p.add_argument("--recipe", choices=["deepseek", "step-law"],
                    help="Batch-size and learning-rate law (with --shape): deepseek = DeepSeek LLM (Bi et al. 2024), "
                         "from C = M D; step-law = the Step Law (Li et al. 2025), from N and D. Default deepseek.")
-    p.add_argument("--warmup-steps", type=int, default=2000, metavar="N", help="Warmup steps (default 2000, DeepSeek LLM).")
+    p.add_argument("--warmup-steps", type=int, metavar="N", help="Warmup steps (with --shape; default 2000, DeepSeek LLM).")
     p.add_argument("--json", action="store_true", help="Write JSON (one object; several rows under 'allocations').")
     p.add_argument("--force-plan", action="store_true",
                    help="Plan even from a fit with a fatal diagnostic (e.g. loss rising with N), which is otherwise refused.")
     p.set_defaults(func=run)
+
+
+#: The options of a run configuration (``--shape``): flag -> (attribute, value when not given).
+SHAPE_OPTIONS = {
+    "--vocab": ("vocab", None), "--context": ("context", None), "--head-dim": ("head_dim", 128),
+    "--width-multiple": ("width_multiple", 128), "--n-kv-heads": ("n_kv_heads", None), "--gpu": ("gpu", None),
+    "--mfu": ("mfu", None), "--recompute": ("recompute", "full"), "--micro-batch": ("micro_batch", 1),
+    "--recipe": ("recipe", "deepseek"), "--warmup-steps": ("warmup_steps", 2000),
+}
+#: Of those, the ones that only matter with --gpu (memory and GPU count, training days).
+GPU_OPTIONS = ("--mfu", "--recompute", "--micro-batch")
+
+
+def _check_shape_options(args: argparse.Namespace) -> None:
+    """Refuse a run configuration's options where they would do nothing (no --shape; --mfu and the memory without --gpu)."""
+    from .._errors import ScalefitInputError
+
+    given = [flag for flag, (attr, _) in SHAPE_OPTIONS.items() if getattr(args, attr) is not None]
+    if args.shape is None and given:
+        raise ScalefitInputError(
+            f"{', '.join(given)} {'describes' if len(given) == 1 else 'describe'} the run configuration, which only "
+            "--shape plans: add --shape gpt or --shape llama (with --flops, --vocab V and --context S), "
+            f"or leave {'it' if len(given) == 1 else 'them'} out.", values=given)
+    without_gpu = [flag for flag in GPU_OPTIONS if flag in given] if args.gpu is None else []
+    if without_gpu:
+        raise ScalefitInputError(
+            f"{', '.join(without_gpu)} {'needs' if len(without_gpu) == 1 else 'need'} --gpu NAME, the GPU to train on "
+            "(e.g. --gpu H100): memory, GPU count and training days are worked out for it.", values=without_gpu)
+
+
+def _shape_option(args: argparse.Namespace, flag: str) -> Any:
+    """The value of a --shape option, or its default when it was not given."""
+    attr, default = SHAPE_OPTIONS[flag]
+    value = getattr(args, attr)
+    return default if value is None else value
 
 
 def _load_fit(args: argparse.Namespace) -> Any:
@@ -164,6 +199,7 @@ def run(args: argparse.Namespace) -> int:
     sizes = parse_numbers(args.n_params, "--n-params")
     inference = parse_numbers(args.inference_tokens, "--inference-tokens", many=False)
     unique = parse_numbers(args.unique_tokens, "--unique-tokens", many=False)
+    _check_shape_options(args)
     fit = _load_fit(args)
     opts = dict(level=args.level, flops_per_param_token=args.flops_per_param_token)
     result: Any
@@ -258,14 +294,15 @@ def _run_shaped(args: argparse.Namespace, flops: Any, losses: Any, sizes: Any, i
     source = "your fit"
     if fit is None:
         fit, source = HOFFMANN_2022, "Hoffmann et al. (2022) eq. 10 (no --fit or --params given)"
-    spec = dict(family=args.shape, vocab_size=args.vocab, context=args.context, head_dim=args.head_dim,
-                width_multiple=args.width_multiple, n_kv_heads=args.n_kv_heads)
+    spec = dict(family=args.shape, vocab_size=args.vocab, context=args.context, head_dim=_shape_option(args, "--head-dim"),
+                width_multiple=_shape_option(args, "--width-multiple"), n_kv_heads=args.n_kv_heads)
     plan = compute_optimal(fit, _one(flops), level=args.level, flops_per_param_token=args.flops_per_param_token,
                            shape=spec)
     rows = list(plan.allocations) if isinstance(plan, AllocationTable) else [plan]
-    configs = [run_configuration(a, gpu=args.gpu, mfu=args.mfu, micro_batch=args.micro_batch,
-                                 recompute=args.recompute, warmup_steps=args.warmup_steps,
-                                 recipe_law=args.recipe) for a in rows]
+    configs = [run_configuration(a, gpu=args.gpu, mfu=args.mfu, micro_batch=_shape_option(args, "--micro-batch"),
+                                 recompute=_shape_option(args, "--recompute"),
+                                 warmup_steps=_shape_option(args, "--warmup-steps"),
+                                 recipe_law=_shape_option(args, "--recipe")) for a in rows]
     if args.json:
         emit_json({"law_source": source, "configurations": [c.to_dict() for c in configs]})
         return 0
