@@ -17,15 +17,22 @@ def add_old_spelling(p: argparse.ArgumentParser, flag: str, *, dest: str, **kwar
     p.add_argument(flag, dest=dest, default=argparse.SUPPRESS, help=argparse.SUPPRESS, **kwargs)
 
 
+RUNS_HELP = ("CSV, TSV, JSON, JSONL or Parquet file of runs, '-' to read one from standard input, "
+             "'mlflow://HOST:PORT/EXPERIMENT' for an MLflow tracking server, a folder of TensorBoard event files, or "
+             "'synthetic:isoflop' / 'synthetic:curves' for the bundled examples.")
+
+
 def add_runs_arguments(p: argparse.ArgumentParser, *, run_id: bool = True) -> None:
     """Add the RUNS positional and the ingestion options every subcommand shares."""
-    p.add_argument(
-        "runs",
-        metavar="RUNS",
-        help="CSV, TSV, JSON, JSONL or Parquet file of runs, '-' to read one from standard input, "
-        "'mlflow://HOST:PORT/EXPERIMENT' for an MLflow tracking server, a folder of TensorBoard event files, or "
-        "'synthetic:isoflop' / 'synthetic:curves' for the bundled examples.",
-    )
+    p.add_argument("runs", metavar="RUNS", help=RUNS_HELP)
+    add_ingestion_arguments(p, run_id=run_id)
+
+
+def add_ingestion_arguments(p: Any, *, run_id: bool = True) -> None:
+    """Add how runs are read (--columns, --run-id, --nan-policy, --loss-unit, --drop-duplicates, --exclude...).
+
+    ``p`` is a parser or an argument group; the runs themselves come from ``args.runs`` (:func:`load_runs`).
+    """
     p.add_argument(
         "--columns",
         default=None,
@@ -43,6 +50,15 @@ def add_runs_arguments(p: argparse.ArgumentParser, *, run_id: bool = True) -> No
                    help="Exclude rows whose column COL equals one of the values, e.g. qc=bad (repeatable).")
     p.add_argument("--drop-highest", type=int, default=None, metavar="K",
                    help="Exclude the K rows with the highest loss (the Chinchilla replication drops 5).")
+
+
+def ingestion_options_given(args: argparse.Namespace) -> list[str]:
+    """The ingestion options given away from their defaults (for a subcommand whose RUNS is optional)."""
+    given = [("--columns", args.columns is not None), ("--run-id", getattr(args, "run_id", None) is not None),
+             ("--nan-policy", args.nan_policy != "raise"), ("--loss-unit", args.loss_unit != "nats"),
+             ("--drop-duplicates", args.drop_duplicates), ("--exclude", bool(args.exclude)),
+             ("--exclude-value", bool(args.exclude_value)), ("--drop-highest", args.drop_highest is not None)]
+    return [flag for flag, on in given if on]
 
 
 def parse_mapping(text: str | None, *, what: str = "--columns") -> dict[str, str]:
