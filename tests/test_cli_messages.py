@@ -1,6 +1,8 @@
 """The CLI words library errors and warnings from their ``options``: flags on the command line, API words in Python."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import scalefit
@@ -155,3 +157,55 @@ def test_design_bounds_read_as_flags(capsys):
     err = capsys.readouterr().err
     assert "no candidate design is feasible with --min-params 1e+06, --max-params 2e+06, --n-runs 3:" in err
     assert "Widen --min-params/--max-params, change --n-runs," in err
+
+
+TRAIN_TIME = ["train-time", "--n-params", "70e9", "--n-tokens", "1.4e12", "--gpus", "1024"]
+
+
+@pytest.mark.parametrize("argv, cli_words, api_words", [
+    # the library's train-time messages list no options; the subcommand's keywords are worded as its flags
+    (TRAIN_TIME, "give exactly one of --flops-per-gpu X (achieved FLOP/s per GPU, e.g. 140e12) and --gpu NAME "
+     "(a preset name, with --mfu M); found neither.", "flops_per_gpu="),
+    ([*TRAIN_TIME, "--gpu", "A100", "--mfu", "45"], "Write 45% as --mfu 0.45.", "mfu=0.45"),
+    ([*TRAIN_TIME, "--gpu", "A100"], "--gpu A100 needs --mfu M,", "gpu='A100'"),
+    ([*TRAIN_TIME, "--gpu", "Z9", "--mfu", "0.4"], "For other hardware pass --flops-per-gpu X", "flops_per_gpu="),
+    (["plan", "--params", "E=1.69,A=406.4,B=410.7,alpha=0.34,beta=0.28", "--flops", "1e22", "--level", "1.5"],
+     "Use e.g. --level 0.95.", "level=0.95"),
+    (["plan", "--params", "E=1.69,A=406.4,B=410.7,alpha=0.34,beta=0.28", "--flops", "1e22", "--unique-tokens", "1e10"],
+     "or pass neither --fit nor --params for Muennighoff et al.'s published values.", "fit=None"),
+    (["plan", "--flops", "1e17", "--shape", "llama", "--vocab", "128256", "--context", "8192"],
+     "Widen --aspect-ratio LOW,HIGH, lower --width-multiple W or --head-dim H, or raise --tolerance F", "aspect_ratio="),
+    (["plan", "--flops", "1e17", "--shape", "llama", "--vocab", "128256", "--context", "8192", "--tolerance", "2"],
+     "error: --tolerance must be in (0, 1); found 2.0. E.g. --tolerance 0.02.", "tolerance="),
+    (["design", "--target-flops", "1e24", "--experiment-flops", "1e21", "--n-sims", "2"],
+     "error: --n-sims must be an integer of at least 4; got 2.", "design():"),
+])
+def test_messages_without_options_read_as_flags(capsys, argv, cli_words, api_words):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert cli_words in err
+    assert api_words not in err
+
+
+def test_plan_shape_takes_the_aspect_ratio_and_tolerance_its_message_suggests(capsys):
+    """The no-shape message says 'widen the aspect ratio or raise the tolerance'; the CLI now has both flags."""
+    argv = ["plan", "--flops", "1e17", "--shape", "llama", "--vocab", "128256", "--context", "8192"]
+    assert main(argv) == 2
+    assert "the nearest is 1 layers x d_model 128 with 33,096,064 parameters (+16.2%)" in capsys.readouterr().err
+    assert main([*argv, "--aspect-ratio", "1,200", "--tolerance", "0.2", "--json"]) == 0
+    shape = json.loads(capsys.readouterr().out)["configurations"][0]["allocation"]["shape"]
+    assert (shape["n_layers"], shape["d_model"], shape["n_params"]) == (1, 128, 33_096_064)  # within 20% now
+
+
+def test_negative_seed_is_an_input_error_not_an_internal_error(capsys):
+    # design() handed -1 to numpy's default_rng, whose ValueError surfaced as "internal error"
+    assert main(["design", "--target-flops", "1e24", "--experiment-flops", "1e21", "--seed", "-1"]) == 2
+    err = capsys.readouterr().err
+    assert "scalefit design: error: design: seed must be an integer >= 0; found -1" in err
+    assert "Pass a whole number such as --seed 0." in err
+
+
+def test_a_value_that_means_leave_the_flag_out_says_so():
+    # scalefit/approaches/_isoflop.py words a bad budget column "(budget=None)"; it read "--budget-col None"
+    text = render("Fix those values or let isoflop cluster the flops column (budget=None).", [Option("budget", "None")])
+    assert text == "Fix those values or let isoflop cluster the flops column (no --budget-col)."

@@ -58,10 +58,10 @@ def test_train_time_text_preset_and_cost(capsys):
     [
         (["--gpu", "H300", "--mfu", "0.4"], "unknown GPU 'H300'; known presets are"),
         (["--gpu", "A100", "--mfu", "1.2"], r"mfu must be a fraction in \(0, 1\]"),
-        (["--gpu", "A100"], "needs mfu="),
-        ([], "exactly one of flops_per_gpu"),
+        (["--gpu", "A100"], "--gpu A100 needs --mfu M"),  # the library's message says gpu='A100' needs mfu=
+        ([], "exactly one of --flops-per-gpu X"),
         (["--flops-per-gpu", "fast"], "--flops-per-gpu: 'fast' is not a number"),
-        (["--flops-per-gpu", "0"], "flops_per_gpu must be a finite number > 0"),
+        (["--flops-per-gpu", "0"], "--flops-per-gpu must be a finite number > 0"),
     ],
 )
 def test_train_time_errors(capsys, extra, match):

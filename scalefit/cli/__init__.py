@@ -139,8 +139,10 @@ def _main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
 
+    implied = getattr(args, "api_names", ())  # the keywords the subcommand passes, for messages that list no options
+
     def _show(message, category, filename, lineno, file=None, line=None):
-        print(f"warning ({category.__name__}): {cli_message(message)}", file=sys.stderr)
+        print(f"warning ({category.__name__}): {cli_message(message, implied=implied)}", file=sys.stderr)
 
     with warnings.catch_warnings():
         warnings.simplefilter("always", ScalefitWarning)
@@ -151,7 +153,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
                     return int(args.func(args) or 0)
             return int(args.func(args) or 0)
         except ScalefitInputError as exc:
-            print(f"scalefit {args.command}: error: {cli_message(exc)}", file=sys.stderr)
+            print(f"scalefit {args.command}: error: {cli_message(exc, implied=implied)}", file=sys.stderr)
             return 2
         except FitError as exc:
             print(f"scalefit {args.command}: fit failed: {exc}", file=sys.stderr)

@@ -49,17 +49,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="FILE.csv", help="Write the runs to train as CSV.")
     p.add_argument("--force", action="store_true", help="Overwrite --out if it exists.")
     p.add_argument("--json", action="store_true", help="Write the whole design as one JSON object.")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, api_names=("n_sims", "noise", "seed", "n_jobs", "min_params", "max_params", "n_runs"))
 
 
 def run(args: argparse.Namespace) -> int:
     from .. import design
     from .._errors import ScalefitInputError
+    from .._validation import check_seed
 
     def one(text: str, option: str) -> float:
         return _numbers_in(text, option, many=False)[0]
 
     check_out_path(args.out, force=args.force)
+    check_seed(args.seed, where="design")  # design() hands it to numpy unchecked: -1 was an internal error
     prior = runs = None
     if args.params is not None:
         raw = parse_mapping(args.params, what="--params")

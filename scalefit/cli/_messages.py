@@ -63,6 +63,29 @@ FLAGS: dict[str, str] = {
     "train_rows": "--train-rows ROWS",
     "figures_dir": "--figures-dir DIR",
     "dpi": "--dpi {value|N}",
+    # plan and train-time: the keywords their messages name without listing options (see ``implied`` in render)
+    "level": "--level {value|L}",
+    "fit": "--fit FIT.json",
+    "flops": "--flops {value|C}",
+    "flops_per_param_token": "--flops-per-param-token {value|K}",
+    "unique_tokens": "--unique-tokens {value|U}",
+    "inference_tokens": "--inference-tokens {value|T}",
+    "n_kv_heads": "--n-kv-heads {value|K}",
+    "aspect_ratio": "--aspect-ratio {value|LOW,HIGH}",
+    "tolerance": "--tolerance {value|F}",
+    "gpu": "--gpu {value|NAME}",
+    "mfu": "--mfu {value|M}",
+    "flops_per_gpu": "--flops-per-gpu {value|X}",
+    "n_gpus": "--gpus {value|n}",
+    "price_per_gpu_hour": "--price-per-gpu-hour {value|$}",
+    "n_sims": "--n-sims {value|S}",
+    "noise": "--noise {value|S}",
+}
+
+#: An option with one value reads differently on the command line, where leaving a flag out gives that value.
+VALUE_FLAGS: dict[tuple[str, str], str] = {
+    ("budget", "None"): "no --budget-col",
+    ("fit", "None"): "neither --fit nor --params",
 }
 
 
@@ -91,6 +114,8 @@ def flag_for(option: Option) -> str | None:
     template = FLAGS.get(option.name)
     if template is None:
         return None
+    if (option.name, option.value) in VALUE_FLAGS:
+        return VALUE_FLAGS[option.name, option.value]
     if "{mapping}" in template:
         return template.replace("{mapping}", _mapping(option.value))
     start = template.find("{value|")
@@ -118,8 +143,17 @@ def _words(text: str) -> str:
 
 
 def _plain(value: str) -> str:
-    """``2,000`` -> ``2000``: a number as a flag takes it."""
-    return value.replace(",", "") if re.fullmatch(r"\d{1,3}(?:,\d{3})+", value) else value
+    """A value as a flag takes it: ``2,000`` -> ``2000``, ``(64, 160)`` -> ``64,160``, ``(low, high)`` -> the placeholder."""
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+", value):
+        return value.replace(",", "")
+    if value.startswith("(") and value.endswith(")"):
+        try:
+            items = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            return ""  # words standing for values: the flag's placeholder says it better
+        if isinstance(items, tuple):
+            return ",".join(f"{item:g}" if isinstance(item, float) else str(item) for item in items)
+    return value
 
 
 def _bare_flag(name: str) -> str | None:
@@ -130,7 +164,7 @@ def _bare_flag(name: str) -> str | None:
     return flag.split(" ", 1)[0]
 
 
-def render(message: str, options: Iterable[Option]) -> str:
+def render(message: str, options: Iterable[Option], *, implied: Iterable[str] = ()) -> str:
     """Replace each option's Python wording in ``message`` by its flag; the rest of the message is left as written.
 
     Three passes, each matching whole words only, so a message already written with flags (``--context S``) or
@@ -142,13 +176,16 @@ def render(message: str, options: Iterable[Option]) -> str:
        with that value, or with its placeholder;
     3. the name alone, where the library names the option bare (``Option("min_params")``: the name is the option
        wherever it stands) and the name cannot be an English word (it holds ``_``): the flag alone.
+
+    ``implied`` names the keywords the subcommand passes (``mfu``, ``gpu``, ...): messages that list no options
+    still write them as ``mfu=0.45`` or ``gpu=``, and pass 2 words those as flags too.
     """
     options = list(options)
     for option in sorted(options, key=lambda o: len(o.api()), reverse=True):
         flag = flag_for(option)
         if flag is not None and (option.value or option.text):
             message = re.sub(_words(option.api()), _literal(flag), message)
-    for name in dict.fromkeys(o.name for o in options):
+    for name in dict.fromkeys([*(o.name for o in options), *implied]):
         if name not in FLAGS:
             continue
         message = re.sub(_BEFORE + re.escape(name) + "=" + _VALUE, _with_value(name), message)
@@ -170,12 +207,25 @@ def _with_value(name: str) -> Callable[[re.Match[str]], str]:
     return replace
 
 
-def cli_message(error_or_warning: Any) -> str:
+def cli_message(error_or_warning: Any, *, implied: Iterable[str] = ()) -> str:
     """The message of a scalefit error or warning, worded for the command line.
 
-    Anything without ``options`` (a warning from numpy, an ``OSError``) keeps its text.
+    Its ``options``, the ``option`` at fault (an error names it bare, e.g. ``n_sims``) and the subcommand's
+    ``implied`` keywords become flags (:func:`render`); a leading ``design(): `` goes, as the command line names
+    the subcommand itself. Anything else (a warning from numpy, an ``OSError``) keeps its text.
     """
-    return render(str(error_or_warning), getattr(error_or_warning, "options", ()))
+    options = list(getattr(error_or_warning, "options", ()))
+    at_fault = getattr(error_or_warning, "option", None)
+    if isinstance(at_fault, str) and at_fault in FLAGS and all(o.name != at_fault for o in options):
+        options.append(Option(at_fault))
+    message = _API_PREFIX.sub("", str(error_or_warning), count=1)
+    if isinstance(at_fault, str) and message.startswith(f"{at_fault} ") and _bare_flag(at_fault):
+        message = f"{_bare_flag(at_fault)}{message[len(at_fault):]}"  # "tolerance must be in (0, 1)": the option
+    return render(message, options, implied=implied)
+
+
+#: ``design(): `` at the start of a message: where in the API it arose.
+_API_PREFIX = re.compile(r"^[A-Za-z_][\w.]*\(\): ")
 
 
 _INSTALL_HINT = re.compile(r"pip install (?:'[^']+'|\"[^\"]+\"|[^\s;,)]+)")

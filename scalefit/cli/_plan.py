@@ -84,6 +84,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--head-dim", type=int, metavar="H", help="Per-head width (with --shape; default 128).")
     p.add_argument("--width-multiple", type=int, metavar="W", help="d_model is a multiple of W (with --shape; default 128).")
     p.add_argument("--n-kv-heads", type=int, metavar="K", help="Key/value heads, grouped-query attention (with --shape).")
+    p.add_argument("--aspect-ratio", metavar="LOW,HIGH",
+                   help="Range of d_model/n_layers a proposed shape may have (with --shape; default 64,160).")
+    p.add_argument("--tolerance", type=float, metavar="F",
+                   help="How far a shape's parameter count may be from N*, as a fraction (with --shape; default 0.02).")
     p.add_argument("--gpu", metavar="NAME", help="GPU preset (with --shape): memory and the least GPU count with full sharding.")
     p.add_argument("--mfu", type=float, metavar="F", help="Model FLOPs utilisation (with --gpu): training days from the exact FLOPs.")
     p.add_argument("--recompute", choices=["full", "selective", "none"], help="Activation recomputation (with --gpu; default full).")
@@ -95,13 +99,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="Write JSON (one object; several rows under 'allocations').")
     p.add_argument("--force-plan", action="store_true",
                    help="Plan even from a fit with a fatal diagnostic (e.g. loss rising with N), which is otherwise refused.")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, api_names=(
+        "level", "fit", "flops", "flops_per_param_token", "unique_tokens", "inference_tokens", "vocab_size", "context",
+        "head_dim", "width_multiple", "n_kv_heads", "aspect_ratio", "tolerance", "gpu", "mfu", "micro_batch",
+        "recompute", "warmup_steps"))
 
 
 #: The options of a run configuration (``--shape``): flag -> (attribute, value when not given).
 SHAPE_OPTIONS = {
     "--vocab": ("vocab", None), "--context": ("context", None), "--head-dim": ("head_dim", 128),
-    "--width-multiple": ("width_multiple", 128), "--n-kv-heads": ("n_kv_heads", None), "--gpu": ("gpu", None),
+    "--width-multiple": ("width_multiple", 128), "--n-kv-heads": ("n_kv_heads", None),
+    "--aspect-ratio": ("aspect_ratio", None), "--tolerance": ("tolerance", None), "--gpu": ("gpu", None),
     "--mfu": ("mfu", None), "--recompute": ("recompute", "full"), "--micro-batch": ("micro_batch", 1),
     "--recipe": ("recipe", "deepseek"), "--warmup-steps": ("warmup_steps", 2000),
 }
@@ -296,6 +304,13 @@ def _run_shaped(args: argparse.Namespace, flops: Any, losses: Any, sizes: Any, i
         fit, source = HOFFMANN_2022, "Hoffmann et al. (2022) eq. 10 (no --fit or --params given)"
     spec = dict(family=args.shape, vocab_size=args.vocab, context=args.context, head_dim=_shape_option(args, "--head-dim"),
                 width_multiple=_shape_option(args, "--width-multiple"), n_kv_heads=args.n_kv_heads)
+    if args.aspect_ratio is not None:  # else the library's own default range
+        bounds = parse_numbers(args.aspect_ratio, "--aspect-ratio")
+        if bounds is None or len(bounds) != 2:
+            raise ScalefitInputError(f"--aspect-ratio takes two numbers, LOW,HIGH (e.g. 64,160); found {args.aspect_ratio!r}.")
+        spec["aspect_ratio"] = tuple(bounds)
+    if args.tolerance is not None:
+        spec["tolerance"] = args.tolerance
     plan = compute_optimal(fit, _one(flops), level=args.level, flops_per_param_token=args.flops_per_param_token,
                            shape=spec)
     rows = list(plan.allocations) if isinstance(plan, AllocationTable) else [plan]
