@@ -177,6 +177,7 @@ TRAIN_TIME = ["train-time", "--n-params", "70e9", "--n-tokens", "1.4e12", "--gpu
      "Widen --aspect-ratio LOW,HIGH, lower --width-multiple W or --head-dim H, or raise --tolerance F", "aspect_ratio="),
     (["plan", "--flops", "1e17", "--shape", "llama", "--vocab", "128256", "--context", "8192", "--tolerance", "2"],
      "error: --tolerance must be in (0, 1); found 2.0. E.g. --tolerance 0.02.", "tolerance="),
+    (["report", "synthetic:isoflop", "--out", "never-written.html", "--mfu", "-1"], "Write 45% as --mfu 0.45.", "mfu=0.45"),
     (["design", "--target-flops", "1e24", "--experiment-flops", "1e21", "--n-sims", "2"],
      "error: --n-sims must be an integer of at least 4; got 2.", "design():"),
 ])
