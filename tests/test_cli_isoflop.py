@@ -84,7 +84,7 @@ def test_isoflop_ungrouped_json_has_top_level_law(capsys, sweeps_csv, tmp_path):
 def test_isoflop_bad_column_exits_2(capsys, sweeps_csv):
     code = main(["isoflop", str(sweeps_csv), "--group-by", "nope"])
     _, err = capsys.readouterr()
-    assert code == 2 and "group_by names column(s) ['nope']" in err
+    assert code == 2 and "--group-by names column(s) ['nope']" in err
 
 
 def test_isoflop_flagged_budgets_are_printed(capsys, sweeps_csv, tmp_path):

@@ -58,10 +58,10 @@ def test_train_time_text_preset_and_cost(capsys):
     [
         (["--gpu", "H300", "--mfu", "0.4"], "unknown GPU 'H300'; known presets are"),
         (["--gpu", "A100", "--mfu", "1.2"], r"mfu must be a fraction in \(0, 1\]"),
-        (["--gpu", "A100"], "needs mfu="),
-        ([], "exactly one of flops_per_gpu"),
+        (["--gpu", "A100"], "--gpu A100 needs --mfu M"),  # the library's message says gpu='A100' needs mfu=
+        ([], "exactly one of --flops-per-gpu X"),
         (["--flops-per-gpu", "fast"], "--flops-per-gpu: 'fast' is not a number"),
-        (["--flops-per-gpu", "0"], "flops_per_gpu must be a finite number > 0"),
+        (["--flops-per-gpu", "0"], "--flops-per-gpu must be a finite number > 0"),
     ],
 )
 def test_train_time_errors(capsys, extra, match):
@@ -212,3 +212,29 @@ def test_plan_from_saved_fit_warns_when_extrapolating(tmp_path, capsys):
     assert "ExtrapolationWarning" in capsys.readouterr().err
     assert main(["plan", "--fit", str(path), "--flops", "1e10"]) == 0
     assert "less than the smallest run" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extra, named", [
+    (["--gpu", "H100", "--mfu", "0.4"], "--gpu, --mfu describe"),
+    (["--vocab", "128256"], "--vocab describes"),
+    (["--recipe", "step-law"], "--recipe describes"),
+    (["--warmup-steps", "100", "--head-dim", "64"], "--head-dim, --warmup-steps describe"),
+])
+def test_plan_refuses_run_configuration_options_without_shape(capsys, extra, named):
+    """They did nothing without --shape and the plan exited 0: the user believed a GPU or recipe was taken into account."""
+    err = run_error(capsys, "plan", "--params", HOFFMANN, "--flops", "1e24", *extra)
+    assert f"error: {named} the run configuration, which only --shape plans: add --shape gpt or --shape llama" in err
+
+
+@pytest.mark.parametrize("extra", [["--mfu", "0.4"], ["--micro-batch", "4"], ["--recompute", "none"]])
+def test_plan_shape_refuses_gpu_options_without_gpu(capsys, extra):
+    err = run_error(capsys, "plan", "--flops", "1e24", "--shape", "llama", "--vocab", "128256", "--context", "8192", *extra)
+    assert f"error: {extra[0]} needs --gpu NAME" in err
+
+
+def test_plan_shape_defaults_are_those_help_states(capsys):
+    """No --head-dim, --recipe, ... given: head_dim 128, width multiple 128, DeepSeek LLM, 2,000 warmup steps (--help)."""
+    out = run_json(capsys, "plan", "--flops", "1e24", "--shape", "llama", "--vocab", "128256", "--context", "8192")
+    explicit = run_json(capsys, "plan", "--flops", "1e24", "--shape", "llama", "--vocab", "128256", "--context", "8192",
+                        "--head-dim", "128", "--width-multiple", "128", "--recipe", "deepseek", "--warmup-steps", "2000")
+    assert out == explicit

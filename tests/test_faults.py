@@ -96,7 +96,7 @@ def test_predict_number_strings(result):
     (["--gpus", "0"], "n_gpus must be a whole number >= 1"),
     (["--seed", "-1"], "seed must be an integer >= 0"),
     (["--jobs", "0"], "--jobs 0: give a positive integer"),
-    (["--price-per-gpu-hour", "-1"], "price_per_gpu_hour must be"),
+    (["--price-per-gpu-hour", "-1"], "--price-per-gpu-hour must be"),
     (["--law", "nope"], "unknown law 'nope'"),
 ])
 def test_report_refuses_bad_options_before_any_work(tmp_path, monkeypatch, capsys, flags, match):

@@ -6,7 +6,9 @@ defines ``register(subparsers)``.  The CLI only calls the public API.
 ``--quiet`` (every subcommand) sends what would go to standard error during the
 work to the null device; errors are still printed.
 
-Exit codes: 0 success, 2 bad input (message on stderr), 1 internal error.
+Exit codes: 0 success, 2 bad input (message on stderr), 1 internal error;
+141 (128 + SIGPIPE, quietly) when the reader of standard output closes it early
+(``scalefit inspect RUNS | head -1``), as other Unix tools end.
 Library errors and warnings are worded for the command line from their
 ``options`` (see :mod:`scalefit.cli._messages`): the flag replaces the API option.
 """
@@ -79,7 +81,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError:  # not the main thread (e.g. main() called from a thread): leave signals alone
         pass
     try:
-        return _main(argv)
+        code = _main(argv)
+        sys.stdout.flush()  # a reader that closed the pipe shows here, while the exit code can still say so
+        return code
+    except BrokenPipeError:
+        if not _stdout_closed():
+            raise
+        return _quiet_broken_pipe()
     except _Terminated:
         stop_workers()
         return 128 + signal.SIGTERM
@@ -91,9 +99,39 @@ def main(argv: Sequence[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, previous)
 
 
+def _stdout_closed() -> bool:
+    """Whether standard output is a pipe whose reader has gone (poll reports POLLERR on its write end).
+
+    Where poll cannot tell (no ``select.poll``, no file descriptor), it says no: the broken pipe is reported.
+    """
+    import select
+
+    try:
+        fd = sys.stdout.fileno()
+        poller = select.poll()
+    except (AttributeError, OSError, ValueError):
+        return False
+    poller.register(fd, select.POLLOUT)
+    return any(event & select.POLLERR for _, event in poller.poll(0))
+
+
+def _quiet_broken_pipe() -> int:
+    """Standard output was closed early (``| head``): point it at the null device and exit 141 without a word.
+
+    The Python documentation's recipe (signal module, "Note on SIGPIPE"): the interpreter's own flush at exit
+    would otherwise fail again and print "Exception ignored ... BrokenPipeError".
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # no real file descriptor (stdout replaced in-process)
+        pass
+    return 128 + 13  # 128 + SIGPIPE, as a shell reports a tool that SIGPIPE ended
+
+
 def _main(argv: Sequence[str] | None = None) -> int:
     from .._errors import FitError, Option, ScalefitInputError, ScalefitWarning
-    from ._messages import cli_message, render
+    from ._messages import cli_message, install_hint, missing_package, render
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -101,8 +139,10 @@ def _main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
 
+    implied = getattr(args, "api_names", ())  # the keywords the subcommand passes, for messages that list no options
+
     def _show(message, category, filename, lineno, file=None, line=None):
-        print(f"warning ({category.__name__}): {cli_message(message)}", file=sys.stderr)
+        print(f"warning ({category.__name__}): {cli_message(message, implied=implied)}", file=sys.stderr)
 
     with warnings.catch_warnings():
         warnings.simplefilter("always", ScalefitWarning)
@@ -113,7 +153,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
                     return int(args.func(args) or 0)
             return int(args.func(args) or 0)
         except ScalefitInputError as exc:
-            print(f"scalefit {args.command}: error: {cli_message(exc)}", file=sys.stderr)
+            print(f"scalefit {args.command}: error: {cli_message(exc, implied=implied)}", file=sys.stderr)
             return 2
         except FitError as exc:
             print(f"scalefit {args.command}: fit failed: {exc}", file=sys.stderr)
@@ -123,6 +163,12 @@ def _main(argv: Sequence[str] | None = None) -> int:
             print(f"scalefit {args.command}: error: {message}", file=sys.stderr)
             return 2
         except Exception as exc:  # noqa: BLE001 - internal error, exit 1 with a traceback hint
+            if isinstance(exc, ImportError) and install_hint(exc) is not None:  # an optional package the library names is missing (matplotlib, ...)
+                print(f"scalefit {args.command}: error: {missing_package(f'scalefit {args.command}', exc)}",
+                      file=sys.stderr)
+                return 2
+            if isinstance(exc, BrokenPipeError) and _stdout_closed():  # `scalefit ... | head`: not an error
+                return _quiet_broken_pipe()
             import traceback
 
             traceback.print_exc()

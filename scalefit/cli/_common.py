@@ -17,15 +17,22 @@ def add_old_spelling(p: argparse.ArgumentParser, flag: str, *, dest: str, **kwar
     p.add_argument(flag, dest=dest, default=argparse.SUPPRESS, help=argparse.SUPPRESS, **kwargs)
 
 
+RUNS_HELP = ("CSV, TSV, JSON, JSONL or Parquet file of runs, '-' to read one from standard input, "
+             "'mlflow://HOST:PORT/EXPERIMENT' for an MLflow tracking server, a folder of TensorBoard event files, or "
+             "'synthetic:isoflop' / 'synthetic:curves' for the bundled examples.")
+
+
 def add_runs_arguments(p: argparse.ArgumentParser, *, run_id: bool = True) -> None:
     """Add the RUNS positional and the ingestion options every subcommand shares."""
-    p.add_argument(
-        "runs",
-        metavar="RUNS",
-        help="CSV, TSV, JSON, JSONL or Parquet file of runs, '-' to read one from standard input, "
-        "'mlflow://HOST:PORT/EXPERIMENT' for an MLflow tracking server, a folder of TensorBoard event files, or "
-        "'synthetic:isoflop' / 'synthetic:curves' for the bundled examples.",
-    )
+    p.add_argument("runs", metavar="RUNS", help=RUNS_HELP)
+    add_ingestion_arguments(p, run_id=run_id)
+
+
+def add_ingestion_arguments(p: Any, *, run_id: bool = True) -> None:
+    """Add how runs are read (--columns, --run-id, --nan-policy, --loss-unit, --drop-duplicates, --exclude...).
+
+    ``p`` is a parser or an argument group; the runs themselves come from ``args.runs`` (:func:`load_runs`).
+    """
     p.add_argument(
         "--columns",
         default=None,
@@ -43,6 +50,15 @@ def add_runs_arguments(p: argparse.ArgumentParser, *, run_id: bool = True) -> No
                    help="Exclude rows whose column COL equals one of the values, e.g. qc=bad (repeatable).")
     p.add_argument("--drop-highest", type=int, default=None, metavar="K",
                    help="Exclude the K rows with the highest loss (the Chinchilla replication drops 5).")
+
+
+def ingestion_options_given(args: argparse.Namespace) -> list[str]:
+    """The ingestion options given away from their defaults (for a subcommand whose RUNS is optional)."""
+    given = [("--columns", args.columns is not None), ("--run-id", getattr(args, "run_id", None) is not None),
+             ("--nan-policy", args.nan_policy != "raise"), ("--loss-unit", args.loss_unit != "nats"),
+             ("--drop-duplicates", args.drop_duplicates), ("--exclude", bool(args.exclude)),
+             ("--exclude-value", bool(args.exclude_value)), ("--drop-highest", args.drop_highest is not None)]
+    return [flag for flag, on in given if on]
 
 
 def parse_mapping(text: str | None, *, what: str = "--columns") -> dict[str, str]:
@@ -77,16 +93,24 @@ def load_runs(args: argparse.Namespace):
             raise ScalefitInputError(f"--exclude-value {item!r} has no '='; write COL=VALUE, e.g. qc=bad.", option="exclude")
         col, values = item.split("=", 1)
         exclude.append({col.strip(): [v.strip() for v in values.split(",")]})
-    return read_runs(
-        args.runs,  # read_runs also knows 'synthetic:isoflop' / 'synthetic:curves'
-        columns=parse_mapping(args.columns) or None,
-        run_id=run_id,
-        nan_policy=args.nan_policy,
-        loss_unit=args.loss_unit,
-        drop_duplicates=args.drop_duplicates,
-        exclude=exclude or None,
-        drop_highest=getattr(args, "drop_highest", None),
-    )
+    try:
+        return read_runs(
+            args.runs,  # read_runs also knows 'synthetic:isoflop' / 'synthetic:curves'
+            columns=parse_mapping(args.columns) or None,
+            run_id=run_id,
+            nan_policy=args.nan_policy,
+            loss_unit=args.loss_unit,
+            drop_duplicates=args.drop_duplicates,
+            exclude=exclude or None,
+            drop_highest=getattr(args, "drop_highest", None),
+        )
+    except ImportError as exc:  # an optional reader (Parquet: pyarrow) is missing; one line, not a traceback
+        from .._errors import ScalefitInputError
+        from ._messages import install_hint, missing_package
+
+        if install_hint(exc) is None:
+            raise
+        raise ScalefitInputError(missing_package(f"reading {args.runs!r}", exc), values=[args.runs]) from exc
 
 
 _LISTED_PER_REASON = 10

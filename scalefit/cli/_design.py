@@ -3,7 +3,17 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_old_spelling, check_out_path, emit_json, parse_mapping
+from ._common import (
+    RUNS_HELP,
+    add_ingestion_arguments,
+    add_old_spelling,
+    check_out_path,
+    emit_json,
+    ingestion_options_given,
+    load_runs,
+    parse_mapping,
+    report_excluded,
+)
 from ._plan import _numbers_in, parse_numbers
 
 
@@ -23,7 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--experiment-flops", required=True, metavar="C", help="Total compute for the experiments, e.g. 1e21.")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--params", metavar="E=..,A=..,B=..,alpha=..,beta=..", help="A prior concentrated on one Chinchilla law.")
-    src.add_argument("--runs", metavar="RUNS", help="Runs already trained (a file read_runs accepts): suggest the next runs.")
+    src.add_argument("--runs", metavar="RUNS", help=f"Runs already trained: suggest the next runs. {RUNS_HELP}")
+    add_ingestion_arguments(p.add_argument_group("reading --runs (as `scalefit fit` reads RUNS)"))
     p.add_argument("--n-runs", type=int, metavar="K", help="Exactly K runs (with --runs: K next runs; default 3).")
     p.add_argument("--budgets", metavar="C[,C...]", help="Use these IsoFLOP budgets.")
     p.add_argument("--min-params", default="1e6", metavar="N", help="Smallest model size to propose (default 1e6).")
@@ -38,25 +49,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="FILE.csv", help="Write the runs to train as CSV.")
     p.add_argument("--force", action="store_true", help="Overwrite --out if it exists.")
     p.add_argument("--json", action="store_true", help="Write the whole design as one JSON object.")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, api_names=("n_sims", "noise", "seed", "n_jobs", "min_params", "max_params", "n_runs"))
 
 
 def run(args: argparse.Namespace) -> int:
     from .. import design
     from .._errors import ScalefitInputError
+    from .._validation import check_seed
 
     def one(text: str, option: str) -> float:
         return _numbers_in(text, option, many=False)[0]
 
     check_out_path(args.out, force=args.force)
-    prior = None
+    check_seed(args.seed, where="design")  # design() hands it to numpy unchecked: -1 was an internal error
+    prior = runs = None
     if args.params is not None:
         raw = parse_mapping(args.params, what="--params")
         if not raw:
             raise ScalefitInputError("--params is empty; write E=1.69,A=406.4,B=410.7,alpha=0.34,beta=0.28.")
         prior = {k: _numbers_in(v, f"--params {k}", many=False)[0] for k, v in raw.items()}
     elif args.runs is not None:
-        prior = args.runs
+        prior = runs = load_runs(args)
+    if args.runs is None and ingestion_options_given(args):
+        given = ingestion_options_given(args)
+        raise ScalefitInputError(f"{', '.join(given)} {'says' if len(given) == 1 else 'say'} how to read --runs; "
+                                 "give --runs FILE (the runs already trained), or leave "
+                                 f"{'it' if len(given) == 1 else 'them'} out.", values=given)
     result = design(
         one(args.target_flops, "--target-flops"), one(args.experiment_flops, "--experiment-flops"),
         prior=prior, n_runs=args.n_runs, budgets=parse_numbers(args.budgets, "--budgets"),
@@ -70,4 +88,6 @@ def run(args: argparse.Namespace) -> int:
         emit_json(result.to_dict())
     else:
         print(result.summary())
+    if runs is not None:
+        report_excluded(runs)
     return 0

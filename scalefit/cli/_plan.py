@@ -81,21 +81,64 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--shape", choices=["gpt", "llama"], help="With --flops: propose an architecture of this family for each N* and re-solve the tokens with its exact FLOPs per token.")
     p.add_argument("--vocab", type=int, metavar="V", help="Vocabulary size (with --shape).")
     p.add_argument("--context", type=int, metavar="S", help="Training sequence length (with --shape).")
-    p.add_argument("--head-dim", type=int, default=128, metavar="H", help="Per-head width (with --shape; default 128).")
-    p.add_argument("--width-multiple", type=int, default=128, metavar="W", help="d_model is a multiple of W (default 128).")
+    p.add_argument("--head-dim", type=int, metavar="H", help="Per-head width (with --shape; default 128).")
+    p.add_argument("--width-multiple", type=int, metavar="W", help="d_model is a multiple of W (with --shape; default 128).")
     p.add_argument("--n-kv-heads", type=int, metavar="K", help="Key/value heads, grouped-query attention (with --shape).")
+    p.add_argument("--aspect-ratio", metavar="LOW,HIGH",
+                   help="Range of d_model/n_layers a proposed shape may have (with --shape; default 64,160).")
+    p.add_argument("--tolerance", type=float, metavar="F",
+                   help="How far a shape's parameter count may be from N*, as a fraction (with --shape; default 0.02).")
     p.add_argument("--gpu", metavar="NAME", help="GPU preset (with --shape): memory and the least GPU count with full sharding.")
     p.add_argument("--mfu", type=float, metavar="F", help="Model FLOPs utilisation (with --gpu): training days from the exact FLOPs.")
-    p.add_argument("--recompute", choices=["full", "selective", "none"], default="full", help="Activation recomputation (default full).")
-    p.add_argument("--micro-batch", type=int, default=1, metavar="B", help="Sequences per GPU per micro-step (default 1).")
-    p.add_argument("--recipe", choices=["deepseek", "step-law"], default="deepseek",
+    p.add_argument("--recompute", choices=["full", "selective", "none"], help="Activation recomputation (with --gpu; default full).")
+    p.add_argument("--micro-batch", type=int, metavar="B", help="Sequences per GPU per micro-step (with --gpu; default 1).")
+    p.add_argument("--recipe", choices=["deepseek", "step-law"],
                    help="Batch-size and learning-rate law (with --shape): deepseek = DeepSeek LLM (Bi et al. 2024), "
                         "from C = M D; step-law = the Step Law (Li et al. 2025), from N and D. Default deepseek.")
-    p.add_argument("--warmup-steps", type=int, default=2000, metavar="N", help="Warmup steps (default 2000, DeepSeek LLM).")
+    p.add_argument("--warmup-steps", type=int, metavar="N", help="Warmup steps (with --shape; default 2000, DeepSeek LLM).")
     p.add_argument("--json", action="store_true", help="Write JSON (one object; several rows under 'allocations').")
     p.add_argument("--force-plan", action="store_true",
                    help="Plan even from a fit with a fatal diagnostic (e.g. loss rising with N), which is otherwise refused.")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, api_names=(
+        "level", "fit", "flops", "flops_per_param_token", "unique_tokens", "inference_tokens", "vocab_size", "context",
+        "head_dim", "width_multiple", "n_kv_heads", "aspect_ratio", "tolerance", "gpu", "mfu", "micro_batch",
+        "recompute", "warmup_steps"))
+
+
+#: The options of a run configuration (``--shape``): flag -> (attribute, value when not given).
+SHAPE_OPTIONS = {
+    "--vocab": ("vocab", None), "--context": ("context", None), "--head-dim": ("head_dim", 128),
+    "--width-multiple": ("width_multiple", 128), "--n-kv-heads": ("n_kv_heads", None),
+    "--aspect-ratio": ("aspect_ratio", None), "--tolerance": ("tolerance", None), "--gpu": ("gpu", None),
+    "--mfu": ("mfu", None), "--recompute": ("recompute", "full"), "--micro-batch": ("micro_batch", 1),
+    "--recipe": ("recipe", "deepseek"), "--warmup-steps": ("warmup_steps", 2000),
+}
+#: Of those, the ones that only matter with --gpu (memory and GPU count, training days).
+GPU_OPTIONS = ("--mfu", "--recompute", "--micro-batch")
+
+
+def _check_shape_options(args: argparse.Namespace) -> None:
+    """Refuse a run configuration's options where they would do nothing (no --shape; --mfu and the memory without --gpu)."""
+    from .._errors import ScalefitInputError
+
+    given = [flag for flag, (attr, _) in SHAPE_OPTIONS.items() if getattr(args, attr) is not None]
+    if args.shape is None and given:
+        raise ScalefitInputError(
+            f"{', '.join(given)} {'describes' if len(given) == 1 else 'describe'} the run configuration, which only "
+            "--shape plans: add --shape gpt or --shape llama (with --flops, --vocab V and --context S), "
+            f"or leave {'it' if len(given) == 1 else 'them'} out.", values=given)
+    without_gpu = [flag for flag in GPU_OPTIONS if flag in given] if args.gpu is None else []
+    if without_gpu:
+        raise ScalefitInputError(
+            f"{', '.join(without_gpu)} {'needs' if len(without_gpu) == 1 else 'need'} --gpu NAME, the GPU to train on "
+            "(e.g. --gpu H100): memory, GPU count and training days are worked out for it.", values=without_gpu)
+
+
+def _shape_option(args: argparse.Namespace, flag: str) -> Any:
+    """The value of a --shape option, or its default when it was not given."""
+    attr, default = SHAPE_OPTIONS[flag]
+    value = getattr(args, attr)
+    return default if value is None else value
 
 
 def _load_fit(args: argparse.Namespace) -> Any:
@@ -113,12 +156,40 @@ def _load_fit(args: argparse.Namespace) -> Any:
         return None
     from ..fitting import load_fit
 
-    loaded = load_fit(args.fit)
+    try:
+        loaded = load_fit(args.fit)
+    except ScalefitInputError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:  # a hand-edited file: say where, not a traceback
+        raise ScalefitInputError(_unreadable_fit(args.fit, exc), values=[args.fit]) from exc
     boot = loaded.info.get("bootstrap") if isinstance(loaded.info, dict) else None
     samples = boot.get("samples") if isinstance(boot, dict) else None
     if samples:
         return types.SimpleNamespace(fit=loaded, samples=samples)
     return loaded
+
+
+def _unreadable_fit(path: str, error: Exception) -> str:
+    """Why the fit file at ``path`` could not be read back: the parameter that is no number, when that is it."""
+    import json
+    import math
+
+    try:
+        saved = json.loads(open(path, encoding="utf-8").read())
+        params = saved.get("params") if isinstance(saved, dict) else None
+    except (OSError, ValueError):
+        params = None
+    fix = "correct it, or write the fit again with `scalefit fit RUNS --out FILE`."
+    if not isinstance(params, dict):
+        return f"--fit {path}: 'params' must map each parameter to a number; found {params!r}. {fix[0].upper()}{fix[1:]}"
+    for name, value in params.items():
+        try:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(float(value))
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            return f"--fit {path}: parameter {name!r} is {value!r}, not a number; {fix}"
+    return f"--fit {path} could not be read as a saved fit ({type(error).__name__}: {error}); {fix}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -136,6 +207,7 @@ def run(args: argparse.Namespace) -> int:
     sizes = parse_numbers(args.n_params, "--n-params")
     inference = parse_numbers(args.inference_tokens, "--inference-tokens", many=False)
     unique = parse_numbers(args.unique_tokens, "--unique-tokens", many=False)
+    _check_shape_options(args)
     fit = _load_fit(args)
     opts = dict(level=args.level, flops_per_param_token=args.flops_per_param_token)
     result: Any
@@ -218,7 +290,7 @@ HOFFMANN_2022 = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}
 def _run_shaped(args: argparse.Namespace, flops: Any, losses: Any, sizes: Any, inference: Any, unique: Any,
                 fit: Any) -> int:
     """``--shape``: the launchable configuration for each budget."""
-    from .._errors import Option, ScalefitInputError
+    from .._errors import ScalefitInputError
     from ..plan import AllocationTable, compute_optimal, run_configuration
 
     if flops is None or losses is not None or sizes is not None or inference is not None or unique is not None:
@@ -226,18 +298,26 @@ def _run_shaped(args: argparse.Namespace, flops: Any, losses: Any, sizes: Any, i
                                  "(not with --target-loss, --n-params, --inference-tokens or --unique-tokens).")
     if args.vocab is None or args.context is None:
         raise ScalefitInputError("--shape needs the vocabulary and the sequence length: add --vocab V --context S, "
-                                 "e.g. --vocab 128256 --context 8192.", options=[Option("vocab_size"), Option("context")])
+                                 "e.g. --vocab 128256 --context 8192.")
     source = "your fit"
     if fit is None:
         fit, source = HOFFMANN_2022, "Hoffmann et al. (2022) eq. 10 (no --fit or --params given)"
-    spec = dict(family=args.shape, vocab_size=args.vocab, context=args.context, head_dim=args.head_dim,
-                width_multiple=args.width_multiple, n_kv_heads=args.n_kv_heads)
+    spec = dict(family=args.shape, vocab_size=args.vocab, context=args.context, head_dim=_shape_option(args, "--head-dim"),
+                width_multiple=_shape_option(args, "--width-multiple"), n_kv_heads=args.n_kv_heads)
+    if args.aspect_ratio is not None:  # else the library's own default range
+        bounds = parse_numbers(args.aspect_ratio, "--aspect-ratio")
+        if bounds is None or len(bounds) != 2:
+            raise ScalefitInputError(f"--aspect-ratio takes two numbers, LOW,HIGH (e.g. 64,160); found {args.aspect_ratio!r}.")
+        spec["aspect_ratio"] = tuple(bounds)
+    if args.tolerance is not None:
+        spec["tolerance"] = args.tolerance
     plan = compute_optimal(fit, _one(flops), level=args.level, flops_per_param_token=args.flops_per_param_token,
                            shape=spec)
     rows = list(plan.allocations) if isinstance(plan, AllocationTable) else [plan]
-    configs = [run_configuration(a, gpu=args.gpu, mfu=args.mfu, micro_batch=args.micro_batch,
-                                 recompute=args.recompute, warmup_steps=args.warmup_steps,
-                                 recipe_law=args.recipe) for a in rows]
+    configs = [run_configuration(a, gpu=args.gpu, mfu=args.mfu, micro_batch=_shape_option(args, "--micro-batch"),
+                                 recompute=_shape_option(args, "--recompute"),
+                                 warmup_steps=_shape_option(args, "--warmup-steps"),
+                                 recipe_law=_shape_option(args, "--recipe")) for a in rows]
     if args.json:
         emit_json({"law_source": source, "configurations": [c.to_dict() for c in configs]})
         return 0

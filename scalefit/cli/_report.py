@@ -45,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     f = p.add_argument_group("figures")
     f.add_argument("--dpi", type=int, default=100, help="Resolution of the figures in the HTML (default 100) and of PNGs in --figures-dir (default 200).")
     f.add_argument("--figures-dir", default=None, metavar="DIR", help="Also save every figure as PNG, SVG and PDF in DIR (for a paper).")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, api_names=("n_gpus", "gpu", "mfu", "price_per_gpu_hour"))
 
 
 def _cols(text: str | None) -> list[str] | None:

@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-recompute", action="store_true", help="Count 6*N*D FLOPs (no activation recomputation) instead of 8*N*D.")
     p.add_argument("--price-per-gpu-hour", metavar="$", help="Price of one GPU-hour; adds the cost.")
     p.add_argument("--json", action="store_true", help="Write one JSON object (n_params, n_tokens, flops, days, gpu_hours[, cost]).")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, api_names=("n_gpus", "flops_per_gpu", "gpu", "mfu", "price_per_gpu_hour"))
 
 
 def run(args: argparse.Namespace) -> int:
