@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _errors
+from .. import _input_warnings as _w
 from .. import _validation as _v
 from .._errors import Option, ScalefitInputError
 from .._numbers import parse_column
@@ -337,7 +338,7 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
             why_dup = f"exact duplicate of row {first}"
             reasons[r] = f"{reasons[r]}; {why_dup}" if reasons[r] else why_dup
     keep = reasons == ""
-    _v.warn_duplicates(duplicate_of, dropped=drop_duplicates)
+    _w.warn_duplicates(duplicate_of, dropped=drop_duplicates)
     if not keep.any():
         raise ScalefitInputError(
             f"every one of the {len(rows)} rows of {label} is invalid, e.g. row 0: {reasons[0]}. "
@@ -346,7 +347,7 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
         )
     excluded = _excluded_frame(frame, rows[~keep], reasons[~keep])
     shown = ~keep & ~sparse  # the set-aside history rows are named once, in a note
-    _v.warn_excluded(rows[shown], reasons[shown])
+    _w.warn_excluded(rows[shown], reasons[shown])
 
     # ---- clean values only from here on
     clean = {name: v[keep] for name, v in values.items()}
@@ -354,10 +355,10 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
         clean["loss"] = clean["loss"] * math.log(2.0)
         notes.append("loss converted from bits to nats (multiplied by ln 2)")
     if not derived:
-        _v.warn_inconsistent_flops(
+        _w.warn_inconsistent_flops(
             clean["n_params"], clean["n_tokens"], clean["flops"], k, rows[keep]
         )
-    _v.warn_units(clean["n_params"], clean["loss"])
+    _w.warn_units(clean["n_params"], clean["loss"])
 
     table = pd.DataFrame({"row": rows[keep]})
     kept_frame = frame.loc[keep].reset_index(drop=True)
@@ -369,7 +370,7 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
             table["step"] = _step_from_tokens(table["run"], clean["n_tokens"])
             notes.append("step: order of n_tokens within each run (no step column found)")
     elif "step" in clean:
-        _v.warn_step_without_run(source_of["step"], clean["step"])
+        _w.warn_step_without_run(source_of["step"], clean["step"])
         table["step"] = _as_int_if_integral(clean.pop("step"))
     for name in CANONICAL:
         table[name] = clean[name]
