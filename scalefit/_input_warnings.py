@@ -20,18 +20,35 @@ from ._errors import (
     UnitsWarning,
     warn,
 )
-from ._validation import MAX_LISTED_ROWS, format_rows
+from ._validation import MAX_LISTED_ROWS, format_rows, format_values
 
 __all__ = [
     "warn_excluded",
     "warn_duplicates",
     "warn_units",
+    "warn_magnitudes",
     "warn_step_without_run",
     "warn_inconsistent_flops",
 ]
 
 #: Relative tolerance of the check C = k * N * D.
 FLOPS_TOLERANCE = 0.1
+
+#: Fewest tokens a real language-model run sees: 1e6 is one batch of 512 sequences of about 2,000 tokens
+#: (GPT-3's smallest batch was 0.5M tokens, Brown et al. 2020 Table 2.1), so a *run* that ends below it was
+#: not trained at all.  Tokens written in millions or billions (0.2 ... 500) fall far below it.
+MIN_RUN_TOKENS = 1e6
+#: Fewest FLOPs a real run spends: 6 N D for a 1M-parameter model on 1e6 tokens is 6e12, so 1e12 is below
+#: the smallest model on a single batch.  FLOPs written in PF-days (1 PF-day = 8.64e19 FLOPs; Kaplan et al.
+#: 2020 Sec. 1.3) or in units of 1e18 (typically 1e-3 ... 1e4) fall far below it.
+MIN_RUN_FLOPS = 1e12
+#: Column -> (threshold, what the values were probably written in, the factor that fixes it, how to write it).
+_MAGNITUDES = {
+    "n_tokens": (MIN_RUN_TOKENS, "tokens", "millions or billions of tokens",
+                 "multiply the column by 1e9 if it holds billions (1e6 if millions), or write '200B'"),
+    "flops": (MIN_RUN_FLOPS, "FLOPs", "PF-days or units of 1e18 FLOPs",
+              "multiply the column by 8.64e19 if it holds PF-days (1e18 if units of 1e18 FLOPs)"),
+}
 
 
 # ------------------------------------------------------------------ warnings
@@ -110,6 +127,56 @@ def warn_units(n_params: np.ndarray, loss: np.ndarray) -> None:
             "perplexity? scalefit expects cross-entropy in nats; pass log(perplexity).",
             UnitsWarning,
         )
+
+
+def warn_magnitudes(
+    name: str,
+    source: Any,
+    values: np.ndarray,
+    rows: np.ndarray,
+    *,
+    runs: np.ndarray | None = None,
+    derived: Sequence[str] = (),
+) -> None:
+    """Warn when a run's tokens or FLOPs are too few to be real counts (tokens in billions, FLOPs in PF-days).
+
+    Parameters
+    ----------
+    name : {"n_tokens", "flops"}
+        The canonical column.
+    source : str
+        The user's column it was read from.
+    values : numpy.ndarray
+        Its values (finite, > 0).
+    rows : numpy.ndarray of int
+        The 0-based input row of each value, named through :func:`format_rows`.
+    runs : numpy.ndarray, optional
+        Run key of each row (training curves): a run is judged by its largest
+        value, since early checkpoints of a real run may have seen fewer than
+        :data:`MIN_RUN_TOKENS` tokens.
+    derived : sequence of str
+        Canonical columns derived from this one; the message says they inherit the unit.
+    """
+    threshold, word, unit, fix = _MAGNITUDES[name]
+    values = np.asarray(values, dtype=float)
+    judged = values
+    if runs is not None and len(values):
+        import pandas as pd
+
+        judged = pd.Series(values).groupby(np.asarray(runs), sort=False).transform("max").to_numpy()
+    low = judged < threshold
+    if not low.any():
+        return
+    label = f"column {str(source)!r}" + ("" if str(source) == name else f" (read as {name})")
+    also = f"; {' and '.join(derived)} {'was' if len(derived) == 1 else 'were'} derived from it" if derived else ""
+    real = "sees fewer than 1e6 tokens" if name == "n_tokens" else "spends fewer than 1e12 FLOPs"
+    judged_by = " (each run judged by its last checkpoint)" if runs is not None else ""
+    warn(
+        f"{label} holds {int(low.sum())} value(s) below 1e{int(np.log10(threshold))} {word} in {format_rows(rows[low])} "
+        f"(found {format_values(values[low])}){also}: no real language-model run {real}{judged_by}. "
+        f"Were they written in {unit}? scalefit reads raw counts: {fix}.",
+        UnitsWarning,
+    )
 
 
 def warn_inconsistent_flops(

@@ -186,7 +186,9 @@ def read_runs(
     InconsistentFlopsWarning
         C differs from k * N * D by more than 10% on some row.
     UnitsWarning
-        Median N below 1e4 (params in millions?) or loss above 20 (perplexity?).
+        Median N below 1e4 (params in millions?), loss above 20 (perplexity?),
+        a run with fewer than 1e6 tokens (tokens in billions?) or 1e12 FLOPs
+        (FLOPs in PF-days?); curves are judged by each run's last checkpoint.
 
     Examples
     --------
@@ -374,6 +376,11 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
         table["step"] = _as_int_if_integral(clean.pop("step"))
     for name in CANONICAL:
         table[name] = clean[name]
+    for name in ("n_tokens", "flops"):  # a column read, not derived: derived ones inherit its unit
+        if name not in derived:
+            _w.warn_magnitudes(name, source_of[name], clean[name], rows[keep],
+                               runs=table["run"].to_numpy() if "run" in table else None,
+                               derived=[d for d in derived if d in CANONICAL and d != name])
     if "step" in table and "run" in table:
         _warn_repeated_steps(table, set(duplicate_of))
     if "unique_tokens" in clean:
