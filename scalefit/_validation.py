@@ -43,6 +43,9 @@ __all__ = [
     "raise_for_problems",
 ]
 
+#: What ``columns=`` takes: a mapping source -> canonical name, or (source, canonical) pairs.
+ColumnMap = Mapping[Any, Any] | Sequence[tuple[Any, Any]]
+
 NAN_POLICIES = ("raise", "omit")
 LOSS_UNITS = ("nats", "bits")
 
@@ -416,26 +419,37 @@ def check_columns_exist(names: Sequence[Any], available: Sequence[Any], argument
 
 
 def check_column_map(
-    columns: Mapping[Any, Any] | None, available: Sequence[Any], targets: Sequence[str]
+    columns: ColumnMap | None, available: Sequence[Any], targets: Sequence[str]
 ) -> dict:
     """Check an explicit ``columns={"source": "canonical"}`` mapping.
+
+    ``columns`` may also be a sequence of ``(source, canonical)`` pairs (what a
+    command line such as ``--columns "P=n_params,P=n_tokens"`` gives), so that a
+    source named twice is refused rather than the last pair silently winning.
 
     Raises
     ------
     ScalefitInputError
-        When the mapping is not a dict, a source column does not exist, a
-        target is not canonical, or two sources map to one target.
+        When the mapping is neither a dict nor pairs, a source column is mapped
+        to two canonical names, a source column does not exist, a target is not
+        canonical, or two sources map to one target.
     """
     if columns is None:
         return {}
-    if not isinstance(columns, Mapping):
-        raise ScalefitInputError(
-            f"columns must be a dict mapping source column -> canonical name, e.g. "
-            f"{{'Model Size': 'n_params'}}; found {type(columns).__name__}.",
-            option="columns",
-        )
+    pairs = _column_pairs(columns)
     avail = set(available)
-    for src, target in columns.items():
+    first_target: dict = {}
+    for src, target in pairs:
+        if src in first_target and first_target[src] != target:
+            raise ScalefitInputError(
+                f"columns maps {src!r} to both {first_target[src]!r} and {target!r}; a column can be read as one "
+                f"quantity only. Keep one of {src!r}={first_target[src]!r} and {src!r}={target!r}.",
+                column=str(src),
+                values=[first_target[src], target],
+                option="columns",
+            )
+        first_target.setdefault(src, target)
+    for src, target in pairs:
         if target not in targets:
             hint, fixes = "", []
             if src in targets and target in avail:
@@ -458,7 +472,7 @@ def check_column_map(
                 option="columns",
             )
     seen: dict = {}
-    for src, target in columns.items():
+    for src, target in dict(pairs).items():
         if target in seen:
             raise ScalefitInputError(
                 f"columns maps both {seen[target]!r} and {src!r} to {target!r}; map only one.",
@@ -467,7 +481,22 @@ def check_column_map(
                 option="columns",
             )
         seen[target] = src
-    return dict(columns)
+    return dict(pairs)
+
+
+def _column_pairs(columns: Any) -> list[tuple[Any, Any]]:
+    """``columns`` as a list of (source, canonical) pairs: a mapping's items, or the pairs given."""
+    if isinstance(columns, Mapping):
+        return list(columns.items())
+    if isinstance(columns, Sequence) and not isinstance(columns, (str, bytes)):
+        pairs = list(columns)
+        if all(isinstance(p, Sequence) and not isinstance(p, (str, bytes)) and len(p) == 2 for p in pairs):
+            return [(p[0], p[1]) for p in pairs]
+    raise ScalefitInputError(
+        f"columns must be a dict mapping source column -> canonical name, e.g. {{'Model Size': 'n_params'}} "
+        f"(or a list of (source, canonical) pairs); found {type(columns).__name__}.",
+        option="columns",
+    )
 
 
 # ------------------------------------------------------------- value checks

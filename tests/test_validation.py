@@ -115,7 +115,11 @@ def test_check_column_map():
     with pytest.raises(ScalefitInputError, match="maps both 'Model Size' and 'tokens' to 'n_params'"):
         v.check_column_map({"Model Size": "n_params", "tokens": "n_params"}, avail, ("n_params",))
     with pytest.raises(ScalefitInputError, match="columns must be a dict"):
-        v.check_column_map([("Model Size", "n_params")], avail, ("n_params",))
+        v.check_column_map("Model Size=n_params", avail, ("n_params",))
+    # (source, canonical) pairs are read as the dict; a source given two names is refused
+    assert v.check_column_map([("Model Size", "n_params")], avail, ("n_params",)) == {"Model Size": "n_params"}
+    with pytest.raises(ScalefitInputError, match="maps 'Model Size' to both 'n_params' and 'n_tokens'"):
+        v.check_column_map([("Model Size", "n_params"), ("Model Size", "n_tokens")], avail, ("n_params", "n_tokens"))
 
 
 def test_check_columns_exist():

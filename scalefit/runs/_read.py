@@ -94,7 +94,7 @@ def as_runs(runs: Any) -> "Runs":
 def read_runs(
     source: str | PathLike | pd.DataFrame | Sequence[Mapping[str, Any]] | Mapping[str, Sequence] | Runs,
     *,
-    columns: Mapping[str, str] | None = None,
+    columns: _v.ColumnMap | None = None,
     run_id: str | Sequence[str] | None = None,
     nan_policy: Literal["raise", "omit"] = "raise",
     loss_unit: Literal["nats", "bits"] = "nats",
@@ -127,7 +127,10 @@ def read_runs(
         ``"val_loss"`` (see :data:`ALIASES`; matching ignores case, spaces,
         ``_``, ``-``, ``/``).  When several columns match one canonical name,
         the highest-priority alias is used and the choice is recorded in
-        ``Runs.column_map`` and ``Runs.notes``.
+        ``Runs.column_map`` and ``Runs.notes`` (which say whether the other
+        columns' values differ and how to choose one of them).  A list of
+        ``(source, canonical)`` pairs is accepted too; a source mapped to two
+        canonical names is refused.
     run_id : str or list of str, optional
         Column(s) identifying a training run.  The table then gets a string
         ``run`` key (values joined by ``"|"``) and a ``step``; the id columns
@@ -235,7 +238,7 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
     available = list(frame.columns)
     rows = np.arange(len(frame), dtype=np.int64)
 
-    mapping, notes = _resolve_columns(available, columns, step=step, use_non_embedding=use_non_embedding)
+    mapping, notes = _resolve_columns(available, columns, step=step, use_non_embedding=use_non_embedding, frame=frame)
     notes[:0] = list(frame.attrs.pop("scalefit_notes", ()))
     run_cols, run_note = _resolve_run_id(run_id, available, tracker=is_wandb_export(available))
     if run_note:
@@ -496,9 +499,13 @@ def _from_multiplier(target: str, values: dict, problems: dict, rows: np.ndarray
 
 
 def _resolve_columns(
-    available: list, columns: Mapping | None, *, step: str | None, use_non_embedding: bool
+    available: list, columns: Any, *, step: str | None, use_non_embedding: bool, frame: pd.DataFrame | None = None
 ) -> tuple[dict, list[str]]:
-    """Source column -> canonical name, explicit map first, then aliases by priority."""
+    """Source column -> canonical name, explicit map first, then aliases by priority.
+
+    When several columns match one canonical name, a note names the one used, the others, and (given the
+    ``frame``) whether their values differ from it, with the ``columns=`` that picks another instead.
+    """
     explicit = _v.check_column_map(columns, available, _TARGETS)
     if step is not None:
         _v.check_columns_exist([step], available, "step")
@@ -546,9 +553,11 @@ def _resolve_columns(
         mapping[chosen] = target
         others = [c for c in candidates if c != chosen]
         if others:
+            shown = ", ".join(f"{str(c)!r}{'' if frame is None else _compared(frame, chosen, c)}" for c in others)
             notes.append(
-                f"{target}: used column {str(chosen)!r}; also matched {', '.join(repr(str(c)) for c in others)} "
-                f"(kept as ordinary columns; map one explicitly with columns={{'<name>': {target!r}}})"
+                f"{target}: used column {str(chosen)!r}; also matched {shown}; kept as ordinary "
+                f"column{'s' if len(others) > 1 else ''}: to use {str(others[0])!r} instead pass "
+                f"columns={{{str(others[0])!r}: {target!r}}}"
             )
     if use_non_embedding and "n_params" not in explicit.values():
         chosen = next(s for s, t in mapping.items() if t == "n_params") if "n_params" in mapping.values() else None
@@ -566,6 +575,15 @@ def _resolve_columns(
     # order by canonical target for a readable column_map
     order = {t: i for i, t in enumerate(_TARGETS)}
     return dict(sorted(mapping.items(), key=lambda kv: order[kv[1]])), notes
+
+
+def _compared(frame: pd.DataFrame, chosen: Any, other: Any) -> str:
+    """``" (values differ on 3 of 3 rows)"`` or ``" (same values)"``: how a candidate column compares with the one used."""
+    used, _ = parse_column(frame[chosen])
+    alt, _ = parse_column(frame[other])
+    same = np.isclose(used, alt, rtol=1e-9, atol=0.0) | (np.isnan(used) & np.isnan(alt))
+    n_diff = int((~same).sum())
+    return f" (values differ on {n_diff} of {len(same)} rows)" if n_diff else " (same values)"
 
 
 def _resolve_run_id(run_id: str | Sequence[str] | None, available: list, *, tracker: bool = False
