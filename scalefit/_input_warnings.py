@@ -74,7 +74,7 @@ def warn_duplicates(duplicate_of: Mapping[int, int], *, dropped: bool) -> None:
     if not duplicate_of:
         return
     pairs = list(duplicate_of.items())
-    shown = ", ".join(f"row {r} = row {f}" for r, f in pairs[:MAX_LISTED_ROWS])
+    shown = ", ".join(f"{format_rows([r])} = {format_rows([f])}" for r, f in pairs[:MAX_LISTED_ROWS])
     more = f", ... ({len(pairs)} in all)" if len(pairs) > MAX_LISTED_ROWS else ""
     action = (
         "they were excluded (drop_duplicates=True) and are listed in Runs.excluded"

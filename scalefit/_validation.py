@@ -27,6 +27,8 @@ __all__ = [
     "LOSS_UNITS",
     "READERS",
     "format_rows",
+    "row_places",
+    "current_row_places",
     "format_values",
     "check_option",
     "check_positive_scalar",
@@ -83,6 +85,11 @@ def row_places(kind: str | None, places: Sequence[Any] | None) -> Iterator[None]
         yield
     finally:
         _PLACES.reset(token)
+
+
+def current_row_places() -> tuple[str, Sequence[Any]] | None:
+    """The ``(kind, places)`` that :func:`row_places` set, or None outside it (kept by Runs for later messages)."""
+    return _PLACES.get()
 
 
 def _listed(items: list[str], limit: int, total: int) -> str:

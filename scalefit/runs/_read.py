@@ -415,6 +415,7 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
         duplicate_of=dict(duplicate_of),
         run_id=tuple(str(c) for c in run_cols),
         notes=tuple(notes),
+        row_places=_kept_places(),
     )
     filters = [] if exclude is None else ([exclude] if isinstance(exclude, (str, Mapping)) else list(exclude))
     for item in filters:
@@ -423,6 +424,15 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
 
 
 # ------------------------------------------------------------------- helpers
+def _kept_places() -> tuple | None:
+    """The file lines (as an int64 array) or index labels :func:`read_runs` is naming rows by, for Runs to keep."""
+    active = _v.current_row_places()
+    if active is None:
+        return None
+    kind, places = active
+    return (kind, np.asarray(places, dtype=np.int64)) if kind == "line" else (kind, list(places))
+
+
 def _load(source: Any) -> tuple[pd.DataFrame, str]:
     """Read ``source`` into a DataFrame we own, plus a label for messages."""
     converted = to_pandas(source)
@@ -619,7 +629,7 @@ def _warn_repeated_steps(table: pd.DataFrame, exact_duplicates: set) -> None:
     runs = list(dict.fromkeys(sub["run"]))
     shown = ", ".join(
         f"run {r!r} step {int(g['step'].iloc[0]) if float(g['step'].iloc[0]).is_integer() else g['step'].iloc[0]}"
-        f" (rows {', '.join(map(str, g['row'].tolist()[:4]))})"
+        f" ({_v.format_rows(g['row'].tolist(), limit=4)})"
         for (r, _), g in list(sub.groupby(["run", "step"], sort=False))[:3]
     )
     _errors.warn(
