@@ -159,6 +159,8 @@ def warn_magnitudes(
     """
     threshold, word, unit, fix = _MAGNITUDES[name]
     values = np.asarray(values, dtype=float)
+    if not len(values) or values.min() >= threshold:  # the usual case: no run to judge
+        return
     judged = values
     if runs is not None and len(values):
         import pandas as pd

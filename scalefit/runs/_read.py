@@ -425,12 +425,16 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
 
 # ------------------------------------------------------------------- helpers
 def _kept_places() -> tuple | None:
-    """The file lines (as an int64 array) or index labels :func:`read_runs` is naming rows by, for Runs to keep."""
+    """The file lines (a range, or an int64 array) or index labels :func:`read_runs` names rows by, for Runs to keep."""
     active = _v.current_row_places()
     if active is None:
         return None
     kind, places = active
-    return (kind, np.asarray(places, dtype=np.int64)) if kind == "line" else (kind, list(places))
+    if kind != "line":
+        return kind, places
+    if len(places) and places[-1] - places[0] == len(places) - 1:  # strictly increasing: no blank or quoted lines
+        return kind, range(places[0], places[-1] + 1)  # the usual file: kept in O(1) memory
+    return kind, np.asarray(places, dtype=np.int64)
 
 
 def _load(source: Any) -> tuple[pd.DataFrame, str]:

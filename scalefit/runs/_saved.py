@@ -42,6 +42,8 @@ def _places_to_dict(places: tuple | None) -> dict[str, Any] | None:
     if places is None:
         return None
     kind, where = places
+    if isinstance(where, range):
+        return {"kind": kind, "offset": where.start, "n": len(where)}
     if kind == "line" and len(where):
         offset = np.asarray(where, dtype=np.int64) - np.arange(len(where))
         if (offset == offset[0]).all():
@@ -53,7 +55,7 @@ def _places_from_dict(d: Mapping[str, Any] | None) -> tuple | None:
     if not d:
         return None
     if "offset" in d:
-        return d["kind"], np.arange(int(d["n"]), dtype=np.int64) + int(d["offset"])
+        return d["kind"], range(int(d["offset"]), int(d["offset"]) + int(d["n"]))
     return d["kind"], (np.asarray(d["places"], dtype=np.int64) if d["kind"] == "line" else list(d["places"]))
 
 
