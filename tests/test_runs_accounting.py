@@ -73,6 +73,8 @@ def test_summary_names_excluded_and_duplicate_rows_by_file_line(tmp_path):
     assert list(runs.excluded["row"]) == [3]  # still the 0-based row, which exclude= takes
     assert runs.format_rows([3]) == "data row 3 (file line 6)"
     assert runs.exclude("row == 0").summary().excluded[0]["row"] == 3
+    dropped = _quiet(path, nan_policy="omit", drop_duplicates=True)
+    assert "data row 2 (file line 5): exact duplicate of data row 1 (file line 4)" in str(dropped.summary())
 
 
 def test_summary_names_excluded_rows_by_index_label():

@@ -340,7 +340,7 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
     reasons[sparse] = _SPARSE_REASON
     if drop_duplicates:
         for r, first in duplicate_of.items():
-            why_dup = f"exact duplicate of row {first}"
+            why_dup = f"exact duplicate of {_v.format_rows([first])}"
             reasons[r] = f"{reasons[r]}; {why_dup}" if reasons[r] else why_dup
     keep = reasons == ""
     _w.warn_duplicates(duplicate_of, dropped=drop_duplicates)
