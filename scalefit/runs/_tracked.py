@@ -198,9 +198,9 @@ def read_tensorboard(logdir: str | PathLike, **options: Any):
 def resolve_targets(available: Sequence[str], columns: ColumnMap | None, *, use_non_embedding: bool,
                     label: str, found: str, loss_hint: str) -> dict[str, str]:
     """Column -> canonical target by :func:`scalefit.read_runs`' own alias rules; the loss must be among them."""
-    from ._read import ALIASES, _resolve_columns
+    from ._columns import ALIASES, resolve_columns
 
-    mapping, _ = _resolve_columns(list(available), columns, step=None, use_non_embedding=use_non_embedding)
+    mapping, _ = resolve_columns(list(available), columns, step=None, use_non_embedding=use_non_embedding)
     if "loss" not in mapping.values():
         raise ScalefitInputError(
             f"no logged value of {label} looks like the loss (looked for "
