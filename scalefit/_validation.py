@@ -5,7 +5,8 @@ Every function either returns the checked value or raises
 was wrong, where (column and 0-based row numbers of the user's input), what
 was found and how to fix it.  Heuristic checks warn with a typed warning
 instead of failing.  Other modules call these helpers rather than checking
-input themselves; none of them uses ``assert``.
+input themselves; none of them uses ``assert``.  The heuristic warnings
+live in :mod:`scalefit._input_warnings`.
 """
 from __future__ import annotations
 
@@ -19,21 +20,15 @@ from typing import Any
 
 import numpy as np
 
-from ._errors import (
-    DuplicateRowsWarning,
-    ExcludedRowsWarning,
-    InconsistentFlopsWarning,
-    Option,
-    ScalefitInputError,
-    UnitsWarning,
-    warn,
-)
+from ._errors import Option, ScalefitInputError
 
 __all__ = [
     "NAN_POLICIES",
     "LOSS_UNITS",
     "READERS",
     "format_rows",
+    "row_places",
+    "current_row_places",
     "format_values",
     "check_option",
     "check_positive_scalar",
@@ -48,12 +43,10 @@ __all__ = [
     "missing_columns_error",
     "row_problems",
     "raise_for_problems",
-    "warn_excluded",
-    "warn_duplicates",
-    "warn_units",
-    "warn_step_without_run",
-    "warn_inconsistent_flops",
 ]
+
+#: What ``columns=`` takes: a mapping source -> canonical name, or (source, canonical) pairs.
+ColumnMap = Mapping[Any, Any] | Sequence[tuple[Any, Any]]
 
 NAN_POLICIES = ("raise", "omit")
 LOSS_UNITS = ("nats", "bits")
@@ -76,9 +69,6 @@ _COMPRESSION = (".gz", ".bz2", ".xz", ".zip", ".zst")
 MAX_LISTED_ROWS = 10
 MAX_LISTED_VALUES = 5
 
-#: Relative tolerance of the check C = k * N * D.
-FLOPS_TOLERANCE = 0.1
-
 
 # ----------------------------------------------------------------- formatting
 #: Where the rows being read sit in the user's source: ``("line", lines)`` for a file
@@ -95,6 +85,11 @@ def row_places(kind: str | None, places: Sequence[Any] | None) -> Iterator[None]
         yield
     finally:
         _PLACES.reset(token)
+
+
+def current_row_places() -> tuple[str, Sequence[Any]] | None:
+    """The ``(kind, places)`` that :func:`row_places` set, or None outside it (kept by Runs for later messages)."""
+    return _PLACES.get()
 
 
 def _listed(items: list[str], limit: int, total: int) -> str:
@@ -431,26 +426,37 @@ def check_columns_exist(names: Sequence[Any], available: Sequence[Any], argument
 
 
 def check_column_map(
-    columns: Mapping[Any, Any] | None, available: Sequence[Any], targets: Sequence[str]
+    columns: ColumnMap | None, available: Sequence[Any], targets: Sequence[str]
 ) -> dict:
     """Check an explicit ``columns={"source": "canonical"}`` mapping.
+
+    ``columns`` may also be a sequence of ``(source, canonical)`` pairs (what a
+    command line such as ``--columns "P=n_params,P=n_tokens"`` gives), so that a
+    source named twice is refused rather than the last pair silently winning.
 
     Raises
     ------
     ScalefitInputError
-        When the mapping is not a dict, a source column does not exist, a
-        target is not canonical, or two sources map to one target.
+        When the mapping is neither a dict nor pairs, a source column is mapped
+        to two canonical names, a source column does not exist, a target is not
+        canonical, or two sources map to one target.
     """
     if columns is None:
         return {}
-    if not isinstance(columns, Mapping):
-        raise ScalefitInputError(
-            f"columns must be a dict mapping source column -> canonical name, e.g. "
-            f"{{'Model Size': 'n_params'}}; found {type(columns).__name__}.",
-            option="columns",
-        )
+    pairs = _column_pairs(columns)
     avail = set(available)
-    for src, target in columns.items():
+    first_target: dict = {}
+    for src, target in pairs:
+        if src in first_target and first_target[src] != target:
+            raise ScalefitInputError(
+                f"columns maps {src!r} to both {first_target[src]!r} and {target!r}; a column can be read as one "
+                f"quantity only. Keep one of {src!r}={first_target[src]!r} and {src!r}={target!r}.",
+                column=str(src),
+                values=[first_target[src], target],
+                option="columns",
+            )
+        first_target.setdefault(src, target)
+    for src, target in pairs:
         if target not in targets:
             hint, fixes = "", []
             if src in targets and target in avail:
@@ -473,7 +479,7 @@ def check_column_map(
                 option="columns",
             )
     seen: dict = {}
-    for src, target in columns.items():
+    for src, target in dict(pairs).items():
         if target in seen:
             raise ScalefitInputError(
                 f"columns maps both {seen[target]!r} and {src!r} to {target!r}; map only one.",
@@ -482,7 +488,22 @@ def check_column_map(
                 option="columns",
             )
         seen[target] = src
-    return dict(columns)
+    return dict(pairs)
+
+
+def _column_pairs(columns: Any) -> list[tuple[Any, Any]]:
+    """``columns`` as a list of (source, canonical) pairs: a mapping's items, or the pairs given."""
+    if isinstance(columns, Mapping):
+        return list(columns.items())
+    if isinstance(columns, Sequence) and not isinstance(columns, (str, bytes)):
+        pairs = list(columns)
+        if all(isinstance(p, Sequence) and not isinstance(p, (str, bytes)) and len(p) == 2 for p in pairs):
+            return [(p[0], p[1]) for p in pairs]
+    raise ScalefitInputError(
+        f"columns must be a dict mapping source column -> canonical name, e.g. {{'Model Size': 'n_params'}} "
+        f"(or a list of (source, canonical) pairs); found {type(columns).__name__}.",
+        option="columns",
+    )
 
 
 # ------------------------------------------------------------- value checks
@@ -596,103 +617,3 @@ def raise_for_problems(
         values=found[:MAX_LISTED_VALUES].tolist(),
         options=[Option("nan_policy", "'omit'")],
     )
-
-
-# ------------------------------------------------------------------ warnings
-def warn_excluded(rows: Sequence[int], reasons: Sequence[str]) -> None:
-    """Warn that rows were excluded, naming them and the commonest reasons."""
-    if len(rows) == 0:
-        return
-    counts: dict[str, int] = {}
-    for r in reasons:
-        for part in str(r).split("; "):
-            counts[part] = counts.get(part, 0) + 1
-    top = sorted(counts.items(), key=lambda kv: -kv[1])[:3]
-    why = "; ".join(f"{reason} ({n}x)" for reason, n in top)
-    warn(
-        f"excluded {len(rows)} row(s) ({format_rows(rows)}): {why}. "
-        "See Runs.excluded for each row and its values.",
-        ExcludedRowsWarning,
-    )
-
-
-def warn_duplicates(duplicate_of: Mapping[int, int], *, dropped: bool) -> None:
-    """Report exact duplicate rows (always; they are kept unless dropped)."""
-    if not duplicate_of:
-        return
-    pairs = list(duplicate_of.items())
-    shown = ", ".join(f"row {r} = row {f}" for r, f in pairs[:MAX_LISTED_ROWS])
-    more = f", ... ({len(pairs)} in all)" if len(pairs) > MAX_LISTED_ROWS else ""
-    action = (
-        "they were excluded (drop_duplicates=True) and are listed in Runs.excluded"
-        if dropped
-        else "they are kept; pass drop_duplicates=True to exclude them"
-    )
-    warn(
-        f"{len(pairs)} row(s) exactly duplicate an earlier row ({shown}{more}); {action}.",
-        DuplicateRowsWarning,
-        options=[Option("drop_duplicates", "True")],
-    )
-
-
-def warn_step_without_run(step_source: Any, steps: np.ndarray) -> None:
-    """Warn when a step column varies but no run id was given: likely training curves read as separate runs."""
-    from ._errors import CurvesWarning
-
-    distinct = np.unique(np.asarray(steps)).size
-    if distinct > 1:
-        warn(
-            f"column {str(step_source)!r} holds training steps ({distinct} distinct values) but "
-            "no run id was given, so every row is read as a separate run. For training curves pass run_id=[...] "
-            "naming the column(s) that identify a run.",
-            CurvesWarning,
-            options=[Option("run_id", "[...]")],
-        )
-
-
-def warn_units(n_params: np.ndarray, loss: np.ndarray) -> None:
-    """Warn when parameters look like millions or the loss like perplexity."""
-    median_n = float(np.median(n_params))
-    if median_n < 1e4:
-        warn(
-            f"the median parameter count is {median_n:.4g}, below 1e4: were params given in "
-            "millions or billions? Pass raw counts (e.g. '70M' or 7e7).",
-            UnitsWarning,
-        )
-    tiny = loss < 1e-3
-    if tiny.any():
-        warn(
-            f"{int(tiny.sum())} loss value(s) are below 1e-3 nats (min {float(loss.min()):.4g}): a language "
-            "model's cross-entropy is rarely this small. Check the column (a loss in another unit, or a "
-            "difference to a baseline?) before fitting.",
-            UnitsWarning,
-        )
-    high = loss > 20
-    if high.any():
-        warn(
-            f"{int(high.sum())} loss value(s) exceed 20 (max {float(loss.max()):.4g}): is this "
-            "perplexity? scalefit expects cross-entropy in nats; pass log(perplexity).",
-            UnitsWarning,
-        )
-
-
-def warn_inconsistent_flops(
-    n_params: np.ndarray,
-    n_tokens: np.ndarray,
-    flops: np.ndarray,
-    k: float,
-    rows: np.ndarray,
-) -> None:
-    """Warn when C disagrees with k*N*D by more than 10% on any row."""
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        ratio = flops / (k * n_params * n_tokens)
-    off = np.abs(ratio - 1.0) > FLOPS_TOLERANCE
-    if off.any():
-        warn(
-            f"flops disagrees with {k:g}*n_params*n_tokens by more than "
-            f"{FLOPS_TOLERANCE:.0%} in {int(off.sum())} of {len(ratio)} rows "
-            f"({format_rows(rows[off], limit=5)}; C/({k:g}ND) ranges from "
-            f"{np.nanmin(ratio[off]):.3g} to {np.nanmax(ratio[off]):.3g}). Check the units of "
-            "each column, or set flops_per_param_token if your FLOP count uses another k.",
-            InconsistentFlopsWarning,
-        )

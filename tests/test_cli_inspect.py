@@ -31,7 +31,7 @@ def test_text_summary(runs_csv, capsys):
     assert "'Model Size' -> n_params" in out and "'Training FLOP' -> flops" in out
     assert "derived: n_tokens" in out
     assert "n_params" in out and "7e+07 .. 3e+08" in out
-    assert "1 exact duplicate row(s): row 3 = row 2" in out
+    assert "1 exact duplicate row(s): data row 3 (file line 5) = data row 2 (file line 4)" in out
     assert "DuplicateRowsWarning" in err
 
 

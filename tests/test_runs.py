@@ -659,6 +659,6 @@ def test_summary_names_final_points_that_share_n_and_d_but_not_the_loss():
                                             "loss": [3.1, 3.3, 2.9, 2.7]}))
     summary = runs.summary()
     assert summary.repeated == [[0, 1]] and summary.to_dict()["repeated"] == [[0, 1]]
-    assert "repeated (N, D): 1 configuration(s)" in str(summary) and "rows 0, 1" in str(summary)
+    assert "repeated (N, D): 1 configuration(s)" in str(summary) and "rows 0 and 1" in str(summary)
     same = scalefit.read_runs(pd.DataFrame({"n_params": [1e8, 2e8], "n_tokens": [2e9, 4e9], "loss": [3.1, 2.9]}))
     assert same.summary().repeated == [] and "repeated" not in str(same.summary())

@@ -218,7 +218,7 @@ def test_repeated_steps_within_a_run_warn():
     for step in (200, 300):
         rows.append({"run": "a", "step": step, "n_params": 1e8, "n_tokens": (step + 1) * 1e6,
                      "loss": float(chinchilla(1e8, (step + 1) * 1e6)) + 0.01})
-    with pytest.warns(scalefit.RepeatedStepsWarning, match=r"4 rows repeat a step within their run .*run 'a' step 200 \(rows 2, 4\)"):
+    with pytest.warns(scalefit.RepeatedStepsWarning, match=r"4 rows repeat a step within their run .*run 'a' step 200 \(rows 2 and 4\)"):
         runs = scalefit.read_runs(rows)
     assert len(runs.table) == 6  # warned, never dropped
 

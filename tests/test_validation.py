@@ -14,6 +14,7 @@ from scalefit import (
     ScalefitInputError,
     UnitsWarning,
 )
+from scalefit import _input_warnings as w
 from scalefit import _validation as v
 from scalefit.runs import read_runs
 
@@ -114,7 +115,11 @@ def test_check_column_map():
     with pytest.raises(ScalefitInputError, match="maps both 'Model Size' and 'tokens' to 'n_params'"):
         v.check_column_map({"Model Size": "n_params", "tokens": "n_params"}, avail, ("n_params",))
     with pytest.raises(ScalefitInputError, match="columns must be a dict"):
-        v.check_column_map([("Model Size", "n_params")], avail, ("n_params",))
+        v.check_column_map("Model Size=n_params", avail, ("n_params",))
+    # (source, canonical) pairs are read as the dict; a source given two names is refused
+    assert v.check_column_map([("Model Size", "n_params")], avail, ("n_params",)) == {"Model Size": "n_params"}
+    with pytest.raises(ScalefitInputError, match="maps 'Model Size' to both 'n_params' and 'n_tokens'"):
+        v.check_column_map([("Model Size", "n_params"), ("Model Size", "n_tokens")], avail, ("n_params", "n_tokens"))
 
 
 def test_check_columns_exist():
@@ -171,35 +176,35 @@ def test_raise_for_problems_names_column_rows_values_and_fix():
 
 def test_warn_units():
     with pytest.warns(UnitsWarning, match="were params given in millions"):
-        v.warn_units(np.array([70.0, 1300.0]), np.array([3.0, 2.5]))
+        w.warn_units(np.array([70.0, 1300.0]), np.array([3.0, 2.5]))
     with pytest.warns(UnitsWarning, match=r"1 loss value\(s\) exceed 20.*perplexity"):
-        v.warn_units(np.array([7e7]), np.array([25.0]))
+        w.warn_units(np.array([7e7]), np.array([25.0]))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        v.warn_units(np.array([7e7]), np.array([3.0]))
+        w.warn_units(np.array([7e7]), np.array([3.0]))
 
 
 def test_warn_inconsistent_flops():
     n, d = np.array([1e8, 1e8, 1e8]), np.array([1e9, 1e9, 1e9])
     c = 6 * n * d * np.array([1.0, 1.05, 2.0])
     with pytest.warns(InconsistentFlopsWarning, match=r"more than 10% in 1 of 3 rows \(row 7; C/\(6ND\) ranges from 2 to 2\)"):
-        v.warn_inconsistent_flops(n, d, c, 6.0, np.array([5, 6, 7]))
+        w.warn_inconsistent_flops(n, d, c, 6.0, np.array([5, 6, 7]))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        v.warn_inconsistent_flops(n, d, 6 * n * d, 6.0, np.arange(3))
+        w.warn_inconsistent_flops(n, d, 6 * n * d, 6.0, np.arange(3))
 
 
 def test_warn_duplicates_and_excluded():
     with pytest.warns(DuplicateRowsWarning, match=r"1 row\(s\) exactly duplicate an earlier row \(row 4 = row 2\); they are kept"):
-        v.warn_duplicates({4: 2}, dropped=False)
+        w.warn_duplicates({4: 2}, dropped=False)
     with pytest.warns(DuplicateRowsWarning, match="were excluded"):
-        v.warn_duplicates({4: 2}, dropped=True)
+        w.warn_duplicates({4: 2}, dropped=True)
     with pytest.warns(ExcludedRowsWarning, match=r"excluded 2 row\(s\) \(rows 1 and 5\): loss is infinite \(2x\)"):
-        v.warn_excluded([1, 5], ["loss is infinite", "loss is infinite"])
+        w.warn_excluded([1, 5], ["loss is infinite", "loss is infinite"])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        v.warn_duplicates({}, dropped=False)
-        v.warn_excluded([], [])
+        w.warn_duplicates({}, dropped=False)
+        w.warn_excluded([], [])
 
 
 def test_errors_carry_their_fields():
@@ -232,9 +237,9 @@ def test_warnings_carry_the_options_they_suggest():
     from scalefit._errors import CurvesWarning, Option
 
     with pytest.warns(DuplicateRowsWarning) as record:
-        v.warn_duplicates({4: 2}, dropped=False)
+        w.warn_duplicates({4: 2}, dropped=False)
     assert record[0].message.options == (Option("drop_duplicates", "True"),)
     with pytest.warns(CurvesWarning, match=r"pass run_id=\[\.\.\.\] naming") as record:
-        v.warn_step_without_run("step", np.array([1, 2]))
+        w.warn_step_without_run("step", np.array([1, 2]))
     assert record[0].message.options == (Option("run_id", "[...]"),)
     assert "CLI" not in str(record[0].message)

@@ -11,11 +11,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._validation import ColumnMap
 from .._errors import ScalefitInputError
 from ._tracked import MLFLOW_SCHEMES, MlflowSource, TrackedRun, curves_frame, resolve_targets
 
@@ -132,7 +133,7 @@ def _history(client: Any, uri: str, run_id: str, key: str) -> tuple[np.ndarray, 
             np.array([p.timestamp for p in points], dtype=float))
 
 
-def fetch_mlflow(source: MlflowSource, *, columns: Mapping[str, str] | None = None,
+def fetch_mlflow(source: MlflowSource, *, columns: ColumnMap | None = None,
                  use_non_embedding: bool = False,
                  nan_policy: str = "raise") -> tuple[pd.DataFrame, str]:
     """The experiment's runs as one table (see :func:`scalefit.read_mlflow`) and a label for messages."""

@@ -15,9 +15,11 @@ import numpy as np
 import pandas as pd
 
 from .. import _errors
+from .. import _input_warnings as _w
 from .. import _validation as _v
 from .._errors import Option, ScalefitInputError
 from .._numbers import parse_column
+from ._columns import ALIASES, resolve_columns, resolve_run_id
 from ._files import read_file as _read_file
 from ._runs import CANONICAL, Runs
 from ._trackers import is_sparse_history, is_wandb_export, reshape_export, to_pandas
@@ -25,44 +27,10 @@ from ._tracked import open_tracker
 
 __all__ = ["read_runs", "as_runs", "ALIASES", "SYNTHETIC_PREFIX"]
 
-#: Canonical column -> accepted source names, highest priority first.  Names
-#: match case-insensitively, ignoring spaces, ``_``, ``-``, ``/`` and ``.``.
-#: ``train_tokens`` is deliberately absent: in training-curve tables (Li et al.
-#: 2025) it is a run's *total* tokens, not the tokens seen at a checkpoint.
-ALIASES: dict[str, tuple[str, ...]] = {
-    "n_params": ("n_params", "Model Size", "params", "N", "num_params", "parameters", "model_size"),
-    "n_tokens": ("n_tokens", "tokens", "D", "Training Tokens", "num_tokens"),
-    "flops": ("flops", "C", "Training FLOP", "Training FLOPs", "compute", "FLOPs", "compute_budget"),
-    "loss": ("loss", "val_loss", "eval/loss", "eval_loss", "validation_loss", "final_loss", "train/loss"),
-    "step": ("step", "_step", "global_step", "current_steps", "iteration"),
-    # optional input of the data-constrained law (Muennighoff et al. 2023)
-    "unique_tokens": ("unique_tokens", "U_D", "unique_data", "num_unique_tokens"),
-    # token multiplier M = D / N of Gadre et al. (2024) ("tok_mult" in their data); with flops (or one of
-    # n_params, n_tokens) it gives the other sizes: N = sqrt(C / (k M)), D = M N
-    "tokens_per_param": ("tokens_per_param", "M", "tokens_per_parameter", "token_multiplier", "tok_mult"),
-}
-#: Preferred over :data:`ALIASES` when ``use_non_embedding=True``.
-NON_EMBEDDING_ALIASES: dict[str, tuple[str, ...]] = {
-    "n_params": ("N_no_emb", "n_params_no_emb", "non_embedding_params"),
-    "flops": ("C_no_emb", "flops_no_emb", "non_embedding_flops"),
-}
-#: Prefixes that experiment trackers put before logged names (MLflow ``metrics.`` /
-#: ``params.``, flattened W&B ``summary.`` / ``config.``, TensorBoard ``hparams/``).  A
-#: column matches an alias through them only when no column matches it directly.
-TRACKER_PREFIXES = ("metrics.", "params.", "summary.", "config.", "hparams.",
-                    "metrics/", "params/", "summary/", "config/", "hparams/")
-
 #: ``read_runs("synthetic:isoflop")`` / ``"synthetic:curves"`` read the bundled
 #: synthetic examples (:func:`scalefit.datasets.synthetic_path`).
 SYNTHETIC_PREFIX = "synthetic:"
 
-#: Columns taken as the run identifier when ``run_id`` is not given.
-RUN_ALIASES = ("run", "run_id", "run_name")
-#: Also taken as the run identifier in a W&B export (a run table or a history export), where
-#: ``Name`` is the run's display name; elsewhere a ``Name`` column is an ordinary column.
-TRACKER_RUN_ALIASES = ("Name",)
-
-_TARGETS = CANONICAL + ("step", "unique_tokens", "tokens_per_param")
 _RESERVED = ("row", "run", "step") + CANONICAL
 _RUN_SEP = "|"
 _SPARSE_REASON = "no loss logged on this row (W&B history: other metrics at this step)"
@@ -70,13 +38,6 @@ _SPARSE_REASON = "no loss logged on this row (W&B history: other metrics at this
 _OWNED_ATTRS = ("DataFrame",)
 #: ``read_runs("-")`` reads the table from standard input (the CLI's ``scalefit fit -``).
 STDIN = "-"
-
-
-def _norm(name: Any) -> str:
-    text = str(name).lower()
-    for ch in " _-/.":
-        text = text.replace(ch, "")
-    return text
 
 
 def as_runs(runs: Any) -> "Runs":
@@ -93,7 +54,7 @@ def as_runs(runs: Any) -> "Runs":
 def read_runs(
     source: str | PathLike | pd.DataFrame | Sequence[Mapping[str, Any]] | Mapping[str, Sequence] | Runs,
     *,
-    columns: Mapping[str, str] | None = None,
+    columns: _v.ColumnMap | None = None,
     run_id: str | Sequence[str] | None = None,
     nan_policy: Literal["raise", "omit"] = "raise",
     loss_unit: Literal["nats", "bits"] = "nats",
@@ -126,7 +87,10 @@ def read_runs(
         ``"val_loss"`` (see :data:`ALIASES`; matching ignores case, spaces,
         ``_``, ``-``, ``/``).  When several columns match one canonical name,
         the highest-priority alias is used and the choice is recorded in
-        ``Runs.column_map`` and ``Runs.notes``.
+        ``Runs.column_map`` and ``Runs.notes`` (which say whether the other
+        columns' values differ and how to choose one of them).  A list of
+        ``(source, canonical)`` pairs is accepted too; a source mapped to two
+        canonical names is refused.
     run_id : str or list of str, optional
         Column(s) identifying a training run.  The table then gets a string
         ``run`` key (values joined by ``"|"``) and a ``step``; the id columns
@@ -185,7 +149,9 @@ def read_runs(
     InconsistentFlopsWarning
         C differs from k * N * D by more than 10% on some row.
     UnitsWarning
-        Median N below 1e4 (params in millions?) or loss above 20 (perplexity?).
+        Median N below 1e4 (params in millions?), loss above 20 (perplexity?),
+        a run with fewer than 1e6 tokens (tokens in billions?) or 1e12 FLOPs
+        (FLOPs in PF-days?); curves are judged by each run's last checkpoint.
 
     Examples
     --------
@@ -232,9 +198,9 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
     available = list(frame.columns)
     rows = np.arange(len(frame), dtype=np.int64)
 
-    mapping, notes = _resolve_columns(available, columns, step=step, use_non_embedding=use_non_embedding)
+    mapping, notes = resolve_columns(available, columns, step=step, use_non_embedding=use_non_embedding, frame=frame)
     notes[:0] = list(frame.attrs.pop("scalefit_notes", ()))
-    run_cols, run_note = _resolve_run_id(run_id, available, tracker=is_wandb_export(available))
+    run_cols, run_note = resolve_run_id(run_id, available, tracker=is_wandb_export(available))
     if run_note:
         notes.append(run_note)
 
@@ -334,10 +300,10 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
     reasons[sparse] = _SPARSE_REASON
     if drop_duplicates:
         for r, first in duplicate_of.items():
-            why_dup = f"exact duplicate of row {first}"
+            why_dup = f"exact duplicate of {_v.format_rows([first])}"
             reasons[r] = f"{reasons[r]}; {why_dup}" if reasons[r] else why_dup
     keep = reasons == ""
-    _v.warn_duplicates(duplicate_of, dropped=drop_duplicates)
+    _w.warn_duplicates(duplicate_of, dropped=drop_duplicates)
     if not keep.any():
         raise ScalefitInputError(
             f"every one of the {len(rows)} rows of {label} is invalid, e.g. row 0: {reasons[0]}. "
@@ -346,7 +312,7 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
         )
     excluded = _excluded_frame(frame, rows[~keep], reasons[~keep])
     shown = ~keep & ~sparse  # the set-aside history rows are named once, in a note
-    _v.warn_excluded(rows[shown], reasons[shown])
+    _w.warn_excluded(rows[shown], reasons[shown])
 
     # ---- clean values only from here on
     clean = {name: v[keep] for name, v in values.items()}
@@ -354,10 +320,10 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
         clean["loss"] = clean["loss"] * math.log(2.0)
         notes.append("loss converted from bits to nats (multiplied by ln 2)")
     if not derived:
-        _v.warn_inconsistent_flops(
+        _w.warn_inconsistent_flops(
             clean["n_params"], clean["n_tokens"], clean["flops"], k, rows[keep]
         )
-    _v.warn_units(clean["n_params"], clean["loss"])
+    _w.warn_units(clean["n_params"], clean["loss"])
 
     table = pd.DataFrame({"row": rows[keep]})
     kept_frame = frame.loc[keep].reset_index(drop=True)
@@ -369,10 +335,15 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
             table["step"] = _step_from_tokens(table["run"], clean["n_tokens"])
             notes.append("step: order of n_tokens within each run (no step column found)")
     elif "step" in clean:
-        _v.warn_step_without_run(source_of["step"], clean["step"])
+        _w.warn_step_without_run(source_of["step"], clean["step"])
         table["step"] = _as_int_if_integral(clean.pop("step"))
     for name in CANONICAL:
         table[name] = clean[name]
+    for name in ("n_tokens", "flops"):  # a column read, not derived: derived ones inherit its unit
+        if name not in derived:
+            _w.warn_magnitudes(name, source_of[name], clean[name], rows[keep],
+                               runs=table["run"].to_numpy() if "run" in table else None,
+                               derived=[d for d in derived if d in CANONICAL and d != name])
     if "step" in table and "run" in table:
         _warn_repeated_steps(table, set(duplicate_of))
     if "unique_tokens" in clean:
@@ -404,6 +375,7 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
         duplicate_of=dict(duplicate_of),
         run_id=tuple(str(c) for c in run_cols),
         notes=tuple(notes),
+        row_places=_kept_places(),
     )
     filters = [] if exclude is None else ([exclude] if isinstance(exclude, (str, Mapping)) else list(exclude))
     for item in filters:
@@ -412,6 +384,19 @@ def _read(frame: pd.DataFrame, label: str, *, columns: Any, run_id: Any, nan_pol
 
 
 # ------------------------------------------------------------------- helpers
+def _kept_places() -> tuple | None:
+    """The file lines (a range, or an int64 array) or index labels :func:`read_runs` names rows by, for Runs to keep."""
+    active = _v.current_row_places()
+    if active is None:
+        return None
+    kind, places = active
+    if kind != "line":
+        return kind, places
+    if len(places) and places[-1] - places[0] == len(places) - 1:  # strictly increasing: no blank or quoted lines
+        return kind, range(places[0], places[-1] + 1)  # the usual file: kept in O(1) memory
+    return kind, np.asarray(places, dtype=np.int64)
+
+
 def _load(source: Any) -> tuple[pd.DataFrame, str]:
     """Read ``source`` into a DataFrame we own, plus a label for messages."""
     converted = to_pandas(source)
@@ -487,98 +472,6 @@ def _from_multiplier(target: str, values: dict, problems: dict, rows: np.ndarray
     return (target,)
 
 
-def _resolve_columns(
-    available: list, columns: Mapping | None, *, step: str | None, use_non_embedding: bool
-) -> tuple[dict, list[str]]:
-    """Source column -> canonical name, explicit map first, then aliases by priority."""
-    explicit = _v.check_column_map(columns, available, _TARGETS)
-    if step is not None:
-        _v.check_columns_exist([step], available, "step")
-        other = next((s for s, t in explicit.items() if t == "step"), None)
-        if other is not None and other != step:
-            raise ScalefitInputError(
-                f"step={step!r} and columns={{{other!r}: 'step'}} disagree; give the step column once.",
-                column=str(other),
-                values=[step, other],
-                option="step",
-            )
-        explicit[step] = "step"
-    mapping = dict(explicit)
-    notes: list[str] = []
-    by_norm: dict[str, list] = {}
-    by_stripped: dict[str, list] = {}
-    for col in available:
-        by_norm.setdefault(_norm(col), []).append(col)
-        low = str(col).lower()
-        for prefix in TRACKER_PREFIXES:
-            if low.startswith(prefix) and len(low) > len(prefix):
-                by_stripped.setdefault(_norm(low[len(prefix):]), []).append(col)
-                break
-    for target in _TARGETS:
-        if target in mapping.values():
-            continue
-        aliases = ALIASES[target]
-        if use_non_embedding and target in NON_EMBEDDING_ALIASES:
-            aliases = NON_EMBEDDING_ALIASES[target] + aliases
-        candidates: list = []
-        for index in (by_norm, by_stripped):  # tracker-prefixed names only when nothing matches directly
-            for alias in aliases:
-                for col in index.get(_norm(alias), []):
-                    if col not in mapping and col not in candidates:
-                        candidates.append(col)
-            if candidates:
-                break
-        if not candidates:
-            continue
-        # within one alias, an exact spelling (or the canonical name) wins
-        first_norm = _norm(candidates[0])
-        same = [c for c in candidates if _norm(c) == first_norm] or candidates[:1]
-        chosen = next((c for c in same if str(c) == target), next(
-            (c for c in same if str(c) in aliases), same[0]))
-        mapping[chosen] = target
-        others = [c for c in candidates if c != chosen]
-        if others:
-            notes.append(
-                f"{target}: used column {str(chosen)!r}; also matched {', '.join(repr(str(c)) for c in others)} "
-                f"(kept as ordinary columns; map one explicitly with columns={{'<name>': {target!r}}})"
-            )
-    if use_non_embedding and "n_params" not in explicit.values():
-        chosen = next(s for s, t in mapping.items() if t == "n_params") if "n_params" in mapping.values() else None
-        non_emb = {_norm(a) for a in NON_EMBEDDING_ALIASES["n_params"]}
-        if chosen is None or _norm(chosen) not in non_emb:
-            raise _v.missing_columns_error(
-                "use_non_embedding=True but no non-embedding parameter column was found (looked for "
-                + ", ".join(repr(a) for a in NON_EMBEDDING_ALIASES["n_params"]) + ")",
-                available,
-                " Map yours with columns={'<name>': 'n_params'}.",
-                column="n_params",
-                option="use_non_embedding",
-                options=[Option("columns", "{'<name>': 'n_params'}")],
-            )
-    # order by canonical target for a readable column_map
-    order = {t: i for i, t in enumerate(_TARGETS)}
-    return dict(sorted(mapping.items(), key=lambda kv: order[kv[1]])), notes
-
-
-def _resolve_run_id(run_id: str | Sequence[str] | None, available: list, *, tracker: bool = False
-                    ) -> tuple[list, str | None]:
-    if run_id is None:
-        for alias in RUN_ALIASES + (TRACKER_RUN_ALIASES if tracker else ()):
-            for col in available:
-                if _norm(col) == _norm(alias):
-                    return [col], f"run: identified by column {str(col)!r}"
-        return [], None
-    cols = [run_id] if isinstance(run_id, str) else list(run_id)
-    if not cols:
-        raise ScalefitInputError(
-            "run_id is empty; name the column(s) that identify a run, or pass None.", option="run_id"
-        )
-    if len(set(cols)) != len(cols):
-        repeated = [c for i, c in enumerate(cols) if c in cols[:i]]
-        raise ScalefitInputError(f"run_id repeats a column: {cols!r}.", option="run_id", values=repeated)
-    return _v.check_columns_exist(cols, available, "run_id"), None
-
-
 def _warn_repeated_steps(table: pd.DataFrame, exact_duplicates: set) -> None:
     """Warn when a run logs one step more than once (a resumed run re-logging its last checkpoints).
 
@@ -593,7 +486,7 @@ def _warn_repeated_steps(table: pd.DataFrame, exact_duplicates: set) -> None:
     runs = list(dict.fromkeys(sub["run"]))
     shown = ", ".join(
         f"run {r!r} step {int(g['step'].iloc[0]) if float(g['step'].iloc[0]).is_integer() else g['step'].iloc[0]}"
-        f" (rows {', '.join(map(str, g['row'].tolist()[:4]))})"
+        f" ({_v.format_rows(g['row'].tolist(), limit=4)})"
         for (r, _), g in list(sub.groupby(["run", "step"], sort=False))[:3]
     )
     _errors.warn(

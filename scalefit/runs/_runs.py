@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import Option, ScalefitInputError
+from .._validation import MAX_LISTED_ROWS, format_rows, row_places
 
 __all__ = ["Runs", "RunsSummary", "CANONICAL"]
 
@@ -70,6 +71,14 @@ class Runs:
     notes : tuple of str
         What ingestion did besides mapping columns: unit conversions, alias
         choices among several candidates, renamed columns.
+    row_places : tuple, optional
+        ``("line", lines)`` (the 1-based file line of each input row) or
+        ``("label", labels)`` (a DataFrame's index label of each input row), as
+        the errors on reading named them; None when the input had neither.
+        :meth:`format_rows` and the summary name rows this way.
+    selected : tuple of str
+        Row selections that are not exclusions (:meth:`final` keeping the last
+        checkpoint of each run), each with how many rows it kept and left out.
     """
 
     table: pd.DataFrame
@@ -82,6 +91,8 @@ class Runs:
     duplicate_of: dict = field(default_factory=dict)
     run_id: tuple = ()
     notes: tuple = ()
+    row_places: tuple | None = field(default=None, repr=False)
+    selected: tuple = ()
 
     # ------------------------------------------------------------------ arrays
     @property
@@ -128,6 +139,23 @@ class Runs:
     def __len__(self) -> int:
         return len(self.table)
 
+    def format_rows(self, rows: Sequence[int] | np.ndarray, *, limit: int = MAX_LISTED_ROWS) -> str:
+        """Name input rows (0-based, as in ``row`` and ``excluded``) the way the errors on reading did.
+
+        ``"data row 4 (file line 6)"`` for a file, ``"row 1 (index label 'b')"``
+        for a DataFrame with its own index, else ``"row 4"``.
+
+        Examples
+        --------
+        >>> import pandas as pd, scalefit
+        >>> frame = pd.DataFrame({"n_params": [1e8, 2e8], "n_tokens": [2e9, 4e9], "loss": [3.0, 2.8]}, index=["a", "b"])
+        >>> scalefit.read_runs(frame).format_rows([1])
+        "row 1 (index label 'b')"
+        """
+        kind, places = self.row_places if self.row_places is not None else (None, None)
+        with row_places(kind, places):
+            return format_rows(rows, limit)
+
     def to_frame(self) -> pd.DataFrame:
         """A copy of :attr:`table` (the canonical columns, ``row`` and the other input columns)."""
         return self.table.copy()
@@ -158,6 +186,8 @@ class Runs:
             duplicate_of={r: f for r, f in self.duplicate_of.items() if r in kept},
             run_id=self.run_id,
             notes=self.notes,
+            row_places=self.row_places,
+            selected=self.selected,
         )
         kw.update(changes)
         return Runs(**kw)
@@ -278,6 +308,9 @@ class Runs:
         Runs
             One row per run, in input order, still with its ``run`` column.
             Without training curves (no ``run`` column) this is ``self``.
+            ``selected`` (and the summary) says how many checkpoints were kept
+            and how many earlier ones left out; they are not listed in
+            ``excluded``, which holds rows excluded for a reason.
 
         Examples
         --------
@@ -291,7 +324,13 @@ class Runs:
         keys = [c for c in ("run", "step", "n_tokens", "row") if c in self.table.columns]
         ordered = self.table.sort_values(keys, kind="mergesort")
         last = ordered.groupby("run", sort=False).tail(1).sort_values("row", kind="mergesort")
-        return self._replace(last.copy())
+        left_out = len(self.table) - len(last)
+        if not left_out:
+            return self._replace(last.copy())
+        selected = self.selected + (
+            f"final() kept the last checkpoint of each of the {len(last):,} runs and left out the other "
+            f"{left_out:,} checkpoint row(s) of {len(self.table):,} (a selection, not an exclusion: not listed)",)
+        return self._replace(last.copy(), selected=selected)
 
     # ---------------------------------------------------------------- summary
     def summary(self) -> "RunsSummary":
@@ -329,6 +368,8 @@ class Runs:
             excluded=excluded,
             notes=tuple(self.notes),
             repeated=self._repeated(),
+            selected=tuple(self.selected),
+            row_places=self.row_places,
         )
 
     def _repeated(self) -> list:
@@ -361,6 +402,14 @@ class RunsSummary:
     excluded: list
     notes: tuple
     repeated: list = field(default_factory=list)
+    selected: tuple = ()
+    row_places: tuple | None = field(default=None, repr=False)
+
+    def _rows(self, rows: Sequence[int], limit: int = MAX_LISTED_ROWS) -> str:
+        """Rows named as the errors on reading named them (file line or index label)."""
+        kind, places = self.row_places if self.row_places is not None else (None, None)
+        with row_places(kind, places):
+            return format_rows(rows, limit)
 
     def to_dict(self) -> dict:
         """Plain-JSON dictionary with keys ``n_rows``, ``n_runs``, ``columns``, ``ranges``, ..."""
@@ -378,6 +427,7 @@ class RunsSummary:
             "excluded": [dict(e) for e in self.excluded],
             "notes": list(self.notes),
             "repeated": [list(g) for g in self.repeated],
+            "selected": list(self.selected),
         }
 
     def __str__(self) -> str:
@@ -396,24 +446,26 @@ class RunsSummary:
             for name, r in self.ranges.items():
                 lines.append(f"    {name:<17}{r['min']:>12.4g} .. {r['max']:.4g}")
         if self.duplicates:
-            pairs = ", ".join(f"row {d['row']} = row {d['duplicate_of']}" for d in self.duplicates[:10])
+            pairs = ", ".join(f"{self._rows([d['row']])} = {self._rows([d['duplicate_of']])}" for d in self.duplicates[:10])
             more = ", ..." if len(self.duplicates) > 10 else ""
             lines.append(f"  duplicates: {len(self.duplicates)} exact duplicate row(s): {pairs}{more}")
         else:
             lines.append("  duplicates: none (no exact duplicate row)")
         if self.repeated:
-            shown = "; ".join("rows " + ", ".join(str(r) for r in g) for g in self.repeated[:5])
+            shown = "; ".join(self._rows(g) for g in self.repeated[:5])
             more = "; ..." if len(self.repeated) > 5 else ""
             lines.append(f"  repeated (N, D): {len(self.repeated)} configuration(s) appear more than once with different "
                          f"losses (replicates, or rows that conflict): {shown}{more}")
+        for selection in self.selected:
+            lines.append(f"  selected: {selection}")
         if self.excluded:
             lines.append(f"  excluded: {len(self.excluded)} row(s)")
             for e in self.excluded[:20]:
-                lines.append(f"    row {e['row']}: {e['reason']}")
+                lines.append(f"    {self._rows([e['row']])}: {e['reason']}")
             if len(self.excluded) > 20:
                 lines.append(f"    ... ({len(self.excluded) - 20} more; see Runs.excluded)")
         else:
-            lines.append("  excluded: none")
+            lines.append("  excluded: none" + (" (rows left out by a selection are counted above)" if self.selected else ""))
         for note in self.notes:
             lines.append(f"  note: {note}")
         return "\n".join(lines)

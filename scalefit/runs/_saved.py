@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+import numpy as np
+
 from .._json import frame_from_dict, frame_to_dict, jsonable
 from ._runs import Runs
 
@@ -30,7 +32,31 @@ def runs_to_dict(runs: Runs | None) -> dict[str, Any] | None:
         "duplicate_of": [[int(k), int(v)] for k, v in runs.duplicate_of.items()],
         "run_id": list(runs.run_id),
         "notes": list(runs.notes),
+        "row_places": _places_to_dict(runs.row_places),
+        "selected": list(runs.selected),
     }
+
+
+def _places_to_dict(places: tuple | None) -> dict[str, Any] | None:
+    """A file's lines as their offset from the row number when that is constant (the usual case), else listed."""
+    if places is None:
+        return None
+    kind, where = places
+    if isinstance(where, range):
+        return {"kind": kind, "offset": where.start, "n": len(where)}
+    if kind == "line" and len(where):
+        offset = np.asarray(where, dtype=np.int64) - np.arange(len(where))
+        if (offset == offset[0]).all():
+            return {"kind": kind, "offset": int(offset[0]), "n": len(where)}
+    return {"kind": kind, "places": jsonable(list(where))}
+
+
+def _places_from_dict(d: Mapping[str, Any] | None) -> tuple | None:
+    if not d:
+        return None
+    if "offset" in d:
+        return d["kind"], range(int(d["offset"]), int(d["offset"]) + int(d["n"]))
+    return d["kind"], (np.asarray(d["places"], dtype=np.int64) if d["kind"] == "line" else list(d["places"]))
 
 
 def runs_from_dict(d: Mapping[str, Any] | None) -> Runs | None:
@@ -48,4 +74,6 @@ def runs_from_dict(d: Mapping[str, Any] | None) -> Runs | None:
         duplicate_of={int(k): int(v) for k, v in d.get("duplicate_of", [])},
         run_id=tuple(d.get("run_id", ())),
         notes=tuple(d.get("notes", ())),
+        row_places=_places_from_dict(d.get("row_places")),
+        selected=tuple(d.get("selected", ())),
     )

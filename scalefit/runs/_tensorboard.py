@@ -10,11 +10,12 @@ resumed run's repeated steps show up and warn instead of vanishing.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._validation import ColumnMap
 from .._errors import ScalefitInputError
 from ._tracked import TrackedRun, curves_frame, resolve_targets
 
@@ -99,7 +100,7 @@ def _scalars(acc: Any) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     return out
 
 
-def fetch_tensorboard(path: Path, *, columns: Mapping[str, str] | None = None,
+def fetch_tensorboard(path: Path, *, columns: ColumnMap | None = None,
                       use_non_embedding: bool = False,
                       nan_policy: str = "raise") -> tuple[pd.DataFrame, str]:
     """The runs under ``path`` as one table (see :func:`scalefit.read_tensorboard`) and a label for messages."""

@@ -26,6 +26,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .._validation import ColumnMap
 from .._errors import Option, ScalefitInputError
 
 __all__ = ["TrackedRun", "curves_frame", "open_tracker", "read_mlflow", "read_tensorboard",
@@ -88,7 +89,7 @@ class TrackedRun:
 
 
 # ----------------------------------------------------------------- dispatch
-def open_tracker(source: Any, *, columns: Mapping[str, str] | None = None, use_non_embedding: bool = False,
+def open_tracker(source: Any, *, columns: ColumnMap | None = None, use_non_embedding: bool = False,
                  nan_policy: str = "raise") -> tuple[pd.DataFrame, str] | None:
     """``(frame, label)`` when ``source`` is a tracker (MLflow URI or source, TensorBoard folder); else None."""
     options: dict[str, Any] = {"columns": columns, "use_non_embedding": use_non_embedding, "nan_policy": nan_policy}
@@ -194,12 +195,12 @@ def read_tensorboard(logdir: str | PathLike, **options: Any):
 
 
 # ------------------------------------------------------------ shared table
-def resolve_targets(available: Sequence[str], columns: Mapping[str, str] | None, *, use_non_embedding: bool,
+def resolve_targets(available: Sequence[str], columns: ColumnMap | None, *, use_non_embedding: bool,
                     label: str, found: str, loss_hint: str) -> dict[str, str]:
     """Column -> canonical target by :func:`scalefit.read_runs`' own alias rules; the loss must be among them."""
-    from ._read import ALIASES, _resolve_columns
+    from ._columns import ALIASES, resolve_columns
 
-    mapping, _ = _resolve_columns(list(available), columns, step=None, use_non_embedding=use_non_embedding)
+    mapping, _ = resolve_columns(list(available), columns, step=None, use_non_embedding=use_non_embedding)
     if "loss" not in mapping.values():
         raise ScalefitInputError(
             f"no logged value of {label} looks like the loss (looked for "
