@@ -58,3 +58,21 @@ def test_a_hand_edited_fit_file_names_the_file_and_the_bad_value(tmp_path, capsy
     assert f"--fit {path}" in line
     assert found in line
     assert "scalefit fit RUNS --out FILE" in line
+
+
+def test_a_column_mapped_twice_is_refused(tmp_path, capsys):
+    """A QA report: --columns 'P=n_params,P=n_tokens' kept the last mapping, silently."""
+    path = tmp_path / "runs.csv"
+    pd.DataFrame({"P": [1e8, 2e8, 4e8], "T": [2e9, 4e9, 8e9], "loss": [3.0, 2.9, 2.8]}).to_csv(path, index=False)
+    assert main(["inspect", str(path), "--columns", "P=n_params,P=n_tokens"]) == 2
+    assert "'P' is given twice (P=n_params, P=n_tokens)" in capsys.readouterr().err
+
+
+def test_excluded_rows_are_named_by_their_file_lines(tmp_path, capsys):
+    """A QA report: errors named 'data row 4 (file line 6)' but the CLI's list of excluded rows said 'row 4'."""
+    path = tmp_path / "runs.csv"
+    n = [1e8, 2e8, 4e8, 8e8, 1.6e9, 3.2e9]
+    pd.DataFrame({"n_params": n, "n_tokens": [20 * x for x in n], "loss": [3.0, 2.9, 9.0, 2.7, 2.6, 2.5]}).to_csv(
+        path, index=False)
+    assert main(["inspect", str(path), "--drop-highest", "1"]) == 0
+    assert "data row 2 (file line 4): one of the 1 highest losses" in capsys.readouterr().err

@@ -57,7 +57,7 @@ def test_excluded_rows_printed(tmp_path, capsys):
         {"row": 2, "reason": "n_params ('N') is not positive"},
         {"row": 3, "reason": "n_tokens ('D') is missing (NaN)"},
     ]
-    assert "excluded 2 row(s):" in err and "row 2: n_params ('N') is not positive" in err
+    assert "excluded 2 row(s):" in err and "data row 2 (file line 4): n_params ('N') is not positive" in err
     assert "ExcludedRowsWarning" in err
 
 

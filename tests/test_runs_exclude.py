@@ -73,7 +73,8 @@ def test_cli_exclude_flags(tmp_path, capsys):
     assert main(["inspect", str(csv), "--exclude-value", "qc=bad,diverged", "--exclude", "loss > 3.4"]) == 0
     err = capsys.readouterr().err
     assert "excluded 3 row(s)" in err
-    for line in ("row 0: excluded by 'loss > 3.4'", "row 2: excluded by 'loss > 3.4'", "row 4: excluded: qc = 'diverged'"):
+    for line in ("data row 0 (file line 2): excluded by 'loss > 3.4'", "data row 2 (file line 4): excluded by 'loss > 3.4'",
+                 "data row 4 (file line 6): excluded: qc = 'diverged'"):
         assert line in err
     assert main(["inspect", str(csv), "--exclude-value", "qc"]) == 2
     assert "has no '='" in capsys.readouterr().err

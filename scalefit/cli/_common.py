@@ -62,7 +62,7 @@ def ingestion_options_given(args: argparse.Namespace) -> list[str]:
 
 
 def parse_mapping(text: str | None, *, what: str = "--columns") -> dict[str, str]:
-    """Parse 'a=b,c=d' into a dict; refuse malformed items with a clear message."""
+    """Parse 'a=b,c=d' into a dict; refuse malformed items and a name given twice with a clear message."""
     from .._errors import ScalefitInputError
 
     if not text:
@@ -74,6 +74,9 @@ def parse_mapping(text: str | None, *, what: str = "--columns") -> dict[str, str
         if "=" not in item:
             raise ScalefitInputError(f"{what}: item {item!r} has no '='; write OLD=NEW, e.g. 'Model Size=n_params'.")
         k, v = item.split("=", 1)
+        if k.strip() in out:
+            raise ScalefitInputError(f"{what}: {k.strip()!r} is given twice ({k.strip()}={out[k.strip()]}, "
+                                     f"{k.strip()}={v.strip()}); give each name once.", values=[k.strip()])
         out[k.strip()] = v.strip()
     return out
 
@@ -122,21 +125,19 @@ def report_excluded(runs, *, file=None) -> None:
     ex = runs.excluded
     if ex is None or len(ex) == 0:
         return
-    from .._validation import format_rows
-
     print(f"excluded {len(ex)} row(s):", file=file)
     groups = ex.groupby("reason", sort=False)["row"]
     if groups.size().max() <= _LISTED_PER_REASON:
         for _, r in ex.iterrows():
-            print(f"  row {int(r['row'])}: {r['reason']}", file=file)
+            print(f"  {runs.format_rows([int(r['row'])])}: {r['reason']}", file=file)
         return
     for reason, rows in groups:  # a history export sets aside hundreds of rows for one reason: one line
         listed = [int(x) for x in rows]
         if len(listed) <= _LISTED_PER_REASON:
             for row in listed:
-                print(f"  row {row}: {reason}", file=file)
+                print(f"  {runs.format_rows([row])}: {reason}", file=file)
         else:
-            print(f"  {len(listed)} rows ({format_rows(listed)}): {reason}", file=file)
+            print(f"  {len(listed)} rows ({runs.format_rows(listed)}): {reason}", file=file)
 
 
 def check_out_path(path: str | None, *, force: bool, what: str = "--out") -> None:
