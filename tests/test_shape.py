@@ -150,7 +150,7 @@ def test_compute_optimal_with_shape_holds_the_budget_exactly():
                                                                n_tokens=plan.n_tokens)), rel=1e-12)
     d = plan.to_dict()
     assert d["shape"]["n_layers"] == s.n_layers and d["n_tokens_6nd"] == pytest.approx(1e24 / (6 * s.n_params))
-    assert "6ND short by" in str(compute_optimal(HOFFMANN, [1e22, 1e24], shape=spec))
+    assert "6ND against budget" in str(compute_optimal(HOFFMANN, [1e22, 1e24], shape=spec))
     fixed = Shape(**LLAMA2_7B)
     assert compute_optimal(HOFFMANN, 1e23, shape=fixed).shape == fixed
     with pytest.raises(ScalefitInputError, match="shape must be a scalefit.Shape or a mapping"):
@@ -218,7 +218,7 @@ def test_cli_plan_shape(capsys):
     assert main(["plan", "--flops", "1e24", "--shape", "llama", "--vocab", "128256", "--context", "8192",
                  "--gpu", "H100"]) == 0
     out = capsys.readouterr().out
-    assert "least H100-SXM GPUs" in out and "6ND short of the budget" in out and "Hoffmann et al. (2022)" in out
+    assert "least H100-SXM GPUs" in out and "6ND against the budget" in out and "Hoffmann et al. (2022)" in out
     assert main(["plan", "--flops", "1e24", "--shape", "llama", "--vocab", "128256", "--context", "8192",
                  "--gpu", "H100", "--mfu", "0.4", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -238,3 +238,10 @@ def test_report_shows_a_configuration_for_each_planned_budget():
         assert cfg.allocation.shape is not None and cfg.memory is not None
     html = rep.to_html()
     assert "Configuration for each budget" in html and "least H100-SXM GPUs" in html
+
+
+def test_six_nd_gap_in_words_says_short_or_over():
+    """A QA report: a negative gap printed as "6ND short of the budget by -4.46%"."""
+    from scalefit.plan._results import six_nd_words
+
+    assert six_nd_words(0.0446) == "4.46% short" and six_nd_words(-0.0446) == "4.46% over" and six_nd_words(None) == ""

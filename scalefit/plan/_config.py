@@ -10,7 +10,7 @@ from .._errors import ScalefitInputError
 from .._format import format_number, text_table
 from ._memory import MemoryEstimate, min_gpus
 from ._recipe import Recipe, training_recipe
-from ._results import Allocation
+from ._results import Allocation, six_nd_words
 from .hardware import TrainingEstimate, training_time
 
 __all__ = ["RunConfiguration", "run_configuration"]
@@ -64,7 +64,7 @@ class RunConfiguration(DictDisplay):
             ("parameters (non-embedding)", f"{s.n_params:,} ({format_number(float(s.n_params_non_embedding), 'human')})"),
             ("FLOPs per token (6N)", f"{s.flops_per_token:.4g} ({6 * s.n_params:.4g})"),
             ("tokens (6ND would say)", f"{format_number(a.n_tokens, 'human')} ({format_number(a.flops / (6 * a.n_params), 'human')})"),
-            ("6ND short of the budget by", f"{100 * (a.six_nd_gap or 0.0):.2f}%"),
+            ("6ND against the budget", six_nd_words(a.six_nd_gap or 0.0)),
             ("predicted loss", f"{a.loss:.4f}"),
             ("batch and learning-rate law", r.citation),
             ("global batch (tokens, sequences)", f"{r.batch_tokens:,} ({r.batch_sequences:,})"),

@@ -38,9 +38,16 @@ def _layout(r: "Allocation") -> str:
     return "" if s is None else f"{s.family} {s.n_layers}x{s.d_model}, {s.n_heads}/{s.n_kv_heads} heads"
 
 
+def six_nd_words(gap: float | None) -> str:
+    """``six_nd_gap`` in words: "4.46% short" of the budget or "4.46% over" it (a negative gap read "short by -4.46%")."""
+    if gap is None:
+        return ""
+    return f"{100 * abs(gap):.2f}% {'short' if gap >= 0 else 'over'}"
+
+
 _SHAPE_COLUMNS = (
     ("layout", "Shape (layers x d_model)", _layout),
-    ("six_nd_gap", "6ND short by", lambda v: f"{100 * v:.2f}%"),
+    ("six_nd_gap", "6ND against budget", six_nd_words),
 )
 
 
