@@ -14,6 +14,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._errors import (
+    ApproachesDisagreeWarning,
     BoundWarning,
     ConvergenceWarning,
     CurvesWarning,
@@ -178,6 +179,7 @@ __all__ = [
     "InconsistentFlopsWarning",
     "IsoFLOPWarning",
     "IsoFLOPBiasWarning",
+    "ApproachesDisagreeWarning",
     "SensitivityWarning",
     "RepeatedStepsWarning",
     "UnitsWarning",

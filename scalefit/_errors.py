@@ -165,6 +165,10 @@ class SensitivityWarning(ScalefitWarning):
     """Reasonable objectives (Huber or least squares, log or linear loss) give materially different answers."""
 
 
+class ApproachesDisagreeWarning(ScalefitWarning):
+    """Two of Chinchilla's approaches give compute-optimal exponents whose intervals do not overlap."""
+
+
 class IsoFLOPBiasWarning(IsoFLOPWarning):
     """Approach 2's per-budget estimate disagrees with Approach 3 on the same runs: the grid or alpha != beta biases it."""
 

@@ -210,7 +210,8 @@ def summary_html(report: Any, *, hw: dict) -> str:
 
 
 # Warnings that change what to do with the numbers, in order of how much they matter.
-_MATTER = ("PlanRefused", "Extrapolat", "Convergence", "Bound", "Sensitivity", "Interval", "Identif", "Flag", "Edge")
+_MATTER = ("PlanRefused", "Extrapolat", "ApproachesDisagree", "Convergence", "Bound", "Sensitivity", "Interval", "Identif",
+           "Flag", "Edge")
 
 
 def _warnings_that_matter(report: Any) -> list[str]:

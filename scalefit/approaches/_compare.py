@@ -14,7 +14,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .._errors import Option, ScalefitInputError
+from .._errors import ApproachesDisagreeWarning, Option, ScalefitInputError, warn
 from .._format import format_interval
 from .._json import jsonable
 from .._summary import Summary
@@ -50,6 +50,22 @@ class ApproachComparison:
     level: float
     rows: tuple = field(default=(), repr=False)
 
+    @property
+    def disagreements(self) -> tuple[str, ...]:
+        """One sentence per pair of approaches whose intervals of ``a`` (N* ~ C^a) do not overlap."""
+        out = []
+        rows = [r for r in self.rows if np.isfinite(r["a_low"]) and np.isfinite(r["a_high"])]
+        for i, r in enumerate(rows):
+            for q in rows[i + 1:]:
+                if r["a_high"] < q["a_low"] or q["a_high"] < r["a_low"]:
+                    out.append(f"the approaches disagree: {r['approach']} gives a = {fmt(r['a'])} "
+                               f"{format_interval(r['a_low'], r['a_high'], 'fixed')} and {q['approach']} a = "
+                               f"{fmt(q['a'])} {format_interval(q['a_low'], q['a_high'], 'fixed')}; their "
+                               f"{self.level:.0%} intervals do not overlap, so the choice of method moves N* more "
+                               "than the noise does: check each approach's assumptions (Hoffmann et al. 2022, "
+                               "Sec. 3) before trusting one.")
+        return tuple(out)
+
     def table(self) -> pd.DataFrame:
         """One row per approach: a, b with interval bounds, and N*, D* at each budget."""
         df = pd.DataFrame(list(self.rows))
@@ -75,7 +91,7 @@ class ApproachComparison:
             for c in self.budgets:
                 row += [fmt(r[f"n_params@{c:.3g}"]), fmt(r[f"n_tokens@{c:.3g}"])]
             rows.append(row)
-        notes = [f"{k} not run: {v}" for k, v in self.skipped.items()]
+        notes = [f"{k} not run: {v}" for k, v in self.skipped.items()] + list(self.disagreements)
         return summary("Compute-optimal scaling: approaches compared", [], [("", header, rows)], notes)
 
     def __str__(self) -> str:
@@ -202,8 +218,11 @@ def compare_approaches(
         rows.append(row)
     if not rows:
         raise ScalefitInputError(f"{what}: no approach could run on these runs: " + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
-    return ApproachComparison(results=MappingProxyType(results), budgets=tuple(float(v) for v in c),
-                              skipped=MappingProxyType(skipped), level=level, rows=tuple(rows))
+    out = ApproachComparison(results=MappingProxyType(results), budgets=tuple(float(v) for v in c),
+                             skipped=MappingProxyType(skipped), level=level, rows=tuple(rows))
+    for message in out.disagreements:
+        warn(message[0].upper() + message[1:], ApproachesDisagreeWarning)
+    return out
 
 
 def _row_from_powerlaw(name: str, res: Any, c: np.ndarray, level: float) -> dict[str, Any]:
