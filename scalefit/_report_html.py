@@ -214,11 +214,33 @@ _MATTER = ("PlanRefused", "Extrapolat", "ApproachesDisagree", "Convergence", "Bo
            "Flag", "Edge")
 
 
+_PER_BUDGET = (
+    # (the start of a note the plan repeats for each budget, how to say them all in one)
+    ("extrapolation: the plan's ", "extrapolation: the plans reach {last} (the furthest of {n} budgets beyond it)."),
+    ("extrapolation in shape: ", "{first} ({n} budgets)."),
+)
+
+
+def _one_per_kind(warnings: list[str]) -> list[str]:
+    """The plan's notes with each per-budget kind said once (its largest budget's, as the last; or the first with
+    a count), so that five budgets' extrapolation notes leave room for the warnings about the fit and the methods."""
+    out: list[str] = []
+    for w in warnings:
+        kind = next((k for k in _PER_BUDGET if w.startswith(k[0])), None)
+        same = [v for v in warnings if kind is not None and v.startswith(kind[0])]
+        if kind is None or len(same) == 1:
+            out.append(w)
+        elif w is same[0]:
+            last = same[-1][len(kind[0]):].rstrip(".").replace(" FLOPs are ", " FLOPs, ", 1)
+            out.append(kind[1].format(last=last, first=w.rstrip("."), n=len(same)))
+    return out
+
+
 def _warnings_that_matter(report: Any) -> list[str]:
     """The plan's warnings, then the collected warnings whose kind changes how far to trust the plan (each once)."""
     seen: dict[str, None] = {}
     if report.plan is not None:
-        for w in report.plan.warnings:
+        for w in _one_per_kind(list(report.plan.warnings)):
             seen.setdefault(w)
     ranked = sorted(report.warnings, key=lambda w: next((i for i, k in enumerate(_MATTER) if k in w.split(":")[0]), 99))
     for w in ranked:

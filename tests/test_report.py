@@ -342,3 +342,23 @@ def test_report_of_a_law_that_names_a_parameter_a():
     rep = build_report(runs, law="over-training", bootstrap=20, n_jobs=1, progress=False, figures=False)
     html = rep.to_html()
     assert "over-training" in html and "eta" in html
+
+
+def test_warnings_that_matter_say_each_per_budget_note_once():
+    """A QA report: five budgets' extrapolation notes filled the summary's six warnings, crowding out the rest
+    (the approaches' disagreement among them)."""
+    from scalefit._report_html import _one_per_kind
+
+    notes = ["14 run(s) have residuals beyond 3 robust standard deviations",
+             "extrapolation: the plan's 1.5e+21 FLOPs are 10.1x the largest run's 1.49e+20 FLOPs.",
+             "extrapolation in shape: the plan's 0.416 tokens per parameter lie outside the fitted runs' 1.37 to 218.",
+             "extrapolation: the plan's 5.76e+23 FLOPs are 3.87e+03x the largest run's 1.49e+20 FLOPs.",
+             "extrapolation in shape: the plan's 0.248 tokens per parameter lie outside the fitted runs' 1.37 to 218."]
+    assert _one_per_kind(notes) == [
+        notes[0],
+        "extrapolation: the plans reach 5.76e+23 FLOPs, 3.87e+03x the largest run's 1.49e+20 FLOPs (the furthest of "
+        "2 budgets beyond it).",
+        "extrapolation in shape: the plan's 0.416 tokens per parameter lie outside the fitted runs' 1.37 to 218 "
+        "(2 budgets).",
+    ]
+    assert _one_per_kind(notes[:2]) == notes[:2]
