@@ -210,8 +210,8 @@ def summary_html(report: Any, *, hw: dict) -> str:
 
 
 # Warnings that change what to do with the numbers, in order of how much they matter.
-_MATTER = ("PlanRefused", "Extrapolat", "ApproachesDisagree", "Convergence", "Bound", "Sensitivity", "Interval", "Identif",
-           "Flag", "Edge")
+_MATTER = ("PlanRefused", "ApproachesDisagree", "Convergence", "Bound", "Identif", "Sensitivity", "Interval", "Flag", "Edge",
+           "Extrapolat")
 
 
 _PER_BUDGET = (
@@ -243,8 +243,11 @@ def _warnings_that_matter(report: Any) -> list[str]:
         for w in _one_per_kind(list(report.plan.warnings)):
             seen.setdefault(w)
     ranked = sorted(report.warnings, key=lambda w: next((i for i, k in enumerate(_MATTER) if k in w.split(":")[0]), 99))
+    # the plan's own notes already say how far each budget extrapolates: its planners' warnings would say it again
+    noted = any(w.startswith("extrapolation") for w in seen)
     for w in ranked:
-        if any(k in w.split(":")[0] for k in _MATTER):
+        kind = w.split(":")[0]
+        if any(k in kind for k in _MATTER) and not (noted and "Extrapolat" in kind):
             seen.setdefault(w)
     # the summary speaks to a reader: the warning's kind (a Python class name) is left to the full list below
     return [re.sub(r"^[A-Za-z]+Warning: ", "", reader_text(w)) for w in list(seen)[:6]]

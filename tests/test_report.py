@@ -362,3 +362,20 @@ def test_warnings_that_matter_say_each_per_budget_note_once():
         "(2 budgets).",
     ]
     assert _one_per_kind(notes[:2]) == notes[:2]
+
+
+def test_warnings_that_matter_put_the_methods_before_repeated_extrapolation():
+    """A QA report: the approaches' disagreement sat in the details while the summary repeated extrapolation
+    warnings, once from the plan's notes and again from its planners, for budgets the user never asked for."""
+    import types
+
+    from scalefit._report_html import _warnings_that_matter
+
+    plan = types.SimpleNamespace(warnings=("extrapolation: the plan's 3e+23 FLOPs are 77x the largest run's 3.9e+21 FLOPs.",))
+    collected = ["ExtrapolationWarning: the plan uses 6.91e+23 FLOPs, 177x the largest run",
+                 "SensitivityWarning: The objectives agree on a within its noise, but N* moves by up to 83%",
+                 "ApproachesDisagreeWarning: The approaches disagree: envelope gives a = 0.41 and parametric a = 0.69"]
+    got = _warnings_that_matter(types.SimpleNamespace(plan=plan, warnings=collected))
+    assert got[0] == plan.warnings[0]
+    assert got[1].startswith("The approaches disagree") and got[2].startswith("The objectives agree")
+    assert not any("6.91e+23" in w for w in got)
