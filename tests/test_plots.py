@@ -640,3 +640,33 @@ def test_extrapolation_prediction_band_holds_the_confidence_band_on_li_runs(li_c
         boot = scalefit.fit(runs).bootstrap(200, seed=0, n_jobs=1, progress=False)
         d = plots.plot_extrapolation(boot, flops=[1e23]).data_
     assert np.all(d["prediction_low"] <= d["loss_low"]) and np.all(d["loss_high"] <= d["prediction_high"])
+
+
+def test_fixed_layout_makes_room_for_long_colorbar_labels():
+    """A QA report: on Li et al.'s budgets (9.13x10^17, ...) the IsoFLOP colorbar's label ran off the figure in the
+    report and in --figures-dir files; the fixed margins had been read from round budgets (10^19)."""
+    from scalefit.plots._base import fixed_layout
+
+    rows = []
+    for c in np.geomspace(1.23e17, 1.07e19, 12):  # budgets whose labels need three significant digits
+        for n in np.geomspace(1e7, 1e9, 7):
+            d = c / (6 * n)
+            rows.append((n, d, c, 1.69 + 406.4 / n**0.34 + 410.7 / d**0.28))  # Hoffmann et al. (2022) eq. 10
+    runs = scalefit.read_runs(pd.DataFrame(rows, columns=["n_params", "n_tokens", "flops", "loss"]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        iso = scalefit.isoflop(runs, bootstrap=0)
+    for layout in (fixed_layout, None):
+        if layout is None:
+            disp = plots.plot_isoflop_profiles(iso)
+        else:
+            with layout():
+                disp = plots.plot_isoflop_profiles(iso)
+        fig = disp.figure_
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        label = disp.artists_["colorbar"].ax.yaxis.label.get_window_extent(renderer)
+        assert label.x1 <= fig.bbox.x1 + 0.5, (layout, label.x1, fig.bbox.x1)
+        ticks = max(t.get_window_extent(renderer).x1 for t in disp.artists_["colorbar"].ax.get_yticklabels())
+        assert ticks < label.x0  # the label clears the tick labels
+        plt.close(fig)

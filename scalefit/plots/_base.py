@@ -426,7 +426,40 @@ def _colorbar(ax: Any, norm: Any, cmap: Any, label: str, *, counts: bool = False
         if counts:
             _short_ticks(cbar.ax.yaxis)
     cbar.set_label(label)
+    _room_for_colorbar_labels(ax.figure, cbar)
     return cbar
+
+
+def _room_for_colorbar_labels(fig: Any, cbar: Any) -> None:
+    """In a fixed layout, widen the figure on the right when the colorbar's tick labels and label would not fit.
+
+    The fixed margins were read from round budgets (10^19); budgets such as 9.13x10^17 made the labels wider
+    and pushed the colorbar's label off the figure (a QA report).  The labels' widths come from the font's
+    metrics (no drawing); every axes keeps its place in inches.
+    """
+    if fig.get_layout_engine() is not None or not _FIXED_LAYOUT.get():
+        return
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    labels = [t.get_text() for t in cbar.ax.get_yticklabels() if t.get_text()]
+    if not labels:
+        return
+    size = cbar.ax.get_yticklabels()[0].get_fontsize()
+    measure = TextToPath()
+    widest = max(measure.get_text_width_height_descent(t, FontProperties(size=size), ismath=False)[0] for t in labels)
+    label_size = cbar.ax.yaxis.label.get_fontsize()
+    # tick (3.5 pt), its pad (3.5 pt), the widest label, the label's pad (4 pt) and the label's own height
+    needed = (3.5 + 3.5 + widest + 4.0 + 1.25 * label_size) / 72.0
+    width, height = fig.get_size_inches()
+    free = width * (1.0 - cbar.ax.get_position().x1)
+    if needed <= free:
+        return
+    extra = needed - free + 0.05
+    boxes = [(a, a.get_position()) for a in fig.axes]
+    fig.set_size_inches(width + extra, height)
+    for a, b in boxes:  # the same place in inches
+        a.set_position((b.x0 * width / (width + extra), b.y0, b.width * width / (width + extra), b.height))
 
 
 #: Most labels on a discrete colorbar; beyond it every k-th box is labelled.
