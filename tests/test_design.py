@@ -48,6 +48,16 @@ def test_simulate_bad_input():
         scalefit.simulate("chinchilla", HOFFMANN, {"n_params": [1e8], "n_tokens": [1e9]}, outliers=1.0)
 
 
+def test_a_noise_given_as_a_percentage_is_refused():
+    """A QA report: design --noise 1 (1% meant) ran with 100% noise, printing 26 numpy warnings and N* errors of 5.6."""
+    grid = {"n_params": [1e8], "n_tokens": [1e9]}
+    for call in (lambda: scalefit.simulate("chinchilla", HOFFMANN, grid, noise=1),
+                 lambda: scalefit.design(1e22, 2e19, n_sims=4, noise=1, **SMALL)):
+        with pytest.raises(ScalefitInputError, match=r"noise=1 is a relative standard deviation .* such as 0.01"):
+            call()
+    assert scalefit.simulate("chinchilla", HOFFMANN, grid, noise=0.5, seed=0)["loss"].notna().all()
+
+
 def test_isoflop_grid_centres_on_the_prior_optimum():
     grid = scalefit.isoflop_grid([1e19, 1e21], 5, span=4.0, prior=HOFFMANN)
     n_opt = frontier("chinchilla", HOFFMANN, [1e19, 1e21])[0]

@@ -11,6 +11,7 @@ from .._errors import Option, ScalefitInputError
 from .._validation import check_option, check_positive_finite, check_positive_scalar
 from ._prior import Prior, make_prior
 from ._result import Design
+from ._simulate import check_noise
 from ._search import (
     MIN_RUNS,
     OBJECTIVES,
@@ -129,7 +130,7 @@ def design(
     experiment = check_positive_scalar(experiment_flops, "experiment_flops", where=where)
     k = check_positive_scalar(flops_per_param_token, "flops_per_param_token", where=where)
     objective = check_option(objective, "objective", tuple(OBJECTIVES))
-    noise = check_positive_scalar(noise, "noise", allow_zero=True, where=where)
+    noise = check_noise(noise, where)
     outliers = check_positive_scalar(outliers, "outliers", allow_zero=True, where=where)
     n_sims = _check_int(n_sims, "n_sims", 4)
     n_runs = None if n_runs is None else _check_int(n_runs, "n_runs", 1)

@@ -52,6 +52,22 @@ def _plan_table(runs: Any, where: str, k: float) -> pd.DataFrame:
     return table
 
 
+#: Largest relative noise of a run's loss taken: LM losses scatter by about 1%; 0.5 is already absurd, and a
+#: noise of 1 is almost always 1% meant as a percentage.
+MAX_NOISE = 0.5
+
+
+def check_noise(noise: Any, where: str) -> float:
+    """The relative noise of a run's loss (a log-normal SD, 0.01 = 1%), refused above :data:`MAX_NOISE`."""
+    value = check_positive_scalar(noise, "noise", allow_zero=True, where=where,
+                                  hint="Give a relative noise such as 0.01 (1%).")
+    if value > MAX_NOISE:
+        raise ScalefitInputError(
+            f"{where}: noise={noise!r} is a relative standard deviation of the loss ({100 * value:g}%); runs scatter by "
+            f"about 1%, so give a fraction such as 0.01 (not a percentage such as 1).", option="noise", values=[noise])
+    return value
+
+
 def simulate(
     law: Any,
     params: Any,
@@ -109,8 +125,7 @@ def simulate(
     8
     """
     k = check_positive_scalar(flops_per_param_token, "flops_per_param_token", where="simulate()")
-    noise = check_positive_scalar(noise, "noise", allow_zero=True, where="simulate()",
-                                  hint="Give a relative noise such as 0.01 (1%).")
+    noise = check_noise(noise, "simulate()")
     outliers = check_positive_scalar(outliers, "outliers", allow_zero=True, where="simulate()")
     if outliers >= 1:
         raise ScalefitInputError(
