@@ -662,3 +662,17 @@ def test_summary_names_final_points_that_share_n_and_d_but_not_the_loss():
     assert "repeated (N, D): 1 configuration(s)" in str(summary) and "rows 0 and 1" in str(summary)
     same = scalefit.read_runs(pd.DataFrame({"n_params": [1e8, 2e8], "n_tokens": [2e9, 4e9], "loss": [3.1, 2.9]}))
     assert same.summary().repeated == [] and "repeated" not in str(same.summary())
+
+
+def test_a_run_id_that_joins_runs_is_named_as_the_cause_of_repeated_steps():
+    """A QA report: --run-id model,lr (leaving out the sweep) made most rows repeat a step, and the warning blamed
+    resumed runs; a few repeats still read as a resumed run."""
+    steps = np.arange(1, 11)
+    one = pd.DataFrame({"model": "m", "seed": 0, "step": steps, "n_params": 1e8, "n_tokens": steps * 1e9,
+                        "loss": 4.0 - 0.1 * steps})
+    joined = pd.concat([one, one.assign(seed=1, loss=one["loss"] + 0.01)], ignore_index=True)
+    with pytest.warns(scalefit.RepeatedStepsWarning, match=r"20 of 20 rows repeat .* the run id joins several runs"):
+        read_runs(joined, run_id=["model"])
+    resumed = pd.concat([one, one.tail(1).assign(loss=3.05)], ignore_index=True)
+    with pytest.warns(scalefit.RepeatedStepsWarning, match=r"2 rows repeat a step .* a resumed run logs"):
+        read_runs(resumed, run_id=["model"])
