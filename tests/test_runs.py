@@ -589,7 +589,9 @@ def test_li_curves(li_csv):
         # this run id leaves out total_epochs, so runs of 2 and 10 epochs share a key: the same
         # checkpoint (step and tokens) appears twice with different losses, which is said
     assert {w.category for w in record} == {DuplicateRowsWarning, scalefit.RepeatedStepsWarning}
-    assert any("59 rows repeat a step within their run (15 run(s)" in str(w.message) for w in record)
+    # those runs repeat even their first checkpoint, which a resumed run never does: the message names the run id
+    assert any("59 of 4850 rows repeat a step within their run (15 run(s)" in str(w.message)
+               and "the run id joins several runs" in str(w.message) for w in record)
     assert len(runs) == 4852 and runs.n_runs == 240
     assert len(runs.duplicate_rows) == 2 and len(runs.excluded) == 0
     assert "2 exact duplicate row(s)" in str(runs.summary())
@@ -671,7 +673,8 @@ def test_a_run_id_that_joins_runs_is_named_as_the_cause_of_repeated_steps():
     one = pd.DataFrame({"model": "m", "seed": 0, "step": steps, "n_params": 1e8, "n_tokens": steps * 1e9,
                         "loss": 4.0 - 0.1 * steps})
     joined = pd.concat([one, one.assign(seed=1, loss=one["loss"] + 0.01)], ignore_index=True)
-    with pytest.warns(scalefit.RepeatedStepsWarning, match=r"20 of 20 rows repeat .* the run id joins several runs"):
+    with pytest.warns(scalefit.RepeatedStepsWarning, match=r"20 of 20 rows repeat .*repeat even their first step, so "
+                                                           r"the run id joins several runs"):
         read_runs(joined, run_id=["model"])
     resumed = pd.concat([one, one.tail(1).assign(loss=3.05)], ignore_index=True)
     with pytest.warns(scalefit.RepeatedStepsWarning, match=r"2 rows repeat a step .* a resumed run logs"):

@@ -472,10 +472,6 @@ def _from_multiplier(target: str, values: dict, problems: dict, rows: np.ndarray
     return (target,)
 
 
-#: A share of rows repeating steps above which the run id, not a resumed run, is the likely cause.
-_JOINED_RUNS_SHARE = 0.25
-
-
 def _warn_repeated_steps(table: pd.DataFrame, exact_duplicates: set) -> None:
     """Warn when a run logs one step more than once (a resumed run re-logging its last checkpoints).
 
@@ -493,11 +489,16 @@ def _warn_repeated_steps(table: pd.DataFrame, exact_duplicates: set) -> None:
         f" ({_v.format_rows(g['row'].tolist(), limit=4)})"
         for (r, _), g in list(sub.groupby(["run", "step"], sort=False))[:3]
     )
-    if repeated.mean() >= _JOINED_RUNS_SHARE:  # too many for resumed runs: the run id joins several runs
+    # a resumed run logs its last checkpoints again, never its first: runs that repeat their first step are
+    # several runs under one id
+    first = table["step"].to_numpy() == table.groupby("run")["step"].transform("min").to_numpy()
+    joined = table.loc[repeated & first, "run"].unique()
+    if 2 * len(joined) >= len(runs):
         _errors.warn(
             f"{int(repeated.sum())} of {len(table)} rows repeat a step within their run ({len(runs)} run(s): {shown}); "
-            "so many repeats mean the run id joins several runs (e.g. two learning rates or seeds of one model): add "
-            "the column that tells them apart to run_id. Curve analyses would otherwise see several losses at one point.",
+            f"{len(joined)} of these runs repeat even their first step, so the run id joins several runs (e.g. two "
+            "learning rates or seeds of one model): add the column that tells them apart to run_id. Curve analyses "
+            "would otherwise see several losses at one point.",
             _errors.RepeatedStepsWarning,
             options=[Option("run_id", "[...]")],
         )
