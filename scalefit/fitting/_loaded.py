@@ -89,9 +89,12 @@ class LoadedFit:
             return None
         try:
             ranges = {k: np.asarray(rng[k], dtype=float) for k in ("n_params", "n_tokens", "flops")}
+            # the ratio's range is not that of n_tokens over that of n_params: only a saved one will do (None if absent)
+            ratio = np.asarray(rng["tokens_per_param"], dtype=float) if "tokens_per_param" in rng else None
         except (KeyError, TypeError, ValueError):
             return None
-        return types.SimpleNamespace(**ranges, flops_per_param_token=float(self.info.get("flops_per_param_token", 6.0)))
+        return types.SimpleNamespace(**ranges, tokens_per_param=ratio,
+                                     flops_per_param_token=float(self.info.get("flops_per_param_token", 6.0)))
 
     @property
     def a(self) -> float:

@@ -267,30 +267,24 @@ RATIO_FACTOR = 2.0
 
 
 def _run_ratio_range(fit: Any) -> tuple[float, float] | None:
-    """(smallest, largest) tokens per parameter of the runs behind a fit: from its runs, or as saved (a loaded fit)."""
+    """(smallest, largest) tokens per parameter of the runs behind a fit (``fit.runs``; a loaded fit's saved range)."""
     point = getattr(fit, "fit", fit) if hasattr(fit, "samples") else fit
-    if isinstance(fit, Mapping):
-        return None
-    info = getattr(point, "info", None)
-    if isinstance(info, dict):  # a loaded fit keeps ranges, not runs: only a saved ratio range will do
-        saved = (info.get("data_range") or {}).get("tokens_per_param") if isinstance(info.get("data_range"), dict) else None
-        try:
-            lo, hi = (float(v) for v in saved)  # type: ignore[union-attr]
-        except (TypeError, ValueError):
-            return None
-        return (lo, hi) if 0 < lo <= hi < math.inf else None
     runs: Any = getattr(point, "runs", None)
+    if runs is None or isinstance(fit, Mapping):
+        return None
     try:
-        ratio = np.asarray(runs.n_tokens, dtype=float) / np.asarray(runs.n_params, dtype=float)
+        ratio = (np.asarray(runs.tokens_per_param, dtype=float) if hasattr(runs, "tokens_per_param")
+                 else np.asarray(runs.n_tokens, dtype=float) / np.asarray(runs.n_params, dtype=float))
         lo, hi = float(np.nanmin(ratio)), float(np.nanmax(ratio))
     except (AttributeError, TypeError, ValueError):
         return None
     return (lo, hi) if 0 < lo <= hi < math.inf else None
 
 
-def ratio_note(fit: Any, tokens_per_param: float) -> str | None:
-    """A note when a plan's tokens per parameter lies beyond the fitted runs' range by more than :data:`RATIO_FACTOR`."""
-    span = _run_ratio_range(fit)
+def ratio_note(fit: Any, tokens_per_param: float, span: tuple[float, float] | None = None) -> str | None:
+    """A note when a plan's tokens per parameter lies beyond the fitted runs' range (``span``, default the fit's)
+    by more than :data:`RATIO_FACTOR`."""
+    span = span or _run_ratio_range(fit)
     if span is None or not math.isfinite(tokens_per_param):
         return None
     lo, hi = span

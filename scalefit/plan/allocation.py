@@ -54,6 +54,7 @@ from ._inputs import (
     _warn_extrapolation,
     carried_warnings,
     check_params,
+    _run_ratio_range,
     extrapolation_note,
     ratio_note,
 )
@@ -211,9 +212,11 @@ def _plan_each(
         row, intervals = _estimate(at_value, law, params, samples, extra, k, level, fixed, all_draws, checked)
         out.append(_allocation(row, intervals, level, law, k, extra))
     _warn_extrapolation(fit, max(a.flops for a in out), min(a.flops for a in out))
-    out = [replace(a, warnings=carried + tuple(n for n in [extrapolation_note(fit, a.flops), ratio_note(fit, a.tokens_per_param)]
-                                               if n)) for a in out]
-    shapes = sorted({n for a in out for n in [ratio_note(fit, a.tokens_per_param)] if n})
+    span = _run_ratio_range(fit)  # once, not once per budget
+    shape_notes = [ratio_note(fit, a.tokens_per_param, span) if span else None for a in out]
+    out = [replace(a, warnings=carried + tuple(n for n in [extrapolation_note(fit, a.flops), shape] if n))
+           for a, shape in zip(out, shape_notes)]
+    shapes = sorted({n for n in shape_notes if n})
     if shapes:
         warn(shapes[0] + (f" ({len(shapes)} budgets)" if len(shapes) > 1 else ""), ExtrapolationWarning)
     return out[0] if scalar else AllocationTable(tuple(out))
