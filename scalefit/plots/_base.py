@@ -164,11 +164,16 @@ def _layout(figsize: tuple[float, float], margins: Margins | None, nrows: int = 
     return dict(layout="constrained")
 
 
+def _fixed(fig: Any) -> bool:
+    """True for a figure laid out with fixed margins (:func:`fixed_layout`, no layout engine)."""
+    return fig.get_layout_engine() is None and _FIXED_LAYOUT.get()
+
+
 def _colorbar_place(ax: Any) -> dict[str, Any]:
     """Where ``figure.colorbar`` puts the colorbar of ``ax``: beside it, as the constrained layout would, when the
     figure has no layout engine (:func:`fixed_layout`); otherwise ``ax=ax`` (the layout engine makes room)."""
     fig = ax.figure
-    if fig.get_layout_engine() is not None or not _FIXED_LAYOUT.get():
+    if not _fixed(fig):
         return dict(ax=ax)
     width, _ = fig.get_size_inches()
     box = ax.get_position()
@@ -437,7 +442,7 @@ def _room_for_colorbar_labels(fig: Any, cbar: Any) -> None:
     and pushed the colorbar's label off the figure (a QA report).  The labels' widths come from the font's
     metrics (no drawing); every axes keeps its place in inches.
     """
-    if fig.get_layout_engine() is not None or not _FIXED_LAYOUT.get():
+    if not _fixed(fig):
         return
     from matplotlib.font_manager import FontProperties
     from matplotlib.textpath import TextToPath
